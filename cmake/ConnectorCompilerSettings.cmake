@@ -1,0 +1,31 @@
+# Warnings, sanitizers and ccache for every target of the project.
+
+find_program(CONNECTOR_CCACHE ccache)
+if(CONNECTOR_CCACHE)
+    set(CMAKE_C_COMPILER_LAUNCHER "${CONNECTOR_CCACHE}")
+    set(CMAKE_CXX_COMPILER_LAUNCHER "${CONNECTOR_CCACHE}")
+endif()
+
+add_compile_options(-Wall -Wextra -Wpedantic -Wshadow -Wnon-virtual-dtor)
+if(CONNECTOR_WERROR)
+    add_compile_options(-Werror)
+endif()
+
+if(CONNECTOR_SANITIZE)
+    string(REPLACE ";" "," _connector_sanitizers "${CONNECTOR_SANITIZE}")
+    add_compile_options(-fsanitize=${_connector_sanitizers} -fno-omit-frame-pointer
+                        -fno-sanitize-recover=all)
+    add_link_options(-fsanitize=${_connector_sanitizers})
+endif()
+
+# Embeds a text file into a generated .cpp as `extern const std::string_view NAME`.
+function(connector_embed_text_file output_cpp variable_name namespace input_file)
+    add_custom_command(
+        OUTPUT "${output_cpp}"
+        COMMAND "${CMAKE_COMMAND}" -DINPUT=${input_file} -DOUTPUT=${output_cpp}
+                -DVARIABLE=${variable_name} -DNAMESPACE=${namespace}
+                -P "${PROJECT_SOURCE_DIR}/cmake/EmbedTextFile.cmake"
+        DEPENDS "${input_file}" "${PROJECT_SOURCE_DIR}/cmake/EmbedTextFile.cmake"
+        COMMENT "Embedding ${input_file}"
+        VERBATIM)
+endfunction()

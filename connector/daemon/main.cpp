@@ -1,0 +1,42 @@
+// The single `connector` executable. For now it carries the edXML tools; the daemon,
+// store and axis subcommands arrive with their issues.
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "edxml/cli.hpp"
+
+namespace {
+
+constexpr const char* kUsage =
+    "usage: connector <command> [arguments]\n"
+    "\n"
+    "commands:\n"
+    "  edxml inspect|validate|attachments …   work with edXML packages (connector edxml --help)\n"
+    "  version                                 print the version\n"
+    "  help                                    this text\n";
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    const std::vector<std::string> args(argv + 1, argv + argc);
+    if (args.empty()) {
+        std::cerr << kUsage;
+        return 2;
+    }
+    const std::string& command = args[0];
+    if (command == "edxml") {
+        return edxml::run_cli(std::vector<std::string>(args.begin() + 1, args.end()), std::cout,
+                              std::cerr);
+    }
+    if (command == "version" || command == "--version") {
+        std::cout << "connector " << CONNECTOR_VERSION << "\n";
+        return 0;
+    }
+    if (command == "help" || command == "--help" || command == "-h") {
+        std::cout << kUsage;
+        return 0;
+    }
+    std::cerr << "unknown command '" << command << "'\n" << kUsage;
+    return 2;
+}

@@ -1,0 +1,273 @@
+#include "edxml/attachments.hpp"
+
+#include <openssl/evp.h>
+
+#include <Poco/Zip/ZipArchive.h>
+#include <Poco/Zip/ZipStream.h>
+
+#include <array>
+#include <cctype>
+#include <istream>
+#include <memory>
+#include <sstream>
+
+#include "edxml/diagnostics.hpp"
+
+namespace edxml {
+namespace {
+
+constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+// 0..63 for alphabet characters, 64 for '=', 65 for whitespace, 66 for anything else.
+constexpr std::array<unsigned char, 256> make_decode_table() {
+    std::array<unsigned char, 256> table{};
+    for (auto& entry : table)
+        entry = 66;
+    for (int i = 0; i < 64; ++i)
+        table[static_cast<unsigned char>(kAlphabet[i])] = static_cast<unsigned char>(i);
+    table['='] = 64;
+    table[' '] = table['\t'] = table['\r'] = table['\n'] = 65;
+    return table;
+}
+constexpr auto kDecode = make_decode_table();
+
+// Walks the text once; calls `emit(byte)` for every decoded byte when decoding.
+template <typename Emit>
+Base64Check walk_base64(std::string_view text, Emit&& emit) {
+    Base64Check result;
+    unsigned quad[4];
+    int filled = 0;
+    int padding = 0;
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        const unsigned char value = kDecode[static_cast<unsigned char>(text[i])];
+        if (value == 65)
+            continue;
+        if (value == 66) {
+            result.problem = "invalid base64 character at offset " + std::to_string(i);
+            return result;
+        }
+        if (value == 64) {
+            // Padding may only complete the last quad, in positions 3 and 4.
+            if (filled < 2) {
+                result.problem = "misplaced base64 padding at offset " + std::to_string(i);
+                return result;
+            }
+            ++padding;
+            quad[filled++] = 0;
+        } else {
+            if (padding > 0) {
+                result.problem = "base64 data after padding at offset " + std::to_string(i);
+                return result;
+            }
+            quad[filled++] = value;
+        }
+        if (filled == 4) {
+            const unsigned bits = quad[0] << 18 | quad[1] << 12 | quad[2] << 6 | quad[3];
+            const int bytes = 3 - padding;
+            if (bytes >= 1)
+                emit(static_cast<char>(bits >> 16 & 0xFF));
+            if (bytes >= 2)
+                emit(static_cast<char>(bits >> 8 & 0xFF));
+            if (bytes >= 3)
+                emit(static_cast<char>(bits & 0xFF));
+            result.decoded_size += static_cast<std::uint64_t>(bytes);
+            filled = 0;
+            if (padding > 0)
+                padding = 3;  // anything after a padded quad is an error
+        }
+    }
+    if (filled != 0) {
+        result.problem = "base64 data truncated: " + std::to_string(filled) +
+                         " character(s) left over at the end";
+        return result;
+    }
+    result.ok = true;
+    return result;
+}
+
+std::string lower(std::string_view text) {
+    std::string out(text);
+    for (char& c : out)
+        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return out;
+}
+
+bool ends_with(std::string_view text, std::string_view suffix) {
+    return text.size() >= suffix.size() && text.substr(text.size() - suffix.size()) == suffix;
+}
+
+}  // namespace
+
+Base64Check check_base64(std::string_view text) {
+    return walk_base64(text, [](char) {});
+}
+
+std::string decode_base64(std::string_view text) {
+    std::string bytes;
+    bytes.reserve(text.size() / 4 * 3);
+    const Base64Check check = walk_base64(text, [&bytes](char byte) { bytes.push_back(byte); });
+    if (!check.ok)
+        throw Error(ErrorCode::invalid_base64, check.problem);
+    return bytes;
+}
+
+std::string encode_base64(std::string_view bytes, std::size_t line_length) {
+    std::string out;
+    out.reserve((bytes.size() + 2) / 3 * 4 +
+                (line_length ? bytes.size() / line_length * 4 / 3 + 2 : 0));
+    std::size_t column = 0;
+    auto put = [&](char c) {
+        if (line_length != 0 && column == line_length) {
+            out.push_back('\n');
+            column = 0;
+        }
+        out.push_back(c);
+        ++column;
+    };
+    std::size_t i = 0;
+    for (; i + 3 <= bytes.size(); i += 3) {
+        const unsigned bits = static_cast<unsigned char>(bytes[i]) << 16 |
+                              static_cast<unsigned char>(bytes[i + 1]) << 8 |
+                              static_cast<unsigned char>(bytes[i + 2]);
+        put(kAlphabet[bits >> 18 & 63]);
+        put(kAlphabet[bits >> 12 & 63]);
+        put(kAlphabet[bits >> 6 & 63]);
+        put(kAlphabet[bits & 63]);
+    }
+    const std::size_t rest = bytes.size() - i;
+    if (rest > 0) {
+        unsigned bits = static_cast<unsigned char>(bytes[i]) << 16;
+        if (rest == 2)
+            bits |= static_cast<unsigned char>(bytes[i + 1]) << 8;
+        put(kAlphabet[bits >> 18 & 63]);
+        put(kAlphabet[bits >> 12 & 63]);
+        put(rest == 2 ? kAlphabet[bits >> 6 & 63] : '=');
+        put('=');
+    }
+    return out;
+}
+
+std::string sha256_hex(std::string_view bytes) {
+    unsigned char digest[EVP_MAX_MD_SIZE];
+    unsigned int length = 0;
+    if (EVP_Digest(bytes.data(), bytes.size(), digest, &length, EVP_sha256(), nullptr) != 1) {
+        throw Error(ErrorCode::io, "OpenSSL could not compute SHA-256");
+    }
+    static const char kHex[] = "0123456789abcdef";
+    std::string hex;
+    hex.reserve(length * 2);
+    for (unsigned int i = 0; i < length; ++i) {
+        hex.push_back(kHex[digest[i] >> 4]);
+        hex.push_back(kHex[digest[i] & 15]);
+    }
+    return hex;
+}
+
+std::string decode_attachment(const Attachment& attachment, std::size_t max_bytes) {
+    const Base64Check check = check_base64(attachment.encoded);
+    if (!check.ok) {
+        throw Error(ErrorCode::invalid_base64,
+                    "attachment '" + attachment.content_id + "': " + check.problem);
+    }
+    if (check.decoded_size > max_bytes) {
+        throw Error(ErrorCode::attachment_too_large,
+                    "attachment '" + attachment.content_id + "' decodes to " +
+                        std::to_string(check.decoded_size) + " bytes, over the limit of " +
+                        std::to_string(max_bytes));
+    }
+    return decode_base64(attachment.encoded);
+}
+
+bool is_zip_wrapped(const Attachment& attachment) {
+    return lower(attachment.content_type) == "application/zip" &&
+           !ends_with(lower(attachment.attachment_name), ".zip");
+}
+
+std::vector<ZipEntry> extract_zip(std::string_view zip_bytes, std::size_t max_total_bytes) {
+    std::vector<ZipEntry> entries;
+    try {
+        std::istringstream archive_stream{std::string(zip_bytes)};
+        Poco::Zip::ZipArchive archive(archive_stream);
+        std::size_t total = 0;
+        for (auto it = archive.headerBegin(); it != archive.headerEnd(); ++it) {
+            const Poco::Zip::ZipLocalFileHeader& header = it->second;
+            if (header.isDirectory())
+                continue;
+            const std::string& name = header.getFileName();
+            if (name.empty() || name.front() == '/' || name.find("..") != std::string::npos) {
+                throw Error(ErrorCode::invalid_value, "zip entry name '" + name + "' is unsafe");
+            }
+            // Declared sizes can lie: the limit is enforced on the bytes actually inflated.
+            std::istringstream source{std::string(zip_bytes)};
+            Poco::Zip::ZipInputStream input(source, header, true);
+            ZipEntry entry{name, {}};
+            char buffer[8192];
+            while (input.read(buffer, sizeof buffer) || input.gcount() > 0) {
+                total += static_cast<std::size_t>(input.gcount());
+                if (total > max_total_bytes) {
+                    throw Error(ErrorCode::attachment_too_large,
+                                "zip expands beyond " + std::to_string(max_total_bytes) + " bytes");
+                }
+                entry.bytes.append(buffer, static_cast<std::size_t>(input.gcount()));
+            }
+            entries.push_back(std::move(entry));
+        }
+    } catch (const Error&) {
+        throw;
+    } catch (const Poco::Exception& error) {
+        throw Error(ErrorCode::invalid_value, "not a readable zip archive: " + error.displayText());
+    } catch (const std::exception& error) {
+        throw Error(ErrorCode::invalid_value,
+                    std::string("not a readable zip archive: ") + error.what());
+    }
+    return entries;
+}
+
+Attachment make_attachment(std::string content_id, std::string attachment_name,
+                           std::string_view bytes, std::string content_type,
+                           std::string description) {
+    Attachment attachment;
+    attachment.content_id = normalize_content_id(content_id);
+    attachment.attachment_name = std::move(attachment_name);
+    attachment.content_type = std::move(content_type);
+    attachment.description = std::move(description);
+    attachment.encoded = encode_base64(bytes, 0);
+    attachment.decoded_size = bytes.size();
+    return attachment;
+}
+
+ManifestReference manifest_reference_for(const Attachment& attachment) {
+    return ManifestReference{attachment.content_id, attachment.content_type, attachment.description,
+                             attachment.attachment_name};
+}
+
+std::string normalize_content_id(std::string_view content_id) {
+    auto is_trim = [](char c) {
+        return std::isspace(static_cast<unsigned char>(c)) || c == '<' || c == '>';
+    };
+    while (!content_id.empty() && is_trim(content_id.front()))
+        content_id.remove_prefix(1);
+    while (!content_id.empty() && is_trim(content_id.back()))
+        content_id.remove_suffix(1);
+    if (content_id.size() >= 4 && lower(content_id.substr(0, 4)) == "cid:")
+        content_id.remove_prefix(4);
+    return std::string(content_id);
+}
+
+std::string safe_file_name(std::string_view attachment_name, std::string_view fallback) {
+    const auto slash = attachment_name.find_last_of("/\\");
+    if (slash != std::string_view::npos)
+        attachment_name.remove_prefix(slash + 1);
+    std::string name;
+    for (char c : attachment_name) {
+        const auto byte = static_cast<unsigned char>(c);
+        name.push_back(byte < 0x20 || byte == 0x7F || c == ':' ? '_' : c);
+    }
+    if (name.empty() || name == "." || name == "..")
+        name = std::string(fallback);
+    if (name.front() == '.')
+        name.insert(0, "_");
+    return name;
+}
+
+}  // namespace edxml

@@ -1,0 +1,963 @@
+#include "edxml/reader.hpp"
+
+#include <sys/stat.h>
+#include <cctype>
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <set>
+
+#include "edxml/agency_code.hpp"
+#include "edxml/attachments.hpp"
+#include "schema_validation.hpp"
+#include "xml_document.hpp"
+
+namespace edxml {
+namespace {
+
+using detail::diagnostic_at;
+using detail::first_element_child;
+using detail::is_named;
+using detail::local_name;
+using detail::next_element_sibling;
+using detail::trimmed_text;
+
+constexpr const char* kLegacy2803Namespace = "http://www.inetcloud.vn/ns/edxml";
+
+// Iterates the element children of a node: for (xmlNode* c : children(node)).
+class ElementChildren {
+  public:
+    explicit ElementChildren(xmlNode* parent) : first_(first_element_child(parent)) {}
+    struct Iterator {
+        xmlNode* node;
+        xmlNode* operator*() const { return node; }
+        Iterator& operator++() {
+            node = next_element_sibling(node);
+            return *this;
+        }
+        bool operator!=(const Iterator& other) const { return node != other.node; }
+    };
+    Iterator begin() const { return {first_}; }
+    Iterator end() const { return {nullptr}; }
+
+  private:
+    xmlNode* first_;
+};
+ElementChildren children(xmlNode* parent) {
+    return ElementChildren(parent);
+}
+
+// One reading pass over a parsed, repaired document.
+class PackageReader {
+  public:
+    PackageReader(const ReadOptions& options, ReadResult& result)
+        : options_(options), result_(result) {}
+
+    void read(xmlDoc* doc);
+
+  private:
+    void warn(const xmlNode* node, std::string message) {
+        result_.warnings.push_back(diagnostic_at(node, ErrorCode::none, std::move(message)));
+    }
+    void fail(const xmlNode* node, ErrorCode code, std::string message) {
+        result_.errors.push_back(diagnostic_at(node, code, std::move(message)));
+    }
+    void unknown_child(const xmlNode* child) {
+        warn(child, std::string("unknown element '") + local_name(child) + "' ignored");
+    }
+
+    // Leaf values.
+    std::string text(const xmlNode* node) { return trimmed_text(node); }
+    std::optional<int> integer(const xmlNode* node);
+    std::optional<bool> boolean(const xmlNode* node);
+    std::optional<Date> date(const xmlNode* node);
+    std::optional<DateTime> date_time(const xmlNode* node);
+    void agency_code(const xmlNode* node, const std::string& code);
+
+    // Blocks.
+    Organization organization(xmlNode* node);
+    DocumentCode document_code(xmlNode* node);
+    PromulgationInfo promulgation(xmlNode* node);
+    DocumentType document_type(xmlNode* node);
+    SignerInfo signer(xmlNode* node);
+    OtherInfo other_info(xmlNode* node);
+    ResponseFor response_for(xmlNode* node);
+    StaffInfo staff_info(xmlNode* node);
+    TraceHeaderList trace_header_list(xmlNode* node);
+    Business business(xmlNode* node);
+    BusinessDocumentInfo business_document_info(xmlNode* node);
+    ReplacementInfo replacement_info(xmlNode* node);
+    std::vector<std::string> texts_of(xmlNode* node, std::string_view child_name);
+    MessageHeader message_header(xmlNode* node);
+    StatusPackage status_header(xmlNode* node);
+    void body(xmlNode* node, DocumentPackage& package);
+    void attachments(xmlNode* node, DocumentPackage& package);
+    SignatureInfo signature(xmlNode* node);
+
+    void check_document(const xmlNode* header_node, DocumentPackage& package);
+    void check_status(const xmlNode* header_node, const StatusPackage& package);
+
+    const ReadOptions& options_;
+    ReadResult& result_;
+};
+
+std::optional<int> PackageReader::integer(const xmlNode* node) {
+    const std::string value = text(node);
+    if (value.empty())
+        return std::nullopt;
+    std::size_t pos = 0;
+    const bool negative = value[0] == '-';
+    if (negative || value[0] == '+')
+        pos = 1;
+    long long number = 0;
+    if (pos == value.size())
+        pos = std::string::npos;
+    for (std::size_t i = pos; pos != std::string::npos && i < value.size(); ++i) {
+        if (!std::isdigit(static_cast<unsigned char>(value[i])) || number > 1'000'000'000) {
+            pos = std::string::npos;
+            break;
+        }
+        number = number * 10 + (value[i] - '0');
+    }
+    if (pos == std::string::npos) {
+        fail(node, ErrorCode::invalid_value, "'" + value + "' is not an integer");
+        return std::nullopt;
+    }
+    return static_cast<int>(negative ? -number : number);
+}
+
+std::optional<bool> PackageReader::boolean(const xmlNode* node) {
+    std::string value = text(node);
+    for (char& c : value)
+        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (value.empty())
+        return std::nullopt;
+    if (value == "true" || value == "1")
+        return true;
+    if (value == "false" || value == "0")
+        return false;
+    fail(node, ErrorCode::invalid_value, "'" + value + "' is not a boolean (true/false)");
+    return std::nullopt;
+}
+
+std::optional<Date> PackageReader::date(const xmlNode* node) {
+    const std::string value = text(node);
+    if (value.empty())
+        return std::nullopt;
+    const auto parsed = parse_date(value);
+    if (!parsed) {
+        fail(node, ErrorCode::invalid_value,
+             "'" + value + "' is not a valid date (yyyy/MM/dd, dd/MM/yyyy or yyyy-MM-dd)");
+        return std::nullopt;
+    }
+    if (parsed->format != DateFormat::canonical) {
+        warn(node, "date '" + value + "' in " + to_string(parsed->format) + " form read as " +
+                       format_date(parsed->value));
+    }
+    return parsed->value;
+}
+
+std::optional<DateTime> PackageReader::date_time(const xmlNode* node) {
+    const std::string value = text(node);
+    if (value.empty())
+        return std::nullopt;
+    const auto parsed = parse_date_time(value);
+    if (!parsed) {
+        fail(node, ErrorCode::invalid_value,
+             "'" + value + "' is not a valid timestamp (yyyy/MM/dd HH:mm:ss)");
+        return std::nullopt;
+    }
+    if (parsed->format != DateFormat::canonical) {
+        warn(node, "timestamp '" + value + "' in " + to_string(parsed->format) + " form read as " +
+                       format_date_time(parsed->value));
+    }
+    return parsed->value;
+}
+
+void PackageReader::agency_code(const xmlNode* node, const std::string& code) {
+    if (code.empty())
+        return;
+    const AgencyCodeCheck check = check_agency_code(code);
+    if (!check.ok())
+        warn(node, "agency code: " + check.problem);
+}
+
+Organization PackageReader::organization(xmlNode* node) {
+    Organization org;
+    for (xmlNode* child : children(node)) {
+        if (is_named(child, "OrganId")) {
+            org.organ_id = text(child);
+            agency_code(child, org.organ_id);
+        } else if (is_named(child, "OrganizationInCharge")) {
+            org.organization_in_charge = text(child);
+        } else if (is_named(child, "OrganName")) {
+            org.organ_name = text(child);
+        } else if (is_named(child, "OrganAdd")) {
+            org.organ_add = text(child);
+        } else if (is_named(child, "Email")) {
+            org.email = text(child);
+        } else if (is_named(child, "Telephone")) {
+            org.telephone = text(child);
+        } else if (is_named(child, "Fax")) {
+            org.fax = text(child);
+        } else if (is_named(child, "Website")) {
+            org.website = text(child);
+        } else {
+            unknown_child(child);
+        }
+    }
+    return org;
+}
+
+DocumentCode PackageReader::document_code(xmlNode* node) {
+    DocumentCode code;
+    for (xmlNode* child : children(node)) {
+        if (is_named(child, "CodeNumber")) {
+            code.number = text(child);
+        } else if (is_named(child, "CodeNotation")) {
+            code.notation = text(child);
+        } else {
+            unknown_child(child);
+        }
+    }
+    return code;
+}
+
+PromulgationInfo PackageReader::promulgation(xmlNode* node) {
+    PromulgationInfo info;
+    for (xmlNode* child : children(node)) {
+        if (is_named(child, "Place")) {
+            info.place = text(child);
+        } else if (is_named(child, "PromulgationDate")) {
+            info.date = date(child);
+        } else {
+            unknown_child(child);
+        }
+    }
+    return info;
+}
+
+DocumentType PackageReader::document_type(xmlNode* node) {
+    DocumentType type;
+    for (xmlNode* child : children(node)) {
+        if (is_named(child, "Type")) {
+            type.type = integer(child);
+        } else if (is_named(child, "TypeDetail")) {
+            type.type_detail = integer(child);
+        } else if (is_named(child, "TypeName")) {
+            type.type_name = text(child);
+        } else {
+            unknown_child(child);
+        }
+    }
+    return type;
+}
+
+SignerInfo PackageReader::signer(xmlNode* node) {
+    SignerInfo info;
+    for (xmlNode* child : children(node)) {
+        if (is_named(child, "Competence")) {
+            info.competence = text(child);
+        } else if (is_named(child, "Position")) {
+            info.position = text(child);
+        } else if (is_named(child, "FullName")) {
+            info.full_name = text(child);
+        } else {
+            unknown_child(child);
+        }
+    }
+    return info;
+}
+
+std::vector<std::string> PackageReader::texts_of(xmlNode* node, std::string_view child_name) {
+    std::vector<std::string> values;
+    for (xmlNode* child : children(node)) {
+        if (is_named(child, child_name)) {
+            std::string value = text(child);
+            if (!value.empty())
+                values.push_back(std::move(value));
+        } else {
+            unknown_child(child);
+        }
+    }
+    return values;
+}
+
+OtherInfo PackageReader::other_info(xmlNode* node) {
+    OtherInfo info;
+    for (xmlNode* child : children(node)) {
+        if (is_named(child, "Priority")) {
+            info.priority = integer(child);
+        } else if (is_named(child, "SphereOfPromulgation")) {
+            info.sphere_of_promulgation = text(child);
+        } else if (is_named(child, "TyperNotation")) {
+            info.typer_notation = text(child);
+        } else if (is_named(child, "PromulgationAmount")) {
+            info.promulgation_amount = integer(child);
+        } else if (is_named(child, "PageAmount")) {
+            info.page_amount = integer(child);
+        } else if (is_named(child, "ReplyFors")) {
+            info.reply_fors = text(child);
+        } else if (is_named(child, "Direction")) {
+            info.direction = boolean(child);
+        } else if (is_named(child, "ReferenceCodes")) {
+            info.reference_codes = text(child);
+        } else if (is_named(child, "Appendixes")) {
+            auto appendixes = texts_of(child, "Appendix");
+            info.appendixes.insert(info.appendixes.end(), appendixes.begin(), appendixes.end());
+        } else {
+            unknown_child(child);
+        }
+    }
+    return info;
+}
+
+ResponseFor PackageReader::response_for(xmlNode* node) {
+    ResponseFor response;
+    for (xmlNode* child : children(node)) {
+        if (is_named(child, "OrganId")) {
+            response.organ_id = text(child);
+            agency_code(child, response.organ_id);
+        } else if (is_named(child, "Code")) {
+            response.code = text(child);
+        } else if (is_named(child, "DocumentId")) {
+            response.document_id = text(child);
+        } else if (is_named(child, "PromulgationDate")) {
+            response.promulgation_date = date(child);
+        } else {
+            unknown_child(child);
+        }
+    }
+    return response;
+}
+
+StaffInfo PackageReader::staff_info(xmlNode* node) {
+    StaffInfo staff;
+    for (xmlNode* child : children(node)) {
+        if (is_named(child, "Department")) {
+            staff.department = text(child);
+        } else if (is_named(child, "DepartmentId")) {
+            staff.department_id = text(child);
+        } else if (is_named(child, "Staff")) {
+            staff.staff = text(child);
+        } else if (is_named(child, "StaffId")) {
+            staff.staff_id = text(child);
+        } else if (is_named(child, "Email")) {
+            staff.email = text(child);
+        } else if (is_named(child, "Mobile")) {
+            staff.mobile = text(child);
+        } else {
+            unknown_child(child);
+        }
+    }
+    return staff;
+}
+
+BusinessDocumentInfo PackageReader::business_document_info(xmlNode* node) {
+    BusinessDocumentInfo info;
+    for (xmlNode* child : children(node)) {
+        if (is_named(child, "DocumentInfo")) {
+            info.document_info = integer(child);
+        } else if (is_named(child, "DocumentReceiver")) {
+            info.document_receiver = integer(child);
+        } else if (is_named(child, "ReceiverList")) {
+            for (xmlNode* receiver_node : children(child)) {
+                if (!is_named(receiver_node, "Receiver")) {
+                    unknown_child(receiver_node);
+                    continue;
+                }
+                Receiver receiver;
+                for (xmlNode* field : children(receiver_node)) {
+                    if (is_named(field, "OrganId")) {
+                        receiver.organ_id = text(field);
+                        agency_code(field, receiver.organ_id);
+                    } else if (is_named(field, "ReceiverType")) {
+                        receiver.receiver_type = integer(field);
+                    } else {
+                        unknown_child(field);
+                    }
+                }
+                info.receivers.push_back(std::move(receiver));
+            }
+        } else {
+            unknown_child(child);
+        }
+    }
+    return info;
+}
+
+ReplacementInfo PackageReader::replacement_info(xmlNode* node) {
+    ReplacementInfo info;
+    for (xmlNode* child : children(node)) {
+        if (is_named(child, "DocumentId")) {
+            info.document_id = text(child);
+        } else if (is_named(child, "OrganIdList")) {
+            info.organ_ids = texts_of(child, "OrganId");
+        } else {
+            unknown_child(child);
+        }
+    }
+    return info;
+}
+
+Business PackageReader::business(xmlNode* node) {
+    Business business;
+    for (xmlNode* child : children(node)) {
+        const std::string_view name = local_name(child);
+        // Bkav's reader accepts "Business…" for every "Bussiness…" name (protocol.md §1.7).
+        if (name == "BusinessDocType" || name == "BusinessDocReason" ||
+            name == "BusinessDocumentInfo") {
+            warn(child,
+                 "'" + std::string(name) + "' read as 'Buss" + std::string(name.substr(3)) + "'");
+        }
+        if (name == "DocumentId") {
+            business.document_id = text(child);
+        } else if (name == "BussinessDocType" || name == "BusinessDocType") {
+            business.doc_type = integer(child);
+            if (business.doc_type && (*business.doc_type < 0 || *business.doc_type > 3)) {
+                fail(child, ErrorCode::invalid_value,
+                     "BussinessDocType " + std::to_string(*business.doc_type) +
+                         " is not one of 0 new, 1 revoke, 2 update, 3 replace");
+            }
+        } else if (name == "BussinessDocReason" || name == "BusinessDocReason") {
+            business.reason = text(child);
+        } else if (name == "Paper") {
+            business.paper = integer(child);
+        } else if (name == "BussinessDocumentInfo" || name == "BusinessDocumentInfo") {
+            business.document_infos.push_back(business_document_info(child));
+        } else if (name == "ReplacementInfoList") {
+            for (xmlNode* info : children(child)) {
+                if (is_named(info, "ReplacementInfo")) {
+                    business.replacements.push_back(replacement_info(info));
+                } else {
+                    unknown_child(info);
+                }
+            }
+        } else if (name == "StaffInfo") {
+            business.staff.push_back(staff_info(child));
+        } else {
+            unknown_child(child);
+        }
+    }
+    return business;
+}
+
+TraceHeaderList PackageReader::trace_header_list(xmlNode* node) {
+    TraceHeaderList list;
+    for (xmlNode* child : children(node)) {
+        if (is_named(child, "Paper")) {
+            list.paper = text(child);
+        } else if (is_named(child, "Bussiness") || is_named(child, "Business")) {
+            if (is_named(child, "Business"))
+                warn(child, "'Business' read as 'Bussiness'");
+            if (list.business) {
+                fail(child, ErrorCode::duplicate, "more than one Bussiness element");
+                continue;
+            }
+            list.business = business(child);
+        } else if (is_named(child, "TraceHeader")) {
+            TraceHeader trace;
+            for (xmlNode* field : children(child)) {
+                if (is_named(field, "OrganId")) {
+                    trace.organ_id = text(field);
+                    agency_code(field, trace.organ_id);
+                } else if (is_named(field, "Timestamp")) {
+                    trace.timestamp = date_time(field);
+                } else {
+                    unknown_child(field);
+                }
+            }
+            list.trace_headers.push_back(std::move(trace));
+        } else {
+            unknown_child(child);
+        }
+    }
+    return list;
+}
+
+MessageHeader PackageReader::message_header(xmlNode* node) {
+    MessageHeader header;
+    bool seen_from = false;
+    for (xmlNode* child : children(node)) {
+        const std::string_view name = local_name(child);
+        if (name == "From") {
+            if (seen_from)
+                fail(child, ErrorCode::duplicate, "more than one From element");
+            seen_from = true;
+            header.from = organization(child);
+        } else if (name == "To") {
+            header.to.push_back(organization(child));
+        } else if (name == "DocumentId") {
+            header.document_id = text(child);
+        } else if (name == "Code") {
+            header.code = document_code(child);
+        } else if (name == "PromulgationInfo") {
+            header.promulgation = promulgation(child);
+        } else if (name == "DocumentType") {
+            header.document_type = document_type(child);
+        } else if (name == "Subject") {
+            header.subject = text(child);
+        } else if (name == "Content") {
+            header.content = text(child);
+        } else if (name == "SignerInfo") {
+            header.signer = signer(child);
+        } else if (name == "DueDate") {
+            header.due_date = date(child);
+        } else if (name == "OtherInfo") {
+            header.other_info = other_info(child);
+        } else if (name == "ResponseFor") {
+            header.response_for.push_back(response_for(child));
+        } else if (name == "SteeringType") {
+            header.steering_type = integer(child);
+        } else if (name == "ResponseForTask") {
+            auto codes = texts_of(child, "TaskCode");
+            header.response_for_task.insert(header.response_for_task.end(), codes.begin(),
+                                            codes.end());
+        } else if (name == "ApplicationType") {
+            header.application_type = text(child);
+        } else if (name == "ToPlaces") {
+            auto places = texts_of(child, "Place");
+            header.to_places.insert(header.to_places.end(), places.begin(), places.end());
+        } else {
+            unknown_child(child);
+        }
+    }
+    return header;
+}
+
+StatusPackage PackageReader::status_header(xmlNode* node) {
+    StatusPackage status;
+    for (xmlNode* child : children(node)) {
+        const std::string_view name = local_name(child);
+        if (name == "From") {
+            status.from = organization(child);
+        } else if (name == "ResponseFor") {
+            status.response_for = response_for(child);
+        } else if (name == "StaffInfo") {
+            status.staff = staff_info(child);
+        } else if (name == "StatusCode") {
+            status.status = StatusCode::from_wire(text(child));
+            if (!status.status.is_known() && !status.status.wire_text().empty()) {
+                warn(child,
+                     "unknown status code '" + status.status.wire_text() + "' kept verbatim");
+            } else if (status.status.is_variant()) {
+                warn(child, "status code '" + status.status.wire_text() + "' read as " +
+                                canonical_code(status.status.kind()) + " (" +
+                                to_string(status.status.kind()) + ")");
+            }
+        } else if (name == "Description") {
+            status.description = text(child);
+        } else if (name == "Timestamp") {
+            status.timestamp = date_time(child);
+        } else {
+            unknown_child(child);
+        }
+    }
+    return status;
+}
+
+void PackageReader::body(xmlNode* node, DocumentPackage& package) {
+    for (xmlNode* child : children(node)) {
+        if (!is_named(child, "edXMLManifest") && !is_named(child, "Manifest")) {
+            unknown_child(child);
+            continue;
+        }
+        if (is_named(child, "Manifest"))
+            warn(child, "'Manifest' read as 'edXMLManifest'");
+        package.has_manifest = true;
+        for (xmlNode* reference_node : children(child)) {
+            if (!is_named(reference_node, "Reference")) {
+                unknown_child(reference_node);
+                continue;
+            }
+            ManifestReference reference;
+            for (xmlNode* field : children(reference_node)) {
+                if (is_named(field, "ContentId")) {
+                    reference.content_id = normalize_content_id(text(field));
+                } else if (is_named(field, "ContentType")) {
+                    reference.content_type = text(field);
+                } else if (is_named(field, "Description")) {
+                    reference.description = text(field);
+                } else if (is_named(field, "AttachmentName")) {
+                    reference.attachment_name = text(field);
+                } else {
+                    unknown_child(field);
+                }
+            }
+            package.manifest.push_back(std::move(reference));
+        }
+    }
+}
+
+// Appends the base64 text without its whitespace, straight from the text nodes, so that
+// a large payload is copied once.
+void append_base64_text(const xmlNode* node, std::string& out) {
+    std::size_t size = 0;
+    for (const xmlNode* child = node->children; child; child = child->next) {
+        if (child->content)
+            size += std::strlen(reinterpret_cast<const char*>(child->content));
+    }
+    out.reserve(out.size() + size);
+    for (const xmlNode* child = node->children; child; child = child->next) {
+        if (child->type != XML_TEXT_NODE || !child->content)
+            continue;
+        for (const xmlChar* p = child->content; *p; ++p) {
+            if (*p != ' ' && *p != '\n' && *p != '\r' && *p != '\t')
+                out.push_back(static_cast<char>(*p));
+        }
+    }
+}
+
+void PackageReader::attachments(xmlNode* node, DocumentPackage& package) {
+    for (xmlNode* attachment_node : children(node)) {
+        if (!is_named(attachment_node, "Attachment")) {
+            unknown_child(attachment_node);
+            continue;
+        }
+        Attachment attachment;
+        const xmlNode* payload_node = nullptr;
+        for (xmlNode* field : children(attachment_node)) {
+            const std::string_view name = local_name(field);
+            if (name == "ContentId") {
+                attachment.content_id = normalize_content_id(text(field));
+            } else if (name == "AttachmentName") {
+                attachment.attachment_name = text(field);
+            } else if (name == "Description") {
+                attachment.description = text(field);
+            } else if (name == "FieldName") {
+                attachment.field_name = text(field);
+            } else if (name == "MimeType") {
+                attachment.mime_type = text(field);
+            } else if (name == "ContentType") {
+                attachment.content_type = text(field);
+            } else if (name == "Format") {
+                attachment.format = text(field);
+            } else if (name == "ContentTransferEncoded") {
+                payload_node = field;
+                append_base64_text(field, attachment.encoded);
+            } else {
+                unknown_child(field);
+            }
+        }
+        const std::string label = "attachment '" + attachment.content_id + "'";
+        if (attachment.content_id.empty()) {
+            fail(attachment_node, ErrorCode::missing_element, "Attachment has no ContentId");
+        }
+        if (!payload_node) {
+            fail(attachment_node, ErrorCode::missing_element,
+                 label + " has no ContentTransferEncoded");
+        } else {
+            const Base64Check check = check_base64(attachment.encoded);
+            if (!check.ok) {
+                fail(payload_node, ErrorCode::invalid_base64, label + ": " + check.problem);
+            } else if (check.decoded_size > options_.limits.max_attachment_bytes) {
+                fail(payload_node, ErrorCode::attachment_too_large,
+                     label + " decodes to " + std::to_string(check.decoded_size) +
+                         " bytes, over the limit of " +
+                         std::to_string(options_.limits.max_attachment_bytes));
+            }
+            attachment.decoded_size = check.decoded_size;
+        }
+        package.attachments.push_back(std::move(attachment));
+    }
+}
+
+SignatureInfo PackageReader::signature(xmlNode* node) {
+    SignatureInfo info{detail::namespace_of(node)};
+    if (info.namespace_uri != kXmlDsigNamespace) {
+        warn(node, "Signature is not in the XML-DSig namespace (namespace '" + info.namespace_uri +
+                       "'): non-standard, cannot be verified as XML-DSig");
+    }
+    return info;
+}
+
+void PackageReader::check_document(const xmlNode* header_node, DocumentPackage& package) {
+    const MessageHeader& header = package.header;
+    if (header.from.organ_id.empty()) {
+        fail(header_node, ErrorCode::missing_element, "From/OrganId is missing");
+    }
+    if (header.to.empty()) {
+        fail(header_node, ErrorCode::missing_element,
+             "no To element: a document needs a recipient");
+    }
+    for (std::size_t i = 0; i < header.to.size(); ++i) {
+        if (header.to[i].organ_id.empty()) {
+            fail(header_node, ErrorCode::missing_element,
+                 "To[" + std::to_string(i + 1) + "]/OrganId is missing");
+        }
+    }
+    if (header.document_id.empty()) {
+        fail(header_node, ErrorCode::missing_element, "DocumentId is missing");
+    }
+    if (header.subject.empty()) {
+        fail(header_node, ErrorCode::missing_element, "Subject is missing");
+    }
+    if (header.code.number.empty() && header.code.notation.empty()) {
+        warn(header_node, "Code (số/ký hiệu) is missing");
+    }
+    if (!header.promulgation.date) {
+        warn(header_node, "PromulgationInfo/PromulgationDate is missing");
+    }
+
+    std::set<std::string> attachment_ids;
+    for (const Attachment& attachment : package.attachments) {
+        if (!attachment.content_id.empty() &&
+            !attachment_ids.insert(attachment.content_id).second) {
+            fail(header_node, ErrorCode::duplicate,
+                 "two attachments share ContentId '" + attachment.content_id + "'");
+        }
+    }
+    std::set<std::string> referenced_ids;
+    for (const ManifestReference& reference : package.manifest) {
+        referenced_ids.insert(reference.content_id);
+        if (!attachment_ids.count(reference.content_id)) {
+            fail(header_node, ErrorCode::inconsistent,
+                 "manifest Reference '" + reference.content_id + "' has no matching Attachment");
+        }
+    }
+    for (const std::string& id : attachment_ids) {
+        if (package.has_manifest && !referenced_ids.count(id)) {
+            warn(header_node, "attachment '" + id + "' is not listed in the manifest");
+        }
+    }
+}
+
+void PackageReader::check_status(const xmlNode* header_node, const StatusPackage& status) {
+    if (status.from.organ_id.empty()) {
+        fail(header_node, ErrorCode::missing_element, "From/OrganId is missing");
+    }
+    if (status.response_for.document_id.empty()) {
+        fail(header_node, ErrorCode::missing_element,
+             "ResponseFor/DocumentId is missing: the status cannot be matched to a document");
+    }
+    if (status.status.wire_text().empty()) {
+        fail(header_node, ErrorCode::missing_element, "StatusCode is missing");
+    }
+    if (!status.timestamp)
+        warn(header_node, "Timestamp is missing");
+}
+
+void PackageReader::read(xmlDoc* doc) {
+    xmlNode* root = xmlDocGetRootElement(doc);
+    if (!root) {
+        result_.errors.push_back({ErrorCode::wrong_root, "document has no root element", "", 0});
+        return;
+    }
+    const std::string root_ns = detail::namespace_of(root);
+    if (root_ns == kLegacy2803Namespace) {
+        fail(root, ErrorCode::legacy_format,
+             "legacy 2803 edXML (namespace " + root_ns + ") is not supported; QCVN 102:2016 is");
+        return;
+    }
+    if (!is_named(root, "edXML") || root_ns != kEdxmlNamespace) {
+        fail(root, ErrorCode::wrong_root,
+             std::string("root element is '") + local_name(root) + "' in namespace '" + root_ns +
+                 "'; expected 'edXML' in " + kEdxmlNamespace);
+        return;
+    }
+
+    xmlNode* envelope = nullptr;
+    xmlNode* attachment_encoded = nullptr;
+    for (xmlNode* child : children(root)) {
+        if (is_named(child, "edXMLEnvelope") && !envelope) {
+            envelope = child;
+        } else if (is_named(child, "AttachmentEncoded") && !attachment_encoded) {
+            attachment_encoded = child;
+        } else {
+            unknown_child(child);
+        }
+    }
+    if (!envelope) {
+        fail(root, ErrorCode::missing_element, "edXMLEnvelope is missing");
+        return;
+    }
+    xmlNode* header = nullptr;
+    xmlNode* body_node = nullptr;
+    for (xmlNode* child : children(envelope)) {
+        if (is_named(child, "edXMLHeader") && !header) {
+            header = child;
+        } else if (is_named(child, "edXMLBody") && !body_node) {
+            body_node = child;
+        } else {
+            unknown_child(child);
+        }
+    }
+    if (!header) {
+        fail(envelope, ErrorCode::missing_element, "edXMLHeader is missing");
+        return;
+    }
+
+    xmlNode* message_header_node = nullptr;
+    xmlNode* status_container = nullptr;
+    xmlNode* trace_node = nullptr;
+    xmlNode* signature_node = nullptr;
+    for (xmlNode* child : children(header)) {
+        if (is_named(child, "MessageHeader") && !message_header_node) {
+            message_header_node = child;
+        } else if (is_named(child, "Status") && !status_container) {
+            status_container = child;
+        } else if (is_named(child, "TraceHeaderList") && !trace_node) {
+            trace_node = child;
+        } else if (is_named(child, "Signature")) {
+            if (signature_node) {
+                fail(child, ErrorCode::duplicate, "more than one Signature in edXMLHeader");
+            }
+            signature_node = child;
+        } else {
+            unknown_child(child);
+        }
+    }
+
+    bool is_status = status_container != nullptr;
+    if (!is_status && message_header_node) {
+        for (xmlNode* child : children(message_header_node)) {
+            if (is_named(child, "StatusCode"))
+                is_status = true;
+        }
+    }
+
+    if (is_status) {
+        xmlNode* container = message_header_node ? message_header_node : status_container;
+        if (!message_header_node)
+            warn(status_container, "'Status' container read as 'MessageHeader'");
+        StatusPackage status = status_header(container);
+        if (signature_node)
+            status.signature = signature(signature_node);
+        check_status(container, status);
+        result_.package = std::move(status);
+    } else {
+        if (!message_header_node) {
+            fail(header, ErrorCode::missing_element, "MessageHeader is missing");
+            return;
+        }
+        DocumentPackage package;
+        package.header = message_header(message_header_node);
+        if (trace_node)
+            package.trace = trace_header_list(trace_node);
+        if (signature_node)
+            package.signature = signature(signature_node);
+        if (body_node)
+            body(body_node, package);
+        if (attachment_encoded)
+            attachments(attachment_encoded, package);
+        check_document(message_header_node, package);
+        result_.package = std::move(package);
+    }
+
+    if (options_.check_schema) {
+        const detail::SchemaKind schema =
+            is_status ? detail::SchemaKind::status_package : detail::SchemaKind::document_package;
+        for (Diagnostic& problem : detail::validate_against_schema(doc, schema)) {
+            result_.errors.push_back(std::move(problem));
+        }
+    }
+}
+
+// Gives elements that lost their namespace (an undeclared prefix, or no namespace at
+// all inside an edXML tree) the edXML namespace, and says so.
+void repair_namespaces(xmlDoc* doc, ReadResult& result) {
+    xmlNode* root = xmlDocGetRootElement(doc);
+    if (!root)
+        return;
+    const bool root_unqualified = root->ns == nullptr;
+    const std::string_view root_name = local_name(root);
+    const bool root_is_edxml = root_name == "edXML" || root_name == "edXML:edXML";
+    if (!root_is_edxml)
+        return;
+
+    xmlNs* edxml_ns = xmlSearchNsByHref(doc, root, BAD_CAST kEdxmlNamespace);
+    if (!edxml_ns)
+        edxml_ns = xmlNewNs(root, BAD_CAST kEdxmlNamespace, nullptr);
+    if (root_unqualified) {
+        result.warnings.push_back(diagnostic_at(
+            root, ErrorCode::none, "root edXML has no namespace; read in the QCVN 102 namespace"));
+    }
+
+    int unqualified = 0;
+    const xmlNode* first_unqualified = nullptr;
+    // Iterative walk: the depth limit already bounds the tree, but no recursion is needed.
+    xmlNode* node = root;
+    if (root->ns == nullptr)
+        xmlSetNs(root, edxml_ns);
+    while (node) {
+        if (node->type == XML_ELEMENT_NODE && node->ns == nullptr) {
+            std::string_view name = local_name(node);
+            const auto colon = name.find(':');
+            if (colon != std::string_view::npos) {
+                // libxml2 kept "prefix:local" as the name: an undeclared prefix.
+                xmlNodeSetName(node, BAD_CAST std::string(name.substr(colon + 1)).c_str());
+            } else if (node != root) {
+                if (unqualified++ == 0)
+                    first_unqualified = node;
+            }
+            xmlSetNs(node, edxml_ns);
+        }
+        if (node->children && node->type == XML_ELEMENT_NODE) {
+            node = node->children;
+            continue;
+        }
+        if (node == root)
+            break;
+        while (node && !node->next) {
+            node = node->parent;
+            if (node == root || (node && node->type != XML_ELEMENT_NODE))
+                node = nullptr;
+        }
+        if (node)
+            node = node->next;
+    }
+    if (unqualified > 0 && !root_unqualified) {
+        result.warnings.push_back(
+            diagnostic_at(first_unqualified, ErrorCode::none,
+                          std::to_string(unqualified) +
+                              " element(s) without a namespace read in the QCVN 102 namespace"));
+    }
+}
+
+}  // namespace
+
+ReadResult read_package(std::string_view bytes, const ReadOptions& options) {
+    ReadResult result;
+    detail::ParsedXml parsed = detail::parse_untrusted_xml(bytes, options.limits);
+    if (!parsed.doc) {
+        result.errors.push_back(parsed.error);
+        return result;
+    }
+    for (Diagnostic& problem : parsed.ns_errors) {
+        problem.message = "not namespace-well-formed, repaired: " + problem.message;
+        result.warnings.push_back(std::move(problem));
+    }
+    repair_namespaces(parsed.doc.get(), result);
+    PackageReader(options, result).read(parsed.doc.get());
+    return result;
+}
+
+ReadResult read_package_file(const std::string& path, const ReadOptions& options) {
+    ReadResult result;
+    struct stat info {};
+    if (::stat(path.c_str(), &info) != 0) {
+        result.errors.push_back({ErrorCode::io, path + ": " + std::strerror(errno), "", 0});
+        return result;
+    }
+    if (!S_ISREG(info.st_mode)) {
+        result.errors.push_back({ErrorCode::io, path + ": not a regular file", "", 0});
+        return result;
+    }
+    if (static_cast<std::uint64_t>(info.st_size) > options.limits.max_input_bytes) {
+        result.errors.push_back({ErrorCode::too_large,
+                                 path + ": file of " + std::to_string(info.st_size) +
+                                     " bytes exceeds the limit of " +
+                                     std::to_string(options.limits.max_input_bytes) + " bytes",
+                                 "", 0});
+        return result;
+    }
+    std::ifstream file(path, std::ios::binary);
+    std::string bytes(static_cast<std::size_t>(info.st_size), '\0');
+    if (!file || !file.read(bytes.data(), static_cast<std::streamsize>(bytes.size()))) {
+        result.errors.push_back({ErrorCode::io, path + ": could not be read", "", 0});
+        return result;
+    }
+    return read_package(bytes, options);
+}
+
+}  // namespace edxml

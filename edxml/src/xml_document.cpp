@@ -1,0 +1,241 @@
+#include "xml_document.hpp"
+
+#include <libxml/SAX2.h>
+#include <libxml/parserInternals.h>
+#include <libxml/xmlerror.h>
+
+#include <cstring>
+
+namespace edxml::detail {
+namespace {
+
+// Parser state reachable from the SAX callbacks through ctxt->_private.
+struct ParseGuard {
+    int max_depth = 0;
+    bool refused = false;
+    Diagnostic refusal;
+    Diagnostic first_fatal;
+    Diagnostics ns_errors;
+};
+
+ParseGuard& guard_of(void* ctx) {
+    return *static_cast<ParseGuard*>(static_cast<xmlParserCtxt*>(ctx)->_private);
+}
+
+void refuse(void* ctx, ErrorCode code, std::string message) {
+    auto* ctxt = static_cast<xmlParserCtxt*>(ctx);
+    ParseGuard& guard = guard_of(ctx);
+    if (!guard.refused) {
+        guard.refused = true;
+        guard.refusal = Diagnostic{code, std::move(message), "", xmlSAX2GetLineNumber(ctx)};
+    }
+    xmlStopParser(ctxt);
+}
+
+// Any DOCTYPE is refused before its declarations are used: edXML never needs a DTD,
+// and entities are how XXE, billion laughs and quadratic blow-up attacks work.
+void on_internal_subset(void* ctx, const xmlChar*, const xmlChar*, const xmlChar*) {
+    refuse(ctx, ErrorCode::dtd_forbidden,
+           "a DOCTYPE declaration is not allowed (DTDs and entities are never processed)");
+}
+
+void on_entity_decl(void* ctx, const xmlChar* name, int, const xmlChar*, const xmlChar*, xmlChar*) {
+    refuse(ctx, ErrorCode::dtd_forbidden,
+           std::string("entity declaration '") + reinterpret_cast<const char*>(name) +
+               "' is not allowed");
+}
+
+void on_start_element(void* ctx, const xmlChar* localname, const xmlChar* prefix,
+                      const xmlChar* uri, int nb_namespaces, const xmlChar** namespaces,
+                      int nb_attributes, int nb_defaulted, const xmlChar** attributes) {
+    auto* ctxt = static_cast<xmlParserCtxt*>(ctx);
+    ParseGuard& guard = guard_of(ctx);
+    // nameNr counts the open ancestors; this element is one deeper.
+    if (ctxt->nameNr + 1 > guard.max_depth) {
+        refuse(ctx, ErrorCode::too_deep,
+               "element nesting deeper than " + std::to_string(guard.max_depth) + " levels");
+        return;
+    }
+    xmlSAX2StartElementNs(ctx, localname, prefix, uri, nb_namespaces, namespaces, nb_attributes,
+                          nb_defaulted, attributes);
+}
+
+ErrorCode classify(const xmlError& error) {
+    switch (error.code) {
+        case XML_ERR_INVALID_ENCODING:
+        case XML_ERR_UNSUPPORTED_ENCODING:
+        case XML_ERR_UNKNOWN_ENCODING:
+        case XML_ERR_INVALID_CHAR:
+            return ErrorCode::invalid_encoding;
+        case XML_ERR_ENTITY_LOOP:
+        case XML_ERR_UNDECLARED_ENTITY:
+        case XML_WAR_UNDECLARED_ENTITY:
+            return ErrorCode::dtd_forbidden;
+        default:
+            return ErrorCode::not_well_formed;
+    }
+}
+
+std::string message_of(const xmlError& error) {
+    std::string text = error.message ? error.message : "unknown XML error";
+    while (!text.empty() && (text.back() == '\n' || text.back() == ' '))
+        text.pop_back();
+    return text;
+}
+
+void on_structured_error(void* ctx, xmlError* error) {
+    if (error == nullptr)
+        return;
+    ParseGuard& guard = guard_of(ctx);
+    if (error->domain == XML_FROM_NAMESPACE) {
+        // Undeclared prefixes: libxml2 keeps the prefixed name without a namespace; the
+        // reader repairs those nodes and reports each of these as a warning.
+        guard.ns_errors.push_back(Diagnostic{ErrorCode::none, message_of(*error), "", error->line});
+        return;
+    }
+    if (error->level >= XML_ERR_ERROR && guard.first_fatal.code == ErrorCode::none) {
+        guard.first_fatal = Diagnostic{classify(*error), message_of(*error), "", error->line};
+    }
+}
+
+struct ParserCtxtFree {
+    void operator()(xmlParserCtxt* ctxt) const { xmlFreeParserCtxt(ctxt); }
+};
+
+}  // namespace
+
+ParsedXml parse_untrusted_xml(std::string_view bytes, const ReadLimits& limits) {
+    ParsedXml result;
+    if (bytes.size() > limits.max_input_bytes) {
+        result.error =
+            Diagnostic{ErrorCode::too_large,
+                       "input of " + std::to_string(bytes.size()) + " bytes exceeds the limit of " +
+                           std::to_string(limits.max_input_bytes) + " bytes",
+                       "", 0};
+        return result;
+    }
+    if (bytes.empty()) {
+        result.error = Diagnostic{ErrorCode::not_well_formed, "input is empty", "", 0};
+        return result;
+    }
+    if (bytes.size() > static_cast<std::size_t>(INT32_MAX)) {
+        result.error = Diagnostic{ErrorCode::too_large, "input exceeds 2 GiB", "", 0};
+        return result;
+    }
+
+    std::unique_ptr<xmlParserCtxt, ParserCtxtFree> ctxt(
+        xmlCreateMemoryParserCtxt(bytes.data(), static_cast<int>(bytes.size())));
+    if (!ctxt) {
+        result.error = Diagnostic{ErrorCode::io, "libxml2 could not create a parser", "", 0};
+        return result;
+    }
+    ParseGuard guard;
+    guard.max_depth = limits.max_depth;
+    ctxt->_private = &guard;
+    xmlSAXHandler* sax = ctxt->sax;
+    sax->internalSubset = on_internal_subset;
+    sax->externalSubset = on_internal_subset;
+    sax->entityDecl = on_entity_decl;
+    sax->startElementNs = on_start_element;
+    sax->serror = on_structured_error;
+    sax->error = nullptr;
+    sax->warning = nullptr;
+    // NONET: never fetch anything. No NOENT, DTDLOAD, DTDATTR or XINCLUDE. HUGE lifts
+    // libxml2's 10 MB text-node cap (attachments are large); our own limits bound the rest.
+    xmlCtxtUseOptions(ctxt.get(), XML_PARSE_NONET | XML_PARSE_BIG_LINES | XML_PARSE_NOCDATA |
+                                      XML_PARSE_HUGE | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+    sax->serror = on_structured_error;  // xmlCtxtUseOptions may reset the handlers
+    xmlParseDocument(ctxt.get());
+    XmlDocPtr doc(ctxt->myDoc);
+    ctxt->myDoc = nullptr;
+
+    if (guard.refused) {
+        result.error = guard.refusal;
+        return result;
+    }
+    if (!ctxt->wellFormed || !doc) {
+        result.error =
+            guard.first_fatal.code != ErrorCode::none
+                ? guard.first_fatal
+                : Diagnostic{ErrorCode::not_well_formed, "document is not well-formed", "", 0};
+        return result;
+    }
+    result.doc = std::move(doc);
+    result.ns_errors = std::move(guard.ns_errors);
+    return result;
+}
+
+bool is_named(const xmlNode* node, std::string_view name) {
+    return node != nullptr && node->type == XML_ELEMENT_NODE && name == local_name(node);
+}
+
+const char* namespace_of(const xmlNode* node) {
+    return node->ns && node->ns->href ? reinterpret_cast<const char*>(node->ns->href) : "";
+}
+
+xmlNode* first_element_child(xmlNode* node) {
+    for (xmlNode* child = node ? node->children : nullptr; child; child = child->next) {
+        if (child->type == XML_ELEMENT_NODE)
+            return child;
+    }
+    return nullptr;
+}
+
+xmlNode* next_element_sibling(xmlNode* node) {
+    for (xmlNode* sibling = node->next; sibling; sibling = sibling->next) {
+        if (sibling->type == XML_ELEMENT_NODE)
+            return sibling;
+    }
+    return nullptr;
+}
+
+std::string trimmed_text(const xmlNode* node) {
+    std::string text;
+    for (const xmlNode* child = node->children; child; child = child->next) {
+        if ((child->type == XML_TEXT_NODE || child->type == XML_CDATA_SECTION_NODE) &&
+            child->content) {
+            text += reinterpret_cast<const char*>(child->content);
+        }
+    }
+    const char* blanks = " \t\r\n";
+    const auto first = text.find_first_not_of(blanks);
+    if (first == std::string::npos)
+        return {};
+    const auto last = text.find_last_not_of(blanks);
+    return text.substr(first, last - first + 1);
+}
+
+std::string node_path(const xmlNode* node) {
+    std::string path;
+    for (; node && node->type == XML_ELEMENT_NODE; node = node->parent) {
+        int position = 1;
+        int same_named = 0;
+        if (node->parent) {
+            for (const xmlNode* sibling = node->parent->children; sibling;
+                 sibling = sibling->next) {
+                if (sibling->type != XML_ELEMENT_NODE ||
+                    std::strcmp(local_name(sibling), local_name(node)) != 0) {
+                    continue;
+                }
+                ++same_named;
+                if (sibling == node)
+                    position = same_named;
+            }
+        }
+        std::string step = "/" + std::string(local_name(node));
+        if (same_named > 1)
+            step += "[" + std::to_string(position) + "]";
+        path.insert(0, step);
+    }
+    return path;
+}
+
+int node_line(const xmlNode* node) {
+    return node ? static_cast<int>(xmlGetLineNo(node)) : 0;
+}
+
+Diagnostic diagnostic_at(const xmlNode* node, ErrorCode code, std::string message) {
+    return Diagnostic{code, std::move(message), node_path(node), node_line(node)};
+}
+
+}  // namespace edxml::detail
