@@ -1,0 +1,167 @@
+#include <boost/test/unit_test.hpp>
+
+#include <Poco/JSON/Object.h>
+#include <Poco/JSON/Parser.h>
+
+#include <filesystem>
+#include <sstream>
+
+#include "edxml/attachments.hpp"
+#include "edxml/cli.hpp"
+#include "test_files.hpp"
+
+namespace fs = std::filesystem;
+
+namespace {
+
+struct CliRun {
+    int exit_code;
+    std::string out;
+    std::string err;
+};
+
+CliRun run(std::vector<std::string> args) {
+    std::ostringstream out, err;
+    const int code = edxml::run_cli(args, out, err);
+    return {code, out.str(), err.str()};
+}
+
+std::string sample_path(const std::string& name) {
+    return (test_files::samples_dir() / name).string();
+}
+std::string hostile_path(const std::string& name) {
+    return (test_files::data_dir() / "hostile" / name).string();
+}
+
+// A fresh folder under the build tree, removed at the end of the test.
+struct TempDir {
+    fs::path path;
+    explicit TempDir(const std::string& name)
+        : path(fs::path(CONNECTOR_BINARY_DIR) / "test-tmp" / name) {
+        fs::remove_all(path);
+        fs::create_directories(path);
+    }
+    ~TempDir() { fs::remove_all(path); }
+};
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(cli)
+
+BOOST_AUTO_TEST_CASE(validate_exit_codes) {
+    std::vector<std::string> every_sample{"validate"};
+    for (const auto& path : test_files::all_samples())
+        every_sample.push_back(path.string());
+    const CliRun all = run(every_sample);
+    BOOST_TEST(all.exit_code == 0, all.out);
+    BOOST_TEST(all.out.find("28 valid, 0 invalid") != std::string::npos, all.out);
+
+    const CliRun mixed =
+        run({"validate", sample_path("status-01.edxml"), hostile_path("billion-laughs.edxml")});
+    BOOST_TEST(mixed.exit_code == 1);
+    BOOST_TEST(mixed.out.find("INVALID  " + hostile_path("billion-laughs.edxml")) !=
+               std::string::npos);
+    BOOST_TEST(mixed.out.find("[dtd_forbidden]") != std::string::npos, mixed.out);
+    BOOST_TEST(mixed.out.find("1 valid, 1 invalid") != std::string::npos);
+
+    const CliRun missing = run({"validate", "/nonexistent.edxml"});
+    BOOST_TEST(missing.exit_code == 1);
+    BOOST_TEST(missing.out.find("[io]") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(usage_errors_exit_2) {
+    BOOST_TEST(run({}).exit_code == 2);
+    BOOST_TEST(run({"validate"}).exit_code == 2);
+    BOOST_TEST(run({"frobnicate", "x"}).exit_code == 2);
+    BOOST_TEST(run({"validate", "--bogus", "x"}).exit_code == 2);
+    const CliRun bad_size =
+        run({"validate", "--max-size", "12abc", sample_path("status-01.edxml")});
+    BOOST_TEST(bad_size.exit_code == 2);
+    BOOST_TEST(bad_size.err.find("--max-size needs a positive number of bytes, not '12abc'") !=
+               std::string::npos);
+    BOOST_TEST(run({"inspect"}).exit_code == 2);
+    BOOST_TEST(run({"attachments", sample_path("status-01.edxml")}).exit_code == 2);
+    BOOST_TEST(run({"--help"}).exit_code == 0);
+}
+
+BOOST_AUTO_TEST_CASE(max_size_option_applies) {
+    const CliRun result = run({"validate", "--max-size", "100", sample_path("status-01.edxml")});
+    BOOST_TEST(result.exit_code == 1);
+    BOOST_TEST(result.out.find("[too_large]") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(inspect_prints_a_readable_summary) {
+    const CliRun result = run({"inspect", sample_path("task-assignment.edxml")});
+    BOOST_TEST(result.exit_code == 0, result.err);
+    BOOST_TEST(result.out.find("DocumentId:    000.00.00.H20,2025/04/15,125/KH-UBND") !=
+               std::string::npos);
+    BOOST_TEST(result.out.find("Task profile:  assignment, 13 task(s)") != std::string::npos);
+    BOOST_TEST(result.out.find("Chủ trì: Văn phòng UBND Tỉnh") != std::string::npos);
+
+    const CliRun repaired = run({"inspect", sample_path("variant-undeclared-prefix.edxml")});
+    BOOST_TEST(repaired.exit_code == 0);
+    BOOST_TEST(repaired.out.find("Warnings (4):") != std::string::npos, repaired.out);
+    BOOST_TEST(repaired.out.find("not namespace-well-formed, repaired") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(inspect_json_is_machine_readable) {
+    const CliRun result =
+        run({"inspect", sample_path("document-with-attachments.edxml"), "--json"});
+    BOOST_TEST(result.exit_code == 0);
+    Poco::JSON::Parser parser;
+    const auto root = parser.parse(result.out).extract<Poco::JSON::Object::Ptr>();
+    BOOST_TEST(root->getValue<bool>("ok"));
+    const auto package = root->getObject("package");
+    BOOST_TEST(package->getValue<std::string>("kind") == "document");
+    BOOST_TEST(package->getValue<std::string>("documentId") ==
+               "000.00.00.G22,2025/04/10,3021/VPCP-KSTT");
+    const auto attachments = package->getArray("attachments");
+    BOOST_REQUIRE_EQUAL(attachments->size(), 2u);
+    BOOST_TEST(attachments->getObject(1)->getValue<bool>("zipWrapped"));
+    BOOST_TEST(attachments->getObject(0)->getValue<std::string>("sha256").size() == 64u);
+
+    const CliRun hostile = run({"inspect", hostile_path("xxe-file.edxml"), "--json"});
+    BOOST_TEST(hostile.exit_code == 1);
+    const auto refused = parser.parse(hostile.out).extract<Poco::JSON::Object::Ptr>();
+    BOOST_TEST(!refused->getValue<bool>("ok"));
+    BOOST_TEST(refused->getArray("errors")->getObject(0)->getValue<std::string>("code") ==
+               "dtd_forbidden");
+}
+
+BOOST_AUTO_TEST_CASE(attachments_are_written_and_unzipped) {
+    TempDir dir("cli-attachments");
+    const CliRun result = run({"attachments", sample_path("document-with-attachments.edxml"),
+                               "--out", dir.path.string(), "--unzip"});
+    BOOST_TEST(result.exit_code == 0, result.err);
+    const std::string pdf = test_files::read(dir.path / "cong-van.pdf");
+    BOOST_TEST(pdf.rfind("%PDF", 0) == 0u);
+    BOOST_TEST(result.out.find("sha256 " + edxml::sha256_hex(pdf)) != std::string::npos);
+    // The zip-wrapped phu-luc.txt is written as received, and its inner file beside it.
+    BOOST_TEST(test_files::read(dir.path / "phu-luc.txt").rfind("PK", 0) == 0u);
+    BOOST_TEST(test_files::read(dir.path / "phu-luc-2.txt").rfind("PHỤ LỤC I", 0) == 0u);
+
+    // A second run never overwrites what is there.
+    const CliRun again = run({"attachments", sample_path("document-with-attachments.edxml"),
+                              "--out", dir.path.string()});
+    BOOST_TEST(again.exit_code == 0);
+    BOOST_TEST(fs::exists(dir.path / "cong-van-2.pdf"));
+}
+
+BOOST_AUTO_TEST_CASE(attachment_names_cannot_escape_the_folder) {
+    TempDir dir("cli-traversal");
+    std::string text = test_files::sample("variant-manifest-alias.edxml");
+    const auto at = text.find("<edXML:AttachmentName>", text.find("<edXML:AttachmentEncoded>"));
+    BOOST_REQUIRE(at != std::string::npos);
+    const auto end = text.find("</edXML:AttachmentName>", at);
+    text.replace(at, end - at, "<edXML:AttachmentName>../../escaped.pdf");
+    const fs::path package = dir.path / "traversal.edxml";
+    std::ofstream(package) << text;
+    const fs::path out = dir.path / "out";
+    const CliRun result = run({"attachments", package.string(), "--out", out.string()});
+    BOOST_TEST(result.exit_code == 0, result.err);
+    BOOST_TEST(fs::exists(out / "escaped.pdf"));
+    BOOST_TEST(!fs::exists(dir.path / "escaped.pdf"));
+    BOOST_TEST(!fs::exists(dir.path.parent_path() / "escaped.pdf"));
+}
+
+BOOST_AUTO_TEST_SUITE_END()
