@@ -590,20 +590,24 @@ void PackageReader::body(xmlNode* node, DocumentPackage& package) {
 }
 
 // Appends the base64 text without its whitespace, straight from the text nodes, so that
-// a large payload is copied once.
+// a large payload is copied once, line by line rather than byte by byte.
 void append_base64_text(const xmlNode* node, std::string& out) {
     std::size_t size = 0;
     for (const xmlNode* child = node->children; child; child = child->next) {
-        if (child->content)
+        if (child->type == XML_TEXT_NODE && child->content) {
             size += std::strlen(reinterpret_cast<const char*>(child->content));
+        }
     }
     out.reserve(out.size() + size);
     for (const xmlNode* child = node->children; child; child = child->next) {
-        if (child->type != XML_TEXT_NODE || !child->content)
-            continue;
-        for (const xmlChar* p = child->content; *p; ++p) {
-            if (*p != ' ' && *p != '\n' && *p != '\r' && *p != '\t')
-                out.push_back(static_cast<char>(*p));
+        if (child->type != XML_TEXT_NODE || !child->content) continue;
+        // strspn/strcspn are vectorised in glibc: the copy runs at memcpy-like speed.
+        const char* text = reinterpret_cast<const char*>(child->content);
+        while (*text) {
+            text += std::strspn(text, " \n\r\t");
+            const std::size_t length = std::strcspn(text, " \n\r\t");
+            out.append(text, length);
+            text += length;
         }
     }
 }

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Installs the Debian packages the build, the tests and the demo need; does nothing when
+# they are all present. Usage: .ci/install-deps.sh [--with-postgresql]
+set -euo pipefail
+
+packages=(
+    g++ cmake make pkg-config ccache openssl
+    libpoco-dev libxml2-dev libxml2-utils libssl-dev
+    libxmlsec1-dev libxmlsec1-openssl xmlsec1
+    libsoci-dev libsqlite3-dev libpq-dev
+    libboost-test-dev
+)
+if [[ "${1:-}" == "--with-postgresql" ]]; then
+    packages+=(postgresql)
+fi
+
+missing=()
+for package in "${packages[@]}"; do
+    if ! dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed"; then
+        missing+=("$package")
+    fi
+done
+
+if ((${#missing[@]} == 0)); then
+    echo "install-deps: all ${#packages[@]} packages present"
+    exit 0
+fi
+
+echo "install-deps: installing ${missing[*]}"
+if [[ $(id -u) -ne 0 ]]; then
+    echo "install-deps: must run as root to install packages" >&2
+    exit 1
+fi
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -q
+apt-get install -y -q --no-install-recommends "${missing[@]}"
