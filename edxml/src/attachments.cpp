@@ -36,17 +36,22 @@ constexpr auto kDecode = make_decode_table();
 // this check runs on every package read.
 bool all_base64_symbols(const unsigned char* bytes, std::size_t size) {
     auto is_symbol = [](unsigned char c) {
-        return static_cast<unsigned char>(c - 'A') < 26 || static_cast<unsigned char>(c - 'a') < 26 ||
-               static_cast<unsigned char>(c - '/') < 11 || c == '+';  // '/' and '0'..'9' are adjacent
+        return static_cast<unsigned char>(c - 'A') < 26 ||
+               static_cast<unsigned char>(c - 'a') < 26 ||
+               static_cast<unsigned char>(c - '/') < 11 ||
+               c == '+';  // '/' and '0'..'9' are adjacent
     };
     constexpr std::size_t kBlock = 64;
     std::size_t i = 0;
     unsigned char bad = 0;
     for (; i + kBlock <= size; i += kBlock) {
-        for (std::size_t j = 0; j < kBlock; ++j) bad |= static_cast<unsigned char>(!is_symbol(bytes[i + j]));
-        if (bad) return false;
+        for (std::size_t j = 0; j < kBlock; ++j)
+            bad |= static_cast<unsigned char>(!is_symbol(bytes[i + j]));
+        if (bad)
+            return false;
     }
-    for (; i < size; ++i) bad |= static_cast<unsigned char>(!is_symbol(bytes[i]));
+    for (; i < size; ++i)
+        bad |= static_cast<unsigned char>(!is_symbol(bytes[i]));
     return bad == 0;
 }
 

@@ -600,7 +600,8 @@ void append_base64_text(const xmlNode* node, std::string& out) {
     }
     out.reserve(out.size() + size);
     for (const xmlNode* child = node->children; child; child = child->next) {
-        if (child->type != XML_TEXT_NODE || !child->content) continue;
+        if (child->type != XML_TEXT_NODE || !child->content)
+            continue;
         // strspn/strcspn are vectorised in glibc: the copy runs at memcpy-like speed.
         const char* text = reinterpret_cast<const char*>(child->content);
         while (*text) {
@@ -872,7 +873,7 @@ void repair_namespaces(xmlDoc* doc, ReadResult& result) {
     xmlNs* edxml_ns = xmlSearchNsByHref(doc, root, BAD_CAST kEdxmlNamespace);
     if (!edxml_ns)
         edxml_ns = xmlNewNs(root, BAD_CAST kEdxmlNamespace, nullptr);
-    if (root_unqualified) {
+    if (root_unqualified && root_name == "edXML") {
         result.warnings.push_back(diagnostic_at(
             root, ErrorCode::none, "root edXML has no namespace; read in the QCVN 102 namespace"));
     }
@@ -881,8 +882,6 @@ void repair_namespaces(xmlDoc* doc, ReadResult& result) {
     const xmlNode* first_unqualified = nullptr;
     // Iterative walk: the depth limit already bounds the tree, but no recursion is needed.
     xmlNode* node = root;
-    if (root->ns == nullptr)
-        xmlSetNs(root, edxml_ns);
     while (node) {
         if (node->type == XML_ELEMENT_NODE && node->ns == nullptr) {
             std::string_view name = local_name(node);

@@ -236,6 +236,37 @@ BOOST_AUTO_TEST_CASE(elements_without_namespace_are_read_with_a_warning) {
     BOOST_TEST(mentions(result.warnings, "root edXML has no namespace"));
 }
 
+BOOST_AUTO_TEST_CASE(undeclared_prefix_on_every_element_including_the_root) {
+    std::string text = kMinimalDocument;
+    text = replaced(text, "<edXML xmlns=\"http://www.mic.gov.vn/TBT/QCVN_102_2016\">",
+                    "<edXML:edXML>");
+    text = replaced(text, "</edXML>", "</edXML:edXML>");
+    text =
+        replaced(replaced(text, "<Subject>", "<edXML:Subject>"), "</Subject>", "</edXML:Subject>");
+    const ReadResult result = read_package(text);
+    BOOST_TEST(result.ok(), first_error(result));
+    BOOST_TEST(document(result).header.subject == "Thử nghiệm");
+    BOOST_TEST(mentions(result.warnings, "Namespace prefix edXML on edXML is not defined"));
+    BOOST_TEST(mentions(result.warnings, "Namespace prefix edXML on Subject is not defined"));
+}
+
+BOOST_AUTO_TEST_CASE(byte_order_mark_and_utf16_are_read) {
+    const std::string bom = "\xEF\xBB\xBF" + std::string(kMinimalDocument);
+    BOOST_TEST(read_package(bom).ok(), first_error(read_package(bom)));
+    // UTF-16LE with its BOM, as some Windows producers save files.
+    std::string utf16 = "\xFF\xFE";
+    const std::string ascii_declared =
+        replaced(kMinimalDocument, "encoding=\"UTF-8\"", "encoding=\"UTF-16\"");
+    const std::string source = replaced(ascii_declared, "Thử nghiệm", "Thu nghiem");
+    for (char c : source) {
+        utf16.push_back(c);
+        utf16.push_back('\0');
+    }
+    const ReadResult result = read_package(utf16);
+    BOOST_TEST(result.ok(), first_error(result));
+    BOOST_TEST(document(result).header.subject == "Thu nghiem");
+}
+
 BOOST_AUTO_TEST_CASE(minimal_document_reads) {
     const ReadResult result = read_package(kMinimalDocument);
     BOOST_TEST(result.ok(), first_error(result));
