@@ -10,11 +10,13 @@
 #include "edxml/agency_code.hpp"
 #include "edxml/attachments.hpp"
 #include "schema_validation.hpp"
+#include "staff_info_xml.hpp"
 #include "xml_document.hpp"
 
 namespace edxml {
 namespace {
 
+using detail::children;
 using detail::diagnostic_at;
 using detail::first_element_child;
 using detail::is_named;
@@ -23,29 +25,6 @@ using detail::next_element_sibling;
 using detail::trimmed_text;
 
 constexpr const char* kLegacy2803Namespace = "http://www.inetcloud.vn/ns/edxml";
-
-// Iterates the element children of a node: for (xmlNode* c : children(node)).
-class ElementChildren {
-  public:
-    explicit ElementChildren(xmlNode* parent) : first_(first_element_child(parent)) {}
-    struct Iterator {
-        xmlNode* node;
-        xmlNode* operator*() const { return node; }
-        Iterator& operator++() {
-            node = next_element_sibling(node);
-            return *this;
-        }
-        bool operator!=(const Iterator& other) const { return node != other.node; }
-    };
-    Iterator begin() const { return {first_}; }
-    Iterator end() const { return {nullptr}; }
-
-  private:
-    xmlNode* first_;
-};
-ElementChildren children(xmlNode* parent) {
-    return ElementChildren(parent);
-}
 
 // One reading pass over a parsed, repaired document.
 class PackageReader {
@@ -334,21 +313,8 @@ ResponseFor PackageReader::response_for(xmlNode* node) {
 StaffInfo PackageReader::staff_info(xmlNode* node) {
     StaffInfo staff;
     for (xmlNode* child : children(node)) {
-        if (is_named(child, "Department")) {
-            staff.department = text(child);
-        } else if (is_named(child, "DepartmentId")) {
-            staff.department_id = text(child);
-        } else if (is_named(child, "Staff")) {
-            staff.staff = text(child);
-        } else if (is_named(child, "StaffId")) {
-            staff.staff_id = text(child);
-        } else if (is_named(child, "Email")) {
-            staff.email = text(child);
-        } else if (is_named(child, "Mobile")) {
-            staff.mobile = text(child);
-        } else {
+        if (!detail::read_staff_field(staff, local_name(child), text(child)))
             unknown_child(child);
-        }
     }
     return staff;
 }

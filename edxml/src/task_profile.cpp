@@ -6,17 +6,17 @@
 
 #include "edxml/attachments.hpp"
 #include "schema_validation.hpp"
+#include "staff_info_xml.hpp"
 #include "xml_document.hpp"
 #include "xml_writer.hpp"
 
 namespace edxml {
 namespace {
 
+using detail::children;
 using detail::diagnostic_at;
-using detail::first_element_child;
 using detail::is_named;
 using detail::local_name;
-using detail::next_element_sibling;
 using detail::trimmed_text;
 
 struct StateName {
@@ -67,8 +67,7 @@ class TaskProfileParser {
             if (kind == name)
                 profile.kind = value;
         }
-        for (xmlNode* child = first_element_child(root); child;
-             child = next_element_sibling(child)) {
+        for (xmlNode* child : children(root)) {
             if (is_named(child, "SourceDocumentId")) {
                 profile.source_document_id = trimmed_text(child);
             } else if (is_named(child, "Task")) {
@@ -92,8 +91,7 @@ class TaskProfileParser {
 
     TaskRecord task(xmlNode* node) {
         TaskRecord task;
-        for (xmlNode* child = first_element_child(node); child;
-             child = next_element_sibling(child)) {
+        for (xmlNode* child : children(node)) {
             const std::string_view name = local_name(child);
             const std::string value = trimmed_text(child);
             if (name == "TaskCode") {
@@ -154,22 +152,8 @@ class TaskProfileParser {
 
     StaffInfo staff(xmlNode* node) {
         StaffInfo staff;
-        for (xmlNode* child = first_element_child(node); child;
-             child = next_element_sibling(child)) {
-            const std::string_view name = local_name(child);
-            const std::string value = trimmed_text(child);
-            if (name == "Department")
-                staff.department = value;
-            if (name == "DepartmentId")
-                staff.department_id = value;
-            if (name == "Staff")
-                staff.staff = value;
-            if (name == "StaffId")
-                staff.staff_id = value;
-            if (name == "Email")
-                staff.email = value;
-            if (name == "Mobile")
-                staff.mobile = value;
+        for (xmlNode* child : children(node)) {
+            detail::read_staff_field(staff, local_name(child), trimmed_text(child));
         }
         return staff;
     }
@@ -243,12 +227,7 @@ std::string write_task_profile(const TaskProfile& profile) {
         xml.leaf("UpdatedAt", task.updated_at);
         if (task.staff) {
             xml.open("Staff");
-            xml.leaf("Department", task.staff->department);
-            xml.leaf("DepartmentId", task.staff->department_id);
-            xml.leaf("Staff", task.staff->staff);
-            xml.leaf("StaffId", task.staff->staff_id);
-            xml.leaf("Email", task.staff->email);
-            xml.leaf("Mobile", task.staff->mobile);
+            detail::write_staff_fields(xml, *task.staff);
             xml.close();
         }
         xml.close();

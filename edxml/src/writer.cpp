@@ -2,6 +2,7 @@
 
 #include "edxml/attachments.hpp"
 #include "edxml/diagnostics.hpp"
+#include "staff_info_xml.hpp"
 #include "xml_writer.hpp"
 
 namespace edxml {
@@ -42,12 +43,7 @@ void write_response_for(XmlWriter& xml, const ResponseFor& response) {
 
 void write_staff(XmlWriter& xml, const StaffInfo& staff) {
     xml.open("StaffInfo");
-    xml.leaf("Department", staff.department);
-    xml.leaf("DepartmentId", staff.department_id);
-    xml.leaf("Staff", staff.staff);
-    xml.leaf("StaffId", staff.staff_id);
-    xml.leaf("Email", staff.email);
-    xml.leaf("Mobile", staff.mobile);
+    detail::write_staff_fields(xml, staff);
     xml.close();
 }
 

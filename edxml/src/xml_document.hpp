@@ -45,6 +45,29 @@ xmlNode* first_element_child(xmlNode* node);
 xmlNode* next_element_sibling(xmlNode* node);
 // Text of all text children, whitespace trimmed at both ends.
 std::string trimmed_text(const xmlNode* node);
+
+// Iterates the element children of a node: for (xmlNode* c : children(node)).
+class ElementChildren {
+  public:
+    explicit ElementChildren(xmlNode* parent) : first_(first_element_child(parent)) {}
+    struct Iterator {
+        xmlNode* node;
+        xmlNode* operator*() const { return node; }
+        Iterator& operator++() {
+            node = next_element_sibling(node);
+            return *this;
+        }
+        bool operator!=(const Iterator& other) const { return node != other.node; }
+    };
+    Iterator begin() const { return {first_}; }
+    Iterator end() const { return {nullptr}; }
+
+  private:
+    xmlNode* first_;
+};
+inline ElementChildren children(xmlNode* parent) {
+    return ElementChildren(parent);
+}
 // "/edXML/edXMLEnvelope/edXMLHeader/MessageHeader/To[2]/OrganId"
 std::string node_path(const xmlNode* node);
 int node_line(const xmlNode* node);

@@ -65,9 +65,9 @@ void XmlWriter::escaped(std::string_view text, bool in_attribute) {
     }
 }
 
-void XmlWriter::open(std::string_view local,
-                     const std::vector<std::pair<std::string, std::string>>& attributes,
-                     bool with_prefix) {
+void XmlWriter::start_tag(std::string_view local,
+                          const std::vector<std::pair<std::string, std::string>>& attributes,
+                          bool with_prefix) {
     indent();
     out_ += '<';
     name(local, with_prefix);
@@ -78,7 +78,20 @@ void XmlWriter::open(std::string_view local,
         escaped(value, true);
         out_ += '"';
     }
+    out_ += '>';
+}
+
+void XmlWriter::end_tag(std::string_view local) {
+    out_ += "</";
+    name(local, true);
     out_ += ">\n";
+}
+
+void XmlWriter::open(std::string_view local,
+                     const std::vector<std::pair<std::string, std::string>>& attributes,
+                     bool with_prefix) {
+    start_tag(local, attributes, with_prefix);
+    out_ += '\n';
     open_.emplace_back(std::string(local), with_prefix);
 }
 
@@ -94,21 +107,9 @@ void XmlWriter::close() {
 void XmlWriter::text_element(std::string_view local,
                              const std::vector<std::pair<std::string, std::string>>& attributes,
                              std::string_view text) {
-    indent();
-    out_ += '<';
-    name(local, true);
-    for (const auto& [attribute, value] : attributes) {
-        out_ += ' ';
-        out_ += attribute;
-        out_ += "=\"";
-        escaped(value, true);
-        out_ += '"';
-    }
-    out_ += '>';
+    start_tag(local, attributes, true);
     escaped(text, false);
-    out_ += "</";
-    name(local, true);
-    out_ += ">\n";
+    end_tag(local);
 }
 
 void XmlWriter::leaf(std::string_view local, std::string_view text) {
@@ -138,14 +139,9 @@ void XmlWriter::leaf(std::string_view local, const std::optional<DateTime>& valu
 }
 
 void XmlWriter::raw_leaf(std::string_view local, std::string_view safe_text) {
-    indent();
-    out_ += '<';
-    name(local, true);
-    out_ += '>';
+    start_tag(local, {}, true);
     out_ += safe_text;
-    out_ += "</";
-    name(local, true);
-    out_ += ">\n";
+    end_tag(local);
 }
 
 }  // namespace edxml::detail

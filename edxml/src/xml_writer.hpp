@@ -39,6 +39,10 @@ class XmlWriter {
 
   private:
     void indent();
+    void start_tag(std::string_view local,
+                   const std::vector<std::pair<std::string, std::string>>& attributes,
+                   bool with_prefix);
+    void end_tag(std::string_view local);
     void name(std::string_view local, bool with_prefix);
     void escaped(std::string_view text, bool in_attribute);
 
