@@ -24,6 +24,14 @@ if(CONNECTOR_SANITIZE)
     add_link_options(-fsanitize=${_connector_sanitizers})
 endif()
 
+if(CONNECTOR_FUZZ)
+    if(NOT CMAKE_CXX_COMPILER_ID MATCHES "Clang")
+        message(FATAL_ERROR "CONNECTOR_FUZZ needs clang (libFuzzer): -DCMAKE_CXX_COMPILER=clang++")
+    endif()
+    # Coverage instrumentation for every library; only fuzz targets link the fuzzer main.
+    add_compile_options(-fsanitize=fuzzer-no-link)
+endif()
+
 # Embeds a text file into a generated .cpp as `extern const std::string_view NAME`.
 function(connector_embed_text_file output_cpp variable_name namespace input_file)
     add_custom_command(

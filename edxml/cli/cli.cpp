@@ -3,6 +3,12 @@
 #include <Poco/JSON/Array.h>
 #include <Poco/JSON/Object.h>
 
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <charconv>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <ostream>
@@ -54,15 +60,12 @@ std::string parse_arguments(const std::vector<std::string>& args, Arguments& par
             if (arg == "--out") {
                 parsed.out_dir = value;
             } else {
-                try {
-                    std::size_t used = 0;
-                    const unsigned long long bytes = std::stoull(value, &used);
-                    if (used != value.size() || bytes == 0)
-                        throw std::invalid_argument(value);
-                    parsed.read_options.limits.max_input_bytes = bytes;
-                } catch (const std::exception&) {
+                std::size_t bytes = 0;
+                const auto [end, error] =
+                    std::from_chars(value.data(), value.data() + value.size(), bytes);
+                if (error != std::errc() || end != value.data() + value.size() || bytes == 0)
                     return "--max-size needs a positive number of bytes, not '" + value + "'";
-                }
+                parsed.read_options.limits.max_input_bytes = bytes;
             }
         } else if (arg.size() > 1 && arg[0] == '-') {
             return "unknown option '" + arg + "'";
@@ -374,6 +377,8 @@ int validate(const Arguments& args, std::ostream& out, std::ostream& err) {
             if (!result.warnings.empty())
                 out << " (" << result.warnings.size() << " warning(s))";
             out << "\n";
+            for (const Diagnostic& warning : result.warnings)
+                out << "  ~ " << warning.to_string() << "\n";
         } else {
             ++invalid;
             out << "INVALID  " << file << "\n";
@@ -387,22 +392,44 @@ int validate(const Arguments& args, std::ostream& out, std::ostream& err) {
 }
 
 // Writes `bytes` to DIR/name without overwriting anything: a taken name gets a suffix.
-fs::path write_new_file(const fs::path& dir, const std::string& name, const std::string& bytes,
-                        std::set<std::string>& used) {
-    std::string candidate = name;
-    for (int n = 2; used.count(candidate) || fs::exists(dir / candidate); ++n) {
-        const auto dot = name.find_last_of('.');
-        candidate = dot == std::string::npos || dot == 0
-                        ? name + "-" + std::to_string(n)
-                        : name.substr(0, dot) + "-" + std::to_string(n) + name.substr(dot);
+// O_EXCL|O_NOFOLLOW: an existing file or a planted symbolic link is never written through.
+fs::path write_new_file(const fs::path& dir, const std::string& name, const std::string& bytes) {
+    const auto dot = name.find_last_of('.');
+    for (int n = 1; n < 1000; ++n) {
+        const std::string candidate =
+            n == 1 ? name
+            : dot == std::string::npos || dot == 0
+                ? name + "-" + std::to_string(n)
+                : name.substr(0, dot) + "-" + std::to_string(n) + name.substr(dot);
+        const fs::path path = dir / candidate;
+        if (path.parent_path() != dir)
+            throw Error(ErrorCode::invalid_value, "refusing file name '" + candidate + "'");
+        const int fd =
+            ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+        if (fd < 0 && errno == EEXIST)
+            continue;
+        if (fd < 0)
+            throw Error(ErrorCode::io,
+                        "cannot create " + path.string() + ": " + std::strerror(errno));
+        std::size_t written = 0;
+        while (written < bytes.size()) {
+            const ssize_t chunk = ::write(fd, bytes.data() + written, bytes.size() - written);
+            if (chunk < 0 && errno == EINTR)
+                continue;
+            if (chunk <= 0) {
+                const int error = errno;
+                ::close(fd);
+                throw Error(ErrorCode::io,
+                            "cannot write " + path.string() + ": " + std::strerror(error));
+            }
+            written += static_cast<std::size_t>(chunk);
+        }
+        if (::close(fd) != 0)
+            throw Error(ErrorCode::io,
+                        "cannot write " + path.string() + ": " + std::strerror(errno));
+        return path;
     }
-    used.insert(candidate);
-    const fs::path path = dir / candidate;
-    std::ofstream file(path, std::ios::binary | std::ios::trunc);
-    file.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-    if (!file)
-        throw Error(ErrorCode::io, "cannot write " + path.string());
-    return path;
+    throw Error(ErrorCode::io, "no free file name for '" + name + "' in " + dir.string());
 }
 
 int attachments(const Arguments& args, std::ostream& out, std::ostream& err) {
@@ -411,44 +438,46 @@ int attachments(const Arguments& args, std::ostream& out, std::ostream& err) {
         return 2;
     }
     const ReadResult result = read_package_file(args.files[0], args.read_options);
-    if (!result.package) {
-        for (const Diagnostic& problem : result.errors)
-            err << problem.to_string() << "\n";
+    // Problems are reported, and what can be decoded is still written: an auditor may
+    // need the attachments of a package that failed its checks. The exit code says so.
+    for (const Diagnostic& warning : result.warnings)
+        err << "warning: " << warning.to_string() << "\n";
+    for (const Diagnostic& problem : result.errors)
+        err << "error: " << problem.to_string() << "\n";
+    if (!result.package)
         return 1;
-    }
     const auto* doc = std::get_if<DocumentPackage>(&*result.package);
     if (!doc) {
         out << "a status package has no attachments\n";
-        return 0;
+        return result.errors.empty() ? 0 : 1;
     }
-    int failures = 0;
+    int failures = result.errors.empty() ? 0 : 1;
+    fs::path out_dir;
     try {
         fs::create_directories(args.out_dir);
+        out_dir = fs::canonical(args.out_dir);
     } catch (const fs::filesystem_error& error) {
         err << "cannot create " << args.out_dir << ": " << error.code().message() << "\n";
         return 1;
     }
-    std::set<std::string> used;
+    const std::size_t limit = args.read_options.limits.max_attachment_bytes;
     for (const Attachment& attachment : doc->attachments) {
         try {
-            const std::string bytes =
-                decode_attachment(attachment, args.read_options.limits.max_attachment_bytes);
+            const std::string bytes = decode_attachment(attachment, limit);
             const fs::path path = write_new_file(
-                args.out_dir,
-                safe_file_name(attachment.attachment_name, attachment.content_id + ".bin"), bytes,
-                used);
+                out_dir, safe_file_name(attachment.attachment_name, attachment.content_id + ".bin"),
+                bytes);
             out << path.string() << "  " << bytes.size() << " bytes  sha256 " << sha256_hex(bytes)
                 << "\n";
             if (args.unzip && is_zip_wrapped(attachment)) {
-                for (const ZipEntry& entry :
-                     extract_zip(bytes, args.read_options.limits.max_attachment_bytes)) {
+                for (const ZipEntry& entry : extract_zip(bytes, limit)) {
                     const fs::path inner = write_new_file(
-                        args.out_dir, safe_file_name(entry.name, "entry.bin"), entry.bytes, used);
+                        out_dir, safe_file_name(entry.name, "entry.bin"), entry.bytes);
                     out << "  unzipped " << inner.string() << "  " << entry.bytes.size()
                         << " bytes  sha256 " << sha256_hex(entry.bytes) << "\n";
                 }
             }
-        } catch (const Error& error) {
+        } catch (const std::exception& error) {
             ++failures;
             err << "attachment '" << attachment.content_id << "': " << error.what() << "\n";
         }

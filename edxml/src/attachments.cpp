@@ -226,20 +226,27 @@ bool is_zip_wrapped(const Attachment& attachment) {
 std::vector<ZipEntry> extract_zip(std::string_view zip_bytes, std::size_t max_total_bytes) {
     std::vector<ZipEntry> entries;
     try {
+        // One copy of the archive serves the directory and every entry.
         std::istringstream archive_stream{std::string(zip_bytes)};
         Poco::Zip::ZipArchive archive(archive_stream);
         std::size_t total = 0;
+        std::size_t count = 0;
+        constexpr std::size_t kMaxEntries = 1000;
         for (auto it = archive.headerBegin(); it != archive.headerEnd(); ++it) {
             const Poco::Zip::ZipLocalFileHeader& header = it->second;
             if (header.isDirectory())
                 continue;
+            if (++count > kMaxEntries) {
+                throw Error(ErrorCode::attachment_too_large,
+                            "zip has more than " + std::to_string(kMaxEntries) + " entries");
+            }
             const std::string& name = header.getFileName();
             if (name.empty() || name.front() == '/' || name.find("..") != std::string::npos) {
                 throw Error(ErrorCode::invalid_value, "zip entry name '" + name + "' is unsafe");
             }
             // Declared sizes can lie: the limit is enforced on the bytes actually inflated.
-            std::istringstream source{std::string(zip_bytes)};
-            Poco::Zip::ZipInputStream input(source, header, true);
+            archive_stream.clear();
+            Poco::Zip::ZipInputStream input(archive_stream, header, true);
             ZipEntry entry{name, {}};
             char buffer[8192];
             while (input.read(buffer, sizeof buffer) || input.gcount() > 0) {
@@ -294,20 +301,41 @@ std::string normalize_content_id(std::string_view content_id) {
     return std::string(content_id);
 }
 
-std::string safe_file_name(std::string_view attachment_name, std::string_view fallback) {
-    const auto slash = attachment_name.find_last_of("/\\");
+namespace {
+
+// The last path component with separators, control characters and ':' replaced,
+// shortened to a length every file system accepts (cut on a UTF-8 character boundary).
+std::string clean_file_name(std::string_view raw) {
+    const auto slash = raw.find_last_of("/\\");
     if (slash != std::string_view::npos)
-        attachment_name.remove_prefix(slash + 1);
+        raw.remove_prefix(slash + 1);
+    constexpr std::size_t kMaxNameBytes = 200;
+    if (raw.size() > kMaxNameBytes) {
+        std::size_t cut = kMaxNameBytes;
+        while (cut > 0 && (static_cast<unsigned char>(raw[cut]) & 0xC0) == 0x80)
+            --cut;
+        raw = raw.substr(0, cut);
+    }
     std::string name;
-    for (char c : attachment_name) {
+    for (char c : raw) {
         const auto byte = static_cast<unsigned char>(c);
         name.push_back(byte < 0x20 || byte == 0x7F || c == ':' ? '_' : c);
     }
-    if (name.empty() || name == "." || name == "..")
-        name = std::string(fallback);
-    if (name.front() == '.')
+    if (name == "." || name == "..")
+        name.clear();
+    if (!name.empty() && name.front() == '.')
         name.insert(0, "_");
     return name;
+}
+
+}  // namespace
+
+std::string safe_file_name(std::string_view attachment_name, std::string_view fallback) {
+    // The fallback (often a ContentId from the same hostile package) is cleaned the same way.
+    std::string name = clean_file_name(attachment_name);
+    if (name.empty())
+        name = clean_file_name(fallback);
+    return name.empty() ? "attachment.bin" : name;
 }
 
 }  // namespace edxml

@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 #include <cctype>
 #include <cerrno>
+#include <charconv>
 #include <cstring>
 #include <fstream>
 #include <set>
@@ -25,6 +26,39 @@ using detail::next_element_sibling;
 using detail::trimmed_text;
 
 constexpr const char* kLegacy2803Namespace = "http://www.inetcloud.vn/ns/edxml";
+constexpr std::size_t kMaxWarnings = 100;
+
+// Elements that may appear once in their parent; a second one is refused (unknown
+// elements may repeat: they are only reported).
+const std::set<std::string_view> kMessageHeaderSingletons = {"From",
+                                                             "DocumentId",
+                                                             "Code",
+                                                             "PromulgationInfo",
+                                                             "DocumentType",
+                                                             "Subject",
+                                                             "Content",
+                                                             "SignerInfo",
+                                                             "DueDate",
+                                                             "OtherInfo",
+                                                             "SteeringType",
+                                                             "ResponseForTask",
+                                                             "ApplicationType",
+                                                             "ToPlaces"};
+const std::set<std::string_view> kStatusSingletons = {"From",       "ResponseFor", "StaffInfo",
+                                                      "StatusCode", "Description", "Timestamp"};
+const std::set<std::string_view> kAttachmentSingletons = {
+    "ContentId", "AttachmentName", "Description", "FieldName",
+    "MimeType",  "ContentType",    "Format",      "ContentTransferEncoded"};
+
+// The local name of an element in the QCVN namespace, "" for any other element: elements
+// of foreign namespaces never match an edXML name and are reported as unknown.
+std::string_view edxml_name(const xmlNode* node) {
+    return std::string_view(detail::namespace_of(node)) == kEdxmlNamespace ? local_name(node) : "";
+}
+
+bool is_edxml(const xmlNode* node, std::string_view name) {
+    return edxml_name(node) == name;
+}
 
 // One reading pass over a parsed, repaired document.
 class PackageReader {
@@ -35,18 +69,53 @@ class PackageReader {
     void read(xmlDoc* doc);
 
   private:
+    // Warnings are capped: a hostile package could otherwise make millions of them.
     void warn(const xmlNode* node, std::string message) {
-        result_.warnings.push_back(diagnostic_at(node, ErrorCode::none, std::move(message)));
+        if (result_.warnings.size() < kMaxWarnings) {
+            result_.warnings.push_back(diagnostic_at(node, ErrorCode::none, std::move(message)));
+        } else if (result_.warnings.size() == kMaxWarnings) {
+            result_.warnings.push_back({ErrorCode::none, "further warnings not listed", "", 0});
+        }
     }
     void fail(const xmlNode* node, ErrorCode code, std::string message) {
         result_.errors.push_back(diagnostic_at(node, code, std::move(message)));
     }
     void unknown_child(const xmlNode* child) {
-        warn(child, std::string("unknown element '") + local_name(child) + "' ignored");
+        const std::string ns = detail::namespace_of(child);
+        if (ns == kEdxmlNamespace) {
+            warn(child, std::string("unknown element '") + local_name(child) + "' ignored");
+        } else {
+            warn(child, std::string("element '") + local_name(child) + "' in namespace '" + ns +
+                            "' ignored");
+        }
+    }
+    // Keeps the first of a structural element and refuses a second one.
+    void take_once(xmlNode*& slot, xmlNode* child) {
+        if (slot) {
+            fail(child, ErrorCode::duplicate,
+                 std::string("more than one '") + local_name(child) + "' element");
+            return;
+        }
+        slot = child;
+    }
+    // Fails on the second occurrence of an element that may appear once: two DocumentIds
+    // or two payloads make a package ambiguous, and the reader must not pick one.
+    bool first_occurrence(std::set<std::string>& seen, const xmlNode* child) {
+        if (seen.insert(local_name(child)).second)
+            return true;
+        fail(child, ErrorCode::duplicate,
+             std::string("more than one '") + local_name(child) + "' element");
+        return false;
     }
 
     // Leaf values.
-    std::string text(const xmlNode* node) { return trimmed_text(node); }
+    std::string text(const xmlNode* node) {
+        if (first_element_child(const_cast<xmlNode*>(node))) {
+            warn(node, std::string("child elements of '") + local_name(node) +
+                           "' ignored: only its text is read");
+        }
+        return trimmed_text(node);
+    }
     std::optional<int> integer(const xmlNode* node);
     std::optional<bool> boolean(const xmlNode* node);
     std::optional<Date> date(const xmlNode* node);
@@ -84,25 +153,19 @@ std::optional<int> PackageReader::integer(const xmlNode* node) {
     const std::string value = text(node);
     if (value.empty())
         return std::nullopt;
-    std::size_t pos = 0;
-    const bool negative = value[0] == '-';
-    if (negative || value[0] == '+')
-        pos = 1;
-    long long number = 0;
-    if (pos == value.size())
-        pos = std::string::npos;
-    for (std::size_t i = pos; pos != std::string::npos && i < value.size(); ++i) {
-        if (!std::isdigit(static_cast<unsigned char>(value[i])) || number > 1'000'000'000) {
-            pos = std::string::npos;
-            break;
-        }
-        number = number * 10 + (value[i] - '0');
+    const char* first = value.data() + (value[0] == '+' ? 1 : 0);
+    const char* last = value.data() + value.size();
+    int number = 0;
+    const auto [end, error] = std::from_chars(first, last, number);
+    if (error == std::errc::result_out_of_range) {
+        fail(node, ErrorCode::invalid_value, "'" + value + "' is out of the integer range");
+        return std::nullopt;
     }
-    if (pos == std::string::npos) {
+    if (error != std::errc() || end != last || first == last) {
         fail(node, ErrorCode::invalid_value, "'" + value + "' is not an integer");
         return std::nullopt;
     }
-    return static_cast<int>(negative ? -number : number);
+    return number;
 }
 
 std::optional<bool> PackageReader::boolean(const xmlNode* node) {
@@ -133,6 +196,8 @@ std::optional<Date> PackageReader::date(const xmlNode* node) {
         warn(node, "date '" + value + "' in " + to_string(parsed->format) + " form read as " +
                        format_date(parsed->value));
     }
+    if (value.size() > 10)
+        warn(node, "time part of '" + value + "' ignored: the element holds a date");
     return parsed->value;
 }
 
@@ -164,22 +229,22 @@ void PackageReader::agency_code(const xmlNode* node, const std::string& code) {
 Organization PackageReader::organization(xmlNode* node) {
     Organization org;
     for (xmlNode* child : children(node)) {
-        if (is_named(child, "OrganId")) {
+        if (is_edxml(child, "OrganId")) {
             org.organ_id = text(child);
             agency_code(child, org.organ_id);
-        } else if (is_named(child, "OrganizationInCharge")) {
+        } else if (is_edxml(child, "OrganizationInCharge")) {
             org.organization_in_charge = text(child);
-        } else if (is_named(child, "OrganName")) {
+        } else if (is_edxml(child, "OrganName")) {
             org.organ_name = text(child);
-        } else if (is_named(child, "OrganAdd")) {
+        } else if (is_edxml(child, "OrganAdd")) {
             org.organ_add = text(child);
-        } else if (is_named(child, "Email")) {
+        } else if (is_edxml(child, "Email")) {
             org.email = text(child);
-        } else if (is_named(child, "Telephone")) {
+        } else if (is_edxml(child, "Telephone")) {
             org.telephone = text(child);
-        } else if (is_named(child, "Fax")) {
+        } else if (is_edxml(child, "Fax")) {
             org.fax = text(child);
-        } else if (is_named(child, "Website")) {
+        } else if (is_edxml(child, "Website")) {
             org.website = text(child);
         } else {
             unknown_child(child);
@@ -191,9 +256,9 @@ Organization PackageReader::organization(xmlNode* node) {
 DocumentCode PackageReader::document_code(xmlNode* node) {
     DocumentCode code;
     for (xmlNode* child : children(node)) {
-        if (is_named(child, "CodeNumber")) {
+        if (is_edxml(child, "CodeNumber")) {
             code.number = text(child);
-        } else if (is_named(child, "CodeNotation")) {
+        } else if (is_edxml(child, "CodeNotation")) {
             code.notation = text(child);
         } else {
             unknown_child(child);
@@ -205,9 +270,9 @@ DocumentCode PackageReader::document_code(xmlNode* node) {
 PromulgationInfo PackageReader::promulgation(xmlNode* node) {
     PromulgationInfo info;
     for (xmlNode* child : children(node)) {
-        if (is_named(child, "Place")) {
+        if (is_edxml(child, "Place")) {
             info.place = text(child);
-        } else if (is_named(child, "PromulgationDate")) {
+        } else if (is_edxml(child, "PromulgationDate")) {
             info.date = date(child);
         } else {
             unknown_child(child);
@@ -219,11 +284,11 @@ PromulgationInfo PackageReader::promulgation(xmlNode* node) {
 DocumentType PackageReader::document_type(xmlNode* node) {
     DocumentType type;
     for (xmlNode* child : children(node)) {
-        if (is_named(child, "Type")) {
+        if (is_edxml(child, "Type")) {
             type.type = integer(child);
-        } else if (is_named(child, "TypeDetail")) {
+        } else if (is_edxml(child, "TypeDetail")) {
             type.type_detail = integer(child);
-        } else if (is_named(child, "TypeName")) {
+        } else if (is_edxml(child, "TypeName")) {
             type.type_name = text(child);
         } else {
             unknown_child(child);
@@ -235,11 +300,11 @@ DocumentType PackageReader::document_type(xmlNode* node) {
 SignerInfo PackageReader::signer(xmlNode* node) {
     SignerInfo info;
     for (xmlNode* child : children(node)) {
-        if (is_named(child, "Competence")) {
+        if (is_edxml(child, "Competence")) {
             info.competence = text(child);
-        } else if (is_named(child, "Position")) {
+        } else if (is_edxml(child, "Position")) {
             info.position = text(child);
-        } else if (is_named(child, "FullName")) {
+        } else if (is_edxml(child, "FullName")) {
             info.full_name = text(child);
         } else {
             unknown_child(child);
@@ -251,7 +316,7 @@ SignerInfo PackageReader::signer(xmlNode* node) {
 std::vector<std::string> PackageReader::texts_of(xmlNode* node, std::string_view child_name) {
     std::vector<std::string> values;
     for (xmlNode* child : children(node)) {
-        if (is_named(child, child_name)) {
+        if (is_edxml(child, child_name)) {
             std::string value = text(child);
             if (!value.empty())
                 values.push_back(std::move(value));
@@ -265,23 +330,23 @@ std::vector<std::string> PackageReader::texts_of(xmlNode* node, std::string_view
 OtherInfo PackageReader::other_info(xmlNode* node) {
     OtherInfo info;
     for (xmlNode* child : children(node)) {
-        if (is_named(child, "Priority")) {
+        if (is_edxml(child, "Priority")) {
             info.priority = integer(child);
-        } else if (is_named(child, "SphereOfPromulgation")) {
+        } else if (is_edxml(child, "SphereOfPromulgation")) {
             info.sphere_of_promulgation = text(child);
-        } else if (is_named(child, "TyperNotation")) {
+        } else if (is_edxml(child, "TyperNotation")) {
             info.typer_notation = text(child);
-        } else if (is_named(child, "PromulgationAmount")) {
+        } else if (is_edxml(child, "PromulgationAmount")) {
             info.promulgation_amount = integer(child);
-        } else if (is_named(child, "PageAmount")) {
+        } else if (is_edxml(child, "PageAmount")) {
             info.page_amount = integer(child);
-        } else if (is_named(child, "ReplyFors")) {
+        } else if (is_edxml(child, "ReplyFors")) {
             info.reply_fors = text(child);
-        } else if (is_named(child, "Direction")) {
+        } else if (is_edxml(child, "Direction")) {
             info.direction = boolean(child);
-        } else if (is_named(child, "ReferenceCodes")) {
+        } else if (is_edxml(child, "ReferenceCodes")) {
             info.reference_codes = text(child);
-        } else if (is_named(child, "Appendixes")) {
+        } else if (is_edxml(child, "Appendixes")) {
             auto appendixes = texts_of(child, "Appendix");
             info.appendixes.insert(info.appendixes.end(), appendixes.begin(), appendixes.end());
         } else {
@@ -294,14 +359,14 @@ OtherInfo PackageReader::other_info(xmlNode* node) {
 ResponseFor PackageReader::response_for(xmlNode* node) {
     ResponseFor response;
     for (xmlNode* child : children(node)) {
-        if (is_named(child, "OrganId")) {
+        if (is_edxml(child, "OrganId")) {
             response.organ_id = text(child);
             agency_code(child, response.organ_id);
-        } else if (is_named(child, "Code")) {
+        } else if (is_edxml(child, "Code")) {
             response.code = text(child);
-        } else if (is_named(child, "DocumentId")) {
+        } else if (is_edxml(child, "DocumentId")) {
             response.document_id = text(child);
-        } else if (is_named(child, "PromulgationDate")) {
+        } else if (is_edxml(child, "PromulgationDate")) {
             response.promulgation_date = date(child);
         } else {
             unknown_child(child);
@@ -313,7 +378,7 @@ ResponseFor PackageReader::response_for(xmlNode* node) {
 StaffInfo PackageReader::staff_info(xmlNode* node) {
     StaffInfo staff;
     for (xmlNode* child : children(node)) {
-        if (!detail::read_staff_field(staff, local_name(child), text(child)))
+        if (!detail::read_staff_field(staff, edxml_name(child), text(child)))
             unknown_child(child);
     }
     return staff;
@@ -322,22 +387,22 @@ StaffInfo PackageReader::staff_info(xmlNode* node) {
 BusinessDocumentInfo PackageReader::business_document_info(xmlNode* node) {
     BusinessDocumentInfo info;
     for (xmlNode* child : children(node)) {
-        if (is_named(child, "DocumentInfo")) {
+        if (is_edxml(child, "DocumentInfo")) {
             info.document_info = integer(child);
-        } else if (is_named(child, "DocumentReceiver")) {
+        } else if (is_edxml(child, "DocumentReceiver")) {
             info.document_receiver = integer(child);
-        } else if (is_named(child, "ReceiverList")) {
+        } else if (is_edxml(child, "ReceiverList")) {
             for (xmlNode* receiver_node : children(child)) {
-                if (!is_named(receiver_node, "Receiver")) {
+                if (!is_edxml(receiver_node, "Receiver")) {
                     unknown_child(receiver_node);
                     continue;
                 }
                 Receiver receiver;
                 for (xmlNode* field : children(receiver_node)) {
-                    if (is_named(field, "OrganId")) {
+                    if (is_edxml(field, "OrganId")) {
                         receiver.organ_id = text(field);
                         agency_code(field, receiver.organ_id);
-                    } else if (is_named(field, "ReceiverType")) {
+                    } else if (is_edxml(field, "ReceiverType")) {
                         receiver.receiver_type = integer(field);
                     } else {
                         unknown_child(field);
@@ -355,9 +420,9 @@ BusinessDocumentInfo PackageReader::business_document_info(xmlNode* node) {
 ReplacementInfo PackageReader::replacement_info(xmlNode* node) {
     ReplacementInfo info;
     for (xmlNode* child : children(node)) {
-        if (is_named(child, "DocumentId")) {
+        if (is_edxml(child, "DocumentId")) {
             info.document_id = text(child);
-        } else if (is_named(child, "OrganIdList")) {
+        } else if (is_edxml(child, "OrganIdList")) {
             info.organ_ids = texts_of(child, "OrganId");
         } else {
             unknown_child(child);
@@ -369,7 +434,7 @@ ReplacementInfo PackageReader::replacement_info(xmlNode* node) {
 Business PackageReader::business(xmlNode* node) {
     Business business;
     for (xmlNode* child : children(node)) {
-        const std::string_view name = local_name(child);
+        const std::string_view name = edxml_name(child);
         // Bkav's reader accepts "Business…" for every "Bussiness…" name (protocol.md §1.7).
         if (name == "BusinessDocType" || name == "BusinessDocReason" ||
             name == "BusinessDocumentInfo") {
@@ -393,7 +458,7 @@ Business PackageReader::business(xmlNode* node) {
             business.document_infos.push_back(business_document_info(child));
         } else if (name == "ReplacementInfoList") {
             for (xmlNode* info : children(child)) {
-                if (is_named(info, "ReplacementInfo")) {
+                if (is_edxml(info, "ReplacementInfo")) {
                     business.replacements.push_back(replacement_info(info));
                 } else {
                     unknown_child(info);
@@ -411,23 +476,23 @@ Business PackageReader::business(xmlNode* node) {
 TraceHeaderList PackageReader::trace_header_list(xmlNode* node) {
     TraceHeaderList list;
     for (xmlNode* child : children(node)) {
-        if (is_named(child, "Paper")) {
+        if (is_edxml(child, "Paper")) {
             list.paper = text(child);
-        } else if (is_named(child, "Bussiness") || is_named(child, "Business")) {
-            if (is_named(child, "Business"))
+        } else if (is_edxml(child, "Bussiness") || is_edxml(child, "Business")) {
+            if (is_edxml(child, "Business"))
                 warn(child, "'Business' read as 'Bussiness'");
             if (list.business) {
                 fail(child, ErrorCode::duplicate, "more than one Bussiness element");
                 continue;
             }
             list.business = business(child);
-        } else if (is_named(child, "TraceHeader")) {
+        } else if (is_edxml(child, "TraceHeader")) {
             TraceHeader trace;
             for (xmlNode* field : children(child)) {
-                if (is_named(field, "OrganId")) {
+                if (is_edxml(field, "OrganId")) {
                     trace.organ_id = text(field);
                     agency_code(field, trace.organ_id);
-                } else if (is_named(field, "Timestamp")) {
+                } else if (is_edxml(field, "Timestamp")) {
                     trace.timestamp = date_time(field);
                 } else {
                     unknown_child(field);
@@ -443,13 +508,12 @@ TraceHeaderList PackageReader::trace_header_list(xmlNode* node) {
 
 MessageHeader PackageReader::message_header(xmlNode* node) {
     MessageHeader header;
-    bool seen_from = false;
+    std::set<std::string> seen;
     for (xmlNode* child : children(node)) {
-        const std::string_view name = local_name(child);
+        const std::string_view name = edxml_name(child);
+        if (kMessageHeaderSingletons.count(name) && !first_occurrence(seen, child))
+            continue;
         if (name == "From") {
-            if (seen_from)
-                fail(child, ErrorCode::duplicate, "more than one From element");
-            seen_from = true;
             header.from = organization(child);
         } else if (name == "To") {
             header.to.push_back(organization(child));
@@ -493,8 +557,11 @@ MessageHeader PackageReader::message_header(xmlNode* node) {
 
 StatusPackage PackageReader::status_header(xmlNode* node) {
     StatusPackage status;
+    std::set<std::string> seen;
     for (xmlNode* child : children(node)) {
-        const std::string_view name = local_name(child);
+        const std::string_view name = edxml_name(child);
+        if (kStatusSingletons.count(name) && !first_occurrence(seen, child))
+            continue;
         if (name == "From") {
             status.from = organization(child);
         } else if (name == "ResponseFor") {
@@ -524,27 +591,27 @@ StatusPackage PackageReader::status_header(xmlNode* node) {
 
 void PackageReader::body(xmlNode* node, DocumentPackage& package) {
     for (xmlNode* child : children(node)) {
-        if (!is_named(child, "edXMLManifest") && !is_named(child, "Manifest")) {
+        if (!is_edxml(child, "edXMLManifest") && !is_edxml(child, "Manifest")) {
             unknown_child(child);
             continue;
         }
-        if (is_named(child, "Manifest"))
+        if (is_edxml(child, "Manifest"))
             warn(child, "'Manifest' read as 'edXMLManifest'");
         package.has_manifest = true;
         for (xmlNode* reference_node : children(child)) {
-            if (!is_named(reference_node, "Reference")) {
+            if (!is_edxml(reference_node, "Reference")) {
                 unknown_child(reference_node);
                 continue;
             }
             ManifestReference reference;
             for (xmlNode* field : children(reference_node)) {
-                if (is_named(field, "ContentId")) {
+                if (is_edxml(field, "ContentId")) {
                     reference.content_id = normalize_content_id(text(field));
-                } else if (is_named(field, "ContentType")) {
+                } else if (is_edxml(field, "ContentType")) {
                     reference.content_type = text(field);
-                } else if (is_named(field, "Description")) {
+                } else if (is_edxml(field, "Description")) {
                     reference.description = text(field);
-                } else if (is_named(field, "AttachmentName")) {
+                } else if (is_edxml(field, "AttachmentName")) {
                     reference.attachment_name = text(field);
                 } else {
                     unknown_child(field);
@@ -581,14 +648,17 @@ void append_base64_text(const xmlNode* node, std::string& out) {
 
 void PackageReader::attachments(xmlNode* node, DocumentPackage& package) {
     for (xmlNode* attachment_node : children(node)) {
-        if (!is_named(attachment_node, "Attachment")) {
+        if (!is_edxml(attachment_node, "Attachment")) {
             unknown_child(attachment_node);
             continue;
         }
         Attachment attachment;
         const xmlNode* payload_node = nullptr;
+        std::set<std::string> seen;
         for (xmlNode* field : children(attachment_node)) {
-            const std::string_view name = local_name(field);
+            const std::string_view name = edxml_name(field);
+            if (kAttachmentSingletons.count(name) && !first_occurrence(seen, field))
+                continue;
             if (name == "ContentId") {
                 attachment.content_id = normalize_content_id(text(field));
             } else if (name == "AttachmentName") {
@@ -730,10 +800,10 @@ void PackageReader::read(xmlDoc* doc) {
     xmlNode* envelope = nullptr;
     xmlNode* attachment_encoded = nullptr;
     for (xmlNode* child : children(root)) {
-        if (is_named(child, "edXMLEnvelope") && !envelope) {
-            envelope = child;
-        } else if (is_named(child, "AttachmentEncoded") && !attachment_encoded) {
-            attachment_encoded = child;
+        if (is_edxml(child, "edXMLEnvelope")) {
+            take_once(envelope, child);
+        } else if (is_edxml(child, "AttachmentEncoded")) {
+            take_once(attachment_encoded, child);
         } else {
             unknown_child(child);
         }
@@ -745,10 +815,10 @@ void PackageReader::read(xmlDoc* doc) {
     xmlNode* header = nullptr;
     xmlNode* body_node = nullptr;
     for (xmlNode* child : children(envelope)) {
-        if (is_named(child, "edXMLHeader") && !header) {
-            header = child;
-        } else if (is_named(child, "edXMLBody") && !body_node) {
-            body_node = child;
+        if (is_edxml(child, "edXMLHeader")) {
+            take_once(header, child);
+        } else if (is_edxml(child, "edXMLBody")) {
+            take_once(body_node, child);
         } else {
             unknown_child(child);
         }
@@ -763,26 +833,28 @@ void PackageReader::read(xmlDoc* doc) {
     xmlNode* trace_node = nullptr;
     xmlNode* signature_node = nullptr;
     for (xmlNode* child : children(header)) {
-        if (is_named(child, "MessageHeader") && !message_header_node) {
-            message_header_node = child;
-        } else if (is_named(child, "Status") && !status_container) {
-            status_container = child;
-        } else if (is_named(child, "TraceHeaderList") && !trace_node) {
-            trace_node = child;
+        if (is_edxml(child, "MessageHeader")) {
+            take_once(message_header_node, child);
+        } else if (is_edxml(child, "Status")) {
+            take_once(status_container, child);
+        } else if (is_edxml(child, "TraceHeaderList")) {
+            take_once(trace_node, child);
         } else if (is_named(child, "Signature")) {
-            if (signature_node) {
-                fail(child, ErrorCode::duplicate, "more than one Signature in edXMLHeader");
-            }
-            signature_node = child;
+            take_once(signature_node, child);
         } else {
             unknown_child(child);
         }
+    }
+    if (message_header_node && status_container) {
+        fail(status_container, ErrorCode::duplicate,
+             "both a MessageHeader and a Status container: the package is ambiguous");
+        return;
     }
 
     bool is_status = status_container != nullptr;
     if (!is_status && message_header_node) {
         for (xmlNode* child : children(message_header_node)) {
-            if (is_named(child, "StatusCode"))
+            if (is_edxml(child, "StatusCode"))
                 is_status = true;
         }
     }
@@ -791,6 +863,13 @@ void PackageReader::read(xmlDoc* doc) {
         xmlNode* container = message_header_node ? message_header_node : status_container;
         if (!message_header_node)
             warn(status_container, "'Status' container read as 'MessageHeader'");
+        // A status package carries none of these; say so rather than drop them quietly.
+        for (const xmlNode* ignored : {trace_node, body_node, attachment_encoded}) {
+            if (ignored) {
+                warn(ignored, std::string("'") + local_name(ignored) +
+                                  "' ignored: a status package does not carry it");
+            }
+        }
         StatusPackage status = status_header(container);
         if (signature_node)
             status.signature = signature(signature_node);
@@ -837,8 +916,14 @@ void repair_namespaces(xmlDoc* doc, ReadResult& result) {
         return;
 
     xmlNs* edxml_ns = xmlSearchNsByHref(doc, root, BAD_CAST kEdxmlNamespace);
+    // The root may already declare a default namespace or the edXML prefix for another URI
+    // (xmlns=""), in which case libxml2 refuses the declaration: try other prefixes.
+    for (const char* prefix : {static_cast<const char*>(nullptr), "edXML", "qcvn102"}) {
+        if (!edxml_ns)
+            edxml_ns = xmlNewNs(root, BAD_CAST kEdxmlNamespace, BAD_CAST prefix);
+    }
     if (!edxml_ns)
-        edxml_ns = xmlNewNs(root, BAD_CAST kEdxmlNamespace, nullptr);
+        return;  // nothing is repaired; the reader reports the root's namespace
     if (root_unqualified && root_name == "edXML") {
         result.warnings.push_back(diagnostic_at(
             root, ErrorCode::none, "root edXML has no namespace; read in the QCVN 102 namespace"));
@@ -892,10 +977,8 @@ ReadResult read_package(std::string_view bytes, const ReadOptions& options) {
         result.errors.push_back(parsed.error);
         return result;
     }
-    for (Diagnostic& problem : parsed.ns_errors) {
-        problem.message = "not namespace-well-formed, repaired: " + problem.message;
+    for (Diagnostic& problem : parsed.ns_errors)
         result.warnings.push_back(std::move(problem));
-    }
     repair_namespaces(parsed.doc.get(), result);
     PackageReader(options, result).read(parsed.doc.get());
     return result;

@@ -12,11 +12,16 @@ namespace {
 // Parser state reachable from the SAX callbacks through ctxt->_private.
 struct ParseGuard {
     int max_depth = 0;
+    std::size_t max_elements = 0;
+    int max_attributes = 0;
+    std::size_t elements = 0;
     bool refused = false;
     Diagnostic refusal;
     Diagnostic first_fatal;
     Diagnostics ns_errors;
 };
+
+constexpr std::size_t kMaxNamespaceErrors = 50;
 
 ParseGuard& guard_of(void* ctx) {
     return *static_cast<ParseGuard*>(static_cast<xmlParserCtxt*>(ctx)->_private);
@@ -56,6 +61,18 @@ void on_start_element(void* ctx, const xmlChar* localname, const xmlChar* prefix
                "element nesting deeper than " + std::to_string(guard.max_depth) + " levels");
         return;
     }
+    if (++guard.elements > guard.max_elements) {
+        refuse(ctx, ErrorCode::too_large,
+               "more than " + std::to_string(guard.max_elements) + " elements");
+        return;
+    }
+    if (nb_attributes + nb_namespaces > guard.max_attributes) {
+        refuse(ctx, ErrorCode::too_large,
+               std::string("element '") + reinterpret_cast<const char*>(localname) +
+                   "' has more than " + std::to_string(guard.max_attributes) +
+                   " attributes and namespace declarations");
+        return;
+    }
     xmlSAX2StartElementNs(ctx, localname, prefix, uri, nb_namespaces, namespaces, nb_attributes,
                           nb_defaulted, attributes);
 }
@@ -89,8 +106,19 @@ void on_structured_error(void* ctx, xmlError* error) {
     ParseGuard& guard = guard_of(ctx);
     if (error->domain == XML_FROM_NAMESPACE) {
         // Undeclared prefixes: libxml2 keeps the prefixed name without a namespace; the
-        // reader repairs those nodes and reports each of these as a warning.
-        guard.ns_errors.push_back(Diagnostic{ErrorCode::none, message_of(*error), "", error->line});
+        // reader repairs those nodes and reports each of these as a warning. Capped, as
+        // a hostile input could produce one per element.
+        if (guard.ns_errors.size() < kMaxNamespaceErrors) {
+            const bool undeclared = error->code == XML_NS_ERR_UNDEFINED_NAMESPACE;
+            guard.ns_errors.push_back(Diagnostic{
+                ErrorCode::none,
+                (undeclared ? "not namespace-well-formed, repaired: " : "namespace warning: ") +
+                    message_of(*error),
+                "", error->line});
+        } else if (guard.ns_errors.size() == kMaxNamespaceErrors) {
+            guard.ns_errors.push_back(
+                Diagnostic{ErrorCode::none, "further namespace errors not listed", "", 0});
+        }
         return;
     }
     if (error->level >= XML_ERR_ERROR && guard.first_fatal.code == ErrorCode::none) {
@@ -131,6 +159,8 @@ ParsedXml parse_untrusted_xml(std::string_view bytes, const ReadLimits& limits) 
     }
     ParseGuard guard;
     guard.max_depth = limits.max_depth;
+    guard.max_elements = limits.max_elements;
+    guard.max_attributes = limits.max_attributes;
     ctxt->_private = &guard;
     xmlSAXHandler* sax = ctxt->sax;
     sax->internalSubset = on_internal_subset;

@@ -1,5 +1,7 @@
 #include "xml_writer.hpp"
 
+#include <cstdint>
+
 #include "edxml/diagnostics.hpp"
 
 namespace edxml::detail {
@@ -16,7 +18,53 @@ void XmlWriter::name(std::string_view local, bool with_prefix) {
     out_ += local;
 }
 
+namespace {
+
+// Throws unless `text` is well-formed UTF-8 whose every character XML 1.0 allows
+// (#x9 #xA #xD, #x20-#xD7FF, #xE000-#xFFFD, #x10000-#x10FFFF): output the reader would
+// refuse is never produced.
+void check_xml_characters(std::string_view text) {
+    const auto* bytes = reinterpret_cast<const unsigned char*>(text.data());
+    for (std::size_t i = 0; i < text.size();) {
+        const unsigned char lead = bytes[i];
+        if (lead < 0x80) {
+            if (lead < 0x20 && lead != '\t' && lead != '\n' && lead != '\r') {
+                throw Error(ErrorCode::invalid_value, "control character " + std::to_string(lead) +
+                                                          " cannot be written in XML");
+            }
+            ++i;
+            continue;
+        }
+        const int length = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : lead >= 0xC0 ? 2 : 0;
+        if (length == 0 || i + static_cast<std::size_t>(length) > text.size()) {
+            throw Error(ErrorCode::invalid_value, "invalid UTF-8 at byte " + std::to_string(i) +
+                                                      ": cannot be written in XML");
+        }
+        std::uint32_t code = lead & (0x7F >> length);
+        for (int k = 1; k < length; ++k) {
+            if ((bytes[i + k] & 0xC0) != 0x80) {
+                throw Error(ErrorCode::invalid_value, "invalid UTF-8 at byte " + std::to_string(i) +
+                                                          ": cannot be written in XML");
+            }
+            code = code << 6 | (bytes[i + k] & 0x3F);
+        }
+        const std::uint32_t smallest[] = {0, 0, 0x80, 0x800, 0x10000};
+        const bool allowed = code >= smallest[length] && code <= 0x10FFFF &&
+                             !(code >= 0xD800 && code <= 0xDFFF) && code != 0xFFFE &&
+                             code != 0xFFFF;
+        if (!allowed) {
+            throw Error(ErrorCode::invalid_value, "character U+" + std::to_string(code) +
+                                                      " at byte " + std::to_string(i) +
+                                                      " cannot be written in XML");
+        }
+        i += static_cast<std::size_t>(length);
+    }
+}
+
+}  // namespace
+
 void XmlWriter::escaped(std::string_view text, bool in_attribute) {
+    check_xml_characters(text);
     for (const char c : text) {
         const auto byte = static_cast<unsigned char>(c);
         switch (c) {
@@ -55,7 +103,7 @@ void XmlWriter::escaped(std::string_view text, bool in_attribute) {
                 }
                 break;
             default:
-                if (byte < 0x20 || byte == 0x7F) {
+                if (byte < 0x20) {
                     throw Error(
                         ErrorCode::invalid_value,
                         "control character " + std::to_string(byte) + " cannot be written in XML");

@@ -60,7 +60,8 @@ ManifestReference manifest_reference_for(const Attachment& attachment);
 std::string normalize_content_id(std::string_view content_id);
 
 // A file name safe to create inside an output folder: the last path component, with
-// control characters and separators replaced; never empty, ".", or "..".
+// control characters and separators replaced, at most 200 bytes; never empty, ".", or
+// "..". The fallback is cleaned the same way.
 std::string safe_file_name(std::string_view attachment_name, std::string_view fallback);
 
 }  // namespace edxml

@@ -14,9 +14,13 @@ namespace edxml {
 
 struct ReadLimits {
     std::size_t max_input_bytes = 64u * 1024u * 1024u;
-    // Element nesting; edXML needs 8 levels, the task profile 4. libxml2 itself stops at
-    // 2048 whatever this says.
+    // Element nesting; edXML needs 8 levels, the task profile 4.
     int max_depth = 64;
+    // Elements in the whole document: bounds the DOM (a real package has a few hundred).
+    std::size_t max_elements = 200'000;
+    // Attributes and namespace declarations on one element (libxml2 checks duplicates
+    // pairwise, so a tag with millions of them would be quadratic).
+    int max_attributes = 256;
     // Decoded size of one attachment.
     std::size_t max_attachment_bytes = 48u * 1024u * 1024u;
 };

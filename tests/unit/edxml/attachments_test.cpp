@@ -143,6 +143,17 @@ BOOST_AUTO_TEST_CASE(file_names_cannot_escape_the_output_folder) {
     BOOST_TEST(safe_file_name(".bashrc", "x") == "_.bashrc");
     BOOST_TEST(safe_file_name("a\nb\x01.txt", "x") == "a_b_.txt");
     BOOST_TEST(safe_file_name("Công văn số 1.pdf", "x") == "Công văn số 1.pdf");
+    // The fallback comes from the same package (its ContentId): it is cleaned too.
+    BOOST_TEST(safe_file_name("", "/tmp/pwn.bin") == "pwn.bin");
+    BOOST_TEST(safe_file_name("x/", "../../etc/cron.d/job") == "job");
+    BOOST_TEST(safe_file_name("", "") == "attachment.bin");
+    // Long names are cut on a character boundary, under every file system's limit.
+    std::string long_name;
+    for (int i = 0; i < 150; ++i)
+        long_name += "ệ";  // 3 bytes each
+    const std::string cut = safe_file_name(long_name + ".pdf", "x");
+    BOOST_TEST(cut.size() <= 200u);
+    BOOST_TEST(cut.size() % 3 == 0u);
 }
 
 BOOST_AUTO_TEST_CASE(decoding_honours_the_size_limit) {

@@ -164,4 +164,40 @@ BOOST_AUTO_TEST_CASE(attachment_names_cannot_escape_the_folder) {
     BOOST_TEST(!fs::exists(dir.path.parent_path() / "escaped.pdf"));
 }
 
+BOOST_AUTO_TEST_CASE(content_id_fallback_cannot_escape_the_folder) {
+    TempDir dir("cli-content-id");
+    std::string text = test_files::sample("variant-manifest-alias.edxml");
+    // No AttachmentName, and a ContentId that is an absolute path.
+    const auto at = text.find("<edXML:AttachmentName>", text.find("<edXML:AttachmentEncoded>"));
+    const auto end =
+        text.find("</edXML:AttachmentName>", at) + std::string("</edXML:AttachmentName>").size();
+    text.erase(at, end - at);
+    const fs::path escaped_target = dir.path / "pwned";
+    const std::string old_id =
+        text.substr(text.find("cid:", text.find("<edXML:AttachmentEncoded>")));
+    text.replace(text.find("cid:", text.find("<edXML:AttachmentEncoded>")), old_id.find('<'),
+                 "cid:" + escaped_target.string());
+    const fs::path package = dir.path / "content-id.edxml";
+    std::ofstream(package) << text;
+    const fs::path out = dir.path / "out";
+    const CliRun result = run({"attachments", package.string(), "--out", out.string()});
+    BOOST_TEST(!fs::exists(escaped_target.string() + ".bin"));
+    BOOST_TEST(fs::exists(out / "pwned.bin"), result.out << result.err);
+}
+
+BOOST_AUTO_TEST_CASE(attachments_of_an_invalid_package_exit_1_with_the_reason) {
+    TempDir dir("cli-invalid");
+    const CliRun result =
+        run({"attachments", hostile_path("invalid-base64.edxml"), "--out", dir.path.string()});
+    BOOST_TEST(result.exit_code == 1);
+    BOOST_TEST(result.err.find("error: ") != std::string::npos);
+    BOOST_TEST(result.err.find("[invalid_base64]") != std::string::npos, result.err);
+    BOOST_TEST(fs::exists(dir.path / "phu-luc.txt"));  // the intact attachment is still written
+}
+
+BOOST_AUTO_TEST_CASE(negative_max_size_is_a_usage_error) {
+    const CliRun result = run({"validate", "--max-size", "-1", sample_path("status-01.edxml")});
+    BOOST_TEST(result.exit_code == 2);
+}
+
 BOOST_AUTO_TEST_SUITE_END()

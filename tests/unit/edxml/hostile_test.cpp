@@ -178,7 +178,85 @@ BOOST_AUTO_TEST_CASE(processing_instructions_and_xinclude_are_inert) {
     const ReadResult result = read_package(text);
     BOOST_TEST(result.ok(), first_error(result));
     BOOST_TEST(status(result).description.find("root:") == std::string::npos);
-    BOOST_TEST(mentions(result.warnings, "unknown element 'include' ignored"));
+    BOOST_TEST(
+        mentions(result.warnings,
+                 "element 'include' in namespace 'http://www.w3.org/2001/XInclude' ignored"));
+}
+
+BOOST_AUTO_TEST_CASE(element_count_and_attribute_limits) {
+    std::string many = "<edXML xmlns=\"http://www.mic.gov.vn/TBT/QCVN_102_2016\">";
+    for (int i = 0; i < 2000; ++i)
+        many += "<x/>";
+    many += "</edXML>";
+    ReadOptions options;
+    options.limits.max_elements = 1000;
+    expect_refusal(read_package(many, options), ErrorCode::too_large, "more than 1000 elements",
+                   "elements");
+
+    std::string attributes = "<edXML xmlns=\"http://www.mic.gov.vn/TBT/QCVN_102_2016\"";
+    for (int i = 0; i < 300; ++i)
+        attributes += " a" + std::to_string(i) + "=\"v\"";
+    attributes += "/>";
+    expect_refusal(read_package(attributes), ErrorCode::too_large, "more than 256 attributes",
+                   "attributes");
+}
+
+BOOST_AUTO_TEST_CASE(warnings_are_capped) {
+    std::string text = test_files::sample("status-03.edxml");
+    std::string junk;
+    for (int i = 0; i < 5000; ++i)
+        junk += "<edXML:Junk/>";
+    text = replaced(text, "<edXML:Description>", junk + "<edXML:Description>");
+    const ReadResult result = read_package(text);
+    BOOST_TEST(result.ok());
+    BOOST_TEST(result.warnings.size() == 101u);
+    BOOST_TEST(result.warnings.back().message == "further warnings not listed");
+}
+
+BOOST_AUTO_TEST_CASE(foreign_namespace_cannot_impersonate_edxml_elements) {
+    const std::string text =
+        replaced(test_files::sample("status-03.edxml"), "<edXML:Description>",
+                 "<x:StatusCode xmlns:x=\"urn:evil\">06</x:StatusCode><edXML:Description>");
+    const ReadResult result = read_package(text);
+    BOOST_TEST(result.ok(), first_error(result));
+    BOOST_TEST((status(result).status.kind() == StatusKind::accepted));
+    BOOST_TEST(mentions(result.warnings, "element 'StatusCode' in namespace 'urn:evil' ignored"));
+}
+
+BOOST_AUTO_TEST_CASE(repeated_identity_fields_are_refused) {
+    const std::string doc = test_files::sample("document-with-attachments.edxml");
+    const ReadResult two_ids = read_package(replaced(
+        doc, "<edXML:Subject>",
+        "<edXML:DocumentId>000.00.00.G22,2025/04/10,9999/X</edXML:DocumentId><edXML:Subject>"));
+    BOOST_TEST(has_code(two_ids.errors, ErrorCode::duplicate));
+    BOOST_TEST(mentions(two_ids.errors, "more than one 'DocumentId' element"));
+
+    const ReadResult two_payloads =
+        read_package(replaced(doc, "<edXML:ContentTransferEncoded>",
+                              "<edXML:ContentTransferEncoded>QQ==</"
+                              "edXML:ContentTransferEncoded><edXML:ContentTransferEncoded>"));
+    BOOST_TEST(mentions(two_payloads.errors, "more than one 'ContentTransferEncoded' element"));
+
+    const ReadResult two_envelopes = read_package(
+        replaced(doc, "</edXML:edXMLEnvelope>", "</edXML:edXMLEnvelope><edXML:edXMLEnvelope/>"));
+    BOOST_TEST(mentions(two_envelopes.errors, "more than one 'edXMLEnvelope' element"));
+}
+
+BOOST_AUTO_TEST_CASE(message_header_and_status_together_are_ambiguous) {
+    const std::string text = replaced(
+        test_files::sample("status-03.edxml"), "</edXML:edXMLHeader>",
+        "<edXML:Status><edXML:StatusCode>06</edXML:StatusCode></edXML:Status></edXML:edXMLHeader>");
+    const ReadResult result = read_package(text);
+    BOOST_TEST(has_code(result.errors, ErrorCode::duplicate));
+    BOOST_TEST(!result.package.has_value());
+}
+
+BOOST_AUTO_TEST_CASE(out_of_range_integers_are_refused) {
+    const std::string text =
+        replaced(test_files::sample("document-with-attachments.edxml"),
+                 "<edXML:Type>1</edXML:Type>", "<edXML:Type>2147483648</edXML:Type>");
+    const ReadResult result = read_package(text);
+    BOOST_TEST(mentions(result.errors, "'2147483648' is out of the integer range"));
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -267,6 +267,34 @@ BOOST_AUTO_TEST_CASE(byte_order_mark_and_utf16_are_read) {
     BOOST_TEST(document(result).header.subject == "Thu nghiem");
 }
 
+BOOST_AUTO_TEST_CASE(quiet_losses_are_reported) {
+    const ReadResult timed =
+        read_package(replaced(kMinimalDocument, "2025/04/10</PromulgationDate>",
+                              "2025/04/10 08:00:00</PromulgationDate>"));
+    BOOST_TEST(timed.ok());
+    BOOST_TEST(mentions(timed.warnings, "time part of '2025/04/10 08:00:00' ignored"));
+
+    const ReadResult nested =
+        read_package(replaced(kMinimalDocument, "<Subject>Thử nghiệm</Subject>",
+                              "<Subject>Thử nghiệm<b>đậm</b></Subject>"));
+    BOOST_TEST(mentions(nested.warnings, "child elements of 'Subject' ignored"));
+
+    const std::string status_with_body =
+        replaced(test_files::sample("status-01.edxml"), "</edXML:edXMLEnvelope>",
+                 "<edXML:edXMLBody/></edXML:edXMLEnvelope>");
+    BOOST_TEST(mentions(read_package(status_with_body).warnings,
+                        "'edXMLBody' ignored: a status package does not carry it"));
+}
+
+BOOST_AUTO_TEST_CASE(root_declaring_an_empty_default_namespace_is_repaired) {
+    const std::string text =
+        replaced(kMinimalDocument, "<edXML xmlns=\"http://www.mic.gov.vn/TBT/QCVN_102_2016\">",
+                 "<edXML xmlns=\"\">");
+    const ReadResult result = read_package(text);
+    BOOST_TEST(result.ok(), first_error(result));
+    BOOST_TEST(document(result).header.document_id == "000.00.00.G22,2025/04/10,1/VPCP");
+}
+
 BOOST_AUTO_TEST_CASE(minimal_document_reads) {
     const ReadResult result = read_package(kMinimalDocument);
     BOOST_TEST(result.ok(), first_error(result));
