@@ -270,7 +270,7 @@ std::vector<ZipEntry> extract_zip(std::string_view zip_bytes, std::size_t max_to
     return entries;
 }
 
-Attachment make_attachment(std::string content_id, std::string attachment_name,
+Attachment make_attachment(std::string_view content_id, std::string attachment_name,
                            std::string_view bytes, std::string content_type,
                            std::string description) {
     Attachment attachment;

@@ -51,7 +51,7 @@ std::vector<ZipEntry> extract_zip(std::string_view zip_bytes,
                                   std::size_t max_total_bytes = 256u * 1024u * 1024u);
 
 // Builds an attachment (and its manifest reference) from raw bytes.
-Attachment make_attachment(std::string content_id, std::string attachment_name,
+Attachment make_attachment(std::string_view content_id, std::string attachment_name,
                            std::string_view bytes, std::string content_type,
                            std::string description);
 ManifestReference manifest_reference_for(const Attachment& attachment);
