@@ -1,5 +1,7 @@
 #include "edxml/cli.hpp"
 
+#include <map>
+
 #include <Poco/JSON/Array.h>
 #include <Poco/JSON/Object.h>
 
@@ -14,6 +16,7 @@
 #include <ostream>
 #include <set>
 
+#include "cli_commands.hpp"
 #include "edxml/attachments.hpp"
 #include "edxml/reader.hpp"
 #include "edxml/task_profile.hpp"
@@ -33,40 +36,53 @@ constexpr const char* kUsage =
     "  attachments FILE --out DIR [--unzip]\n"
     "                                  write the decoded attachments into DIR; --unzip also\n"
     "                                  extracts the file inside zip-wrapped attachments\n"
+    "  sign (--key K --cert C [--chain F] | --pkcs12 P) [--passphrase-file F |\n"
+    "       --passphrase-env VAR] [--sha1] IN OUT\n"
+    "                                  sign a package (RSA-SHA256; --sha1 for a legacy peer)\n"
+    "  verify --trust PATH... [--crl F]... [--system-trust] [--no-sha1] [--json] FILE...\n"
+    "                                  check signatures; exit 0 all valid, 1 some not valid\n"
     "\n"
     "options for every command:\n"
     "  --max-size BYTES                refuse inputs larger than this (default 67108864)\n";
 
-struct Arguments {
-    std::vector<std::string> files;
-    bool json = false;
-    bool unzip = false;
-    std::string out_dir;
-    ReadOptions read_options;
-};
-
-// Parses options common to the subcommands; returns an error message or "".
+// Parses the options of the subcommands; returns an error message or "".
 std::string parse_arguments(const std::vector<std::string>& args, Arguments& parsed) {
+    const std::map<std::string, bool*> flags = {{"--json", &parsed.json},
+                                                {"--unzip", &parsed.unzip},
+                                                {"--sha1", &parsed.sha1},
+                                                {"--no-sha1", &parsed.no_sha1},
+                                                {"--system-trust", &parsed.system_trust}};
+    const std::map<std::string, std::string*> values = {
+        {"--out", &parsed.out_dir},
+        {"--key", &parsed.key_file},
+        {"--cert", &parsed.cert_file},
+        {"--chain", &parsed.chain_file},
+        {"--pkcs12", &parsed.pkcs12_file},
+        {"--passphrase-file", &parsed.passphrase_file},
+        {"--passphrase-env", &parsed.passphrase_env}};
+    const std::map<std::string, std::vector<std::string>*> lists = {{"--trust", &parsed.trust},
+                                                                    {"--crl", &parsed.crls}};
     for (std::size_t i = 1; i < args.size(); ++i) {
         const std::string& arg = args[i];
-        if (arg == "--json") {
-            parsed.json = true;
-        } else if (arg == "--unzip") {
-            parsed.unzip = true;
-        } else if (arg == "--out" || arg == "--max-size") {
-            if (i + 1 >= args.size())
-                return arg + " needs a value";
-            const std::string& value = args[++i];
-            if (arg == "--out") {
-                parsed.out_dir = value;
-            } else {
-                std::size_t bytes = 0;
-                const auto [end, error] =
-                    std::from_chars(value.data(), value.data() + value.size(), bytes);
-                if (error != std::errc() || end != value.data() + value.size() || bytes == 0)
-                    return "--max-size needs a positive number of bytes, not '" + value + "'";
-                parsed.read_options.limits.max_input_bytes = bytes;
-            }
+        if (const auto flag = flags.find(arg); flag != flags.end()) {
+            *flag->second = true;
+            continue;
+        }
+        const bool takes_value = values.count(arg) || lists.count(arg) || arg == "--max-size";
+        if (takes_value && i + 1 >= args.size())
+            return arg + " needs a value";
+        if (const auto value = values.find(arg); value != values.end()) {
+            *value->second = args[++i];
+        } else if (const auto list = lists.find(arg); list != lists.end()) {
+            list->second->push_back(args[++i]);
+        } else if (arg == "--max-size") {
+            const std::string& text = args[++i];
+            std::size_t bytes = 0;
+            const auto [end, error] =
+                std::from_chars(text.data(), text.data() + text.size(), bytes);
+            if (error != std::errc() || end != text.data() + text.size() || bytes == 0)
+                return "--max-size needs a positive number of bytes, not '" + text + "'";
+            parsed.read_options.limits.max_input_bytes = bytes;
         } else if (arg.size() > 1 && arg[0] == '-') {
             return "unknown option '" + arg + "'";
         } else {
@@ -505,6 +521,10 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
             return validate(parsed, out, err);
         if (args[0] == "attachments")
             return attachments(parsed, out, err);
+        if (args[0] == "sign")
+            return sign_command(parsed, out, err);
+        if (args[0] == "verify")
+            return verify_command(parsed, out, err);
     } catch (const std::exception& error) {
         err << "connector edxml " << args[0] << ": " << error.what() << "\n";
         return 1;

@@ -970,18 +970,22 @@ void repair_namespaces(xmlDoc* doc, ReadResult& result) {
 
 }  // namespace
 
-ReadResult read_package(std::string_view bytes, const ReadOptions& options) {
+ReadResult detail::read_parsed_package(ParsedXml& parsed, const ReadOptions& options) {
     ReadResult result;
-    detail::ParsedXml parsed = detail::parse_untrusted_xml(bytes, options.limits);
     if (!parsed.doc) {
         result.errors.push_back(parsed.error);
         return result;
     }
-    for (Diagnostic& problem : parsed.ns_errors)
-        result.warnings.push_back(std::move(problem));
+    for (const Diagnostic& problem : parsed.ns_errors)
+        result.warnings.push_back(problem);
     repair_namespaces(parsed.doc.get(), result);
     PackageReader(options, result).read(parsed.doc.get());
     return result;
+}
+
+ReadResult read_package(std::string_view bytes, const ReadOptions& options) {
+    detail::ParsedXml parsed = detail::parse_untrusted_xml(bytes, options.limits);
+    return detail::read_parsed_package(parsed, options);
 }
 
 ReadResult read_package_file(const std::string& path, const ReadOptions& options) {

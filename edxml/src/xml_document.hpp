@@ -74,4 +74,9 @@ int node_line(const xmlNode* node);
 
 Diagnostic diagnostic_at(const xmlNode* node, ErrorCode code, std::string message);
 
+// Builds the model from an already parsed document (repairing namespaces in place), so
+// that a caller which first checked the document (the signature verifier) reads exactly
+// the nodes it checked. Defined in reader.cpp.
+ReadResult read_parsed_package(ParsedXml& parsed, const ReadOptions& options);
+
 }  // namespace edxml::detail

@@ -7,6 +7,7 @@
 #include "edxml/dates.hpp"
 #include "edxml/diagnostics.hpp"
 #include "edxml/model.hpp"
+#include "edxml/signature.hpp"
 #include "edxml/task_profile.hpp"
 
 namespace edxml {
@@ -35,6 +36,7 @@ inline std::ostream& operator<<(std::ostream& os, DateFormat v) {
 inline std::ostream& operator<<(std::ostream& os, AgencyCodeForm v) {
     return os << to_string(v);
 }
+inline std::ostream& operator<<(std::ostream& os, Verdict v) { return os << to_string(v); }
 inline std::ostream& operator<<(std::ostream& os, const Date& v) {
     return os << format_date(v);
 }

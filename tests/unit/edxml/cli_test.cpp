@@ -1,5 +1,6 @@
 #include <boost/test/unit_test.hpp>
 
+#include <Poco/JSON/Array.h>
 #include <Poco/JSON/Object.h>
 #include <Poco/JSON/Parser.h>
 
@@ -9,6 +10,7 @@
 #include "edxml/attachments.hpp"
 #include "edxml/cli.hpp"
 #include "test_files.hpp"
+#include "test_pki.hpp"
 
 namespace fs = std::filesystem;
 
@@ -198,6 +200,72 @@ BOOST_AUTO_TEST_CASE(attachments_of_an_invalid_package_exit_1_with_the_reason) {
 BOOST_AUTO_TEST_CASE(negative_max_size_is_a_usage_error) {
     const CliRun result = run({"validate", "--max-size", "-1", sample_path("status-01.edxml")});
     BOOST_TEST(result.exit_code == 2);
+}
+
+BOOST_AUTO_TEST_CASE(sign_then_verify_from_the_command_line) {
+    TempDir dir("cli-sign");
+    const std::string signed_path = (dir.path / "signed.edxml").string();
+    const CliRun signing = run(
+        {"sign", "--key", test_pki::file("h20.key"), "--cert", test_pki::file("h20.pem"), "--chain",
+         test_pki::file("intermediate.pem"), sample_path("status-03.edxml"), signed_path});
+    BOOST_TEST(signing.exit_code == 0, signing.err);
+    BOOST_TEST(signing.out.find("RSA-SHA256") != std::string::npos);
+
+    const CliRun valid = run({"verify", "--trust", test_pki::file("anchors"), signed_path});
+    BOOST_TEST(valid.exit_code == 0, valid.out << valid.err);
+    BOOST_TEST(valid.out.rfind("valid  " + signed_path, 0) == 0u, valid.out);
+    BOOST_TEST(valid.out.find("signer: CN=000.00.00.H20") != std::string::npos);
+
+    const CliRun mixed =
+        run({"verify", "--trust", test_pki::file("anchors"), "--json", signed_path,
+             sample_path("status-01.edxml"), sample_path("variant-nonstandard-signature.edxml")});
+    BOOST_TEST(mixed.exit_code == 1);
+    Poco::JSON::Parser parser;
+    const auto results = parser.parse(mixed.out).extract<Poco::JSON::Array::Ptr>();
+    BOOST_REQUIRE_EQUAL(results->size(), 3u);
+    BOOST_TEST(results->getObject(0)->getValue<std::string>("verdict") == "valid");
+    BOOST_TEST(results->getObject(1)->getValue<std::string>("verdict") == "absent");
+    BOOST_TEST(results->getObject(2)->getValue<std::string>("verdict") == "nonstandard");
+    BOOST_TEST(results->getObject(0)->getObject("signer")->getValue<std::string>("sha256").size() ==
+               64u);
+}
+
+BOOST_AUTO_TEST_CASE(sign_with_pkcs12_and_a_passphrase_from_the_environment) {
+    TempDir dir("cli-sign-p12");
+    const std::string passphrase = test_files::read(test_pki::file("passphrase.txt"));
+    ::setenv("CONNECTOR_P12_PASSPHRASE", passphrase.substr(0, passphrase.find('\n')).c_str(), 1);
+    const std::string signed_path = (dir.path / "signed.edxml").string();
+    const CliRun signing =
+        run({"sign", "--pkcs12", test_pki::file("h20.p12"), "--passphrase-env",
+             "CONNECTOR_P12_PASSPHRASE", "--sha1", sample_path("status-06.edxml"), signed_path});
+    ::unsetenv("CONNECTOR_P12_PASSPHRASE");
+    BOOST_TEST(signing.exit_code == 0, signing.err);
+    BOOST_TEST(signing.out.find("RSA-SHA1") != std::string::npos);
+    BOOST_TEST(run({"verify", "--trust", test_pki::file("root.pem"), signed_path}).exit_code == 0);
+    BOOST_TEST(run({"verify", "--trust", test_pki::file("root.pem"), "--no-sha1", signed_path})
+                   .exit_code == 1);
+}
+
+BOOST_AUTO_TEST_CASE(sign_and_verify_usage_errors) {
+    const std::string in = sample_path("status-03.edxml");
+    BOOST_TEST(run({"sign", in, "/tmp/out.edxml"}).exit_code == 2);                // no key
+    BOOST_TEST(run({"sign", "--key", "k", in, "/tmp/out.edxml"}).exit_code == 2);  // no cert
+    BOOST_TEST(run({"sign", "--key", "k", "--cert", "c", "--pkcs12", "p", in, "/tmp/out.edxml"})
+                   .exit_code == 2);
+    BOOST_TEST(
+        run({"sign", "--pkcs12", "p", "--passphrase-file", "f", "--passphrase-env", "E", in, "o"})
+            .exit_code == 2);
+    BOOST_TEST(run({"verify", in}).exit_code == 2);  // no trust anchor
+    BOOST_TEST(run({"verify", "--trust", test_pki::file("anchors")}).exit_code == 2);  // no file
+    const CliRun no_anchor = run({"verify", "--trust", "/nonexistent", in});
+    BOOST_TEST(no_anchor.exit_code == 1);
+    BOOST_TEST(no_anchor.err.find("neither a file nor a directory") != std::string::npos,
+               no_anchor.err);
+    const CliRun wrong_key = run({"sign", "--key", test_pki::file("h20.key"), "--cert",
+                                  test_pki::file("g22.pem"), in, "/tmp/never-written.edxml"});
+    BOOST_TEST(wrong_key.exit_code == 1);
+    BOOST_TEST(wrong_key.err.find("does not match the certificate") != std::string::npos,
+               wrong_key.err);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
