@@ -34,7 +34,8 @@ using Clock = std::chrono::steady_clock;
 std::string random_bytes(std::size_t size) {
     std::mt19937_64 generator(42);
     std::string bytes(size, '\0');
-    for (char& byte : bytes) byte = static_cast<char>(generator() & 0xFF);
+    for (char& byte : bytes)
+        byte = static_cast<char>(generator() & 0xFF);
     return bytes;
 }
 
@@ -48,9 +49,10 @@ edxml::Organization organization(const char* id, const char* name) {
 std::string status_package() {
     edxml::StatusPackage status;
     status.from = organization("000.00.00.H20", "Ủy ban nhân dân tỉnh Đồng Tháp");
-    status.response_for = {"000.00.00.G22", "3021/VPCP-KSTT", "000.00.00.G22,2025/04/10,3021/VPCP-KSTT",
-                           edxml::Date{2025, 4, 10}};
-    status.staff = edxml::StaffInfo{"Văn phòng", "VP", "Nguyễn Văn A", "1", "a@dongthap.gov.vn", "0900000000"};
+    status.response_for = {"000.00.00.G22", "3021/VPCP-KSTT",
+                           "000.00.00.G22,2025/04/10,3021/VPCP-KSTT", edxml::Date{2025, 4, 10}};
+    status.staff =
+        edxml::StaffInfo{"Văn phòng", "VP", "Nguyễn Văn A", "1", "a@dongthap.gov.vn", "0900000000"};
     status.status = edxml::StatusCode::from_kind(edxml::StatusKind::accepted);
     status.description = "Đã tiếp nhận: văn thư đã vào sổ văn bản đến";
     status.timestamp = edxml::DateTime{{2025, 4, 10}, 9, 30, 0};
@@ -97,16 +99,19 @@ double seconds_per_call(const std::function<void()>& call, bool quick) {
 void bare_parse(const std::string& bytes) {
     xmlDocPtr doc = xmlReadMemory(bytes.data(), static_cast<int>(bytes.size()), nullptr, nullptr,
                                   XML_PARSE_NONET | XML_PARSE_HUGE);
-    if (!doc) std::abort();
+    if (!doc)
+        std::abort();
     xmlFreeDoc(doc);
 }
 
 void our_read(const std::string& bytes) {
-    if (!edxml::read_package(bytes).ok()) std::abort();
+    if (!edxml::read_package(bytes).ok())
+        std::abort();
 }
 
 void our_validate(const std::string& bytes) {
-    if (!edxml::validate_package(bytes).ok()) std::abort();
+    if (!edxml::validate_package(bytes).ok())
+        std::abort();
 }
 
 long max_rss_kib() {
@@ -119,7 +124,8 @@ long max_rss_kib() {
 // before the input existed; the input buffer itself is included.
 long peak_bytes_in_child(const std::string& bytes, void (*call)(const std::string&)) {
     int pipe_fds[2];
-    if (pipe(pipe_fds) != 0) return -1;
+    if (pipe(pipe_fds) != 0)
+        return -1;
     const pid_t child = fork();
     if (child == 0) {
         close(pipe_fds[0]);
@@ -130,12 +136,14 @@ long peak_bytes_in_child(const std::string& bytes, void (*call)(const std::strin
             call(input);
         }
         const long peak = (max_rss_kib() - before) * 1024;
-        if (write(pipe_fds[1], &peak, sizeof peak) != sizeof peak) _exit(1);
+        if (write(pipe_fds[1], &peak, sizeof peak) != sizeof peak)
+            _exit(1);
         _exit(0);
     }
     close(pipe_fds[1]);
     long peak = -1;
-    if (read(pipe_fds[0], &peak, sizeof peak) != sizeof peak) peak = -1;
+    if (read(pipe_fds[0], &peak, sizeof peak) != sizeof peak)
+        peak = -1;
     close(pipe_fds[0]);
     int status = 0;
     waitpid(child, &status, 0);
@@ -163,15 +171,15 @@ int main(int argc, char** argv) {
                 "debug (figures not representative)"
 #endif
     );
-    std::printf("%-16s %10s %12s %12s %12s %9s %9s\n", "input", "bytes", "bare MB/s", "read MB/s", "valid MB/s",
-                "read/bare", "valid/bare");
+    std::printf("%-16s %10s %12s %12s %12s %9s %9s\n", "input", "bytes", "bare MB/s", "read MB/s",
+                "valid MB/s", "read/bare", "valid/bare");
     for (const Case& c : cases) {
         const double size_mb = static_cast<double>(c.bytes.size()) / 1e6;
         const double bare = seconds_per_call([&] { bare_parse(c.bytes); }, quick);
         const double read = seconds_per_call([&] { our_read(c.bytes); }, quick);
         const double valid = seconds_per_call([&] { our_validate(c.bytes); }, quick);
-        std::printf("%-16s %10zu %12.1f %12.1f %12.1f %8.2fx %8.2fx\n", c.name, c.bytes.size(), size_mb / bare,
-                    size_mb / read, size_mb / valid, read / bare, valid / bare);
+        std::printf("%-16s %10zu %12.1f %12.1f %12.1f %8.2fx %8.2fx\n", c.name, c.bytes.size(),
+                    size_mb / bare, size_mb / read, size_mb / valid, read / bare, valid / bare);
     }
 
     const std::string& large = cases[2].bytes;
@@ -179,8 +187,10 @@ int main(int argc, char** argv) {
     const long bare_peak = peak_bytes_in_child(large, bare_parse);
     const long read_peak = peak_bytes_in_child(large, our_read);
     const long valid_peak = peak_bytes_in_child(large, our_validate);
-    std::printf("\npeak memory for the 5 MB document (input buffer included), as a multiple of its size:\n");
-    std::printf("  bare libxml2 %.2fx   read %.2fx   read+validate %.2fx   (target: under 4x)\n", bare_peak / size,
-                read_peak / size, valid_peak / size);
+    std::printf(
+        "\npeak memory for the 5 MB document (input buffer included), as a multiple of its "
+        "size:\n");
+    std::printf("  bare libxml2 %.2fx   read %.2fx   read+validate %.2fx   (target: under 4x)\n",
+                bare_peak / size, read_peak / size, valid_peak / size);
     return 0;
 }

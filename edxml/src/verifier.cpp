@@ -565,28 +565,39 @@ Verifier::~Verifier() = default;
 Verifier::Verifier(Verifier&&) noexcept = default;
 Verifier& Verifier::operator=(Verifier&&) noexcept = default;
 
+namespace {
+
+// Parses with the hardened parser and verifies; the parsed document is left for reading.
+VerifyResult parse_and_verify(const Verifier::Impl& impl, detail::ParsedXml& parsed,
+                              std::optional<std::time_t> at) {
+    VerifyResult result;
+    if (!parsed.doc) {
+        result.verdict = Verdict::unsafe;
+        result.reason = "the package is not readable XML: " + parsed.error.message;
+        return result;
+    }
+    result = impl.verify_document(parsed.doc.get(), at);
+    // A document that is not namespace-well-formed has no defined canonical form.
+    if (result.verdict == Verdict::valid && !parsed.ns_errors.empty()) {
+        result.verdict = Verdict::unsafe;
+        result.reason =
+            "the package is not namespace-well-formed: " + parsed.ns_errors.front().message;
+    }
+    return result;
+}
+
+}  // namespace
+
 VerifyResult Verifier::verify(std::string_view package, std::optional<std::time_t> at) const {
-    return verify_and_read(package, ReadOptions{}, at).signature;
+    detail::ParsedXml parsed = detail::parse_untrusted_xml(package, ReadLimits{});
+    return parse_and_verify(*impl_, parsed, at);
 }
 
 Verifier::Verified Verifier::verify_and_read(std::string_view package, const ReadOptions& options,
                                              std::optional<std::time_t> at) const {
     Verified verified;
     detail::ParsedXml parsed = detail::parse_untrusted_xml(package, options.limits);
-    if (!parsed.doc) {
-        verified.signature.verdict = Verdict::unsafe;
-        verified.signature.reason = "the package is not readable XML: " + parsed.error.message;
-    } else if (!parsed.ns_errors.empty()) {
-        // A document that is not namespace-well-formed has no defined canonical form.
-        verified.signature = impl_->verify_document(parsed.doc.get(), at);
-        if (verified.signature.verdict == Verdict::valid) {
-            verified.signature.verdict = Verdict::unsafe;
-            verified.signature.reason =
-                "the package is not namespace-well-formed: " + parsed.ns_errors.front().message;
-        }
-    } else {
-        verified.signature = impl_->verify_document(parsed.doc.get(), at);
-    }
+    verified.signature = parse_and_verify(*impl_, parsed, at);
     verified.package = detail::read_parsed_package(parsed, options);
     return verified;
 }
