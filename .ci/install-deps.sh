@@ -6,7 +6,7 @@ set -euo pipefail
 packages=(
     g++ cmake make pkg-config ccache openssl
     libpoco-dev libxml2-dev libxml2-utils libssl-dev
-    libxmlsec1-dev libxmlsec1-openssl xmlsec1
+    xmlsec1
     libsoci-dev libsqlite3-dev libpq-dev
     libboost-test-dev
 )

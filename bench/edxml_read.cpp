@@ -10,8 +10,6 @@
 //
 // Usage: edxml_read [--quick]   (--quick: fewer repetitions, for a smoke run)
 #include <libxml/parser.h>
-#include <sys/resource.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -26,6 +24,7 @@
 #include "edxml/reader.hpp"
 #include "edxml/validate.hpp"
 #include "edxml/writer.hpp"
+#include "peak_memory.hpp"
 
 namespace {
 
@@ -114,46 +113,15 @@ void our_validate(const std::string& bytes) {
         std::abort();
 }
 
-long max_rss_kib() {
-    rusage usage{};
-    getrusage(RUSAGE_SELF, &usage);
-    return usage.ru_maxrss;
-}
-
-// Peak memory of one call in a fresh child process, in bytes above the child's peak
-// before the input existed; the input buffer itself is included.
-long peak_bytes_in_child(const std::string& bytes, void (*call)(const std::string&)) {
-    int pipe_fds[2];
-    if (pipe(pipe_fds) != 0)
-        return -1;
-    const pid_t child = fork();
-    if (child == 0) {
-        close(pipe_fds[0]);
-        call(status_package());  // load and warm the libraries first
-        const long before = max_rss_kib();
-        {
-            const std::string input(bytes.data(), bytes.size());  // touched pages of our own
-            call(input);
-        }
-        const long peak = (max_rss_kib() - before) * 1024;
-        if (write(pipe_fds[1], &peak, sizeof peak) != sizeof peak)
-            _exit(1);
-        _exit(0);
-    }
-    close(pipe_fds[1]);
-    long peak = -1;
-    if (read(pipe_fds[0], &peak, sizeof peak) != sizeof peak)
-        peak = -1;
-    close(pipe_fds[0]);
-    int status = 0;
-    waitpid(child, &status, 0);
-    return peak;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
     const bool quick = argc > 1 && std::strcmp(argv[1], "--quick") == 0;
+    const std::map<std::string, bench::Operation> operations = {
+        {"bare", bare_parse}, {"read", our_read}, {"validate", our_validate}};
+    if (bench::run_peak_memory_child(argc, argv, operations,
+                                     [] { our_validate(status_package()); }))
+        return 0;
     struct Case {
         const char* name;
         std::string bytes;
@@ -184,9 +152,9 @@ int main(int argc, char** argv) {
 
     const std::string& large = cases[2].bytes;
     const double size = static_cast<double>(large.size());
-    const long bare_peak = peak_bytes_in_child(large, bare_parse);
-    const long read_peak = peak_bytes_in_child(large, our_read);
-    const long valid_peak = peak_bytes_in_child(large, our_validate);
+    const long bare_peak = bench::measure_peak_memory("bare", large);
+    const long read_peak = bench::measure_peak_memory("read", large);
+    const long valid_peak = bench::measure_peak_memory("validate", large);
     std::printf(
         "\npeak memory for the 5 MB document (input buffer included), as a multiple of its "
         "size:\n");

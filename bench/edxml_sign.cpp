@@ -11,8 +11,6 @@
 #include <openssl/pem.h>
 #include <openssl/rsa.h>
 #include <openssl/x509.h>
-#include <sys/resource.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -29,6 +27,7 @@
 #include "edxml/attachments.hpp"
 #include "edxml/signature.hpp"
 #include "edxml/writer.hpp"
+#include "peak_memory.hpp"
 
 namespace {
 
@@ -136,56 +135,35 @@ double seconds_per_command(const std::string& command, int runs) {
     return best;
 }
 
-long max_rss_kib() {
-    rusage usage{};
-    getrusage(RUSAGE_SELF, &usage);
-    return usage.ru_maxrss;
-}
-
-// Peak memory of one call in a child process above its state before the input existed.
-long peak_bytes_in_child(const std::string& bytes,
-                         const std::function<void(const std::string&)>& call,
-                         const std::string& warm_up) {
-    int fds[2];
-    if (pipe(fds) != 0)
-        return -1;
-    const pid_t child = fork();
-    if (child == 0) {
-        close(fds[0]);
-        call(warm_up);
-        const long before = max_rss_kib();
-        {
-            const std::string input(bytes.data(), bytes.size());
-            call(input);
-        }
-        const long peak = (max_rss_kib() - before) * 1024;
-        if (write(fds[1], &peak, sizeof peak) != sizeof peak)
-            _exit(1);
-        _exit(0);
-    }
-    close(fds[1]);
-    long peak = -1;
-    if (read(fds[0], &peak, sizeof peak) != sizeof peak)
-        peak = -1;
-    close(fds[0]);
-    int status = 0;
-    waitpid(child, &status, 0);
-    return peak;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
     const bool quick = argc > 1 && std::strcmp(argv[1], "--quick") == 0;
+    // The credentials live in a folder named in the environment, so that the process that
+    // measures peak memory (see peak_memory.hpp) finds the same ones.
+    const char* parent = std::getenv("EDXML_SIGN_BENCH_DIR");
     const fs::path dir =
-        fs::temp_directory_path() / ("edxml_sign_bench_" + std::to_string(getpid()));
-    fs::create_directories(dir);
-    make_credentials(dir);
+        parent ? fs::path(parent)
+               : fs::temp_directory_path() / ("edxml_sign_bench_" + std::to_string(getpid()));
+    if (!parent) {
+        fs::create_directories(dir);
+        make_credentials(dir);
+        ::setenv("EDXML_SIGN_BENCH_DIR", dir.c_str(), 1);
+    }
     const edxml::SigningCredentials credentials = edxml::SigningCredentials::from_pem(
         (dir / "key.pem").string(), (dir / "cert.pem").string());
     edxml::TrustOptions trust;
     trust.anchors = {(dir / "cert.pem").string()};
     const edxml::Verifier verifier(trust);
+    const std::map<std::string, bench::Operation> operations = {
+        {"sign", [&](const std::string& in) { edxml::sign_package(in, credentials); }},
+        {"verify", [&](const std::string& in) { verifier.verify(in); }},
+    };
+    if (bench::run_peak_memory_child(argc, argv, operations, [&] {
+            verifier.verify(edxml::sign_package(status_package(), credentials));
+        })) {
+        return 0;
+    }
     EVP_PKEY* floor_key = load_key(dir / "key.pem");
     const bool have_xmlsec1 = std::system("xmlsec1 --version > /dev/null 2>&1") == 0;
 
@@ -278,13 +256,9 @@ int main(int argc, char** argv) {
 
     const std::string& large = cases[2].bytes;
     const std::string large_signed = edxml::sign_package(large, credentials);
-    const std::string warm = edxml::sign_package(cases[0].bytes, credentials);
     const double size = static_cast<double>(large.size());
-    const long sign_peak = peak_bytes_in_child(
-        large, [&](const std::string& in) { edxml::sign_package(in, credentials); },
-        cases[0].bytes);
-    const long verify_peak = peak_bytes_in_child(
-        large_signed, [&](const std::string& in) { verifier.verify(in); }, warm);
+    const long sign_peak = bench::measure_peak_memory("sign", large);
+    const long verify_peak = bench::measure_peak_memory("verify", large_signed);
     std::printf(
         "\npeak memory for the 5 MB document (input included), as a multiple of its size:\n");
     std::printf("  sign %.2fx   verify %.2fx   (target: under 4x)\n", sign_peak / size,
@@ -293,6 +267,7 @@ int main(int argc, char** argv) {
         "ratio = our time per operation / the floor's (lower is better; the floor is 1x)\n");
 
     EVP_PKEY_free(floor_key);
-    fs::remove_all(dir);
+    if (!parent)
+        fs::remove_all(dir);
     return 0;
 }

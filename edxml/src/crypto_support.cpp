@@ -1,39 +1,17 @@
 #include "crypto_support.hpp"
 
 #include <openssl/err.h>
-#include <xmlsec/crypto.h>
-#include <xmlsec/errors.h>
-#include <xmlsec/openssl/evp.h>
-#include <xmlsec/xmlsec.h>
+#include <openssl/rsa.h>
 
 #include <cstdio>
-#include <mutex>
-#include <stdexcept>
+#include <fstream>
+#include <memory>
+#include <sstream>
 
 #include "edxml/attachments.hpp"
 
 namespace edxml::detail {
 namespace {
-
-thread_local std::string t_xmlsec_errors;
-
-void collect_xmlsec_error(const char* file, int line, const char* func, const char* error_object,
-                          const char* error_subject, int reason, const char* msg) {
-    (void)file;
-    (void)line;
-    (void)func;
-    (void)reason;
-    if (!t_xmlsec_errors.empty())
-        t_xmlsec_errors += "; ";
-    if (error_subject)
-        t_xmlsec_errors += std::string(error_subject) + ": ";
-    else if (error_object)
-        t_xmlsec_errors += std::string(error_object) + ": ";
-    t_xmlsec_errors += msg ? msg : "error";
-    constexpr std::size_t kMaxErrorText = 2000;
-    if (t_xmlsec_errors.size() > kMaxErrorText)
-        t_xmlsec_errors.resize(kMaxErrorText);
-}
 
 std::string asn1_time_text(const ASN1_TIME* time) {
     struct tm parts {};
@@ -57,40 +35,51 @@ std::string name_text(const X509_NAME* name) {
 
 }  // namespace
 
-void ensure_xmlsec_initialised() {
-    static std::once_flag once;
-    std::call_once(once, [] {
-        xmlInitParser();
-        if (xmlSecInit() < 0)
-            throw std::runtime_error("xmlsec initialisation failed");
-        if (xmlSecCheckVersion() != 1)
-            throw std::runtime_error("xmlsec library version mismatch");
-        // No xmlSecCryptoAppInit: it would load configuration and engines we do not use.
-        if (xmlSecCryptoInit() < 0)
-            throw std::runtime_error("xmlsec OpenSSL backend initialisation failed");
-        xmlSecErrorsSetCallback(collect_xmlsec_error);
-    });
+namespace {
+
+struct DigestContextFree {
+    void operator()(EVP_MD_CTX* context) const { EVP_MD_CTX_free(context); }
+};
+using DigestContextPtr = std::unique_ptr<EVP_MD_CTX, DigestContextFree>;
+
+}  // namespace
+
+std::string sign_rsa(EVP_PKEY* key, const EVP_MD* digest, std::string_view data) {
+    DigestContextPtr context(EVP_MD_CTX_new());
+    std::size_t length = 0;
+    if (!context || EVP_DigestSignInit(context.get(), nullptr, digest, nullptr, key) != 1 ||
+        EVP_DigestSign(context.get(), nullptr, &length,
+                       reinterpret_cast<const unsigned char*>(data.data()), data.size()) != 1) {
+        throw Error(ErrorCode::io, "cannot sign: " + take_openssl_error());
+    }
+    std::string signature(length, '\0');
+    if (EVP_DigestSign(context.get(), reinterpret_cast<unsigned char*>(signature.data()), &length,
+                       reinterpret_cast<const unsigned char*>(data.data()), data.size()) != 1) {
+        throw Error(ErrorCode::io, "cannot sign: " + take_openssl_error());
+    }
+    signature.resize(length);
+    return signature;
 }
 
-std::string take_xmlsec_errors() {
-    std::string errors = std::move(t_xmlsec_errors);
-    t_xmlsec_errors.clear();
-    return errors;
+bool verify_rsa(EVP_PKEY* key, const EVP_MD* digest, std::string_view data,
+                std::string_view signature) {
+    DigestContextPtr context(EVP_MD_CTX_new());
+    const bool holds =
+        context && EVP_DigestVerifyInit(context.get(), nullptr, digest, nullptr, key) == 1 &&
+        EVP_DigestVerify(context.get(), reinterpret_cast<const unsigned char*>(signature.data()),
+                         signature.size(), reinterpret_cast<const unsigned char*>(data.data()),
+                         data.size()) == 1;
+    ERR_clear_error();
+    return holds;
 }
 
-XmlSecKeyPtr make_xmlsec_key(EVP_PKEY* key) {
-    EVP_PKEY_up_ref(key);
-    xmlSecKeyDataPtr data = xmlSecOpenSSLEvpKeyAdopt(key);
-    if (!data) {
-        EVP_PKEY_free(key);
-        throw Error(ErrorCode::invalid_value, "unsupported key type for XML-DSig");
-    }
-    XmlSecKeyPtr xmlsec_key(xmlSecKeyCreate());
-    if (!xmlsec_key || xmlSecKeySetValue(xmlsec_key.get(), data) < 0) {
-        xmlSecKeyDataDestroy(data);
-        throw Error(ErrorCode::invalid_value, "cannot wrap the key for xmlsec");
-    }
-    return xmlsec_key;
+std::string read_file(const std::string& path, const char* what) {
+    std::ifstream file(path, std::ios::binary);
+    if (!file)
+        throw Error(ErrorCode::io, std::string("cannot read ") + what + " " + path);
+    std::ostringstream bytes;
+    bytes << file.rdbuf();
+    return bytes.str();
 }
 
 std::string take_openssl_error() {

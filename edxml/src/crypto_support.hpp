@@ -1,12 +1,10 @@
-// Internal: owners for OpenSSL and xmlsec handles, xmlsec initialisation, and small
+// Internal: owners for OpenSSL handles, RSA signing and verification, and small
 // certificate helpers shared by the signer and the verifier.
 #pragma once
 
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 #include <openssl/x509_vfy.h>
-#include <xmlsec/keys.h>
-#include <xmlsec/xmldsig.h>
 
 #include <memory>
 #include <string>
@@ -35,12 +33,6 @@ struct X509StoreCtxFree {
 struct X509StackFree {
     void operator()(STACK_OF(X509) * stack) const { sk_X509_free(stack); }  // not the certs
 };
-struct XmlSecKeyFree {
-    void operator()(xmlSecKey* key) const { xmlSecKeyDestroy(key); }
-};
-struct XmlSecDSigCtxFree {
-    void operator()(xmlSecDSigCtx* ctx) const { xmlSecDSigCtxDestroy(ctx); }
-};
 
 using EvpPkeyPtr = std::unique_ptr<EVP_PKEY, EvpPkeyFree>;
 using X509Ptr = std::unique_ptr<X509, X509Free>;
@@ -48,17 +40,14 @@ using X509CrlPtr = std::unique_ptr<X509_CRL, X509CrlFree>;
 using X509StorePtr = std::unique_ptr<X509_STORE, X509StoreFree>;
 using X509StoreCtxPtr = std::unique_ptr<X509_STORE_CTX, X509StoreCtxFree>;
 using X509StackPtr = std::unique_ptr<STACK_OF(X509), X509StackFree>;
-using XmlSecKeyPtr = std::unique_ptr<xmlSecKey, XmlSecKeyFree>;
-using XmlSecDSigCtxPtr = std::unique_ptr<xmlSecDSigCtx, XmlSecDSigCtxFree>;
 
-// Initialises libxml2, xmlsec and its OpenSSL backend once per process, and routes
-// xmlsec's error reports into a per-thread buffer instead of stderr.
-void ensure_xmlsec_initialised();
-// The xmlsec errors reported on this thread since the last call, then cleared.
-std::string take_xmlsec_errors();
+// PKCS#1 v1.5 RSA signature of `data` with `digest`, and its verification.
+std::string sign_rsa(EVP_PKEY* key, const EVP_MD* digest, std::string_view data);
+bool verify_rsa(EVP_PKEY* key, const EVP_MD* digest, std::string_view data,
+                std::string_view signature);
 
-// An xmlsec key holding (a new reference to) `key`, for xmlSecDSigCtx::signKey.
-XmlSecKeyPtr make_xmlsec_key(EVP_PKEY* key);
+// The whole content of a file; throws Error(io) naming `what` and the path.
+std::string read_file(const std::string& path, const char* what);
 
 // The newest OpenSSL error as text, and the queue cleared.
 std::string take_openssl_error();

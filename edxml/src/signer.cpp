@@ -3,10 +3,6 @@
 #include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/pkcs12.h>
-#include <xmlsec/crypto.h>
-#include <xmlsec/templates.h>
-#include <xmlsec/xmldsig.h>
-#include <xmlsec/xmltree.h>
 
 #include <algorithm>
 #include <cstdlib>
@@ -17,6 +13,7 @@
 #include "edxml/attachments.hpp"
 #include "edxml/signature.hpp"
 #include "xml_document.hpp"
+#include "xmldsig_core.hpp"
 
 namespace edxml {
 
@@ -24,20 +21,12 @@ struct SigningCredentials::Impl {
     detail::EvpPkeyPtr private_key;
     detail::X509Ptr certificate;
     std::vector<detail::X509Ptr> chain;
-    detail::XmlSecKeyPtr xmlsec_key;
     std::vector<std::string> certificates_base64;  // leaf first, for KeyInfo
 };
 
 namespace {
 
-std::string read_file(const std::string& path, const char* what) {
-    std::ifstream file(path, std::ios::binary);
-    if (!file)
-        throw Error(ErrorCode::io, std::string("cannot read ") + what + " " + path);
-    std::ostringstream bytes;
-    bytes << file.rdbuf();
-    return bytes.str();
-}
+using detail::read_file;
 
 struct BioFree {
     void operator()(BIO* bio) const { BIO_free(bio); }
@@ -63,7 +52,6 @@ std::vector<detail::X509Ptr> read_certificates(const std::string& path, const ch
 
 // Checks the pair and prepares what every signature reuses.
 std::shared_ptr<SigningCredentials::Impl> finish(std::shared_ptr<SigningCredentials::Impl> impl) {
-    detail::ensure_xmlsec_initialised();
     if (EVP_PKEY_get_base_id(impl->private_key.get()) != EVP_PKEY_RSA) {
         throw Error(ErrorCode::invalid_value, "only RSA signing keys are supported");
     }
@@ -71,7 +59,6 @@ std::shared_ptr<SigningCredentials::Impl> finish(std::shared_ptr<SigningCredenti
         ERR_clear_error();
         throw Error(ErrorCode::invalid_value, "the private key does not match the certificate");
     }
-    impl->xmlsec_key = detail::make_xmlsec_key(impl->private_key.get());
     impl->certificates_base64.push_back(
         encode_base64(detail::certificate_der(impl->certificate.get()), 76));
     for (const auto& cert : impl->chain)
@@ -87,14 +74,41 @@ int passphrase_callback(char* buffer, int size, int, void* user) {
     return length;
 }
 
-xmlSecTransformId signature_transform(SignatureAlgorithm algorithm) {
-    return algorithm == SignatureAlgorithm::rsa_sha1 ? xmlSecTransformRsaSha1Id
-                                                     : xmlSecTransformRsaSha256Id;
+// Appends <name>text</name> in the xmldsig namespace.
+xmlNode* add(xmlNode* parent, xmlNs* ns, const char* name, const std::string& text = {}) {
+    xmlNode* node = xmlNewChild(parent, ns, BAD_CAST name, nullptr);
+    if (!text.empty())
+        xmlNodeAddContent(node, BAD_CAST text.c_str());
+    return node;
 }
 
-xmlSecTransformId digest_transform(SignatureAlgorithm algorithm) {
-    return algorithm == SignatureAlgorithm::rsa_sha1 ? xmlSecTransformSha1Id
-                                                     : xmlSecTransformSha256Id;
+xmlNode* add_with_algorithm(xmlNode* parent, xmlNs* ns, const char* name, const char* algorithm) {
+    xmlNode* node = add(parent, ns, name);
+    xmlNewProp(node, BAD_CAST "Algorithm", BAD_CAST algorithm);
+    return node;
+}
+
+std::string serialised(xmlDoc* doc, xmlNode* node) {
+    struct BufferFree {
+        void operator()(xmlBuffer* buffer) const { xmlBufferFree(buffer); }
+    };
+    std::unique_ptr<xmlBuffer, BufferFree> buffer(xmlBufferCreate());
+    if (!buffer || xmlNodeDump(buffer.get(), doc, node, 0, 0) < 0)
+        throw Error(ErrorCode::io, "cannot serialise the signature");
+    return std::string(reinterpret_cast<const char*>(xmlBufferContent(buffer.get())),
+                       static_cast<std::size_t>(xmlBufferLength(buffer.get())));
+}
+
+// Where the end tag of edXMLHeader starts in the original bytes, when the signature can be
+// inserted there: UTF-8 input and an explicit end tag. Otherwise npos.
+std::size_t header_end_tag_start(std::string_view package, const detail::ParsedXml& parsed) {
+    const xmlDoc* doc = parsed.doc.get();
+    const bool utf8 = !doc->encoding || xmlStrcasecmp(doc->encoding, BAD_CAST "UTF-8") == 0;
+    const std::size_t end = parsed.header_end_offset;
+    if (!utf8 || end < 3 || end > package.size() || package.substr(0, end).substr(end - 2) == "/>")
+        return std::string_view::npos;
+    const std::size_t start = package.rfind("</", end - 1);
+    return start == std::string_view::npos ? start : start;
 }
 
 }  // namespace
@@ -177,7 +191,6 @@ std::string SigningCredentials::subject() const {
 
 std::string sign_package(std::string_view package, const SigningCredentials& credentials,
                          const SignOptions& options) {
-    detail::ensure_xmlsec_initialised();
     detail::ParsedXml parsed = detail::parse_untrusted_xml(package, options.limits);
     if (!parsed.doc)
         throw Error(parsed.error.code, "cannot sign: " + parsed.error.to_string());
@@ -215,39 +228,53 @@ std::string sign_package(std::string_view package, const SigningCredentials& cre
         }
     }
 
-    xmlNode* signature = xmlSecTmplSignatureCreate(doc, xmlSecTransformExclC14NId,
-                                                   signature_transform(options.algorithm), nullptr);
-    if (!signature)
-        throw Error(ErrorCode::io,
-                    "cannot create the signature template: " + detail::take_xmlsec_errors());
+    const bool sha1 = options.algorithm == SignatureAlgorithm::rsa_sha1;
+    const detail::Canonicalization exclusive =
+        *detail::canonicalization_for(detail::dsig::kExcC14n);
+    // The enveloped transform removes the Signature; before it exists, the document as it
+    // is has the same canonical form.
+    const std::string digest = detail::digest_canonical_form(doc, nullptr, nullptr, exclusive,
+                                                             sha1 ? EVP_sha1() : EVP_sha256());
+
+    xmlNode* signature = xmlNewDocNode(doc, nullptr, BAD_CAST "Signature", nullptr);
+    xmlNs* ns = xmlNewNs(signature, BAD_CAST kXmlDsigNamespace, nullptr);
+    xmlSetNs(signature, ns);
     xmlAddChild(header, signature);
-    xmlNode* reference = xmlSecTmplSignatureAddReference(
-        signature, digest_transform(options.algorithm), nullptr, BAD_CAST "", nullptr);
-    if (!reference || !xmlSecTmplReferenceAddTransform(reference, xmlSecTransformEnvelopedId) ||
-        !xmlSecTmplReferenceAddTransform(reference, xmlSecTransformExclC14NId)) {
-        throw Error(ErrorCode::io,
-                    "cannot build the signature template: " + detail::take_xmlsec_errors());
+    xmlNode* signed_info = add(signature, ns, "SignedInfo");
+    add_with_algorithm(signed_info, ns, "CanonicalizationMethod", detail::dsig::kExcC14n);
+    add_with_algorithm(signed_info, ns, "SignatureMethod",
+                       sha1 ? detail::dsig::kRsaSha1 : detail::dsig::kRsaSha256);
+    xmlNode* reference = add(signed_info, ns, "Reference");
+    xmlNewProp(reference, BAD_CAST "URI", BAD_CAST "");
+    xmlNode* transforms = add(reference, ns, "Transforms");
+    add_with_algorithm(transforms, ns, "Transform", detail::dsig::kEnveloped);
+    add_with_algorithm(transforms, ns, "Transform", detail::dsig::kExcC14n);
+    add_with_algorithm(reference, ns, "DigestMethod",
+                       sha1 ? detail::dsig::kSha1 : detail::dsig::kSha256);
+    add(reference, ns, "DigestValue", encode_base64(digest, 0));
+
+    const std::string canonical_signed_info =
+        detail::canonical_subtree(doc, signed_info, exclusive);
+    const std::string value =
+        detail::sign_rsa(credentials.impl().private_key.get(), sha1 ? EVP_sha1() : EVP_sha256(),
+                         canonical_signed_info);
+    add(signature, ns, "SignatureValue", "\n" + encode_base64(value, 76) + "\n");
+    xmlNode* x509_data = add(add(signature, ns, "KeyInfo"), ns, "X509Data");
+    for (const std::string& base64 : credentials.impl().certificates_base64)
+        add(x509_data, ns, "X509Certificate", "\n" + base64 + "\n");
+
+    // Insert the Signature into the original bytes when possible: nothing else is
+    // rewritten, and megabytes of attachments are not serialised again.
+    const std::size_t insert_at = header_end_tag_start(package, parsed);
+    if (insert_at != std::string_view::npos) {
+        const std::string signature_text = serialised(doc, signature);
+        std::string signed_bytes;
+        signed_bytes.reserve(package.size() + signature_text.size());
+        signed_bytes.append(package.substr(0, insert_at));
+        signed_bytes.append(signature_text);
+        signed_bytes.append(package.substr(insert_at));
+        return signed_bytes;
     }
-
-    detail::XmlSecDSigCtxPtr context(xmlSecDSigCtxCreate(nullptr));
-    if (!context)
-        throw Error(ErrorCode::io, "cannot create an xmlsec context");
-    context->signKey = credentials.impl().xmlsec_key.get();
-    const int status = xmlSecDSigCtxSign(context.get(), signature);
-    context->signKey = nullptr;  // owned by the credentials
-    if (status < 0)
-        throw Error(ErrorCode::io, "signing failed: " + detail::take_xmlsec_errors() + " " +
-                                       detail::take_openssl_error());
-
-    // KeyInfo is outside SignedInfo and outside the signed content: written after signing.
-    xmlNs* dsig = xmlSearchNsByHref(doc, signature, BAD_CAST kXmlDsigNamespace);
-    xmlNode* key_info = xmlNewChild(signature, dsig, BAD_CAST "KeyInfo", nullptr);
-    xmlNode* x509_data = xmlNewChild(key_info, dsig, BAD_CAST "X509Data", nullptr);
-    for (const std::string& base64 : credentials.impl().certificates_base64) {
-        xmlNewTextChild(x509_data, dsig, BAD_CAST "X509Certificate",
-                        BAD_CAST("\n" + base64 + "\n").c_str());
-    }
-
     xmlChar* output = nullptr;
     int size = 0;
     xmlDocDumpMemoryEnc(doc, &output, &size, "UTF-8");

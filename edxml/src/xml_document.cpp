@@ -1,5 +1,7 @@
 #include "xml_document.hpp"
 
+#include "edxml/model.hpp"
+
 #include <libxml/SAX2.h>
 #include <libxml/parserInternals.h>
 #include <libxml/xmlerror.h>
@@ -15,6 +17,7 @@ struct ParseGuard {
     std::size_t max_elements = 0;
     int max_attributes = 0;
     std::size_t elements = 0;
+    std::size_t header_end_offset = 0;
     bool refused = false;
     Diagnostic refusal;
     Diagnostic first_fatal;
@@ -75,6 +78,16 @@ void on_start_element(void* ctx, const xmlChar* localname, const xmlChar* prefix
     }
     xmlSAX2StartElementNs(ctx, localname, prefix, uri, nb_namespaces, namespaces, nb_attributes,
                           nb_defaulted, attributes);
+}
+
+void on_end_element(void* ctx, const xmlChar* localname, const xmlChar* prefix,
+                    const xmlChar* uri) {
+    if (uri && std::strcmp(reinterpret_cast<const char*>(localname), "edXMLHeader") == 0 &&
+        std::strcmp(reinterpret_cast<const char*>(uri), kEdxmlNamespace) == 0) {
+        const long consumed = xmlByteConsumed(static_cast<xmlParserCtxt*>(ctx));
+        guard_of(ctx).header_end_offset = consumed > 0 ? static_cast<std::size_t>(consumed) : 0;
+    }
+    xmlSAX2EndElementNs(ctx, localname, prefix, uri);
 }
 
 ErrorCode classify(const xmlError& error) {
@@ -167,6 +180,7 @@ ParsedXml parse_untrusted_xml(std::string_view bytes, const ReadLimits& limits) 
     sax->externalSubset = on_internal_subset;
     sax->entityDecl = on_entity_decl;
     sax->startElementNs = on_start_element;
+    sax->endElementNs = on_end_element;
     sax->serror = on_structured_error;
     sax->error = nullptr;
     sax->warning = nullptr;
@@ -192,6 +206,7 @@ ParsedXml parse_untrusted_xml(std::string_view bytes, const ReadLimits& limits) 
     }
     result.doc = std::move(doc);
     result.ns_errors = std::move(guard.ns_errors);
+    result.header_end_offset = guard.header_end_offset;
     return result;
 }
 
