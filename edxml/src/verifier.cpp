@@ -53,6 +53,8 @@ bool has_attribute(const xmlNode* node, const char* name) {
 
 // Thrown inside check_layout: the verdict and why.
 struct Refusal {
+    Refusal(Verdict verdict_, std::string reason_)
+        : verdict(verdict_), reason(std::move(reason_)) {}
     Verdict verdict;
     std::string reason;
 };

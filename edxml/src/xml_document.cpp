@@ -187,7 +187,8 @@ ParsedXml parse_untrusted_xml(std::string_view bytes, const ReadLimits& limits) 
     // NONET: never fetch anything. No NOENT, DTDLOAD, DTDATTR or XINCLUDE. HUGE lifts
     // libxml2's 10 MB text-node cap (attachments are large); our own limits bound the rest.
     xmlCtxtUseOptions(ctxt.get(), XML_PARSE_NONET | XML_PARSE_BIG_LINES | XML_PARSE_NOCDATA |
-                                      XML_PARSE_HUGE | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+                                      XML_PARSE_COMPACT | XML_PARSE_HUGE | XML_PARSE_NOERROR |
+                                      XML_PARSE_NOWARNING);
     sax->serror = on_structured_error;  // xmlCtxtUseOptions may reset the handlers
     xmlParseDocument(ctxt.get());
     XmlDocPtr doc(ctxt->myDoc);
