@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The run command: installs what is missing, builds a release binary and runs the main
 # job. Until the daemon lands (issue 6) the main job is an inspection of the bundled
-# sample packages: full validation of every sample, then a readable summary of the
-# task assignment, a task report, a status, and a package repaired from another producer.
+# sample packages: full validation of every sample, a readable summary of the task
+# assignment, a task report, a status, and a package repaired from another producer;
+# then signing and verifying with a throwaway PKI.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -22,3 +23,19 @@ for sample in task-assignment task-report status-03 variant-undeclared-prefix; d
     echo "== connector edxml inspect samples/packages/$sample.edxml"
     "$connector" edxml inspect "samples/packages/$sample.edxml"
 done
+
+# Signing: a throwaway PKI, the task assignment signed as UBND tỉnh Đồng Tháp, verified,
+# then a copy with one character changed.
+pki="$build_dir/demo-pki"
+signed="$build_dir/demo-task-assignment.signed.edxml"
+tampered="$build_dir/demo-task-assignment.tampered.edxml"
+bash samples/pki/make-test-pki.sh "$pki"
+echo
+echo "== connector edxml sign (UBND tỉnh Đồng Tháp, 000.00.00.H20)"
+"$connector" edxml sign --key "$pki/h20.key" --cert "$pki/h20.pem" --chain "$pki/intermediate.pem" \
+    samples/packages/task-assignment.edxml "$signed"
+echo
+echo "== connector edxml verify --trust $pki/anchors (signed, then tampered, then unsigned)"
+sed 's/Kế hoạch triển khai/Kế hoạch triển khaj/' "$signed" > "$tampered"
+"$connector" edxml verify --trust "$pki/anchors" "$signed" "$tampered" \
+    samples/packages/task-assignment.edxml || true

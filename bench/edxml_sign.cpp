@@ -24,6 +24,7 @@
 #include <random>
 #include <string>
 
+#include "bench_support.hpp"
 #include "edxml/attachments.hpp"
 #include "edxml/signature.hpp"
 #include "edxml/writer.hpp"
@@ -33,48 +34,9 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 namespace fs = std::filesystem;
-
-std::string random_bytes(std::size_t size) {
-    std::mt19937_64 generator(7);
-    std::string bytes(size, '\0');
-    for (char& byte : bytes)
-        byte = static_cast<char>(generator() & 0xFF);
-    return bytes;
-}
-
-edxml::Organization organization(const char* id, const char* name) {
-    edxml::Organization org;
-    org.organ_id = id;
-    org.organ_name = name;
-    return org;
-}
-
-std::string status_package() {
-    edxml::StatusPackage status;
-    status.from = organization("000.00.00.H20", "Ủy ban nhân dân tỉnh Đồng Tháp");
-    status.response_for = {"000.00.00.G22", "3021/VPCP-KSTT",
-                           "000.00.00.G22,2025/04/10,3021/VPCP-KSTT", edxml::Date{2025, 4, 10}};
-    status.status = edxml::StatusCode::from_kind(edxml::StatusKind::accepted);
-    status.description = "Đã tiếp nhận: văn thư đã vào sổ văn bản đến";
-    status.timestamp = edxml::DateTime{{2025, 4, 10}, 9, 30, 0};
-    return edxml::write_status(status);
-}
-
-std::string document_package(std::size_t target_size) {
-    edxml::DocumentPackage doc;
-    doc.header.from = organization("000.00.00.H20", "Ủy ban nhân dân tỉnh Đồng Tháp");
-    doc.header.to = {organization("000.00.00.G22", "Văn phòng Chính phủ")};
-    doc.header.document_id = "000.00.00.H20,2025/04/10,125/BC-UBND";
-    doc.header.code = {"125", "BC-UBND"};
-    doc.header.promulgation = {"Đồng Tháp", edxml::Date{2025, 4, 10}};
-    doc.header.subject = "Báo cáo tiến độ thực hiện nhiệm vụ";
-    const std::size_t payload = target_size * 3 / 4 * 76 / 77 - 1500;
-    doc.attachments.push_back(edxml::make_attachment("att-1", "bao-cao.pdf", random_bytes(payload),
-                                                     "application/pdf", "Báo cáo"));
-    doc.manifest.push_back(edxml::manifest_reference_for(doc.attachments[0]));
-    doc.has_manifest = true;
-    return edxml::write_document(doc);
-}
+using bench::document_package;
+using bench::seconds_per_call;
+using bench::status_package;
 
 // A self-signed RSA-2048 signing certificate in `dir`: key.pem, cert.pem.
 void make_credentials(const fs::path& dir) {
@@ -104,23 +66,6 @@ EVP_PKEY* load_key(const fs::path& path) {
     EVP_PKEY* key = PEM_read_PrivateKey(file, nullptr, nullptr, nullptr);
     std::fclose(file);
     return key;
-}
-
-double seconds_per_call(const std::function<void()>& call, bool quick) {
-    call();
-    double best = 1e9;
-    for (int batch = 0; batch < (quick ? 2 : 5); ++batch) {
-        int calls = 0;
-        const auto start = Clock::now();
-        std::chrono::duration<double> elapsed{};
-        do {
-            call();
-            ++calls;
-            elapsed = Clock::now() - start;
-        } while (elapsed.count() < (quick ? 0.05 : 0.3));
-        best = std::min(best, elapsed.count() / calls);
-    }
-    return best;
 }
 
 // Seconds per run of a shell command (a whole xmlsec1 process), best of a few.

@@ -54,8 +54,8 @@ std::string digest_canonical_form(xmlDoc* doc, xmlNode* subtree, xmlNode* exclud
 // The canonical form of the document (or `subtree`), leaving out `excluded`. Exclusive
 // C14N without comments or InclusiveNamespaces has a fast path of ours; the tests compare
 // it with libxml2's (`allow_fast_path` false).
-std::string canonical_form(xmlDoc* doc, xmlNode* subtree, xmlNode* excluded, const Canonicalization& c14n,
-                           bool with_comments, bool allow_fast_path);
+std::string canonical_form(xmlDoc* doc, xmlNode* subtree, xmlNode* excluded,
+                           const Canonicalization& c14n, bool with_comments, bool allow_fast_path);
 
 // The canonical form of one element and its descendants (SignedInfo).
 std::string canonical_subtree(xmlDoc* doc, xmlNode* element, const Canonicalization& c14n);

@@ -36,7 +36,9 @@ inline std::ostream& operator<<(std::ostream& os, DateFormat v) {
 inline std::ostream& operator<<(std::ostream& os, AgencyCodeForm v) {
     return os << to_string(v);
 }
-inline std::ostream& operator<<(std::ostream& os, Verdict v) { return os << to_string(v); }
+inline std::ostream& operator<<(std::ostream& os, Verdict v) {
+    return os << to_string(v);
+}
 inline std::ostream& operator<<(std::ostream& os, const Date& v) {
     return os << format_date(v);
 }

@@ -8,12 +8,15 @@
 
 namespace test_pki {
 
-inline std::filesystem::path dir() { return CONNECTOR_TEST_PKI_DIR; }
+inline std::filesystem::path dir() {
+    return CONNECTOR_TEST_PKI_DIR;
+}
 
 inline std::string file(const std::string& name) {
     const auto path = dir() / name;
-    BOOST_REQUIRE_MESSAGE(std::filesystem::exists(path),
-                          path << " is missing: run the tests through ctest (fixture pki/generate)");
+    BOOST_REQUIRE_MESSAGE(
+        std::filesystem::exists(path),
+        path << " is missing: run the tests through ctest (fixture pki/generate)");
     return path.string();
 }
 
