@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "edxml/cli.hpp"
+#include "store_commands.hpp"
 
 namespace {
 
@@ -12,7 +13,12 @@ constexpr const char* kUsage =
     "usage: connector <command> [arguments]\n"
     "\n"
     "commands:\n"
-    "  edxml inspect|validate|attachments …   work with edXML packages (connector edxml --help)\n"
+    "  edxml inspect|validate|attachments|sign|verify …\n"
+    "                                          work with edXML packages (connector edxml --help)\n"
+    "  migrate [--store URL]                   apply database migrations (default "
+    "sqlite3:var/connector.db)\n"
+    "  audit verify-chain [--store URL]        check the hash chains of the message and audit "
+    "logs\n"
     "  version                                 print the version\n"
     "  help                                    this text\n";
 
@@ -28,6 +34,13 @@ int main(int argc, char** argv) {
     if (command == "edxml") {
         return edxml::run_cli(std::vector<std::string>(args.begin() + 1, args.end()), std::cout,
                               std::cerr);
+    }
+    const std::vector<std::string> rest(args.begin() + 1, args.end());
+    if (command == "migrate")
+        return daemon_commands::migrate(rest, std::cout, std::cerr);
+    if (command == "audit" && !rest.empty() && rest[0] == "verify-chain") {
+        return daemon_commands::verify_chain(std::vector<std::string>(rest.begin() + 1, rest.end()),
+                                             std::cout, std::cerr);
     }
     if (command == "version" || command == "--version") {
         std::cout << "connector " << CONNECTOR_VERSION << "\n";

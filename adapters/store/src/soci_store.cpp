@@ -1,0 +1,671 @@
+#include "store/soci_store.hpp"
+
+#include <soci/postgresql/soci-postgresql.h>
+#include <soci/soci.h>
+#include <soci/sqlite3/soci-sqlite3.h>
+
+#include <chrono>
+#include <cstdio>
+#include <ctime>
+#include <string_view>
+
+#include "connector/error.hpp"
+#include "edxml/attachments.hpp"
+#include "edxml/diagnostics.hpp"
+
+namespace store {
+
+namespace migrations {
+// Generated from adapters/store/migrations/<dialect>/*.sql at build time.
+extern const std::string_view sqlite_0001;
+extern const std::string_view postgresql_0001;
+}  // namespace migrations
+
+namespace {
+
+using connector::ChainHead;
+using connector::WorkItem;
+using connector::WorkQueue;
+
+// What differs between the two databases, as data (style.md §3).
+struct Dialect {
+    const char* name;
+    const soci::backend_factory& (*factory)();
+    const char* begin_write;  // a transaction that holds the write lock from the start
+    const char* lock_head;    // suffix that locks the chain head row until commit
+    const char* claim;        // %s = table; binds :owner :expires :now
+    std::vector<std::string_view> migrations;
+};
+
+const soci::backend_factory& sqlite_factory() {
+    return *soci::factory_sqlite3();
+}
+const soci::backend_factory& postgresql_factory() {
+    return *soci::factory_postgresql();
+}
+
+const Dialect kSqlite{
+    "sqlite3",
+    sqlite_factory,
+    "BEGIN IMMEDIATE",
+    "",
+    "UPDATE %s SET lease_owner = :owner, lease_expires_at = :expires, attempts = attempts + 1 "
+    "WHERE id = (SELECT id FROM %s WHERE state = 'pending' AND (lease_expires_at IS NULL OR "
+    "lease_expires_at < :now) ORDER BY id LIMIT 1) RETURNING id, item_key, payload, attempts",
+    {migrations::sqlite_0001},
+};
+
+const Dialect kPostgresql{
+    "postgresql",
+    postgresql_factory,
+    "BEGIN",
+    " FOR UPDATE",
+    // SKIP LOCKED: several daemons claim side by side without waiting on each other.
+    "UPDATE %s SET lease_owner = :owner, lease_expires_at = :expires, attempts = attempts + 1 "
+    "WHERE id = (SELECT id FROM %s WHERE state = 'pending' AND (lease_expires_at IS NULL OR "
+    "lease_expires_at < :now) ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED) "
+    "RETURNING id, item_key, payload, attempts",
+    {migrations::postgresql_0001},
+};
+
+struct Target {
+    const Dialect* dialect;
+    std::string connect_string;
+};
+
+// postgresql://[user[:password]@][host][:port][/dbname][?key=value&…] in libpq's
+// keyword form, which SOCI passes through unchanged (it mangles URIs).
+std::string postgresql_keywords(const std::string& url) {
+    std::string rest = url.substr(url.find("://") + 3);
+    std::string keywords;
+    auto add = [&](const std::string& key, const std::string& value) {
+        if (value.empty())
+            return;
+        std::string quoted;
+        for (char c : value) {
+            if (c == '\\' || c == '\'')
+                quoted += '\\';
+            quoted += c;
+        }
+        keywords += (keywords.empty() ? "" : " ") + key + "='" + quoted + "'";
+    };
+    std::string query;
+    if (const auto q = rest.find('?'); q != std::string::npos) {
+        query = rest.substr(q + 1);
+        rest.erase(q);
+    }
+    std::string database;
+    if (const auto slash = rest.find('/'); slash != std::string::npos) {
+        database = rest.substr(slash + 1);
+        rest.erase(slash);
+    }
+    if (const auto at = rest.rfind('@'); at != std::string::npos) {
+        const std::string credentials = rest.substr(0, at);
+        rest.erase(0, at + 1);
+        const auto colon = credentials.find(':');
+        add("user", credentials.substr(0, colon));
+        if (colon != std::string::npos)
+            add("password", credentials.substr(colon + 1));
+    }
+    const auto colon = rest.rfind(':');
+    if (colon != std::string::npos && rest.find(']') == std::string::npos) {
+        add("host", rest.substr(0, colon));
+        add("port", rest.substr(colon + 1));
+    } else {
+        add("host", rest);
+    }
+    add("dbname", database);
+    for (std::size_t start = 0; start < query.size();) {
+        std::size_t end = query.find('&', start);
+        if (end == std::string::npos)
+            end = query.size();
+        const std::string pair = query.substr(start, end - start);
+        if (const auto equals = pair.find('='); equals != std::string::npos)
+            add(pair.substr(0, equals), pair.substr(equals + 1));
+        start = end + 1;
+    }
+    return keywords;
+}
+
+Target parse_url(const std::string& url) {
+    if (url.rfind("sqlite3:", 0) == 0) {
+        const std::string path = url.substr(8);
+        if (path.empty())
+            throw connector::ConfigError("store.url '" + url + "': the SQLite path is empty");
+        if (path.find_first_of("\" ") != std::string::npos)
+            throw connector::ConfigError("store.url '" + url +
+                                         "': the SQLite path may not contain spaces or quotes");
+        return {&kSqlite, "db=" + path + " timeout=30"};
+    }
+    if (url.rfind("postgresql://", 0) == 0 || url.rfind("postgres://", 0) == 0)
+        return {&kPostgresql, postgresql_keywords(url)};
+    throw connector::ConfigError("store.url '" + url +
+                                 "' is neither sqlite3:PATH nor postgresql://…");
+}
+
+// SOCI's error categories as the core's outcomes, with the operation and key named.
+[[noreturn]] void rethrow(const std::string& operation, const std::string& key) {
+    const std::string where = "store: " + operation + (key.empty() ? "" : " '" + key + "'") + ": ";
+    try {
+        throw;
+    } catch (const connector::Error&) {
+        throw;
+    } catch (const soci::soci_error& error) {
+        std::string message = error.get_error_message();
+        switch (error.get_error_category()) {
+            case soci::soci_error::connection_error:
+            case soci::soci_error::unknown_transaction_state:
+                throw connector::TransientError(where + message);
+            case soci::soci_error::constraint_violation:
+                throw connector::DuplicateError(where + message);
+            default:
+                // SQLite reports a busy database only in the message.
+                if (message.find("database is locked") != std::string::npos ||
+                    message.find("busy") != std::string::npos) {
+                    throw connector::TransientError(where + message);
+                }
+                throw connector::PermanentError(where + message);
+        }
+    } catch (const std::exception& error) {
+        throw connector::PermanentError(where + error.what());
+    }
+}
+
+std::string now_utc() {
+    const auto now = std::chrono::system_clock::now();
+    const std::time_t seconds = std::chrono::system_clock::to_time_t(now);
+    const auto millis =
+        std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() %
+        1000;
+    std::tm parts{};
+    gmtime_r(&seconds, &parts);
+    char buffer[96];
+    std::snprintf(buffer, sizeof buffer, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ",
+                  parts.tm_year + 1900, parts.tm_mon + 1, parts.tm_mday, parts.tm_hour,
+                  parts.tm_min, parts.tm_sec, static_cast<int>(millis));
+    return buffer;
+}
+
+long long epoch_millis() {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+
+// Statements of a migration file: split on ';' at a line end; comment lines dropped.
+std::vector<std::string> statements_of(std::string_view script) {
+    std::vector<std::string> statements;
+    std::string current;
+    std::size_t start = 0;
+    while (start < script.size()) {
+        std::size_t end = script.find('\n', start);
+        if (end == std::string_view::npos)
+            end = script.size();
+        std::string_view line = script.substr(start, end - start);
+        start = end + 1;
+        const auto first = line.find_first_not_of(" \t");
+        if (first == std::string_view::npos || line.substr(first, 2) == "--")
+            continue;
+        current.append(line);
+        current += '\n';
+        const auto last = line.find_last_not_of(" \t\r");
+        if (last != std::string_view::npos && line[last] == ';') {
+            current.erase(current.find_last_of(';'));
+            statements.push_back(std::move(current));
+            current.clear();
+        }
+    }
+    return statements;
+}
+
+// A write transaction that rolls back unless committed.
+class WriteTransaction {
+  public:
+    WriteTransaction(soci::session& sql, const Dialect& dialect) : sql_(sql) {
+        sql_ << dialect.begin_write;
+    }
+    ~WriteTransaction() {
+        if (!done_) {
+            try {
+                sql_ << "ROLLBACK";
+            } catch (...) {
+                // the connection is gone; nothing to roll back
+            }
+        }
+    }
+    void commit() {
+        sql_ << "COMMIT";
+        done_ = true;
+    }
+
+  private:
+    soci::session& sql_;
+    bool done_ = false;
+};
+
+int current_version(soci::session& sql) {
+    int exists = 0;
+    if (sql.get_backend_name() == std::string("sqlite3")) {
+        sql << "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = "
+               "'schema_version'",
+            soci::into(exists);
+    } else {
+        sql << "SELECT count(*) FROM information_schema.tables WHERE table_schema = "
+               "current_schema() AND "
+               "table_name = 'schema_version'",
+            soci::into(exists);
+    }
+    if (!exists)
+        return 0;
+    int version = 0;
+    soci::indicator indicator = soci::i_ok;
+    sql << "SELECT max(version) FROM schema_version", soci::into(version, indicator);
+    return indicator == soci::i_ok ? version : 0;
+}
+
+MigrationResult apply_migrations(soci::session& sql, const Dialect& dialect) {
+    MigrationResult result;
+    result.from = current_version(sql);
+    const int known = static_cast<int>(dialect.migrations.size());
+    if (result.from > known) {
+        throw connector::PermanentError("store: the database schema is at version " +
+                                        std::to_string(result.from) +
+                                        ", newer than this connector (version " +
+                                        std::to_string(known) + "): run a newer connector");
+    }
+    for (int version = result.from + 1; version <= known; ++version) {
+        WriteTransaction transaction(sql, dialect);
+        for (const std::string& statement :
+             statements_of(dialect.migrations[static_cast<std::size_t>(version - 1)]))
+            sql << statement;
+        const std::string applied_at = now_utc();
+        sql << "INSERT INTO schema_version (version, applied_at) VALUES (:v, :t)",
+            soci::use(version), soci::use(applied_at);
+        transaction.commit();
+    }
+    result.to = known;
+    return result;
+}
+
+class SociStore final : public connector::Store {
+  public:
+    SociStore(const Target& target, Migrations migrations) : dialect_(*target.dialect) {
+        try {
+            sql_.open(dialect_.factory(), target.connect_string);
+            if (&dialect_ == &kSqlite) {
+                sql_ << "PRAGMA journal_mode = WAL";
+                sql_ << "PRAGMA synchronous = FULL";
+                sql_ << "PRAGMA foreign_keys = ON";
+                sql_ << "PRAGMA busy_timeout = 30000";
+            }
+            if (migrations == Migrations::apply)
+                apply_migrations(sql_, dialect_);
+            const int version = current_version(sql_);
+            const int known = expected_schema_version();
+            if (version != known) {
+                throw connector::PermanentError(
+                    "store: the database schema is at version " + std::to_string(version) +
+                    ", this connector needs " + std::to_string(known) +
+                    (version < known ? ": run `connector migrate`" : ": run a newer connector"));
+            }
+        } catch (...) {
+            rethrow("open", dialect_.name);
+        }
+    }
+
+    int schema_version() override {
+        try {
+            return current_version(sql_);
+        } catch (...) {
+            rethrow("schema_version", "");
+        }
+    }
+
+    connector::MessageEntry append_message(connector::MessageEntry entry) override {
+        try {
+            entry.raw_sha256 = edxml::sha256_hex(entry.raw);
+            entry.raw_size = static_cast<std::int64_t>(entry.raw.size());
+            const std::string raw_base64 = edxml::encode_base64(entry.raw, 0);
+            WriteTransaction transaction(sql_, dialect_);
+            const ChainHead head = read_head("messages");
+            entry.sequence = head.sequence + 1;
+            entry.prev_hash = head.hash;
+            entry.recorded_at = now_utc();
+            entry.entry_hash = connector::chain_hash(entry.prev_hash, entry);
+            const std::string direction = connector::to_string(entry.direction);
+            const long long sequence = entry.sequence;
+            const long long raw_size = entry.raw_size;
+            sql_ << "INSERT INTO messages (sequence, direction, kind, business_type, document_id, "
+                    "knobstick_id, "
+                    "from_agency, to_agencies, status_code, subject, raw_base64, raw_sha256, "
+                    "raw_size, "
+                    "signature_verdict, signer, recorded_at, prev_hash, entry_hash) VALUES "
+                    "(:sequence, :direction, "
+                    ":kind, :business_type, :document_id, :knobstick_id, :from_agency, "
+                    ":to_agencies, :status_code, "
+                    ":subject, :raw_base64, :raw_sha256, :raw_size, :signature_verdict, :signer, "
+                    ":recorded_at, "
+                    ":prev_hash, :entry_hash)",
+                soci::use(sequence), soci::use(direction), soci::use(entry.kind),
+                soci::use(entry.business_type), soci::use(entry.document_id),
+                soci::use(entry.knobstick_id), soci::use(entry.from_agency),
+                soci::use(entry.to_agencies), soci::use(entry.status_code),
+                soci::use(entry.subject), soci::use(raw_base64), soci::use(entry.raw_sha256),
+                soci::use(raw_size), soci::use(entry.signature_verdict), soci::use(entry.signer),
+                soci::use(entry.recorded_at), soci::use(entry.prev_hash),
+                soci::use(entry.entry_hash);
+            write_head("messages", entry.sequence, entry.entry_hash);
+            transaction.commit();
+            return entry;
+        } catch (...) {
+            rethrow("append_message", entry.document_id);
+        }
+    }
+
+    connector::AuditEntry append_audit(connector::AuditEntry entry) override {
+        try {
+            WriteTransaction transaction(sql_, dialect_);
+            const ChainHead head = read_head("audit_events");
+            entry.sequence = head.sequence + 1;
+            entry.prev_hash = head.hash;
+            entry.recorded_at = now_utc();
+            entry.entry_hash = connector::chain_hash(entry.prev_hash, entry);
+            const long long sequence = entry.sequence;
+            sql_ << "INSERT INTO audit_events (sequence, actor, action, target, detail, "
+                    "recorded_at, prev_hash, "
+                    "entry_hash) VALUES (:sequence, :actor, :action, :target, :detail, "
+                    ":recorded_at, :prev_hash, "
+                    ":entry_hash)",
+                soci::use(sequence), soci::use(entry.actor), soci::use(entry.action),
+                soci::use(entry.target), soci::use(entry.detail), soci::use(entry.recorded_at),
+                soci::use(entry.prev_hash), soci::use(entry.entry_hash);
+            write_head("audit_events", entry.sequence, entry.entry_hash);
+            transaction.commit();
+            return entry;
+        } catch (...) {
+            rethrow("append_audit", entry.action);
+        }
+    }
+
+    std::vector<connector::MessageEntry> messages(std::int64_t after_sequence,
+                                                  std::size_t limit) override {
+        try {
+            std::vector<connector::MessageEntry> entries;
+            const long long after = after_sequence;
+            const long long count = static_cast<long long>(limit);
+            soci::rowset<soci::row> rows =
+                (sql_.prepare << "SELECT sequence, direction, kind, business_type, document_id, "
+                                 "knobstick_id, from_agency, "
+                                 "to_agencies, status_code, subject, raw_base64, raw_sha256, "
+                                 "raw_size, signature_verdict, signer, "
+                                 "recorded_at, prev_hash, entry_hash FROM messages WHERE sequence "
+                                 "> :after ORDER BY sequence "
+                                 "LIMIT :count",
+                 soci::use(after), soci::use(count));
+            for (const soci::row& row : rows) {
+                connector::MessageEntry entry;
+                entry.sequence = integer(row, 0);
+                entry.direction = row.get<std::string>(1) == "outbound"
+                                      ? connector::Direction::outbound
+                                      : connector::Direction::inbound;
+                entry.kind = row.get<std::string>(2);
+                entry.business_type = static_cast<int>(integer(row, 3));
+                entry.document_id = row.get<std::string>(4);
+                entry.knobstick_id = row.get<std::string>(5);
+                entry.from_agency = row.get<std::string>(6);
+                entry.to_agencies = row.get<std::string>(7);
+                entry.status_code = row.get<std::string>(8);
+                entry.subject = row.get<std::string>(9);
+                try {
+                    entry.raw = edxml::decode_base64(row.get<std::string>(10));
+                } catch (const edxml::Error&) {
+                    entry.raw = row.get<std::string>(10);  // tampered: let the chain check say so
+                }
+                entry.raw_sha256 = row.get<std::string>(11);
+                entry.raw_size = integer(row, 12);
+                entry.signature_verdict = row.get<std::string>(13);
+                entry.signer = row.get<std::string>(14);
+                entry.recorded_at = row.get<std::string>(15);
+                entry.prev_hash = row.get<std::string>(16);
+                entry.entry_hash = row.get<std::string>(17);
+                entries.push_back(std::move(entry));
+            }
+            return entries;
+        } catch (...) {
+            rethrow("messages", std::to_string(after_sequence));
+        }
+    }
+
+    std::vector<connector::AuditEntry> audit_entries(std::int64_t after_sequence,
+                                                     std::size_t limit) override {
+        try {
+            std::vector<connector::AuditEntry> entries;
+            const long long after = after_sequence;
+            const long long count = static_cast<long long>(limit);
+            soci::rowset<soci::row> rows =
+                (sql_.prepare
+                     << "SELECT sequence, actor, action, target, detail, recorded_at, prev_hash, "
+                        "entry_hash "
+                        "FROM audit_events WHERE sequence > :after ORDER BY sequence LIMIT :count",
+                 soci::use(after), soci::use(count));
+            for (const soci::row& row : rows) {
+                connector::AuditEntry entry;
+                entry.sequence = integer(row, 0);
+                entry.actor = row.get<std::string>(1);
+                entry.action = row.get<std::string>(2);
+                entry.target = row.get<std::string>(3);
+                entry.detail = row.get<std::string>(4);
+                entry.recorded_at = row.get<std::string>(5);
+                entry.prev_hash = row.get<std::string>(6);
+                entry.entry_hash = row.get<std::string>(7);
+                entries.push_back(std::move(entry));
+            }
+            return entries;
+        } catch (...) {
+            rethrow("audit_entries", std::to_string(after_sequence));
+        }
+    }
+
+    ChainHead message_head() override { return head_of("messages"); }
+    ChainHead audit_head() override { return head_of("audit_events"); }
+
+    void set_transport_state(std::int64_t sequence, const std::string& state) override {
+        try {
+            const long long key = sequence;
+            const std::string updated_at = now_utc();
+            WriteTransaction transaction(sql_, dialect_);
+            sql_ << "DELETE FROM message_transport WHERE sequence = :sequence", soci::use(key);
+            sql_ << "INSERT INTO message_transport (sequence, state, updated_at) VALUES "
+                    "(:sequence, :state, :at)",
+                soci::use(key), soci::use(state), soci::use(updated_at);
+            transaction.commit();
+        } catch (...) {
+            rethrow("set_transport_state", std::to_string(sequence));
+        }
+    }
+
+    std::optional<std::string> transport_state(std::int64_t sequence) override {
+        try {
+            const long long key = sequence;
+            std::string state;
+            soci::indicator indicator = soci::i_null;
+            sql_ << "SELECT state FROM message_transport WHERE sequence = :sequence",
+                soci::use(key), soci::into(state, indicator);
+            if (!sql_.got_data() || indicator != soci::i_ok)
+                return std::nullopt;
+            return state;
+        } catch (...) {
+            rethrow("transport_state", std::to_string(sequence));
+        }
+    }
+
+    std::int64_t enqueue(WorkQueue queue, const std::string& key,
+                         const std::string& payload) override {
+        try {
+            const std::string created_at = now_utc();
+            const std::string table = connector::to_string(queue);
+            WriteTransaction transaction(sql_, dialect_);
+            sql_ << "INSERT INTO " + table +
+                        " (item_key, payload, created_at) VALUES (:key, :payload, :at)",
+                soci::use(key), soci::use(payload), soci::use(created_at);
+            long long id = 0;
+            sql_ << "SELECT id FROM " + table + " WHERE item_key = :key", soci::use(key),
+                soci::into(id);
+            transaction.commit();
+            return id;
+        } catch (...) {
+            rethrow(std::string("enqueue into ") + connector::to_string(queue), key);
+        }
+    }
+
+    std::optional<WorkItem> claim(WorkQueue queue, const std::string& owner,
+                                  std::chrono::milliseconds lease) override {
+        try {
+            const std::string table = connector::to_string(queue);
+            char statement[1024];
+            std::snprintf(statement, sizeof statement, dialect_.claim, table.c_str(),
+                          table.c_str());
+            const long long now = epoch_millis();
+            const long long expires = now + lease.count();
+            WorkItem item;
+            long long id = 0;
+            long long attempts = 0;
+            WriteTransaction transaction(sql_, dialect_);
+            sql_ << statement, soci::use(owner, "owner"), soci::use(expires, "expires"),
+                soci::use(now, "now"), soci::into(id), soci::into(item.key),
+                soci::into(item.payload), soci::into(attempts);
+            const bool claimed = sql_.got_data();
+            transaction.commit();
+            if (!claimed)
+                return std::nullopt;
+            item.id = id;
+            item.attempts = static_cast<int>(attempts);
+            return item;
+        } catch (...) {
+            rethrow(std::string("claim from ") + connector::to_string(queue), owner);
+        }
+    }
+
+    bool complete(WorkQueue queue, std::int64_t id, const std::string& owner) override {
+        return finish(
+            queue, id, owner,
+            "SET state = 'done', completed_at = :at, lease_owner = NULL, lease_expires_at = NULL",
+            "complete");
+    }
+
+    bool release(WorkQueue queue, std::int64_t id, const std::string& owner) override {
+        return finish(queue, id, owner,
+                      "SET lease_owner = NULL, lease_expires_at = NULL, completed_at = :at",
+                      "release");
+    }
+
+    std::int64_t pending_count(WorkQueue queue) override {
+        try {
+            long long count = 0;
+            sql_ << "SELECT count(*) FROM " + std::string(connector::to_string(queue)) +
+                        " WHERE state = 'pending'",
+                soci::into(count);
+            return count;
+        } catch (...) {
+            rethrow("pending_count", connector::to_string(queue));
+        }
+    }
+
+  private:
+    static std::int64_t integer(const soci::row& row, std::size_t column) {
+        // SQLite reports integers as int or long long depending on size; PostgreSQL BIGINT as long
+        // long.
+        switch (row.get_properties(column).get_data_type()) {
+            case soci::dt_integer:
+                return row.get<int>(column);
+            case soci::dt_long_long:
+                return row.get<long long>(column);
+            case soci::dt_unsigned_long_long:
+                return static_cast<std::int64_t>(row.get<unsigned long long>(column));
+            default:
+                return std::stoll(row.get<std::string>(column));
+        }
+    }
+
+    ChainHead read_head(const char* chain) {
+        ChainHead head;
+        long long sequence = 0;
+        const std::string name = chain;
+        sql_ << std::string("SELECT sequence, hash FROM chain_heads WHERE chain = :chain") +
+                    dialect_.lock_head,
+            soci::use(name), soci::into(sequence), soci::into(head.hash);
+        if (!sql_.got_data())
+            throw connector::PermanentError(std::string("store: the chain head of ") + chain +
+                                            " is missing");
+        head.sequence = sequence;
+        return head;
+    }
+
+    void write_head(const char* chain, std::int64_t sequence, const std::string& hash) {
+        const long long value = sequence;
+        const std::string name = chain;
+        sql_ << "UPDATE chain_heads SET sequence = :sequence, hash = :hash WHERE chain = :chain",
+            soci::use(value), soci::use(hash), soci::use(name);
+    }
+
+    ChainHead head_of(const char* chain) {
+        try {
+            ChainHead head;
+            long long sequence = 0;
+            const std::string name = chain;
+            sql_ << "SELECT sequence, hash FROM chain_heads WHERE chain = :chain", soci::use(name),
+                soci::into(sequence), soci::into(head.hash);
+            head.sequence = sequence;
+            return head;
+        } catch (...) {
+            rethrow("chain head", chain);
+        }
+    }
+
+    bool finish(WorkQueue queue, std::int64_t id, const std::string& owner, const char* assignments,
+                const char* operation) {
+        try {
+            const long long key = id;
+            const std::string at = now_utc();
+            WriteTransaction transaction(sql_, dialect_);
+            soci::statement statement =
+                (sql_.prepare
+                     << "UPDATE " + std::string(connector::to_string(queue)) + " " + assignments +
+                            " WHERE id = :id AND lease_owner = :owner AND state = 'pending'",
+                 soci::use(at, "at"), soci::use(key, "id"), soci::use(owner, "owner"));
+            statement.execute(true);
+            const bool held = statement.get_affected_rows() == 1;
+            transaction.commit();
+            return held;
+        } catch (...) {
+            rethrow(std::string(operation) + " in " + connector::to_string(queue),
+                    std::to_string(id));
+        }
+    }
+
+    const Dialect& dialect_;
+    soci::session sql_;
+};
+
+}  // namespace
+
+int expected_schema_version() {
+    // Both dialects carry the same number of migrations.
+    return static_cast<int>(kSqlite.migrations.size());
+}
+
+std::unique_ptr<connector::Store> open_store(const std::string& url, Migrations migrations) {
+    return std::make_unique<SociStore>(parse_url(url), migrations);
+}
+
+MigrationResult migrate(const std::string& url) {
+    const Target target = parse_url(url);
+    try {
+        soci::session sql(target.dialect->factory(), target.connect_string);
+        return apply_migrations(sql, *target.dialect);
+    } catch (...) {
+        rethrow("migrate", target.dialect->name);
+    }
+}
+
+}  // namespace store

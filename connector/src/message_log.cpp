@@ -1,0 +1,122 @@
+#include "connector/message_log.hpp"
+
+#include <type_traits>
+
+#include "edxml/attachments.hpp"
+
+namespace connector {
+namespace {
+
+void field(std::string& out, const std::string& value) {
+    out += std::to_string(value.size());
+    out += ':';
+    out += value;
+    out += ';';
+}
+
+}  // namespace
+
+const std::string kGenesisHash(64, '0');
+
+const char* to_string(Direction direction) {
+    return direction == Direction::inbound ? "inbound" : "outbound";
+}
+
+std::string canonical_encoding(const MessageEntry& e) {
+    std::string out;
+    field(out, std::to_string(e.sequence));
+    field(out, to_string(e.direction));
+    field(out, e.kind);
+    field(out, std::to_string(e.business_type));
+    field(out, e.document_id);
+    field(out, e.knobstick_id);
+    field(out, e.from_agency);
+    field(out, e.to_agencies);
+    field(out, e.status_code);
+    field(out, e.subject);
+    field(out, std::to_string(e.raw_size));
+    field(out, e.signature_verdict);
+    field(out, e.signer);
+    field(out, e.recorded_at);
+    return out;
+}
+
+std::string canonical_encoding(const AuditEntry& e) {
+    std::string out;
+    field(out, std::to_string(e.sequence));
+    field(out, e.actor);
+    field(out, e.action);
+    field(out, e.target);
+    field(out, e.detail);
+    field(out, e.recorded_at);
+    return out;
+}
+
+std::string chain_hash(const std::string& prev_hash, const MessageEntry& entry) {
+    return edxml::sha256_hex(prev_hash + canonical_encoding(entry) + entry.raw_sha256);
+}
+
+std::string chain_hash(const std::string& prev_hash, const AuditEntry& entry) {
+    return edxml::sha256_hex(prev_hash + canonical_encoding(entry));
+}
+
+ChainWalker::ChainWalker(std::string chain) : previous_(kGenesisHash) {
+    report_.chain = std::move(chain);
+    report_.head_hash = kGenesisHash;
+}
+
+bool ChainWalker::fail(std::int64_t sequence, std::string problem) {
+    report_.ok = false;
+    report_.first_bad_sequence = sequence;
+    report_.problem = std::move(problem);
+    return false;
+}
+
+template <typename Entry>
+bool ChainWalker::check(const Entry& entry) {
+    if (!report_.ok)
+        return false;
+    const std::int64_t expected = report_.count + 1;
+    if (entry.sequence != expected) {
+        return fail(expected, entry.sequence > expected
+                                  ? "entry " + std::to_string(expected) + " is missing (deleted)"
+                                  : "entry " + std::to_string(entry.sequence) + " is out of order");
+    }
+    if (entry.prev_hash != previous_) {
+        return fail(
+            entry.sequence,
+            "prev_hash does not match the previous entry (an entry was inserted, deleted or "
+            "reordered before it)");
+    }
+    if constexpr (std::is_same_v<Entry, MessageEntry>) {
+        if (edxml::sha256_hex(entry.raw) != entry.raw_sha256)
+            return fail(entry.sequence,
+                        "the raw bytes do not match their recorded SHA-256 (modified)");
+    }
+    if (chain_hash(previous_, entry) != entry.entry_hash)
+        return fail(entry.sequence, "entry_hash does not match the entry's fields (modified)");
+    previous_ = entry.entry_hash;
+    ++report_.count;
+    return true;
+}
+
+bool ChainWalker::add(const MessageEntry& entry) {
+    return check(entry);
+}
+bool ChainWalker::add(const AuditEntry& entry) {
+    return check(entry);
+}
+
+ChainReport ChainWalker::finish(std::int64_t head_sequence) {
+    if (report_.ok && head_sequence != report_.count) {
+        fail(report_.count + 1,
+             "the chain head records " + std::to_string(head_sequence) + " entries but " +
+                 std::to_string(report_.count) +
+                 " were found (deleted at the end, or appended around the store)");
+    }
+    if (report_.ok)
+        report_.head_hash = previous_;
+    return report_;
+}
+
+}  // namespace connector

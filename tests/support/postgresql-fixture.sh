@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# A private PostgreSQL server for the tests: CTest fixture `postgresql`.
+#   postgresql-fixture.sh start DIR   initdb in DIR/data, start on a free loopback port,
+#                                     write the connection URL to DIR/url
+#   postgresql-fixture.sh stop DIR
+# As root (CI), the server runs as the `postgres` user, which PostgreSQL requires.
+set -euo pipefail
+
+action=${1:?usage: postgresql-fixture.sh start|stop DIR}
+dir=$(realpath -m "${2:?usage: postgresql-fixture.sh start|stop DIR}")
+bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
+if [[ -z "$bin" ]]; then
+    echo "postgresql-fixture: no PostgreSQL server installed (apt-get install postgresql)" >&2
+    exit 1
+fi
+
+as_owner() {
+    if [[ $(id -u) -eq 0 ]]; then
+        runuser -u postgres -- "$@"
+    else
+        "$@"
+    fi
+}
+
+case "$action" in
+start)
+    if [[ -f "$dir/url" ]] && as_owner "$bin/pg_ctl" -D "$dir/data" status > /dev/null 2>&1; then
+        exit 0
+    fi
+    rm -rf "$dir"
+    mkdir -p "$dir"
+    [[ $(id -u) -eq 0 ]] && chown postgres "$dir"
+    as_owner "$bin/initdb" -D "$dir/data" -A trust -U connector -E UTF8 --locale=C.UTF-8 --no-sync > "$dir/initdb.log"
+    port=""
+    for candidate in $(seq 55432 55632); do
+        if ! (exec 3<> "/dev/tcp/127.0.0.1/$candidate") 2> /dev/null; then
+            port=$candidate
+            break
+        fi
+    done
+    [[ -n "$port" ]] || { echo "postgresql-fixture: no free port" >&2; exit 1; }
+    # Durability settings off: these tests check behaviour, not power-loss safety.
+    as_owner "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
+        -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=50" \
+        start > /dev/null
+    echo "postgresql://connector@127.0.0.1:$port/postgres" > "$dir/url"
+    echo "postgresql-fixture: server on port $port ($dir)"
+    ;;
+stop)
+    if [[ -d "$dir/data" ]]; then
+        as_owner "$bin/pg_ctl" -D "$dir/data" -m fast -w stop > /dev/null || true
+    fi
+    ;;
+*)
+    echo "usage: postgresql-fixture.sh start|stop DIR" >&2
+    exit 2
+    ;;
+esac
