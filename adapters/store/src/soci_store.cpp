@@ -159,7 +159,9 @@ Target parse_url(const std::string& url) {
             case soci::soci_error::constraint_violation:
                 throw connector::DuplicateError(where + message);
             default:
-                // SQLite reports a busy database only in the message.
+                // SOCI's SQLite backend leaves these uncategorised: only the message says.
+                if (message.find("UNIQUE constraint failed") != std::string::npos)
+                    throw connector::DuplicateError(where + message);
                 if (message.find("database is locked") != std::string::npos ||
                     message.find("busy") != std::string::npos) {
                     throw connector::TransientError(where + message);

@@ -1,0 +1,317 @@
+// The store conformance suite (style.md §4): written once, run on SQLite always
+// (store_sqlite_test.cpp) and on a real PostgreSQL server (store_postgresql_test.cpp).
+#pragma once
+
+#include <boost/test/unit_test.hpp>
+
+#include <Poco/Pipe.h>
+#include <Poco/PipeStream.h>
+#include <Poco/Process.h>
+
+#include "connector/error.hpp"
+#include "connector/store.hpp"
+#include "store/soci_store.hpp"
+#include "store_backends.hpp"
+#include "test_files.hpp"
+
+namespace store_conformance {
+
+using namespace connector;
+using store_backends::Backend;
+
+inline std::unique_ptr<Store> fresh_store(const Backend& backend, const std::string& label,
+                                          std::string* url = nullptr) {
+    const std::string fresh = backend.fresh_url(label);
+    if (url)
+        *url = fresh;
+    return store::open_store(fresh, store::Migrations::apply);
+}
+
+inline MessageEntry sample_entry(int n) {
+    MessageEntry entry;
+    entry.direction = n % 2 ? Direction::inbound : Direction::outbound;
+    entry.kind = n % 3 ? "edoc" : "status";
+    entry.business_type = n % 4;
+    entry.document_id = "000.00.00.G22,2025/04/10," + std::to_string(3000 + n) + "/VPCP-KSTT";
+    entry.knobstick_id = "knob-" + std::to_string(n);
+    entry.from_agency = "000.00.00.G22";
+    entry.to_agencies = "000.00.00.H20,000.00.00.G14";
+    entry.status_code = n % 3 ? "" : "03";
+    entry.subject = "Kế hoạch số " + std::to_string(n) + " của Ủy ban nhân dân tỉnh Đồng Tháp";
+    entry.raw = test_files::sample("status-03.edxml") + std::to_string(n);
+    entry.signature_verdict = "absent";
+    return entry;
+}
+
+inline ChainReport report_for(Store& store, const std::string& chain) {
+    for (const ChainReport& report : verify_chains(store)) {
+        if (report.chain == chain)
+            return report;
+    }
+    BOOST_FAIL("no report for " << chain);
+    return {};
+}
+
+inline void migrations_from_empty(const Backend& backend) {
+    const std::string url = backend.fresh_url("migrations");
+    // An empty database is refused until migrated, with the command to run.
+    try {
+        store::open_store(url);
+        BOOST_ERROR("an unmigrated database was opened");
+    } catch (const PermanentError& error) {
+        BOOST_TEST(std::string(error.what()).find("run `connector migrate`") != std::string::npos,
+                   error.what());
+    }
+    const store::MigrationResult first = store::migrate(url);
+    BOOST_TEST(first.from == 0);
+    BOOST_TEST(first.to == store::expected_schema_version());
+    const store::MigrationResult again = store::migrate(url);
+    BOOST_TEST(again.from == again.to);
+    BOOST_TEST(store::open_store(url)->schema_version() == store::expected_schema_version());
+    // A database from a newer connector is refused too.
+    {
+        soci::session raw = store_backends::raw_session(url);
+        raw << "INSERT INTO schema_version (version, applied_at) VALUES (99, 'later')";
+    }
+    try {
+        store::open_store(url, store::Migrations::apply);
+        BOOST_ERROR("a newer database was opened");
+    } catch (const PermanentError& error) {
+        BOOST_TEST(std::string(error.what()).find("version 99, newer than this connector") !=
+                       std::string::npos,
+                   error.what());
+    }
+}
+
+inline void message_log_chains_and_reads_back(const Backend& backend) {
+    const auto store = fresh_store(backend, "log");
+    std::string previous = kGenesisHash;
+    for (int n = 1; n <= 5; ++n) {
+        MessageEntry entry = sample_entry(n);
+        // Bytes the auditor must get back exactly: NUL, invalid UTF-8, CR.
+        entry.raw += std::string("\0\xff\xfe\r\n", 5);
+        const MessageEntry stored = store->append_message(entry);
+        BOOST_TEST(stored.sequence == n);
+        BOOST_TEST(stored.prev_hash == previous);
+        BOOST_TEST(stored.entry_hash.size() == 64u);
+        BOOST_TEST(stored.raw_size == static_cast<std::int64_t>(entry.raw.size()));
+        previous = stored.entry_hash;
+    }
+    const std::vector<MessageEntry> read = store->messages(0, 100);
+    BOOST_REQUIRE_EQUAL(read.size(), 5u);
+    for (int n = 1; n <= 5; ++n) {
+        const MessageEntry expected = sample_entry(n);
+        const MessageEntry& got = read[static_cast<std::size_t>(n - 1)];
+        BOOST_TEST(got.raw == expected.raw + std::string("\0\xff\xfe\r\n", 5));
+        BOOST_TEST(got.subject == expected.subject);
+        BOOST_TEST((got.direction == expected.direction));
+        BOOST_TEST(got.business_type == expected.business_type);
+        BOOST_TEST(got.document_id == expected.document_id);
+    }
+    BOOST_TEST(store->messages(3, 100).size() == 2u);
+    BOOST_TEST(store->messages(0, 2).size() == 2u);
+    BOOST_TEST(store->message_head().sequence == 5);
+    BOOST_TEST(store->message_head().hash == previous);
+    const ChainReport report = report_for(*store, "messages");
+    BOOST_TEST(report.ok, report.problem);
+    BOOST_TEST(report.count == 5);
+    BOOST_TEST(report.head_hash == previous);
+}
+
+inline void hostile_strings_round_trip(const Backend& backend) {
+    const auto store = fresh_store(backend, "hostile_strings");
+    const std::string hostile[] = {"'; DROP TABLE messages; --",
+                                   "Robert'); DROP TABLE students;--",
+                                   "\" OR \"1\"=\"1",
+                                   "back\\slash \\' \\\"",
+                                   "%_*?[]",
+                                   "line\nbreak\ttab",
+                                   "Ủy ban nhân dân tỉnh Đồng Tháp — Kế hoạch 1012/QĐ-TTg ✓"};
+    for (const std::string& value : hostile) {
+        MessageEntry entry = sample_entry(1);
+        entry.subject = value;
+        entry.document_id = value;
+        entry.signer = value;
+        store->append_message(entry);
+        AuditEntry audit;
+        audit.actor = value;
+        audit.action = "TEST";
+        audit.detail = value;
+        store->append_audit(audit);
+        store->enqueue(WorkQueue::outbox, value, value);
+    }
+    const auto messages = store->messages(0, 100);
+    const auto audits = store->audit_entries(0, 100);
+    BOOST_REQUIRE_EQUAL(messages.size(), std::size(hostile));
+    for (std::size_t i = 0; i < std::size(hostile); ++i) {
+        BOOST_TEST(messages[i].subject == hostile[i]);
+        BOOST_TEST(messages[i].document_id == hostile[i]);
+        BOOST_TEST(audits[i].detail == hostile[i]);
+        const auto item = store->claim(WorkQueue::outbox, "worker", std::chrono::minutes(1));
+        BOOST_REQUIRE(item.has_value());
+        BOOST_TEST(item->key == hostile[i]);
+        BOOST_TEST(item->payload == hostile[i]);
+        BOOST_TEST(store->complete(WorkQueue::outbox, item->id, "worker"));
+    }
+    for (const ChainReport& report : verify_chains(*store))
+        BOOST_TEST(report.ok, report.chain << ": " << report.problem);
+}
+
+// Appends five messages and two audit entries, runs `tamper` with plain SQL, and checks
+// that the chain named breaks at `bad_sequence`.
+inline void expect_detected(const Backend& backend, const std::string& label,
+                            const std::string& chain, std::int64_t bad_sequence,
+                            const std::function<void(soci::session&)>& tamper) {
+    std::string url;
+    const auto store = fresh_store(backend, label, &url);
+    for (int n = 1; n <= 5; ++n)
+        store->append_message(sample_entry(n));
+    for (const char* action : {"USER_CREATED", "TOKEN_ISSUED"}) {
+        AuditEntry audit;
+        audit.actor = "admin";
+        audit.action = action;
+        audit.target = "clerk1";
+        store->append_audit(audit);
+    }
+    BOOST_TEST(report_for(*store, chain).ok);
+    {
+        soci::session raw = store_backends::raw_session(url);
+        tamper(raw);
+    }
+    const ChainReport report = report_for(*store, chain);
+    BOOST_TEST(!report.ok, label << ": tampering not detected");
+    BOOST_TEST(report.first_bad_sequence == bad_sequence, label << ": " << report.problem);
+}
+
+inline void tampering_is_detected(const Backend& backend) {
+    expect_detected(backend, "tamper_modified", "messages", 3, [](soci::session& sql) {
+        sql << "UPDATE messages SET subject = 'Đã sửa' WHERE sequence = 3";
+    });
+    expect_detected(backend, "tamper_deleted", "messages", 2,
+                    [](soci::session& sql) { sql << "DELETE FROM messages WHERE sequence = 2"; });
+    expect_detected(backend, "tamper_deleted_tail", "messages", 5,
+                    [](soci::session& sql) { sql << "DELETE FROM messages WHERE sequence = 5"; });
+    expect_detected(backend, "tamper_inserted", "messages", 6, [](soci::session& sql) {
+        sql << "INSERT INTO messages SELECT 6, direction, kind, business_type, document_id, "
+               "knobstick_id, from_agency, "
+               "to_agencies, status_code, 'chèn thêm', raw_base64, raw_sha256, raw_size, "
+               "signature_verdict, signer, "
+               "recorded_at, prev_hash, entry_hash FROM messages WHERE sequence = 5";
+        sql << "UPDATE chain_heads SET sequence = 6 WHERE chain = 'messages'";
+    });
+    expect_detected(backend, "tamper_reordered", "messages", 2, [](soci::session& sql) {
+        sql << "UPDATE messages SET sequence = 100 WHERE sequence = 2";
+        sql << "UPDATE messages SET sequence = 2 WHERE sequence = 3";
+        sql << "UPDATE messages SET sequence = 3 WHERE sequence = 100";
+    });
+    expect_detected(backend, "tamper_raw", "messages", 4, [](soci::session& sql) {
+        sql << "UPDATE messages SET raw_base64 = 'QUJD' WHERE sequence = 4";
+    });
+    expect_detected(backend, "tamper_audit", "audit_events", 1, [](soci::session& sql) {
+        sql << "UPDATE audit_events SET target = 'someone-else' WHERE sequence = 1";
+    });
+}
+
+inline void transport_state_lives_beside_the_log(const Backend& backend) {
+    const auto store = fresh_store(backend, "transport");
+    const MessageEntry stored = store->append_message(sample_entry(1));
+    BOOST_TEST(!store->transport_state(stored.sequence).has_value());
+    store->set_transport_state(stored.sequence, "sent");
+    store->set_transport_state(stored.sequence, "delivered");
+    BOOST_TEST(store->transport_state(stored.sequence).value_or("") == "delivered");
+    BOOST_TEST(store->messages(0, 1).at(0).entry_hash == stored.entry_hash);
+    BOOST_TEST(report_for(*store, "messages").ok);
+}
+
+inline void leases(const Backend& backend) {
+    const auto store = fresh_store(backend, "leases");
+    const std::int64_t first = store->enqueue(WorkQueue::outbox, "doc-1|000.00.00.H20", "one");
+    store->enqueue(WorkQueue::outbox, "doc-2|000.00.00.H20", "two");
+    BOOST_CHECK_THROW(store->enqueue(WorkQueue::outbox, "doc-1|000.00.00.H20", "again"),
+                      DuplicateError);
+    BOOST_TEST(store->pending_count(WorkQueue::outbox) == 2);
+    BOOST_TEST(store->pending_count(WorkQueue::inbox) == 0);
+
+    const auto a = store->claim(WorkQueue::outbox, "daemon-a", std::chrono::minutes(5));
+    const auto b = store->claim(WorkQueue::outbox, "daemon-b", std::chrono::minutes(5));
+    BOOST_REQUIRE(a && b);
+    BOOST_TEST(a->id == first);
+    BOOST_TEST(a->payload == "one");
+    BOOST_TEST(a->attempts == 1);
+    BOOST_TEST(b->id != a->id);
+    BOOST_TEST(!store->claim(WorkQueue::outbox, "daemon-c", std::chrono::minutes(5)).has_value());
+    BOOST_TEST(!store->complete(WorkQueue::outbox, a->id, "daemon-b"));  // not its lease
+    BOOST_TEST(store->complete(WorkQueue::outbox, a->id, "daemon-a"));
+    BOOST_TEST(!store->complete(WorkQueue::outbox, a->id, "daemon-a"));  // done is done
+    BOOST_TEST(store->release(WorkQueue::outbox, b->id, "daemon-b"));
+    const auto again = store->claim(WorkQueue::outbox, "daemon-c", std::chrono::minutes(5));
+    BOOST_REQUIRE(again.has_value());
+    BOOST_TEST(again->id == b->id);
+    BOOST_TEST(again->attempts == 2);
+    BOOST_TEST(store->complete(WorkQueue::outbox, again->id, "daemon-c"));
+    BOOST_TEST(store->pending_count(WorkQueue::outbox) == 0);
+    BOOST_TEST(!store->claim(WorkQueue::outbox, "daemon-a", std::chrono::minutes(5)).has_value());
+}
+
+inline void expired_lease_is_claimable_again(const Backend& backend) {
+    const auto store = fresh_store(backend, "expired_lease");
+    store->enqueue(WorkQueue::inbox, "knob-1", "payload");
+    // A lease that ended in the past stands for a daemon that died holding it.
+    const auto dead =
+        store->claim(WorkQueue::inbox, "dead-daemon", std::chrono::milliseconds(-1000));
+    BOOST_REQUIRE(dead.has_value());
+    const auto taken_over = store->claim(WorkQueue::inbox, "live-daemon", std::chrono::minutes(5));
+    BOOST_REQUIRE(taken_over.has_value());
+    BOOST_TEST(taken_over->id == dead->id);
+    BOOST_TEST(taken_over->attempts == 2);
+    BOOST_TEST(!store->complete(WorkQueue::inbox, dead->id, "dead-daemon"));  // its lease is gone
+    BOOST_TEST(store->complete(WorkQueue::inbox, taken_over->id, "live-daemon"));
+}
+
+inline void errors_name_the_operation(const Backend& backend) {
+    const auto store = fresh_store(backend, "errors");
+    store->enqueue(WorkQueue::inbox, "knob-7", "x");
+    try {
+        store->enqueue(WorkQueue::inbox, "knob-7", "x");
+        BOOST_ERROR("duplicate accepted");
+    } catch (const DuplicateError& error) {
+        BOOST_TEST(
+            std::string(error.what()).find("enqueue into inbox 'knob-7'") != std::string::npos,
+            error.what());
+    }
+    BOOST_CHECK_THROW(store::open_store("mysql://somewhere/db"), ConfigError);
+    BOOST_CHECK_THROW(store::open_store("sqlite3:"), ConfigError);
+}
+
+// `connector audit verify-chain` on a tampered database: exit 1, naming the sequence.
+inline void verify_chain_command(const Backend& backend) {
+    std::string url;
+    {
+        const auto store = fresh_store(backend, "verify_command", &url);
+        for (int n = 1; n <= 4; ++n)
+            store->append_message(sample_entry(n));
+    }
+    auto run = [&] {
+        Poco::Pipe output;
+        const std::string binary =
+            std::string(CONNECTOR_BINARY_DIR) + "/connector/daemon/connector";
+        Poco::ProcessHandle process = Poco::Process::launch(
+            binary, {"audit", "verify-chain", "--store", url}, nullptr, &output, &output);
+        Poco::PipeInputStream stream(output);
+        std::string text((std::istreambuf_iterator<char>(stream)),
+                         std::istreambuf_iterator<char>());
+        return std::make_pair(process.wait(), text);
+    };
+    const auto [clean_code, clean] = run();
+    BOOST_TEST(clean_code == 0, clean);
+    BOOST_TEST(clean.find("messages: OK, 4 entries, head ") != std::string::npos, clean);
+    {
+        soci::session raw = store_backends::raw_session(url);
+        raw << "UPDATE messages SET from_agency = '000.00.00.X99' WHERE sequence = 2";
+    }
+    const auto [broken_code, broken] = run();
+    BOOST_TEST(broken_code == 1);
+    BOOST_TEST(broken.find("messages: BROKEN at sequence 2") != std::string::npos, broken);
+}
+
+}  // namespace store_conformance

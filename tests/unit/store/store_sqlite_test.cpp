@@ -1,0 +1,36 @@
+// The store conformance suite on SQLite (always run).
+#include "store_conformance.hpp"
+
+using namespace store_conformance;
+
+BOOST_AUTO_TEST_SUITE(store_sqlite)
+
+BOOST_AUTO_TEST_CASE(migrations_from_empty_database) {
+    migrations_from_empty(store_backends::kSqlite);
+}
+BOOST_AUTO_TEST_CASE(message_log) {
+    message_log_chains_and_reads_back(store_backends::kSqlite);
+}
+BOOST_AUTO_TEST_CASE(hostile_strings) {
+    hostile_strings_round_trip(store_backends::kSqlite);
+}
+BOOST_AUTO_TEST_CASE(tampering) {
+    tampering_is_detected(store_backends::kSqlite);
+}
+BOOST_AUTO_TEST_CASE(transport_state) {
+    transport_state_lives_beside_the_log(store_backends::kSqlite);
+}
+BOOST_AUTO_TEST_CASE(leasing) {
+    leases(store_backends::kSqlite);
+}
+BOOST_AUTO_TEST_CASE(expired_lease) {
+    expired_lease_is_claimable_again(store_backends::kSqlite);
+}
+BOOST_AUTO_TEST_CASE(errors) {
+    errors_name_the_operation(store_backends::kSqlite);
+}
+BOOST_AUTO_TEST_CASE(verify_chain_cli) {
+    verify_chain_command(store_backends::kSqlite);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
