@@ -39,10 +39,13 @@ start)
         fi
     done
     [[ -n "$port" ]] || { echo "postgresql-fixture: no free port" >&2; exit 1; }
-    # Durability settings off: these tests check behaviour, not power-loss safety.
-    as_owner "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
-        -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=50" \
-        start > /dev/null
+    # Durability off for the tests, which check behaviour, not power-loss safety;
+    # PG_FIXTURE_DURABLE=1 keeps PostgreSQL's defaults (for bench/store).
+    settings="-p $port -k $dir -c listen_addresses=127.0.0.1 -c max_connections=50"
+    if [[ "${PG_FIXTURE_DURABLE:-0}" != 1 ]]; then
+        settings+=" -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+    fi
+    as_owner "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 -o "$settings" start > /dev/null
     echo "postgresql://connector@127.0.0.1:$port/postgres" > "$dir/url"
     echo "postgresql-fixture: server on port $port ($dir)"
     ;;

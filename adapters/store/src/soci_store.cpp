@@ -34,8 +34,23 @@ struct Dialect {
     const char* begin_write;  // a transaction that holds the write lock from the start
     const char* lock_head;    // suffix that locks the chain head row until commit
     const char* claim;        // %s = table; binds :owner :expires :now
+    // Moves the chain head as part of the message INSERT, so a chained append costs no
+    // extra round trip; nullptr where the database cannot (SQLite: no DML in a CTE).
+    const char* insert_message_moving_head;
     std::vector<std::string_view> migrations;
 };
+
+constexpr const char* kMessageColumns =
+    "sequence, direction, kind, business_type, document_id, knobstick_id, from_agency, "
+    "to_agencies, status_code, "
+    "subject, raw_base64, raw_sha256, raw_size, signature_verdict, signer, recorded_at, prev_hash, "
+    "entry_hash";
+constexpr const char* kMessageValues =
+    ":sequence, :direction, :kind, :business_type, :document_id, :knobstick_id, :from_agency, "
+    ":to_agencies, "
+    ":status_code, :subject, :raw_base64, :raw_sha256, :raw_size, :signature_verdict, :signer, "
+    ":recorded_at, "
+    ":prev_hash, :entry_hash";
 
 const soci::backend_factory& sqlite_factory() {
     return *soci::factory_sqlite3();
@@ -52,6 +67,7 @@ const Dialect kSqlite{
     "UPDATE %s SET lease_owner = :owner, lease_expires_at = :expires, attempts = attempts + 1 "
     "WHERE id = (SELECT id FROM %s WHERE state = 'pending' AND (lease_expires_at IS NULL OR "
     "lease_expires_at < :now) ORDER BY id LIMIT 1) RETURNING id, item_key, payload, attempts",
+    nullptr,
     {migrations::sqlite_0001},
 };
 
@@ -65,6 +81,21 @@ const Dialect kPostgresql{
     "WHERE id = (SELECT id FROM %s WHERE state = 'pending' AND (lease_expires_at IS NULL OR "
     "lease_expires_at < :now) ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED) "
     "RETURNING id, item_key, payload, attempts",
+    // Inserts nothing when the head is not where this daemon last saw it (another
+    // daemon appended): the caller then re-reads the head and tries again. Used for the
+    // first row of an append, moving the head to where the whole append ends.
+    "WITH head AS (UPDATE chain_heads SET sequence = :to_sequence, hash = :to_hash WHERE chain = "
+    "'messages' AND "
+    "sequence = :from_sequence AND hash = :from_hash RETURNING 1) "
+    "INSERT INTO messages (sequence, direction, kind, business_type, document_id, knobstick_id, "
+    "from_agency, "
+    "to_agencies, status_code, subject, raw_base64, raw_sha256, raw_size, signature_verdict, "
+    "signer, recorded_at, "
+    "prev_hash, entry_hash) SELECT :sequence, :direction, :kind, :business_type, :document_id, "
+    ":knobstick_id, "
+    ":from_agency, :to_agencies, :status_code, :subject, :raw_base64, :raw_sha256, :raw_size, "
+    ":signature_verdict, "
+    ":signer, :recorded_at, :prev_hash, :entry_hash FROM head",
     {migrations::postgresql_0001},
 };
 
@@ -324,43 +355,59 @@ class SociStore final : public connector::Store {
     }
 
     connector::MessageEntry append_message(connector::MessageEntry entry) override {
+        std::vector<connector::MessageEntry> one;
+        one.push_back(std::move(entry));
+        return std::move(append_messages(std::move(one)).front());
+    }
+
+    std::vector<connector::MessageEntry> append_messages(
+        std::vector<connector::MessageEntry> entries) override {
+        if (entries.empty())
+            return entries;
         try {
-            entry.raw_sha256 = edxml::sha256_hex(entry.raw);
-            entry.raw_size = static_cast<std::int64_t>(entry.raw.size());
-            const std::string raw_base64 = edxml::encode_base64(entry.raw, 0);
-            WriteTransaction transaction(sql_, dialect_);
-            const ChainHead head = read_head("messages");
-            entry.sequence = head.sequence + 1;
-            entry.prev_hash = head.hash;
-            entry.recorded_at = now_utc();
-            entry.entry_hash = connector::chain_hash(entry.prev_hash, entry);
-            const std::string direction = connector::to_string(entry.direction);
-            const long long sequence = entry.sequence;
-            const long long raw_size = entry.raw_size;
-            sql_ << "INSERT INTO messages (sequence, direction, kind, business_type, document_id, "
-                    "knobstick_id, "
-                    "from_agency, to_agencies, status_code, subject, raw_base64, raw_sha256, "
-                    "raw_size, "
-                    "signature_verdict, signer, recorded_at, prev_hash, entry_hash) VALUES "
-                    "(:sequence, :direction, "
-                    ":kind, :business_type, :document_id, :knobstick_id, :from_agency, "
-                    ":to_agencies, :status_code, "
-                    ":subject, :raw_base64, :raw_sha256, :raw_size, :signature_verdict, :signer, "
-                    ":recorded_at, "
-                    ":prev_hash, :entry_hash)",
-                soci::use(sequence), soci::use(direction), soci::use(entry.kind),
-                soci::use(entry.business_type), soci::use(entry.document_id),
-                soci::use(entry.knobstick_id), soci::use(entry.from_agency),
-                soci::use(entry.to_agencies), soci::use(entry.status_code),
-                soci::use(entry.subject), soci::use(raw_base64), soci::use(entry.raw_sha256),
-                soci::use(raw_size), soci::use(entry.signature_verdict), soci::use(entry.signer),
-                soci::use(entry.recorded_at), soci::use(entry.prev_hash),
-                soci::use(entry.entry_hash);
-            write_head("messages", entry.sequence, entry.entry_hash);
-            transaction.commit();
-            return entry;
+            // Hashing and encoding happen before the write lock is taken.
+            std::vector<std::string> raw_base64;
+            for (connector::MessageEntry& entry : entries) {
+                entry.raw_sha256 = edxml::sha256_hex(entry.raw);
+                entry.raw_size = static_cast<std::int64_t>(entry.raw.size());
+                raw_base64.push_back(edxml::encode_base64(entry.raw, 0));
+            }
+            // The head is cached between appends and checked as part of the write; when
+            // another writer moved it, the transaction is rolled back and retried.
+            for (int attempt = 0; attempt < 5; ++attempt) {
+                WriteTransaction transaction(sql_, dialect_);
+                const ChainHead start =
+                    message_head_cache_ ? *message_head_cache_ : read_head("messages");
+                ChainHead head = start;
+                const std::string recorded_at = now_utc();
+                for (connector::MessageEntry& entry : entries) {
+                    entry.sequence = head.sequence + 1;
+                    entry.prev_hash = head.hash;
+                    entry.recorded_at = recorded_at;
+                    entry.entry_hash = connector::chain_hash(entry.prev_hash, entry);
+                    head = {entry.sequence, entry.entry_hash};
+                }
+                // The head moves once per append: inside the first INSERT where the
+                // database allows it (PostgreSQL), else first (SQLite), so that a stale
+                // head is found before any row is written.
+                set_head_move("messages", start, head);
+                const bool moving_insert = dialect_.insert_message_moving_head != nullptr;
+                bool moved = moving_insert || move_head();
+                for (std::size_t i = 0; i < entries.size() && moved; ++i)
+                    moved = insert_message(entries[i], raw_base64[i], moving_insert && i == 0);
+                if (!moved) {
+                    message_head_cache_.reset();
+                    continue;  // the transaction rolls back
+                }
+                transaction.commit();
+                message_head_cache_ = head;
+                return entries;
+            }
+            throw connector::TransientError(
+                "store: append_message: the chain head kept moving under this writer");
         } catch (...) {
-            rethrow("append_message", entry.document_id);
+            message_head_cache_.reset();
+            rethrow("append_message", entries.front().document_id);
         }
     }
 
@@ -589,6 +636,93 @@ class SociStore final : public connector::Store {
         }
     }
 
+    // The bound values of the prepared message INSERT, which is reused for every append.
+    struct MessageRow {
+        long long sequence = 0, raw_size = 0;
+        int business_type = 0;
+        std::string direction, kind, document_id, knobstick_id, from_agency, to_agencies,
+            status_code, subject, raw_base64, raw_sha256, signature_verdict, signer, recorded_at,
+            prev_hash, entry_hash;
+    };
+
+    bool insert_message(const connector::MessageEntry& entry, const std::string& raw_base64,
+                        bool moving_head) {
+        MessageRow& row = message_row_;
+        row.sequence = entry.sequence;
+        row.raw_size = entry.raw_size;
+        row.business_type = entry.business_type;
+        row.direction = connector::to_string(entry.direction);
+        row.kind = entry.kind;
+        row.document_id = entry.document_id;
+        row.knobstick_id = entry.knobstick_id;
+        row.from_agency = entry.from_agency;
+        row.to_agencies = entry.to_agencies;
+        row.status_code = entry.status_code;
+        row.subject = entry.subject;
+        row.raw_base64 = raw_base64;
+        row.raw_sha256 = entry.raw_sha256;
+        row.signature_verdict = entry.signature_verdict;
+        row.signer = entry.signer;
+        row.recorded_at = entry.recorded_at;
+        row.prev_hash = entry.prev_hash;
+        row.entry_hash = entry.entry_hash;
+        std::unique_ptr<soci::statement>& statement =
+            moving_head ? insert_moving_head_statement_ : insert_statement_;
+        if (!statement) {
+            const std::string text = moving_head
+                                         ? std::string(dialect_.insert_message_moving_head)
+                                         : std::string("INSERT INTO messages (") + kMessageColumns +
+                                               ") VALUES (" + kMessageValues + ")";
+            soci::details::prepare_temp_type prepared = (sql_.prepare << text);
+            prepared, soci::use(row.sequence, "sequence"), soci::use(row.direction, "direction"),
+                soci::use(row.kind, "kind"), soci::use(row.business_type, "business_type"),
+                soci::use(row.document_id, "document_id"),
+                soci::use(row.knobstick_id, "knobstick_id"),
+                soci::use(row.from_agency, "from_agency"),
+                soci::use(row.to_agencies, "to_agencies"),
+                soci::use(row.status_code, "status_code"), soci::use(row.subject, "subject"),
+                soci::use(row.raw_base64, "raw_base64"), soci::use(row.raw_sha256, "raw_sha256"),
+                soci::use(row.raw_size, "raw_size"),
+                soci::use(row.signature_verdict, "signature_verdict"),
+                soci::use(row.signer, "signer"), soci::use(row.recorded_at, "recorded_at"),
+                soci::use(row.prev_hash, "prev_hash"), soci::use(row.entry_hash, "entry_hash");
+            if (moving_head) {
+                HeadMove& move = head_move_;
+                prepared, soci::use(move.to_sequence, "to_sequence"),
+                    soci::use(move.to_hash, "to_hash"),
+                    soci::use(move.from_sequence, "from_sequence"),
+                    soci::use(move.from_hash, "from_hash");
+            }
+            statement = std::make_unique<soci::statement>(prepared);
+        }
+        statement->execute(true);
+        return statement->get_affected_rows() == 1;
+    }
+
+    void set_head_move(const char* chain, const ChainHead& from, const ChainHead& to) {
+        head_move_.chain = chain;
+        head_move_.from_sequence = from.sequence;
+        head_move_.from_hash = from.hash;
+        head_move_.to_sequence = to.sequence;
+        head_move_.to_hash = to.hash;
+    }
+
+    // Moves a chain head as set by set_head_move; false when it was not where expected.
+    bool move_head() {
+        HeadMove& move = head_move_;
+        if (!move_head_statement_) {
+            move_head_statement_ = std::make_unique<soci::statement>(
+                (sql_.prepare << "UPDATE chain_heads SET sequence = :to_sequence, hash = :to_hash "
+                                 "WHERE chain = "
+                                 ":chain AND sequence = :from_sequence AND hash = :from_hash",
+                 soci::use(move.to_sequence, "to_sequence"), soci::use(move.to_hash, "to_hash"),
+                 soci::use(move.chain, "chain"), soci::use(move.from_sequence, "from_sequence"),
+                 soci::use(move.from_hash, "from_hash")));
+        }
+        move_head_statement_->execute(true);
+        return move_head_statement_->get_affected_rows() == 1;
+    }
+
     ChainHead read_head(const char* chain) {
         ChainHead head;
         long long sequence = 0;
@@ -647,6 +781,16 @@ class SociStore final : public connector::Store {
 
     const Dialect& dialect_;
     soci::session sql_;
+    std::optional<ChainHead> message_head_cache_;
+    MessageRow message_row_;
+    struct HeadMove {
+        std::string chain, from_hash, to_hash;
+        long long from_sequence = 0, to_sequence = 0;
+    } head_move_;
+    // Prepared once, after sql_ so that they are destroyed first.
+    std::unique_ptr<soci::statement> insert_statement_;
+    std::unique_ptr<soci::statement> insert_moving_head_statement_;
+    std::unique_ptr<soci::statement> move_head_statement_;
 };
 
 }  // namespace

@@ -41,6 +41,8 @@ class Store {
     // Appends to the message log; fills sequence, hashes, raw_sha256, raw_size and
     // recorded_at, and returns the entry as stored.
     virtual MessageEntry append_message(MessageEntry entry) = 0;
+    // Appends several in one transaction (a burst from the axis): all or none.
+    virtual std::vector<MessageEntry> append_messages(std::vector<MessageEntry> entries) = 0;
     virtual AuditEntry append_audit(AuditEntry entry) = 0;
     // Entries after `after_sequence`, ordered, at most `limit`.
     virtual std::vector<MessageEntry> messages(std::int64_t after_sequence, std::size_t limit) = 0;

@@ -118,6 +118,26 @@ inline void message_log_chains_and_reads_back(const Backend& backend) {
     BOOST_TEST(report.head_hash == previous);
 }
 
+// Two writers on one database (two daemons): each finds the chain head moved by the other
+// and re-reads it; the chain stays whole.
+inline void two_writers_interleave(const Backend& backend) {
+    std::string url;
+    const auto first = fresh_store(backend, "two_writers", &url);
+    const auto second = store::open_store(url);
+    for (int n = 1; n <= 10; ++n) {
+        Store& writer = n % 3 ? *first : *second;
+        BOOST_TEST(writer.append_message(sample_entry(n)).sequence == n);
+    }
+    std::vector<MessageEntry> batch;
+    for (int n = 11; n <= 13; ++n)
+        batch.push_back(sample_entry(n));
+    BOOST_TEST(second->append_messages(batch).back().sequence == 13);
+    BOOST_TEST(first->append_message(sample_entry(14)).sequence == 14);
+    const ChainReport report = report_for(*first, "messages");
+    BOOST_TEST(report.ok, report.problem);
+    BOOST_TEST(report.count == 14);
+}
+
 inline void hostile_strings_round_trip(const Backend& backend) {
     const auto store = fresh_store(backend, "hostile_strings");
     const std::string hostile[] = {"'; DROP TABLE messages; --",

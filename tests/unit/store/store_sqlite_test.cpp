@@ -11,6 +11,9 @@ BOOST_AUTO_TEST_CASE(migrations_from_empty_database) {
 BOOST_AUTO_TEST_CASE(message_log) {
     message_log_chains_and_reads_back(store_backends::kSqlite);
 }
+BOOST_AUTO_TEST_CASE(two_writers) {
+    two_writers_interleave(store_backends::kSqlite);
+}
 BOOST_AUTO_TEST_CASE(hostile_strings) {
     hostile_strings_round_trip(store_backends::kSqlite);
 }
