@@ -39,3 +39,10 @@ echo "== connector edxml verify --trust $pki/anchors (signed, then tampered, the
 sed 's/Kế hoạch triển khai/Kế hoạch triển khaj/' "$signed" > "$tampered"
 "$connector" edxml verify --trust "$pki/anchors" "$signed" "$tampered" \
     samples/packages/task-assignment.edxml || true
+
+# The store: a fresh SQLite database, migrated, and its (empty) chains verified.
+echo
+echo "== connector migrate / audit verify-chain (SQLite, $build_dir/demo.db)"
+rm -f "$build_dir/demo.db" "$build_dir/demo.db-wal" "$build_dir/demo.db-shm"
+"$connector" migrate --store "sqlite3:$build_dir/demo.db"
+"$connector" audit verify-chain --store "sqlite3:$build_dir/demo.db"
