@@ -19,7 +19,15 @@ void field(std::string& out, const std::string& value) {
 const std::string kGenesisHash(64, '0');
 
 const char* to_string(Direction direction) {
-    return direction == Direction::inbound ? "inbound" : "outbound";
+    switch (direction) {
+        case Direction::inbound:
+            return "inbound";
+        case Direction::outbound:
+            return "outbound";
+        case Direction::unknown:
+            break;
+    }
+    return "unknown";
 }
 
 std::string canonical_encoding(const MessageEntry& e) {
@@ -107,12 +115,16 @@ bool ChainWalker::add(const AuditEntry& entry) {
     return check(entry);
 }
 
-ChainReport ChainWalker::finish(std::int64_t head_sequence) {
+ChainReport ChainWalker::finish(std::int64_t head_sequence, const std::string& head_hash) {
     if (report_.ok && head_sequence != report_.count) {
         fail(report_.count + 1,
              "the chain head records " + std::to_string(head_sequence) + " entries but " +
                  std::to_string(report_.count) +
                  " were found (deleted at the end, or appended around the store)");
+    }
+    if (report_.ok && previous_ != head_hash) {
+        fail(report_.count,
+             "the last entry's hash differs from the chain head's (the tail was replaced)");
     }
     if (report_.ok)
         report_.head_hash = previous_;

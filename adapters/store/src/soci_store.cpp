@@ -4,6 +4,7 @@
 #include <soci/soci.h>
 #include <soci/sqlite3/soci-sqlite3.h>
 
+#include <cctype>
 #include <chrono>
 #include <cstdio>
 #include <ctime>
@@ -33,7 +34,9 @@ struct Dialect {
     const soci::backend_factory& (*factory)();
     const char* begin_write;  // a transaction that holds the write lock from the start
     const char* lock_head;    // suffix that locks the chain head row until commit
-    const char* claim;        // %s = table; binds :owner :expires :now
+    // %s = table; binds :owner and :lease (milliseconds). Lease times come from the
+    // database's clock, so daemons on machines with skewed clocks agree on expiry.
+    const char* claim;
     // Moves the chain head as part of the message INSERT, so a chained append costs no
     // extra round trip; nullptr where the database cannot (SQLite: no DML in a CTE).
     const char* insert_message_moving_head;
@@ -64,9 +67,13 @@ const Dialect kSqlite{
     sqlite_factory,
     "BEGIN IMMEDIATE",
     "",
-    "UPDATE %s SET lease_owner = :owner, lease_expires_at = :expires, attempts = attempts + 1 "
-    "WHERE id = (SELECT id FROM %s WHERE state = 'pending' AND (lease_expires_at IS NULL OR "
-    "lease_expires_at < :now) ORDER BY id LIMIT 1) RETURNING id, item_key, payload, attempts",
+    "UPDATE %s SET lease_owner = :owner, lease_expires_at = (CAST((julianday('now') - 2440587.5) * "
+    "86400000.0 AS INTEGER)) + :lease, "
+    "attempts = attempts + 1 WHERE id = (SELECT id FROM %s WHERE state = 'pending' AND "
+    "(lease_expires_at IS NULL "
+    "OR lease_expires_at < (CAST((julianday('now') - 2440587.5) * 86400000.0 AS INTEGER))) ORDER "
+    "BY id LIMIT 1) "
+    "RETURNING id, item_key, payload, attempts",
     nullptr,
     {migrations::sqlite_0001},
 };
@@ -77,9 +84,12 @@ const Dialect kPostgresql{
     "BEGIN",
     " FOR UPDATE",
     // SKIP LOCKED: several daemons claim side by side without waiting on each other.
-    "UPDATE %s SET lease_owner = :owner, lease_expires_at = :expires, attempts = attempts + 1 "
-    "WHERE id = (SELECT id FROM %s WHERE state = 'pending' AND (lease_expires_at IS NULL OR "
-    "lease_expires_at < :now) ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED) "
+    "UPDATE %s SET lease_owner = :owner, lease_expires_at = (floor(extract(epoch FROM "
+    "clock_timestamp()) * 1000))::bigint + :lease, "
+    "attempts = attempts + 1 WHERE id = (SELECT id FROM %s WHERE state = 'pending' AND "
+    "(lease_expires_at IS NULL "
+    "OR lease_expires_at < (floor(extract(epoch FROM clock_timestamp()) * 1000))::bigint) ORDER BY "
+    "id LIMIT 1 FOR UPDATE SKIP LOCKED) "
     "RETURNING id, item_key, payload, attempts",
     // Inserts nothing when the head is not where this daemon last saw it (another
     // daemon appended): the caller then re-reads the head and tries again. Used for the
@@ -106,6 +116,22 @@ struct Target {
 
 // postgresql://[user[:password]@][host][:port][/dbname][?key=value&…] in libpq's
 // keyword form, which SOCI passes through unchanged (it mangles URIs).
+// %XX escapes in the parts of a URL (a password may hold '@', ':' or '/').
+std::string percent_decoded(const std::string& text) {
+    std::string out;
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        if (text[i] == '%' && i + 2 < text.size() &&
+            std::isxdigit(static_cast<unsigned char>(text[i + 1])) &&
+            std::isxdigit(static_cast<unsigned char>(text[i + 2]))) {
+            out += static_cast<char>(std::stoi(text.substr(i + 1, 2), nullptr, 16));
+            i += 2;
+        } else {
+            out += text[i];
+        }
+    }
+    return out;
+}
+
 std::string postgresql_keywords(const std::string& url) {
     std::string rest = url.substr(url.find("://") + 3);
     std::string keywords;
@@ -134,18 +160,22 @@ std::string postgresql_keywords(const std::string& url) {
         const std::string credentials = rest.substr(0, at);
         rest.erase(0, at + 1);
         const auto colon = credentials.find(':');
-        add("user", credentials.substr(0, colon));
+        add("user", percent_decoded(credentials.substr(0, colon)));
         if (colon != std::string::npos)
-            add("password", credentials.substr(colon + 1));
+            add("password", percent_decoded(credentials.substr(colon + 1)));
     }
-    const auto colon = rest.rfind(':');
-    if (colon != std::string::npos && rest.find(']') == std::string::npos) {
+    if (!rest.empty() && rest.front() == '[') {  // [IPv6]:port
+        const auto close = rest.find(']');
+        add("host", rest.substr(1, close == std::string::npos ? std::string::npos : close - 1));
+        if (close != std::string::npos && close + 1 < rest.size() && rest[close + 1] == ':')
+            add("port", rest.substr(close + 2));
+    } else if (const auto colon = rest.rfind(':'); colon != std::string::npos) {
         add("host", rest.substr(0, colon));
         add("port", rest.substr(colon + 1));
     } else {
         add("host", rest);
     }
-    add("dbname", database);
+    add("dbname", percent_decoded(database));
     for (std::size_t start = 0; start < query.size();) {
         std::size_t end = query.find('&', start);
         if (end == std::string::npos)
@@ -158,19 +188,32 @@ std::string postgresql_keywords(const std::string& url) {
     return keywords;
 }
 
+// The URL with any password replaced, for messages.
+std::string redacted(const std::string& url) {
+    const auto scheme = url.find("://");
+    const auto at = url.rfind('@');
+    if (scheme == std::string::npos || at == std::string::npos || at < scheme)
+        return url;
+    const auto colon = url.find(':', scheme + 3);
+    if (colon == std::string::npos || colon > at)
+        return url;
+    return url.substr(0, colon + 1) + "***" + url.substr(at);
+}
+
 Target parse_url(const std::string& url) {
     if (url.rfind("sqlite3:", 0) == 0) {
         const std::string path = url.substr(8);
         if (path.empty())
-            throw connector::ConfigError("store.url '" + url + "': the SQLite path is empty");
+            throw connector::ConfigError("store.url '" + redacted(url) +
+                                         "': the SQLite path is empty");
         if (path.find_first_of("\" ") != std::string::npos)
-            throw connector::ConfigError("store.url '" + url +
+            throw connector::ConfigError("store.url '" + redacted(url) +
                                          "': the SQLite path may not contain spaces or quotes");
         return {&kSqlite, "db=" + path + " timeout=30"};
     }
     if (url.rfind("postgresql://", 0) == 0 || url.rfind("postgres://", 0) == 0)
         return {&kPostgresql, postgresql_keywords(url)};
-    throw connector::ConfigError("store.url '" + url +
+    throw connector::ConfigError("store.url '" + redacted(url) +
                                  "' is neither sqlite3:PATH nor postgresql://…");
 }
 
@@ -181,6 +224,16 @@ Target parse_url(const std::string& url) {
         throw;
     } catch (const connector::Error&) {
         throw;
+    } catch (const soci::postgresql_soci_error& error) {
+        // Serialisation failure, deadlock, shutdown, too many connections: worth a retry.
+        const std::string state = error.sqlstate();
+        if (state == "40001" || state == "40P01" || state.rfind("57P", 0) == 0 ||
+            state.rfind("08", 0) == 0 || state == "53300") {
+            throw connector::TransientError(where + error.get_error_message());
+        }
+        if (state == "23505")
+            throw connector::DuplicateError(where + error.get_error_message());
+        throw connector::PermanentError(where + error.get_error_message());
     } catch (const soci::soci_error& error) {
         std::string message = error.get_error_message();
         switch (error.get_error_category()) {
@@ -217,12 +270,6 @@ std::string now_utc() {
                   parts.tm_year + 1900, parts.tm_mon + 1, parts.tm_mday, parts.tm_hour,
                   parts.tm_min, parts.tm_sec, static_cast<int>(millis));
     return buffer;
-}
-
-long long epoch_millis() {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(
-               std::chrono::system_clock::now().time_since_epoch())
-        .count();
 }
 
 // Statements of a migration file: split on ';' at a line end; comment lines dropped.
@@ -308,6 +355,13 @@ MigrationResult apply_migrations(soci::session& sql, const Dialect& dialect) {
     }
     for (int version = result.from + 1; version <= known; ++version) {
         WriteTransaction transaction(sql, dialect);
+        // Two daemons may start together: the version is read again under the write
+        // lock (SQLite's BEGIN IMMEDIATE; an advisory lock on PostgreSQL, where a DDL
+        // transaction takes no lock that would serialise them).
+        if (&dialect == &kPostgresql)
+            sql << "SELECT pg_advisory_xact_lock(7102016)";
+        if (current_version(sql) >= version)
+            continue;
         for (const std::string& statement :
              statements_of(dialect.migrations[static_cast<std::size_t>(version - 1)]))
             sql << statement;
@@ -342,19 +396,23 @@ class SociStore final : public connector::Store {
                     (version < known ? ": run `connector migrate`" : ": run a newer connector"));
             }
         } catch (...) {
+            note_failure();
             rethrow("open", dialect_.name);
         }
     }
 
     int schema_version() override {
+        reconnect_if_broken();
         try {
             return current_version(sql_);
         } catch (...) {
+            note_failure();
             rethrow("schema_version", "");
         }
     }
 
     connector::MessageEntry append_message(connector::MessageEntry entry) override {
+        reconnect_if_broken();
         std::vector<connector::MessageEntry> one;
         one.push_back(std::move(entry));
         return std::move(append_messages(std::move(one)).front());
@@ -362,6 +420,7 @@ class SociStore final : public connector::Store {
 
     std::vector<connector::MessageEntry> append_messages(
         std::vector<connector::MessageEntry> entries) override {
+        reconnect_if_broken();
         if (entries.empty())
             return entries;
         try {
@@ -407,11 +466,13 @@ class SociStore final : public connector::Store {
                 "store: append_message: the chain head kept moving under this writer");
         } catch (...) {
             message_head_cache_.reset();
+            note_failure();
             rethrow("append_message", entries.front().document_id);
         }
     }
 
     connector::AuditEntry append_audit(connector::AuditEntry entry) override {
+        reconnect_if_broken();
         try {
             WriteTransaction transaction(sql_, dialect_);
             const ChainHead head = read_head("audit_events");
@@ -432,12 +493,14 @@ class SociStore final : public connector::Store {
             transaction.commit();
             return entry;
         } catch (...) {
+            note_failure();
             rethrow("append_audit", entry.action);
         }
     }
 
     std::vector<connector::MessageEntry> messages(std::int64_t after_sequence,
                                                   std::size_t limit) override {
+        reconnect_if_broken();
         try {
             std::vector<connector::MessageEntry> entries;
             const long long after = after_sequence;
@@ -454,9 +517,10 @@ class SociStore final : public connector::Store {
             for (const soci::row& row : rows) {
                 connector::MessageEntry entry;
                 entry.sequence = integer(row, 0);
-                entry.direction = row.get<std::string>(1) == "outbound"
-                                      ? connector::Direction::outbound
-                                      : connector::Direction::inbound;
+                const std::string direction = row.get<std::string>(1);
+                entry.direction = direction == "outbound"  ? connector::Direction::outbound
+                                  : direction == "inbound" ? connector::Direction::inbound
+                                                           : connector::Direction::unknown;
                 entry.kind = row.get<std::string>(2);
                 entry.business_type = static_cast<int>(integer(row, 3));
                 entry.document_id = row.get<std::string>(4);
@@ -481,12 +545,14 @@ class SociStore final : public connector::Store {
             }
             return entries;
         } catch (...) {
+            note_failure();
             rethrow("messages", std::to_string(after_sequence));
         }
     }
 
     std::vector<connector::AuditEntry> audit_entries(std::int64_t after_sequence,
                                                      std::size_t limit) override {
+        reconnect_if_broken();
         try {
             std::vector<connector::AuditEntry> entries;
             const long long after = after_sequence;
@@ -511,6 +577,7 @@ class SociStore final : public connector::Store {
             }
             return entries;
         } catch (...) {
+            note_failure();
             rethrow("audit_entries", std::to_string(after_sequence));
         }
     }
@@ -519,21 +586,24 @@ class SociStore final : public connector::Store {
     ChainHead audit_head() override { return head_of("audit_events"); }
 
     void set_transport_state(std::int64_t sequence, const std::string& state) override {
+        reconnect_if_broken();
         try {
             const long long key = sequence;
             const std::string updated_at = now_utc();
-            WriteTransaction transaction(sql_, dialect_);
-            sql_ << "DELETE FROM message_transport WHERE sequence = :sequence", soci::use(key);
+            // One statement: concurrent writers of the same state never collide.
             sql_ << "INSERT INTO message_transport (sequence, state, updated_at) VALUES "
-                    "(:sequence, :state, :at)",
-                soci::use(key), soci::use(state), soci::use(updated_at);
-            transaction.commit();
+                    "(:sequence, :state, :at) "
+                    "ON CONFLICT (sequence) DO UPDATE SET state = excluded.state, updated_at = "
+                    "excluded.updated_at",
+                soci::use(key, "sequence"), soci::use(state, "state"), soci::use(updated_at, "at");
         } catch (...) {
+            note_failure();
             rethrow("set_transport_state", std::to_string(sequence));
         }
     }
 
     std::optional<std::string> transport_state(std::int64_t sequence) override {
+        reconnect_if_broken();
         try {
             const long long key = sequence;
             std::string state;
@@ -544,12 +614,14 @@ class SociStore final : public connector::Store {
                 return std::nullopt;
             return state;
         } catch (...) {
+            note_failure();
             rethrow("transport_state", std::to_string(sequence));
         }
     }
 
     std::int64_t enqueue(WorkQueue queue, const std::string& key,
                          const std::string& payload) override {
+        reconnect_if_broken();
         try {
             const std::string created_at = now_utc();
             const std::string table = connector::to_string(queue);
@@ -563,26 +635,27 @@ class SociStore final : public connector::Store {
             transaction.commit();
             return id;
         } catch (...) {
+            note_failure();
             rethrow(std::string("enqueue into ") + connector::to_string(queue), key);
         }
     }
 
     std::optional<WorkItem> claim(WorkQueue queue, const std::string& owner,
                                   std::chrono::milliseconds lease) override {
+        reconnect_if_broken();
         try {
             const std::string table = connector::to_string(queue);
             char statement[1024];
             std::snprintf(statement, sizeof statement, dialect_.claim, table.c_str(),
                           table.c_str());
-            const long long now = epoch_millis();
-            const long long expires = now + lease.count();
+            const long long lease_millis = lease.count();
             WorkItem item;
             long long id = 0;
             long long attempts = 0;
             WriteTransaction transaction(sql_, dialect_);
-            sql_ << statement, soci::use(owner, "owner"), soci::use(expires, "expires"),
-                soci::use(now, "now"), soci::into(id), soci::into(item.key),
-                soci::into(item.payload), soci::into(attempts);
+            sql_ << statement, soci::use(owner, "owner"), soci::use(lease_millis, "lease"),
+                soci::into(id), soci::into(item.key), soci::into(item.payload),
+                soci::into(attempts);
             const bool claimed = sql_.got_data();
             transaction.commit();
             if (!claimed)
@@ -591,24 +664,23 @@ class SociStore final : public connector::Store {
             item.attempts = static_cast<int>(attempts);
             return item;
         } catch (...) {
+            note_failure();
             rethrow(std::string("claim from ") + connector::to_string(queue), owner);
         }
     }
 
     bool complete(WorkQueue queue, std::int64_t id, const std::string& owner) override {
-        return finish(
-            queue, id, owner,
-            "SET state = 'done', completed_at = :at, lease_owner = NULL, lease_expires_at = NULL",
-            "complete");
+        reconnect_if_broken();
+        return finish(queue, id, owner, true);
     }
 
     bool release(WorkQueue queue, std::int64_t id, const std::string& owner) override {
-        return finish(queue, id, owner,
-                      "SET lease_owner = NULL, lease_expires_at = NULL, completed_at = :at",
-                      "release");
+        reconnect_if_broken();
+        return finish(queue, id, owner, false);
     }
 
     std::int64_t pending_count(WorkQueue queue) override {
+        reconnect_if_broken();
         try {
             long long count = 0;
             sql_ << "SELECT count(*) FROM " + std::string(connector::to_string(queue)) +
@@ -616,11 +688,38 @@ class SociStore final : public connector::Store {
                 soci::into(count);
             return count;
         } catch (...) {
+            note_failure();
             rethrow("pending_count", connector::to_string(queue));
         }
     }
 
   private:
+    // A lost connection (a restarted server, a network cut) is noticed when a call fails,
+    // and the next call reconnects; statements prepared on the old connection are dropped.
+    void note_failure() {
+        try {
+            if (!sql_.is_connected())
+                broken_ = true;
+        } catch (...) {
+            broken_ = true;
+        }
+    }
+
+    void reconnect_if_broken() {
+        if (!broken_)
+            return;
+        insert_statement_.reset();
+        insert_moving_head_statement_.reset();
+        move_head_statement_.reset();
+        message_head_cache_.reset();
+        try {
+            sql_.reconnect();
+        } catch (...) {
+            rethrow("reconnect", dialect_.name);
+        }
+        broken_ = false;
+    }
+
     static std::int64_t integer(const soci::row& row, std::size_t column) {
         // SQLite reports integers as int or long long depending on size; PostgreSQL BIGINT as long
         // long.
@@ -754,26 +853,39 @@ class SociStore final : public connector::Store {
             head.sequence = sequence;
             return head;
         } catch (...) {
+            note_failure();
             rethrow("chain head", chain);
         }
     }
 
-    bool finish(WorkQueue queue, std::int64_t id, const std::string& owner, const char* assignments,
-                const char* operation) {
+    // Ends a lease: completes the item (stamped with the time) or gives it back.
+    bool finish(WorkQueue queue, std::int64_t id, const std::string& owner, bool completes) {
+        const char* operation = completes ? "complete" : "release";
         try {
             const long long key = id;
             const std::string at = now_utc();
-            WriteTransaction transaction(sql_, dialect_);
-            soci::statement statement =
-                (sql_.prepare
-                     << "UPDATE " + std::string(connector::to_string(queue)) + " " + assignments +
-                            " WHERE id = :id AND lease_owner = :owner AND state = 'pending'",
-                 soci::use(at, "at"), soci::use(key, "id"), soci::use(owner, "owner"));
+            const std::string table = connector::to_string(queue);
+            soci::statement statement(sql_);
+            if (completes) {
+                statement =
+                    (sql_.prepare
+                         << "UPDATE " + table +
+                                " SET state = 'done', completed_at = :at, lease_owner = NULL, "
+                                "lease_expires_at = NULL WHERE id = :id AND lease_owner = :owner "
+                                "AND "
+                                "state = 'pending'",
+                     soci::use(at, "at"), soci::use(key, "id"), soci::use(owner, "owner"));
+            } else {
+                statement = (sql_.prepare << "UPDATE " + table +
+                                                 " SET lease_owner = NULL, lease_expires_at = NULL "
+                                                 "WHERE id = :id AND "
+                                                 "lease_owner = :owner AND state = 'pending'",
+                             soci::use(key, "id"), soci::use(owner, "owner"));
+            }
             statement.execute(true);
-            const bool held = statement.get_affected_rows() == 1;
-            transaction.commit();
-            return held;
+            return statement.get_affected_rows() == 1;
         } catch (...) {
+            note_failure();
             rethrow(std::string(operation) + " in " + connector::to_string(queue),
                     std::to_string(id));
         }
@@ -782,6 +894,7 @@ class SociStore final : public connector::Store {
     const Dialect& dialect_;
     soci::session sql_;
     std::optional<ChainHead> message_head_cache_;
+    bool broken_ = false;
     MessageRow message_row_;
     struct HeadMove {
         std::string chain, from_hash, to_hash;

@@ -13,7 +13,9 @@ namespace connector {
 // "0" x 64: the prev_hash of the first entry of a chain.
 extern const std::string kGenesisHash;
 
-enum class Direction { inbound, outbound };
+// `unknown` is what a stored value other than the two names reads as: it hashes
+// differently, so a corrupted direction shows as a modified entry.
+enum class Direction { inbound, outbound, unknown };
 const char* to_string(Direction direction);
 
 struct MessageEntry {
@@ -75,9 +77,10 @@ class ChainWalker {
     explicit ChainWalker(std::string chain);
     bool add(const MessageEntry& entry);  // false once the chain is broken
     bool add(const AuditEntry& entry);
-    // `head_sequence`: what the store's chain head says the last sequence is, so that a
-    // deleted tail is caught.
-    ChainReport finish(std::int64_t head_sequence);
+    // `head_sequence`/`head_hash`: where the store's chain head says the chain ends, so
+    // that a deleted or replaced tail is caught. Entries past the head (appended while
+    // walking) must not be added.
+    ChainReport finish(std::int64_t head_sequence, const std::string& head_hash);
 
   private:
     bool fail(std::int64_t sequence, std::string problem);

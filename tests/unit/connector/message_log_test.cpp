@@ -26,11 +26,16 @@ std::vector<MessageEntry> chain_of(int count) {
     return entries;
 }
 
-ChainReport walk(const std::vector<MessageEntry>& entries, std::int64_t head) {
+// Walks `entries` against a chain head at `head` whose hash is `head_hash` (by default
+// the hash an intact chain of that length ends with).
+ChainReport walk(const std::vector<MessageEntry>& entries, std::int64_t head,
+                 std::string head_hash = {}) {
     ChainWalker walker("messages");
     for (const MessageEntry& entry : entries)
         walker.add(entry);
-    return walker.finish(head);
+    if (head_hash.empty())
+        head_hash = head == 0 ? kGenesisHash : chain_of(static_cast<int>(head)).back().entry_hash;
+    return walker.finish(head, head_hash);
 }
 
 }  // namespace
@@ -74,7 +79,11 @@ BOOST_AUTO_TEST_CASE(every_kind_of_tampering_names_the_first_bad_entry) {
 
     auto tail_deleted = chain_of(5);
     tail_deleted.pop_back();
-    BOOST_TEST(walk(tail_deleted, 5).first_bad_sequence == 5);
+    BOOST_TEST(walk(tail_deleted, 5, chain_of(5).back().entry_hash).first_bad_sequence == 5);
+
+    auto wrong_direction = chain_of(3);
+    wrong_direction[1].direction = Direction::unknown;
+    BOOST_TEST(walk(wrong_direction, 3).first_bad_sequence == 2);
 
     auto swapped = chain_of(5);
     std::swap(swapped[1].subject, swapped[2].subject);
@@ -88,9 +97,13 @@ BOOST_AUTO_TEST_CASE(every_kind_of_tampering_names_the_first_bad_entry) {
         rewritten[i].prev_hash = rewritten[i - 1].entry_hash;
         rewritten[i].entry_hash = chain_hash(rewritten[i].prev_hash, rewritten[i]);
     }
-    const ChainReport relinked = walk(rewritten, 5);
+    const ChainReport relinked = walk(rewritten, 5, rewritten.back().entry_hash);
     BOOST_TEST(relinked.ok);
     BOOST_TEST(relinked.head_hash != chain_of(5).back().entry_hash);
+    // Unless the chain head row was rewritten too, the replaced tail shows.
+    const ChainReport against_head = walk(rewritten, 5, chain_of(5).back().entry_hash);
+    BOOST_TEST(!against_head.ok);
+    BOOST_TEST(against_head.problem.find("tail was replaced") != std::string::npos);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -227,6 +227,32 @@ inline void tampering_is_detected(const Backend& backend) {
     expect_detected(backend, "tamper_raw", "messages", 4, [](soci::session& sql) {
         sql << "UPDATE messages SET raw_base64 = 'QUJD' WHERE sequence = 4";
     });
+    expect_detected(backend, "tamper_direction", "messages", 2, [](soci::session& sql) {
+        sql << "UPDATE messages SET direction = 'sideways' WHERE sequence = 2";
+    });
+    expect_detected(backend, "tamper_sequence_zero", "messages", 1, [](soci::session& sql) {
+        sql << "INSERT INTO messages SELECT 0, direction, kind, business_type, document_id, "
+               "knobstick_id, from_agency, "
+               "to_agencies, status_code, subject, raw_base64, raw_sha256, raw_size, "
+               "signature_verdict, signer, "
+               "recorded_at, prev_hash, entry_hash FROM messages WHERE sequence = 1";
+    });
+    // The last entry rewritten with a hash that is right for its new content: only the
+    // chain head row still knows the old end.
+    expect_detected(backend, "tamper_tail_replaced", "messages", 5, [](soci::session& sql) {
+        std::string prev_hash, recorded_at, raw_sha256;
+        sql << "SELECT prev_hash, recorded_at, raw_sha256 FROM messages WHERE sequence = 5",
+            soci::into(prev_hash), soci::into(recorded_at), soci::into(raw_sha256);
+        MessageEntry forged = sample_entry(5);
+        forged.sequence = 5;
+        forged.subject = "Đã thay";
+        forged.raw_sha256 = raw_sha256;
+        forged.raw_size = static_cast<std::int64_t>(forged.raw.size());
+        forged.recorded_at = recorded_at;
+        const std::string hash = chain_hash(prev_hash, forged);
+        sql << "UPDATE messages SET subject = :subject, entry_hash = :hash WHERE sequence = 5",
+            soci::use(forged.subject), soci::use(hash);
+    });
     expect_detected(backend, "tamper_audit", "audit_events", 1, [](soci::session& sql) {
         sql << "UPDATE audit_events SET target = 'someone-else' WHERE sequence = 1";
     });
