@@ -4,11 +4,13 @@
 // (OpenSSL, never the system store unless configured).
 #include <libxml/c14n.h>
 #include <openssl/pem.h>
+#include <openssl/x509v3.h>
 
 #include <algorithm>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <map>
 #include <mutex>
 #include <sstream>
@@ -369,6 +371,7 @@ const char* to_string(Verdict verdict) {
 struct Verifier::Impl {
     TrustOptions options;
     detail::X509StorePtr store;
+    std::time_t crl_next_update = std::numeric_limits<std::time_t>::max();
 
     // Decoding a certificate and its key again for every package costs more than the
     // signature check itself: both caches are keyed on the exact bytes received.
@@ -436,6 +439,26 @@ ChainVerdict Verifier::Impl::check_chain(
     if (X509_verify_cert(context.get()) == 1) {
         result.verdict = Verdict::valid;
         result.reason = "the signature holds and the certificate chains to a trust anchor";
+        // A signing certificate: not a CA, allowed to sign, and a key of a useful size.
+        X509* signer = chain[0]->cert.get();
+        const uint32_t flags = X509_get_extension_flags(signer);
+        if (flags & EXFLAG_CA) {
+            result.verdict = Verdict::untrusted;
+            result.reason =
+                "the signing certificate is a CA certificate, not an organisation's signing "
+                "certificate";
+        } else if ((flags & EXFLAG_KUSAGE) &&
+                   !(X509_get_key_usage(signer) & (KU_DIGITAL_SIGNATURE | KU_NON_REPUDIATION))) {
+            result.verdict = Verdict::untrusted;
+            result.reason =
+                "the signing certificate's key usage allows neither digitalSignature nor "
+                "nonRepudiation";
+        } else if (EVP_PKEY_get_bits(chain[0]->public_key) < 2048) {
+            result.verdict = Verdict::untrusted;
+            result.reason = "the signing key has " +
+                            std::to_string(EVP_PKEY_get_bits(chain[0]->public_key)) +
+                            " bits; at least 2048 are required";
+        }
     } else {
         const int error = X509_STORE_CTX_get_error(context.get());
         const int depth = X509_STORE_CTX_get_error_depth(context.get());
@@ -457,12 +480,16 @@ ChainVerdict Verifier::Impl::check_chain(
                         " (at depth " + std::to_string(depth) + ")";
         detail::take_openssl_error();
     }
-    // Reuse for ten minutes, never past the first expiry in the chain.
-    result.valid_until = now + 600;
+    // Reuse for ten minutes, never past a time when the verdict could change: the first
+    // expiry in the chain, a certificate becoming valid, the next update of a CRL.
+    result.valid_until = std::min(now + 600, crl_next_update);
     for (const auto& entry : chain) {
-        struct tm parts {};
-        if (ASN1_TIME_to_tm(X509_get0_notAfter(entry->cert.get()), &parts) == 1)
-            result.valid_until = std::min(result.valid_until, timegm(&parts));
+        for (const ASN1_TIME* limit :
+             {X509_get0_notAfter(entry->cert.get()), X509_get0_notBefore(entry->cert.get())}) {
+            struct tm parts {};
+            if (ASN1_TIME_to_tm(limit, &parts) == 1 && timegm(&parts) > now)
+                result.valid_until = std::min(result.valid_until, timegm(&parts));
+        }
     }
     if (!at) {
         std::lock_guard<std::mutex> lock(mutex);
@@ -523,7 +550,7 @@ VerifyResult Verifier::Impl::verify_document(xmlDoc* doc, std::optional<std::tim
                 "not the key that signed";
             return result;
         }
-    } catch (const Error& error) {
+    } catch (const std::exception& error) {
         result.verdict = Verdict::invalid;
         result.reason = std::string("the signature could not be checked: ") + error.what();
         return result;
@@ -575,6 +602,10 @@ Verifier::Verifier(const TrustOptions& options) : impl_(std::make_unique<Impl>()
             throw Error(ErrorCode::io,
                         "cannot read CRL " + path + ": " + detail::take_openssl_error());
         X509_STORE_add_crl(impl_->store.get(), crl.get());
+        struct tm parts {};
+        if (const ASN1_TIME* next = X509_CRL_get0_nextUpdate(crl.get());
+            next && ASN1_TIME_to_tm(next, &parts) == 1)
+            impl_->crl_next_update = std::min(impl_->crl_next_update, timegm(&parts));
     }
     if (!options.crls.empty())
         X509_STORE_set_flags(impl_->store.get(), X509_V_FLAG_CRL_CHECK | X509_V_FLAG_CRL_CHECK_ALL);

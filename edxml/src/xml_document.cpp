@@ -18,6 +18,7 @@ struct ParseGuard {
     int max_attributes = 0;
     std::size_t elements = 0;
     std::size_t header_end_offset = 0;
+    int depth = 0;  // of the element being parsed
     bool refused = false;
     Diagnostic refusal;
     Diagnostic first_fatal;
@@ -76,13 +77,18 @@ void on_start_element(void* ctx, const xmlChar* localname, const xmlChar* prefix
                    " attributes and namespace declarations");
         return;
     }
+    ++guard.depth;
     xmlSAX2StartElementNs(ctx, localname, prefix, uri, nb_namespaces, namespaces, nb_attributes,
                           nb_defaulted, attributes);
 }
 
 void on_end_element(void* ctx, const xmlChar* localname, const xmlChar* prefix,
                     const xmlChar* uri) {
-    if (uri && std::strcmp(reinterpret_cast<const char*>(localname), "edXMLHeader") == 0 &&
+    // Only /edXML/edXMLEnvelope/edXMLHeader (depth 3) counts: an element of that name
+    // elsewhere must not move the signer's insertion point.
+    const int depth = guard_of(ctx).depth--;
+    if (depth == 3 && uri &&
+        std::strcmp(reinterpret_cast<const char*>(localname), "edXMLHeader") == 0 &&
         std::strcmp(reinterpret_cast<const char*>(uri), kEdxmlNamespace) == 0) {
         const long consumed = xmlByteConsumed(static_cast<xmlParserCtxt*>(ctx));
         guard_of(ctx).header_end_offset = consumed > 0 ? static_cast<std::size_t>(consumed) : 0;

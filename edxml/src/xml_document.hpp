@@ -28,9 +28,9 @@ struct ParsedXml {
     XmlDocPtr doc;          // null when parsing was refused
     Diagnostic error;       // set when doc is null
     Diagnostics ns_errors;  // namespace errors libxml2 recovered from (undeclared prefixes)
-    // Byte offset just past the end tag of the (last) edXMLHeader in the QCVN namespace, 0
-    // when none: lets the signer insert its Signature into the original bytes instead of
-    // serialising the whole document again.
+    // Byte offset just past the end tag of the edXMLHeader at depth 3 in the QCVN
+    // namespace, 0 when none: lets the signer insert its Signature into the original bytes instead
+    // of serialising the whole document again.
     std::size_t header_end_offset = 0;
 };
 

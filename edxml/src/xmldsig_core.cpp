@@ -5,6 +5,7 @@
 #include <openssl/rand.h>
 
 #include <algorithm>
+#include <charconv>
 #include <cstring>
 #include <functional>
 #include <memory>
@@ -85,10 +86,17 @@ class LargeTextSwap {
                 return;
             }
             emit(text.substr(0, marker));
+            // Only our markers can contain U+001F (XML forbids it); anything else is a bug.
             const auto end = text.find(kMarkerEnd, marker);
-            const std::size_t index =
-                std::stoul(std::string(text.substr(marker + 1, end - marker - 1)));
-            const xmlChar* original = swapped_.at(index).original;
+            std::size_t index = swapped_.size();
+            if (end != std::string_view::npos && end > marker + 1) {
+                const std::string_view digits = text.substr(marker + 1, end - marker - 1);
+                std::from_chars(digits.data(), digits.data() + digits.size(), index);
+            }
+            if (index >= swapped_.size())
+                throw Error(ErrorCode::invalid_value,
+                            "canonicalisation produced an unexpected control character");
+            const xmlChar* original = swapped_[index].original;
             emit(std::string_view(reinterpret_cast<const char*>(original),
                                   std::strlen(reinterpret_cast<const char*>(original))));
             text.remove_prefix(end + 1);
@@ -236,8 +244,14 @@ class ExclusiveCanonicalizer {
                 case XML_PI_NODE:
                     processing_instruction(child);
                     break;
+                case XML_COMMENT_NODE:
+                    break;  // comments are not in the node set
                 default:
-                    break;  // comments are not in the node set; nothing else occurs here
+                    // Entity references and the like cannot come out of our parser; if one
+                    // ever does, refuse rather than canonicalise it wrongly.
+                    throw Error(ErrorCode::invalid_value, "unexpected node type " +
+                                                              std::to_string(child->type) +
+                                                              " in the signed content");
             }
         }
         put("</");

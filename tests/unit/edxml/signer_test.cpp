@@ -89,6 +89,20 @@ BOOST_AUTO_TEST_CASE(signature_is_the_last_child_of_the_header_and_covers_attach
     BOOST_TEST(result.reason.find("digest mismatch") != std::string::npos);
 }
 
+BOOST_AUTO_TEST_CASE(an_element_named_like_the_header_elsewhere_does_not_move_the_signature) {
+    // A later <edXMLHeader> (here inside an unknown element of AttachmentEncoded) must not
+    // become the insertion point.
+    const std::string package = test_packages::replaced(
+        test_files::sample("document-with-attachments.edxml"), "</edXML:AttachmentEncoded>",
+        "<edXML:Extra><edXML:edXMLHeader>x</edXML:edXMLHeader></edXML:Extra>"
+        "</edXML:AttachmentEncoded>");
+    const std::string signed_package = sign_package(package, h20());
+    const VerifyResult result = trusting_root().verify(signed_package);
+    BOOST_TEST(result.is_valid(), result.reason);
+    BOOST_TEST(signed_package.find("</Signature></edXML:edXMLHeader>") <
+               signed_package.find("<edXML:Extra>"));
+}
+
 BOOST_AUTO_TEST_CASE(keys_from_pkcs12_and_encrypted_pem) {
     const std::string passphrase = read_passphrase_file(test_pki::file("passphrase.txt"));
     const SigningCredentials from_p12 =
@@ -190,6 +204,10 @@ BOOST_AUTO_TEST_CASE(certificate_verdicts_with_this_runs_pki) {
     BOOST_TEST((checking_revocation.verify(sign_package(status, signer_named("revoked"))).verdict ==
                 Verdict::revoked));
     BOOST_TEST(checking_revocation.verify(sign_package(status, h20())).is_valid());
+    // A CA certificate is not an organisation's signing certificate, even under the root.
+    const VerifyResult by_ca = verifier.verify(sign_package(status, signer_named("intermediate")));
+    BOOST_TEST((by_ca.verdict == Verdict::untrusted), by_ca.reason);
+    BOOST_TEST(by_ca.reason.find("CA certificate") != std::string::npos, by_ca.reason);
     // Without the intermediate in KeyInfo the chain cannot be built.
     const SigningCredentials leaf_only =
         SigningCredentials::from_pem(test_pki::file("h20.key"), test_pki::file("h20.pem"));
