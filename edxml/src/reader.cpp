@@ -20,6 +20,7 @@ namespace {
 using detail::children;
 using detail::diagnostic_at;
 using detail::first_element_child;
+using detail::is_edxml_element;
 using detail::is_named;
 using detail::local_name;
 using detail::next_element_sibling;
@@ -54,10 +55,6 @@ const std::set<std::string_view> kAttachmentSingletons = {
 // of foreign namespaces never match an edXML name and are reported as unknown.
 std::string_view edxml_name(const xmlNode* node) {
     return std::string_view(detail::namespace_of(node)) == kEdxmlNamespace ? local_name(node) : "";
-}
-
-bool is_edxml(const xmlNode* node, std::string_view name) {
-    return edxml_name(node) == name;
 }
 
 // One reading pass over a parsed, repaired document.
@@ -229,22 +226,22 @@ void PackageReader::agency_code(const xmlNode* node, const std::string& code) {
 Organization PackageReader::organization(xmlNode* node) {
     Organization org;
     for (xmlNode* child : children(node)) {
-        if (is_edxml(child, "OrganId")) {
+        if (is_edxml_element(child, "OrganId")) {
             org.organ_id = text(child);
             agency_code(child, org.organ_id);
-        } else if (is_edxml(child, "OrganizationInCharge")) {
+        } else if (is_edxml_element(child, "OrganizationInCharge")) {
             org.organization_in_charge = text(child);
-        } else if (is_edxml(child, "OrganName")) {
+        } else if (is_edxml_element(child, "OrganName")) {
             org.organ_name = text(child);
-        } else if (is_edxml(child, "OrganAdd")) {
+        } else if (is_edxml_element(child, "OrganAdd")) {
             org.organ_add = text(child);
-        } else if (is_edxml(child, "Email")) {
+        } else if (is_edxml_element(child, "Email")) {
             org.email = text(child);
-        } else if (is_edxml(child, "Telephone")) {
+        } else if (is_edxml_element(child, "Telephone")) {
             org.telephone = text(child);
-        } else if (is_edxml(child, "Fax")) {
+        } else if (is_edxml_element(child, "Fax")) {
             org.fax = text(child);
-        } else if (is_edxml(child, "Website")) {
+        } else if (is_edxml_element(child, "Website")) {
             org.website = text(child);
         } else {
             unknown_child(child);
@@ -256,9 +253,9 @@ Organization PackageReader::organization(xmlNode* node) {
 DocumentCode PackageReader::document_code(xmlNode* node) {
     DocumentCode code;
     for (xmlNode* child : children(node)) {
-        if (is_edxml(child, "CodeNumber")) {
+        if (is_edxml_element(child, "CodeNumber")) {
             code.number = text(child);
-        } else if (is_edxml(child, "CodeNotation")) {
+        } else if (is_edxml_element(child, "CodeNotation")) {
             code.notation = text(child);
         } else {
             unknown_child(child);
@@ -270,9 +267,9 @@ DocumentCode PackageReader::document_code(xmlNode* node) {
 PromulgationInfo PackageReader::promulgation(xmlNode* node) {
     PromulgationInfo info;
     for (xmlNode* child : children(node)) {
-        if (is_edxml(child, "Place")) {
+        if (is_edxml_element(child, "Place")) {
             info.place = text(child);
-        } else if (is_edxml(child, "PromulgationDate")) {
+        } else if (is_edxml_element(child, "PromulgationDate")) {
             info.date = date(child);
         } else {
             unknown_child(child);
@@ -284,11 +281,11 @@ PromulgationInfo PackageReader::promulgation(xmlNode* node) {
 DocumentType PackageReader::document_type(xmlNode* node) {
     DocumentType type;
     for (xmlNode* child : children(node)) {
-        if (is_edxml(child, "Type")) {
+        if (is_edxml_element(child, "Type")) {
             type.type = integer(child);
-        } else if (is_edxml(child, "TypeDetail")) {
+        } else if (is_edxml_element(child, "TypeDetail")) {
             type.type_detail = integer(child);
-        } else if (is_edxml(child, "TypeName")) {
+        } else if (is_edxml_element(child, "TypeName")) {
             type.type_name = text(child);
         } else {
             unknown_child(child);
@@ -300,11 +297,11 @@ DocumentType PackageReader::document_type(xmlNode* node) {
 SignerInfo PackageReader::signer(xmlNode* node) {
     SignerInfo info;
     for (xmlNode* child : children(node)) {
-        if (is_edxml(child, "Competence")) {
+        if (is_edxml_element(child, "Competence")) {
             info.competence = text(child);
-        } else if (is_edxml(child, "Position")) {
+        } else if (is_edxml_element(child, "Position")) {
             info.position = text(child);
-        } else if (is_edxml(child, "FullName")) {
+        } else if (is_edxml_element(child, "FullName")) {
             info.full_name = text(child);
         } else {
             unknown_child(child);
@@ -316,7 +313,7 @@ SignerInfo PackageReader::signer(xmlNode* node) {
 std::vector<std::string> PackageReader::texts_of(xmlNode* node, std::string_view child_name) {
     std::vector<std::string> values;
     for (xmlNode* child : children(node)) {
-        if (is_edxml(child, child_name)) {
+        if (is_edxml_element(child, child_name)) {
             std::string value = text(child);
             if (!value.empty())
                 values.push_back(std::move(value));
@@ -330,23 +327,23 @@ std::vector<std::string> PackageReader::texts_of(xmlNode* node, std::string_view
 OtherInfo PackageReader::other_info(xmlNode* node) {
     OtherInfo info;
     for (xmlNode* child : children(node)) {
-        if (is_edxml(child, "Priority")) {
+        if (is_edxml_element(child, "Priority")) {
             info.priority = integer(child);
-        } else if (is_edxml(child, "SphereOfPromulgation")) {
+        } else if (is_edxml_element(child, "SphereOfPromulgation")) {
             info.sphere_of_promulgation = text(child);
-        } else if (is_edxml(child, "TyperNotation")) {
+        } else if (is_edxml_element(child, "TyperNotation")) {
             info.typer_notation = text(child);
-        } else if (is_edxml(child, "PromulgationAmount")) {
+        } else if (is_edxml_element(child, "PromulgationAmount")) {
             info.promulgation_amount = integer(child);
-        } else if (is_edxml(child, "PageAmount")) {
+        } else if (is_edxml_element(child, "PageAmount")) {
             info.page_amount = integer(child);
-        } else if (is_edxml(child, "ReplyFors")) {
+        } else if (is_edxml_element(child, "ReplyFors")) {
             info.reply_fors = text(child);
-        } else if (is_edxml(child, "Direction")) {
+        } else if (is_edxml_element(child, "Direction")) {
             info.direction = boolean(child);
-        } else if (is_edxml(child, "ReferenceCodes")) {
+        } else if (is_edxml_element(child, "ReferenceCodes")) {
             info.reference_codes = text(child);
-        } else if (is_edxml(child, "Appendixes")) {
+        } else if (is_edxml_element(child, "Appendixes")) {
             auto appendixes = texts_of(child, "Appendix");
             info.appendixes.insert(info.appendixes.end(), appendixes.begin(), appendixes.end());
         } else {
@@ -359,14 +356,14 @@ OtherInfo PackageReader::other_info(xmlNode* node) {
 ResponseFor PackageReader::response_for(xmlNode* node) {
     ResponseFor response;
     for (xmlNode* child : children(node)) {
-        if (is_edxml(child, "OrganId")) {
+        if (is_edxml_element(child, "OrganId")) {
             response.organ_id = text(child);
             agency_code(child, response.organ_id);
-        } else if (is_edxml(child, "Code")) {
+        } else if (is_edxml_element(child, "Code")) {
             response.code = text(child);
-        } else if (is_edxml(child, "DocumentId")) {
+        } else if (is_edxml_element(child, "DocumentId")) {
             response.document_id = text(child);
-        } else if (is_edxml(child, "PromulgationDate")) {
+        } else if (is_edxml_element(child, "PromulgationDate")) {
             response.promulgation_date = date(child);
         } else {
             unknown_child(child);
@@ -387,22 +384,22 @@ StaffInfo PackageReader::staff_info(xmlNode* node) {
 BusinessDocumentInfo PackageReader::business_document_info(xmlNode* node) {
     BusinessDocumentInfo info;
     for (xmlNode* child : children(node)) {
-        if (is_edxml(child, "DocumentInfo")) {
+        if (is_edxml_element(child, "DocumentInfo")) {
             info.document_info = integer(child);
-        } else if (is_edxml(child, "DocumentReceiver")) {
+        } else if (is_edxml_element(child, "DocumentReceiver")) {
             info.document_receiver = integer(child);
-        } else if (is_edxml(child, "ReceiverList")) {
+        } else if (is_edxml_element(child, "ReceiverList")) {
             for (xmlNode* receiver_node : children(child)) {
-                if (!is_edxml(receiver_node, "Receiver")) {
+                if (!is_edxml_element(receiver_node, "Receiver")) {
                     unknown_child(receiver_node);
                     continue;
                 }
                 Receiver receiver;
                 for (xmlNode* field : children(receiver_node)) {
-                    if (is_edxml(field, "OrganId")) {
+                    if (is_edxml_element(field, "OrganId")) {
                         receiver.organ_id = text(field);
                         agency_code(field, receiver.organ_id);
-                    } else if (is_edxml(field, "ReceiverType")) {
+                    } else if (is_edxml_element(field, "ReceiverType")) {
                         receiver.receiver_type = integer(field);
                     } else {
                         unknown_child(field);
@@ -420,9 +417,9 @@ BusinessDocumentInfo PackageReader::business_document_info(xmlNode* node) {
 ReplacementInfo PackageReader::replacement_info(xmlNode* node) {
     ReplacementInfo info;
     for (xmlNode* child : children(node)) {
-        if (is_edxml(child, "DocumentId")) {
+        if (is_edxml_element(child, "DocumentId")) {
             info.document_id = text(child);
-        } else if (is_edxml(child, "OrganIdList")) {
+        } else if (is_edxml_element(child, "OrganIdList")) {
             info.organ_ids = texts_of(child, "OrganId");
         } else {
             unknown_child(child);
@@ -458,7 +455,7 @@ Business PackageReader::business(xmlNode* node) {
             business.document_infos.push_back(business_document_info(child));
         } else if (name == "ReplacementInfoList") {
             for (xmlNode* info : children(child)) {
-                if (is_edxml(info, "ReplacementInfo")) {
+                if (is_edxml_element(info, "ReplacementInfo")) {
                     business.replacements.push_back(replacement_info(info));
                 } else {
                     unknown_child(info);
@@ -476,23 +473,23 @@ Business PackageReader::business(xmlNode* node) {
 TraceHeaderList PackageReader::trace_header_list(xmlNode* node) {
     TraceHeaderList list;
     for (xmlNode* child : children(node)) {
-        if (is_edxml(child, "Paper")) {
+        if (is_edxml_element(child, "Paper")) {
             list.paper = text(child);
-        } else if (is_edxml(child, "Bussiness") || is_edxml(child, "Business")) {
-            if (is_edxml(child, "Business"))
+        } else if (is_edxml_element(child, "Bussiness") || is_edxml_element(child, "Business")) {
+            if (is_edxml_element(child, "Business"))
                 warn(child, "'Business' read as 'Bussiness'");
             if (list.business) {
                 fail(child, ErrorCode::duplicate, "more than one Bussiness element");
                 continue;
             }
             list.business = business(child);
-        } else if (is_edxml(child, "TraceHeader")) {
+        } else if (is_edxml_element(child, "TraceHeader")) {
             TraceHeader trace;
             for (xmlNode* field : children(child)) {
-                if (is_edxml(field, "OrganId")) {
+                if (is_edxml_element(field, "OrganId")) {
                     trace.organ_id = text(field);
                     agency_code(field, trace.organ_id);
-                } else if (is_edxml(field, "Timestamp")) {
+                } else if (is_edxml_element(field, "Timestamp")) {
                     trace.timestamp = date_time(field);
                 } else {
                     unknown_child(field);
@@ -591,27 +588,27 @@ StatusPackage PackageReader::status_header(xmlNode* node) {
 
 void PackageReader::body(xmlNode* node, DocumentPackage& package) {
     for (xmlNode* child : children(node)) {
-        if (!is_edxml(child, "edXMLManifest") && !is_edxml(child, "Manifest")) {
+        if (!is_edxml_element(child, "edXMLManifest") && !is_edxml_element(child, "Manifest")) {
             unknown_child(child);
             continue;
         }
-        if (is_edxml(child, "Manifest"))
+        if (is_edxml_element(child, "Manifest"))
             warn(child, "'Manifest' read as 'edXMLManifest'");
         package.has_manifest = true;
         for (xmlNode* reference_node : children(child)) {
-            if (!is_edxml(reference_node, "Reference")) {
+            if (!is_edxml_element(reference_node, "Reference")) {
                 unknown_child(reference_node);
                 continue;
             }
             ManifestReference reference;
             for (xmlNode* field : children(reference_node)) {
-                if (is_edxml(field, "ContentId")) {
+                if (is_edxml_element(field, "ContentId")) {
                     reference.content_id = normalize_content_id(text(field));
-                } else if (is_edxml(field, "ContentType")) {
+                } else if (is_edxml_element(field, "ContentType")) {
                     reference.content_type = text(field);
-                } else if (is_edxml(field, "Description")) {
+                } else if (is_edxml_element(field, "Description")) {
                     reference.description = text(field);
-                } else if (is_edxml(field, "AttachmentName")) {
+                } else if (is_edxml_element(field, "AttachmentName")) {
                     reference.attachment_name = text(field);
                 } else {
                     unknown_child(field);
@@ -648,7 +645,7 @@ void append_base64_text(const xmlNode* node, std::string& out) {
 
 void PackageReader::attachments(xmlNode* node, DocumentPackage& package) {
     for (xmlNode* attachment_node : children(node)) {
-        if (!is_edxml(attachment_node, "Attachment")) {
+        if (!is_edxml_element(attachment_node, "Attachment")) {
             unknown_child(attachment_node);
             continue;
         }
@@ -800,9 +797,9 @@ void PackageReader::read(xmlDoc* doc) {
     xmlNode* envelope = nullptr;
     xmlNode* attachment_encoded = nullptr;
     for (xmlNode* child : children(root)) {
-        if (is_edxml(child, "edXMLEnvelope")) {
+        if (is_edxml_element(child, "edXMLEnvelope")) {
             take_once(envelope, child);
-        } else if (is_edxml(child, "AttachmentEncoded")) {
+        } else if (is_edxml_element(child, "AttachmentEncoded")) {
             take_once(attachment_encoded, child);
         } else {
             unknown_child(child);
@@ -815,9 +812,9 @@ void PackageReader::read(xmlDoc* doc) {
     xmlNode* header = nullptr;
     xmlNode* body_node = nullptr;
     for (xmlNode* child : children(envelope)) {
-        if (is_edxml(child, "edXMLHeader")) {
+        if (is_edxml_element(child, "edXMLHeader")) {
             take_once(header, child);
-        } else if (is_edxml(child, "edXMLBody")) {
+        } else if (is_edxml_element(child, "edXMLBody")) {
             take_once(body_node, child);
         } else {
             unknown_child(child);
@@ -833,11 +830,11 @@ void PackageReader::read(xmlDoc* doc) {
     xmlNode* trace_node = nullptr;
     xmlNode* signature_node = nullptr;
     for (xmlNode* child : children(header)) {
-        if (is_edxml(child, "MessageHeader")) {
+        if (is_edxml_element(child, "MessageHeader")) {
             take_once(message_header_node, child);
-        } else if (is_edxml(child, "Status")) {
+        } else if (is_edxml_element(child, "Status")) {
             take_once(status_container, child);
-        } else if (is_edxml(child, "TraceHeaderList")) {
+        } else if (is_edxml_element(child, "TraceHeaderList")) {
             take_once(trace_node, child);
         } else if (is_named(child, "Signature")) {
             take_once(signature_node, child);
@@ -854,7 +851,7 @@ void PackageReader::read(xmlDoc* doc) {
     bool is_status = status_container != nullptr;
     if (!is_status && message_header_node) {
         for (xmlNode* child : children(message_header_node)) {
-            if (is_edxml(child, "StatusCode"))
+            if (is_edxml_element(child, "StatusCode"))
                 is_status = true;
         }
     }

@@ -202,17 +202,13 @@ std::string sign_package(std::string_view package, const SigningCredentials& cre
     }
     xmlDoc* doc = parsed.doc.get();
     xmlNode* root = xmlDocGetRootElement(doc);
-    auto is_edxml = [](xmlNode* node, std::string_view name) {
-        return node && name == detail::local_name(node) &&
-               std::string_view(detail::namespace_of(node)) == kEdxmlNamespace;
-    };
     xmlNode* header = nullptr;
-    if (is_edxml(root, "edXML")) {
+    if (detail::is_edxml_element(root, "edXML")) {
         for (xmlNode* envelope : detail::children(root)) {
-            if (!is_edxml(envelope, "edXMLEnvelope"))
+            if (!detail::is_edxml_element(envelope, "edXMLEnvelope"))
                 continue;
             for (xmlNode* child : detail::children(envelope)) {
-                if (is_edxml(child, "edXMLHeader"))
+                if (detail::is_edxml_element(child, "edXMLHeader"))
                     header = child;
             }
         }

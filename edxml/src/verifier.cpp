@@ -25,6 +25,7 @@ namespace edxml {
 namespace {
 
 using detail::children;
+using detail::is_edxml_element;
 using detail::local_name;
 using detail::namespace_of;
 
@@ -37,11 +38,6 @@ constexpr const char* kExcC14nNamespace = "http://www.w3.org/2001/10/xml-exc-c14
 bool is_dsig(const xmlNode* node, std::string_view name) {
     return node && node->type == XML_ELEMENT_NODE && name == local_name(node) &&
            std::string_view(namespace_of(node)) == kXmlDsigNamespace;
-}
-
-bool is_edxml_element(const xmlNode* node, std::string_view name) {
-    return node && node->type == XML_ELEMENT_NODE && name == local_name(node) &&
-           std::string_view(namespace_of(node)) == kEdxmlNamespace;
 }
 
 std::string attribute(const xmlNode* node, const char* name) {

@@ -221,6 +221,10 @@ bool is_named(const xmlNode* node, std::string_view name) {
     return node != nullptr && node->type == XML_ELEMENT_NODE && name == local_name(node);
 }
 
+bool is_edxml_element(const xmlNode* node, std::string_view name) {
+    return is_named(node, name) && std::string_view(namespace_of(node)) == kEdxmlNamespace;
+}
+
 const char* namespace_of(const xmlNode* node) {
     return node->ns && node->ns->href ? reinterpret_cast<const char*>(node->ns->href) : "";
 }

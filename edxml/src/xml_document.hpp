@@ -44,6 +44,8 @@ inline const char* local_name(const xmlNode* node) {
     return reinterpret_cast<const char*>(node->name);
 }
 bool is_named(const xmlNode* node, std::string_view name);
+// An element named `name` in the QCVN 102 (edXML) namespace.
+bool is_edxml_element(const xmlNode* node, std::string_view name);
 const char* namespace_of(const xmlNode* node);  // "" when none
 xmlNode* first_element_child(xmlNode* node);
 xmlNode* next_element_sibling(xmlNode* node);
