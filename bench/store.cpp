@@ -196,21 +196,16 @@ int main(int argc, char** argv) {
 
     if (const char* server = std::getenv("CONNECTOR_BENCH_POSTGRESQL")) {
         const std::string base = server;
-        const std::string keywords = [&] {
-            const auto at = base.find('@');
-            const auto colon = base.find(':', at);
-            const auto slash = base.find('/', colon);
-            return "host=" + base.substr(at + 1, colon - at - 1) +
-                   " port=" + base.substr(colon + 1, slash - colon - 1) +
-                   " user=" + base.substr(base.find("//") + 2, at - base.find("//") - 2);
-        }();
+        const std::string bench_url = base.substr(0, base.rfind('/') + 1) + "bench_store";
         {
-            soci::session admin(*soci::factory_postgresql(), keywords + " dbname=postgres");
+            const store::Connection admin_connection = store::connection_for(base);
+            soci::session admin(*soci::factory_postgresql(), admin_connection.connect_string);
             admin << "DROP DATABASE IF EXISTS bench_store";
             admin << "CREATE DATABASE bench_store";
         }
-        soci::session raw(*soci::factory_postgresql(), keywords + " dbname=bench_store");
-        run("PostgreSQL", base.substr(0, base.rfind('/') + 1) + "bench_store", raw, "BEGIN", quick);
+        soci::session raw(*soci::factory_postgresql(),
+                          store::connection_for(bench_url).connect_string);
+        run("PostgreSQL", bench_url, raw, "BEGIN", quick);
     } else {
         std::printf("PostgreSQL  skipped: set CONNECTOR_BENCH_POSTGRESQL to a server URL\n");
     }

@@ -12,6 +12,8 @@
 #include <fstream>
 #include <string>
 
+#include "store/soci_store.hpp"
+
 namespace store_backends {
 
 struct Backend {
@@ -38,14 +40,18 @@ inline std::string postgresql_server_url() {
     return url;
 }
 
-// "postgresql://connector@127.0.0.1:55432/postgres" → host/port parts for libpq keywords.
-inline std::string postgresql_keywords(const std::string& url, const std::string& database) {
-    const auto at = url.find('@');
-    const auto colon = url.find(':', at);
-    const auto slash = url.find('/', colon);
-    return "host=" + url.substr(at + 1, colon - at - 1) +
-           " port=" + url.substr(colon + 1, slash - colon - 1) +
-           " user=connector dbname=" + database;
+// A plain SOCI session on the database of a store URL, e.g. for tampering behind the
+// store's back.
+inline soci::session raw_session(const std::string& url) {
+    const store::Connection connection = store::connection_for(url);
+    return soci::session(
+        connection.backend == "sqlite3" ? *soci::factory_sqlite3() : *soci::factory_postgresql(),
+        connection.connect_string);
+}
+
+// The URL of the same server with another database.
+inline std::string with_database(const std::string& url, const std::string& database) {
+    return url.substr(0, url.rfind('/') + 1) + database;
 }
 
 inline std::string postgresql_url(const std::string& label) {
@@ -53,18 +59,10 @@ inline std::string postgresql_url(const std::string& label) {
     std::string database = "t_" + label;
     for (char& c : database)
         c = static_cast<char>(std::isalnum(static_cast<unsigned char>(c)) ? std::tolower(c) : '_');
-    soci::session admin(*soci::factory_postgresql(), postgresql_keywords(server, "postgres"));
+    soci::session admin = raw_session(with_database(server, "postgres"));
     admin << "DROP DATABASE IF EXISTS " + database;
     admin << "CREATE DATABASE " + database;
-    return server.substr(0, server.rfind('/') + 1) + database;
-}
-
-// A plain SOCI session on the same database, for tampering behind the store's back.
-inline soci::session raw_session(const std::string& url) {
-    if (url.rfind("sqlite3:", 0) == 0)
-        return soci::session(*soci::factory_sqlite3(), "db=" + url.substr(8));
-    const std::string database = url.substr(url.rfind('/') + 1);
-    return soci::session(*soci::factory_postgresql(), postgresql_keywords(url, database));
+    return with_database(server, database);
 }
 
 inline const Backend kSqlite{"sqlite3", sqlite_url};

@@ -917,6 +917,11 @@ std::unique_ptr<connector::Store> open_store(const std::string& url, Migrations 
     return std::make_unique<SociStore>(parse_url(url), migrations);
 }
 
+Connection connection_for(const std::string& url) {
+    const Target target = parse_url(url);
+    return {target.dialect->name, target.connect_string};
+}
+
 MigrationResult migrate(const std::string& url) {
     const Target target = parse_url(url);
     try {

@@ -26,6 +26,15 @@ enum class Migrations {
 std::unique_ptr<connector::Store> open_store(const std::string& url,
                                              Migrations migrations = Migrations::refuse);
 
+// What SOCI is given for a store URL: the backend ("sqlite3" or "postgresql") and its
+// connection string. For tools and tests that open a plain session on the same database.
+// Throws connector::ConfigError for a URL it does not understand.
+struct Connection {
+    std::string backend;
+    std::string connect_string;
+};
+Connection connection_for(const std::string& url);
+
 // Applies the missing migrations; returns the version before and after.
 struct MigrationResult {
     int from = 0;
