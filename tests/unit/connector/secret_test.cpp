@@ -1,0 +1,66 @@
+// Secrets from a file or the environment, with errors that name the setting.
+#include <boost/test/unit_test.hpp>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+
+#include <unistd.h>
+
+#include "connector/error.hpp"
+#include "connector/secret.hpp"
+
+namespace {
+
+bool names(const connector::ConfigError& error, const std::string& text) {
+    return std::string(error.what()).find(text) != std::string::npos;
+}
+
+std::filesystem::path temp_file(const std::string& name, const std::string& content) {
+    const auto path = std::filesystem::temp_directory_path() /
+                      ("connector-secret-test-" + std::to_string(::getpid()) + "-" + name);
+    std::ofstream(path, std::ios::binary) << content;
+    return path;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(secret)
+
+BOOST_AUTO_TEST_CASE(file_secret_drops_one_trailing_newline) {
+    const auto path = temp_file("newline", "s3cret value\n");
+    BOOST_TEST(connector::read_secret("axis.secret", path.string(), "") == "s3cret value");
+    const auto crlf = temp_file("crlf", "s3cret\r\n");
+    BOOST_TEST(connector::read_secret("axis.secret", crlf.string(), "") == "s3cret");
+    std::filesystem::remove(path);
+    std::filesystem::remove(crlf);
+}
+
+BOOST_AUTO_TEST_CASE(environment_secret) {
+    ::setenv("CONNECTOR_TEST_SECRET", "from-env", 1);
+    BOOST_TEST(connector::read_secret("axis.secret", "", "CONNECTOR_TEST_SECRET") == "from-env");
+    ::unsetenv("CONNECTOR_TEST_SECRET");
+    BOOST_CHECK_EXCEPTION(connector::read_secret("axis.secret", "", "CONNECTOR_TEST_SECRET"),
+                          connector::ConfigError, [](const connector::ConfigError& error) {
+                              return names(error, "axis.secret") &&
+                                     names(error, "CONNECTOR_TEST_SECRET");
+                          });
+}
+
+BOOST_AUTO_TEST_CASE(unusable_sources_name_the_setting) {
+    const auto is_axis_secret = [](const connector::ConfigError& error) {
+        return names(error, "axis.secret");
+    };
+    BOOST_CHECK_EXCEPTION(connector::read_secret("axis.secret", "", ""), connector::ConfigError,
+                          is_axis_secret);
+    BOOST_CHECK_EXCEPTION(connector::read_secret("axis.secret", "/etc/hostname", "HOME"),
+                          connector::ConfigError, is_axis_secret);
+    BOOST_CHECK_EXCEPTION(connector::read_secret("axis.secret", "/nonexistent/secret", ""),
+                          connector::ConfigError, is_axis_secret);
+    const auto empty = temp_file("empty", "\n");
+    BOOST_CHECK_EXCEPTION(connector::read_secret("axis.secret", empty.string(), ""),
+                          connector::ConfigError, is_axis_secret);
+    std::filesystem::remove(empty);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
