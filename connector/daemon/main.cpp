@@ -1,9 +1,10 @@
-// The single `connector` executable. For now it carries the edXML tools; the daemon,
-// store and axis subcommands arrive with their issues.
+// The single `connector` executable. For now it carries the edXML tools, the store
+// commands and the axis simulator; the daemon arrives with its issue.
 #include <iostream>
 #include <string>
 #include <vector>
 
+#include "axis_sim/simulator.hpp"
 #include "edxml/cli.hpp"
 #include "store_commands.hpp"
 
@@ -19,6 +20,8 @@ constexpr const char* kUsage =
     "sqlite3:var/connector.db)\n"
     "  audit verify-chain [--store URL]        check the hash chains of the message and audit "
     "logs\n"
+    "  axis-sim --config FILE [options]        run the VDXP axis simulator (connector axis-sim "
+    "--help)\n"
     "  version                                 print the version\n"
     "  help                                    this text\n";
 
@@ -36,6 +39,8 @@ int main(int argc, char** argv) {
                               std::cerr);
     }
     const std::vector<std::string> rest(args.begin() + 1, args.end());
+    if (command == "axis-sim")
+        return axis_sim::run_cli(rest, std::cout, std::cerr);
     if (command == "migrate")
         return daemon_commands::migrate(rest, std::cout, std::cerr);
     if (command == "audit" && !rest.empty() && rest[0] == "verify-chain") {

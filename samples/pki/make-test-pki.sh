@@ -17,6 +17,9 @@
 #   crl-root.pem crl-intermediate.pem CRLs of both CAs
 #   untrusted-root.pem                a CA nobody configured
 #   untrusted.key untrusted.pem       issued by it
+#   localhost.key localhost.pem       a TLS server certificate for localhost and 127.0.0.1
+#                                     (localhost.pem holds the leaf, then the intermediate)
+#   wronghost.key wronghost.pem       a TLS server certificate for axis.example only
 #
 # TEST_PKI_YEARS (default 10) sets how long the CAs and the valid signing certificates last.
 set -euo pipefail
@@ -70,6 +73,16 @@ basicConstraints = critical, CA:false
 keyUsage = critical, digitalSignature, nonRepudiation
 subjectKeyIdentifier = hash
 authorityKeyIdentifier = keyid:always
+[ localhost_ext ]
+basicConstraints = critical, CA:false
+keyUsage = critical, digitalSignature, keyEncipherment
+extendedKeyUsage = serverAuth
+subjectAltName = DNS:localhost, IP:127.0.0.1
+[ wronghost_ext ]
+basicConstraints = critical, CA:false
+keyUsage = critical, digitalSignature, keyEncipherment
+extendedKeyUsage = serverAuth
+subjectAltName = DNS:axis.example
 CONF
 }
 
@@ -104,6 +117,11 @@ issue intermediate future "/C=VN/O=Ủy ban nhân dân tỉnh Đồng Tháp/CN=0
     20900101000000Z 20950101000000Z
 issue intermediate revoked "/C=VN/O=Ủy ban nhân dân tỉnh Đồng Tháp/CN=000.00.00.H20 revoked" signer_ext \
     "$now" "$valid_until"
+issue intermediate localhost "/C=VN/O=Test PKI/CN=localhost" localhost_ext "$now" "$valid_until"
+issue intermediate wronghost "/C=VN/O=Test PKI/CN=axis.example" wronghost_ext "$now" "$valid_until"
+# A TLS server sends its chain: leaf first, then the intermediate.
+cat intermediate.pem >> localhost.pem
+cat intermediate.pem >> wronghost.pem
 openssl ca -batch -config ca/intermediate/openssl.cnf -revoke revoked.pem 2>/dev/null
 openssl ca -batch -config ca/intermediate/openssl.cnf -gencrl -out crl-intermediate.pem 2>/dev/null
 openssl ca -batch -config ca/root/openssl.cnf -gencrl -out crl-root.pem 2>/dev/null

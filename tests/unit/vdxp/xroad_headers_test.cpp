@@ -8,25 +8,12 @@
 #include <cctype>
 #include <map>
 
+#include "independent_hmac.hpp"
 #include "vdxp/xroad_headers.hpp"
 
 using namespace vdxp;
 
 namespace {
-
-std::string independent_hmac_hex(const std::string& key, const std::string& message) {
-    unsigned char digest[EVP_MAX_MD_SIZE];
-    unsigned int length = 0;
-    HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
-         reinterpret_cast<const unsigned char*>(message.data()), message.size(), digest, &length);
-    std::string hex;
-    char byte[3];
-    for (unsigned int i = 0; i < length; ++i) {
-        std::snprintf(byte, sizeof byte, "%02x", digest[i]);
-        hex += byte;
-    }
-    return hex;
-}
 
 std::string value_of(const Headers& headers, const std::string& name) {
     for (const auto& [key, value] : headers) {

@@ -1,0 +1,10 @@
+// The stand-alone axis simulator; `connector axis-sim` runs the same code.
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "axis_sim/simulator.hpp"
+
+int main(int argc, char** argv) {
+    return axis_sim::run_cli(std::vector<std::string>(argv + 1, argv + argc), std::cout, std::cerr);
+}
