@@ -4,7 +4,7 @@
 set -euo pipefail
 
 packages=(
-    g++ cmake make pkg-config ccache openssl
+    g++ cmake make pkg-config ccache openssl curl
     libpoco-dev libxml2-dev libxml2-utils libssl-dev
     xmlsec1
     libsoci-dev libsqlite3-dev libpq-dev

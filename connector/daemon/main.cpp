@@ -1,9 +1,11 @@
 // The single `connector` executable. For now it carries the edXML tools, the store
-// commands and the axis simulator; the daemon arrives with its issue.
+// commands, an axis client command and the axis simulator; the daemon arrives with its
+// issue.
 #include <iostream>
 #include <string>
 #include <vector>
 
+#include "axis_commands.hpp"
 #include "axis_sim/simulator.hpp"
 #include "edxml/cli.hpp"
 #include "store_commands.hpp"
@@ -20,6 +22,9 @@ constexpr const char* kUsage =
     "sqlite3:var/connector.db)\n"
     "  audit verify-chain [--store URL]        check the hash chains of the message and audit "
     "logs\n"
+    "  axis OPERATION --url URL --systemid ID …\n"
+    "                                          one axis call with the connector's client "
+    "(connector axis --help)\n"
     "  axis-sim --config FILE [options]        run the VDXP axis simulator (connector axis-sim "
     "--help)\n"
     "  version                                 print the version\n"
@@ -39,6 +44,8 @@ int main(int argc, char** argv) {
                               std::cerr);
     }
     const std::vector<std::string> rest(args.begin() + 1, args.end());
+    if (command == "axis")
+        return daemon_commands::axis(rest, std::cout, std::cerr);
     if (command == "axis-sim")
         return axis_sim::run_cli(rest, std::cout, std::cerr);
     if (command == "migrate")
