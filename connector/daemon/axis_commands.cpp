@@ -117,7 +117,9 @@ int write_bytes(const std::string& bytes, const std::string& path, std::ostream&
         return 0;
     }
     std::ofstream file(path, std::ios::binary);
-    if (!file.write(bytes.data(), static_cast<std::streamsize>(bytes.size()))) {
+    file.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+    file.close();  // a full disk shows at close, not at write
+    if (!file) {
         err << "connector axis: cannot write " << path << "\n";
         return 1;
     }

@@ -26,7 +26,9 @@ set -euo pipefail
 
 out=${1:?usage: make-test-pki.sh OUTDIR}
 years=${TEST_PKI_YEARS:-10}
-if [[ -f "$out/.complete" ]]; then
+# A PKI made by this very script (and validity) is kept; an older script's is remade.
+stamp="$(sha256sum "$0" | cut -d' ' -f1) $years"
+if [[ -f "$out/.complete" && "$(cat "$out/.complete")" == "$stamp" ]]; then
     exit 0
 fi
 rm -rf "$out"
@@ -137,4 +139,4 @@ mv g22-encrypted.key g22.key
 openssl pkcs12 -export -inkey h20.key -in h20.pem -certfile intermediate.pem -out h20.p12 \
     -passout file:passphrase.txt
 chmod 600 ./*.key h20.p12 passphrase.txt
-touch .complete
+echo "$stamp" > .complete

@@ -29,7 +29,8 @@ declare -A omit=()
 while [[ $# -gt 0 && $1 == --* ]]; do
     case $1 in
         --systemid) systemid=$2; shift 2 ;;
-        --secret-file) secret=$(<"$2"); shift 2 ;;
+        --secret-file)  # one trailing newline is not part of the secret, as in the connector
+            secret=$(cat "$2"; printf x); secret=${secret%x}; secret=${secret%$'\n'}; shift 2 ;;
         --secret-env) secret=${!2:?environment variable $2 is not set}; shift 2 ;;
         --body) body_file=$2; shift 2 ;;
         --content-type) content_type=$2; shift 2 ;;
@@ -98,7 +99,12 @@ for i in "${!keys[@]}"; do
     json+="\"XroadVnpt-$(json_escape "$key")\":\"$(json_escape "$value")\""
     key_list+=${key_list:+;}$key
     [[ -n ${omit[$key]:-} ]] && continue
-    headers+=(-H "XroadVnpt-$key: ${tamper[$key]:-$value}")
+    sent=${tamper[$key]-$value}
+    if [[ -z $sent ]]; then
+        headers+=(-H "XroadVnpt-$key;")  # curl's form for a header with an empty value
+    else
+        headers+=(-H "XroadVnpt-$key: $sent")
+    fi
 done
 json+="}"
 hash=$(printf '%s' "$json" | openssl dgst -sha256 -hmac "$secret" -r | cut -d' ' -f1)
@@ -121,7 +127,11 @@ if [[ $method == POST ]]; then
         curl_args+=(--data-binary "{}")
     fi
 fi
-http_status=$(curl "${curl_args[@]}" --output "$answer" --write-out '%{http_code}' "$base_url/$operation")
+if ! http_status=$(curl "${curl_args[@]}" --output "$answer" --write-out '%{http_code}' \
+    "$base_url/$operation"); then
+    echo "xroad-call: $operation: no answer (curl failed)" >&2
+    exit 1
+fi
 cat "$answer"
 echo
 if [[ $http_status == 2* ]] && { ! grep -q '"status"' "$answer" || grep -Eq '"status" *: *"OK"' "$answer"; }; then

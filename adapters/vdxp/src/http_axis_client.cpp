@@ -14,6 +14,8 @@
 #include <Poco/Net/SSLManager.h>
 #include <Poco/URI.h>
 #include <openssl/sha.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
 
 #include <algorithm>
 #include <cctype>
@@ -79,18 +81,28 @@ std::string lower(std::string text) {
     return text;
 }
 
-// Header values travel verbatim: a CR or LF would let a value inject headers, so a
-// value from the axis (a docId) or from a caller with one is refused before sending.
+// Header values travel verbatim: a CR or LF would let a value inject headers, and servers
+// trim surrounding spaces (so the signed value would no longer match). Such a value, from
+// the axis (a docId) or from a caller, is refused before sending.
 std::optional<std::string> unsafe_parameter(const Headers& parameters) {
     for (const auto& [key, value] : parameters) {
         for (const char c : value) {
             const auto byte = static_cast<unsigned char>(c);
             if (byte < 0x20 || byte == 0x7f)
-                return key;
+                return "the value of '" + key + "' contains a control character";
         }
+        if (!value.empty() && (value.front() == ' ' || value.back() == ' '))
+            return "the value of '" + key + "' starts or ends with a space";
     }
     return std::nullopt;
 }
+
+// Servers limit a header line (Poco 8 KiB, Tomcat 8 KiB for all of them); the signed JSON
+// repeats every value, so it is the longest line.
+constexpr std::size_t kMaxSignedHeaderBytes = 7 * 1024;
+
+// A JSON answer nests a few levels; Poco's parser recurses once per level.
+constexpr std::size_t kMaxJsonDepth = 32;
 
 // Scalars as the axis sent them, as text: ids and counts come as strings or numbers.
 std::string text_of(const Poco::JSON::Object& object, const std::string& name) {
@@ -145,6 +157,8 @@ HttpAxisClient::HttpAxisClient(ClientSettings settings)
     : settings_(std::move(settings)), connection_(std::make_unique<detail::AxisConnection>()) {
     if (settings_.systemid.empty())
         throw connector::ConfigError("axis.systemid: is empty");
+    if (const auto problem = unsafe_parameter({{"systemid", settings_.systemid}}))
+        throw connector::ConfigError("axis.systemid: " + *problem);
     if (settings_.secret.empty())
         throw connector::ConfigError("axis.secret: is empty");
     Poco::URI uri;
@@ -161,7 +175,7 @@ HttpAxisClient::HttpAxisClient(ClientSettings settings)
     if (!uri.getQuery().empty() || !uri.getFragment().empty())
         throw connector::ConfigError("axis.base_url: '" + settings_.base_url +
                                      "' must not carry a query or fragment");
-    std::string path = uri.getPath();
+    std::string path = uri.getPathEtc();  // still percent-encoded; no query (refused above)
     while (!path.empty() && path.back() == '/')
         path.pop_back();
     connection_->base_path = path;
@@ -178,6 +192,16 @@ HttpAxisClient::HttpAxisClient(ClientSettings settings)
                                              Poco::Net::Context::VERIFY_STRICT, 9,
                                              settings_.ca_file.empty());
             context->requireMinimumProtocol(Poco::Net::Context::PROTO_TLSV1_2);
+            // OpenSSL checks the host name during the handshake (IP addresses against IP
+            // SANs, names against DNS SANs, no CN fallback). Poco 1.11's own check would
+            // accept an IP host when any DNS name in the certificate resolves to it.
+            X509_VERIFY_PARAM* verify = SSL_CTX_get0_param(context->sslContext());
+            X509_VERIFY_PARAM_set_hostflags(verify, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+            const bool ip_host = X509_VERIFY_PARAM_set1_ip_asc(verify, uri.getHost().c_str()) == 1;
+            if (!ip_host && X509_VERIFY_PARAM_set1_host(verify, uri.getHost().c_str(), 0) != 1)
+                throw connector::ConfigError("axis.base_url: cannot check the host name '" +
+                                             uri.getHost() + "'");
+            context->enableExtendedCertificateVerification(false);
         } catch (const Poco::Exception& error) {
             throw connector::ConfigError("axis.ca_file: " + error.displayText());
         }
@@ -208,11 +232,17 @@ namespace {
 // AxisError; the session is reset after any of them so the next call reconnects.
 AxisResult<HttpAnswer> exchange(Poco::Net::HTTPClientSession& session, const std::string& path,
                                 const ClientSettings& settings, const Call& call) {
-    if (const auto key = unsafe_parameter(call.parameters))
-        return make_error(call.operation, AxisFailure::invalid_request,
-                          "the value of '" + *key + "' contains a control character");
+    if (const auto problem = unsafe_parameter(call.parameters))
+        return make_error(call.operation, AxisFailure::invalid_request, *problem);
     const Headers headers = sign_request(settings.systemid, settings.secret, call.content_type,
                                          call.parameters, format_timestamp(settings.clock()));
+    for (const auto& [name, value] : headers) {
+        if (value.size() > kMaxSignedHeaderBytes)
+            return make_error(call.operation, AxisFailure::invalid_request,
+                              "header " + name + " would be " + std::to_string(value.size()) +
+                                  " bytes, over the " + std::to_string(kMaxSignedHeaderBytes) +
+                                  " servers accept");
+    }
     Poco::Net::HTTPRequest request(call.method, path, Poco::Net::HTTPMessage::HTTP_1_1);
     for (const auto& [name, value] : headers)
         request.set(name, value);
@@ -237,6 +267,7 @@ AxisResult<HttpAnswer> exchange(Poco::Net::HTTPClientSession& session, const std
                                   std::to_string(settings.max_response_bytes),
                               answer.status);
         }
+        const auto deadline = std::chrono::steady_clock::now() + settings.call_timeout;
         char buffer[64 * 1024];
         while (in.read(buffer, sizeof buffer) || in.gcount() > 0) {
             answer.body.append(buffer, static_cast<std::size_t>(in.gcount()));
@@ -247,6 +278,23 @@ AxisResult<HttpAnswer> exchange(Poco::Net::HTTPClientSession& session, const std
                                       std::to_string(settings.max_response_bytes) + " bytes",
                                   answer.status);
             }
+            // read_timeout bounds each read; a server trickling bytes is bounded here.
+            if (std::chrono::steady_clock::now() > deadline) {
+                session.reset();
+                return make_error(call.operation, AxisFailure::timeout,
+                                  "the answer took longer than the call timeout of " +
+                                      std::to_string(settings.call_timeout.count()) + " ms");
+            }
+        }
+        // The stream swallows what the socket threw (it only sets badbit); the session
+        // keeps it. Rethrown here, it is classified like any other network failure.
+        if (const Poco::Exception* cause = session.networkException())
+            cause->rethrow();
+        if (in.bad()) {
+            session.reset();
+            return make_error(
+                call.operation, AxisFailure::connection,
+                "reading the answer failed after " + std::to_string(answer.body.size()) + " bytes");
         }
         if (response.hasContentLength() &&
             static_cast<std::int64_t>(answer.body.size()) < response.getContentLength64()) {
@@ -260,7 +308,12 @@ AxisResult<HttpAnswer> exchange(Poco::Net::HTTPClientSession& session, const std
     } catch (const Poco::TimeoutException& error) {
         session.reset();
         return make_error(call.operation, AxisFailure::timeout, error.displayText());
+    } catch (const Poco::Net::SSLConnectionUnexpectedlyClosedException& error) {
+        // A kept-alive TLS connection the server or a proxy closed: not a trust problem.
+        session.reset();
+        return make_error(call.operation, AxisFailure::connection, error.displayText());
     } catch (const Poco::Net::SSLException& error) {
+        // Certificate refused, wrong host name, no common protocol: fix the configuration.
         session.reset();
         return make_error(call.operation, AxisFailure::tls, error.displayText());
     } catch (const Poco::Exception& error) {
@@ -280,6 +333,7 @@ AxisResult<Poco::JSON::Object::Ptr> checked_envelope(const std::string& operatio
     Poco::JSON::Object::Ptr object;
     try {
         Poco::JSON::Parser parser;
+        parser.setDepth(kMaxJsonDepth);
         const Poco::Dynamic::Var parsed = parser.parse(answer.body);
         if (parsed.type() == typeid(Poco::JSON::Object::Ptr))
             object = parsed.extract<Poco::JSON::Object::Ptr>();

@@ -156,6 +156,7 @@ Verification verify_request(
     try {
         // Keys are kept in the order they were signed in.
         Poco::JSON::Parser parser(new Poco::JSON::ParseHandler(true));
+        parser.setDepth(2);  // an object of strings; the recursion never goes deeper
         object = parser.parse(*json).extract<Poco::JSON::Object::Ptr>();
     } catch (const std::exception&) {
         return refuse(result, prefix + "sign-header is not a JSON object");

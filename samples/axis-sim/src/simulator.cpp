@@ -34,6 +34,7 @@
 #include <random>
 #include <set>
 #include <sstream>
+#include <stdexcept>
 #include <tuple>
 #include <unordered_map>
 
@@ -437,8 +438,15 @@ void Simulator::Impl::start() {
         params.verificationMode = Poco::Net::Context::VERIFY_NONE;
         params.loadDefaultCAs = false;
         params.cipherList = "HIGH:!aNULL:!MD5";
-        Poco::Net::Context::Ptr context =
-            new Poco::Net::Context(Poco::Net::Context::TLS_SERVER_USE, params);
+        Poco::Net::Context::Ptr context;
+        try {
+            context = new Poco::Net::Context(Poco::Net::Context::TLS_SERVER_USE, params);
+        } catch (const Poco::Exception& error) {
+            // Poco's own text ("SSL context exception") names neither file.
+            throw std::runtime_error("tls: cannot use certificate " + config_.tls_certificate +
+                                     " with key " + config_.tls_private_key + ": " +
+                                     error.displayText());
+        }
         context->requireMinimumProtocol(Poco::Net::Context::PROTO_TLSV1_2);
         socket = std::make_unique<Poco::Net::SecureServerSocket>(address, 64, context);
     } else {
@@ -1091,6 +1099,7 @@ Reply Simulator::Impl::register_agency(const Call& call) {
     Object::Ptr body;
     try {
         Poco::JSON::Parser parser;
+        parser.setDepth(32);  // its recursion would otherwise follow any nesting
         const Poco::Dynamic::Var parsed = parser.parse(call.body);
         if (parsed.type() != typeid(Object::Ptr))
             return fail(kInvalid, "the registerAgency body must be a JSON object");
@@ -1242,6 +1251,7 @@ void Simulator::Impl::handle_admin(const std::string& path, HTTPServerRequest& r
             FaultSettings updated = faults();
             try {
                 Poco::JSON::Parser parser;
+                parser.setDepth(32);
                 const Poco::Dynamic::Var parsed = parser.parse(body);
                 if (parsed.type() != typeid(Object::Ptr))
                     throw SettingsError("the body must be a JSON object of fault settings");

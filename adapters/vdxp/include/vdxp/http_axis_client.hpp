@@ -27,7 +27,9 @@ struct ClientSettings {
     // system's default store. The certificate and the host name are always verified.
     std::string ca_file;
     std::chrono::milliseconds connect_timeout{10'000};
-    std::chrono::milliseconds read_timeout{60'000};
+    std::chrono::milliseconds read_timeout{60'000};  // for each read
+    // For a whole answer: a server that trickles bytes cannot hold a call longer.
+    std::chrono::milliseconds call_timeout{300'000};
     // A larger answer is refused (getEdoc of a 64 MiB package is about 86 MiB of base64).
     std::size_t max_response_bytes = 128u * 1024 * 1024;
     std::string service_type = "eDoc";
