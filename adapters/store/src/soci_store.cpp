@@ -12,6 +12,7 @@
 
 #include "connector/error.hpp"
 #include "edxml/attachments.hpp"
+#include "edxml/dates.hpp"
 #include "edxml/diagnostics.hpp"
 
 namespace store {
@@ -19,7 +20,9 @@ namespace store {
 namespace migrations {
 // Generated from adapters/store/migrations/<dialect>/*.sql at build time.
 extern const std::string_view sqlite_0001;
+extern const std::string_view sqlite_0002;
 extern const std::string_view postgresql_0001;
+extern const std::string_view postgresql_0002;
 }  // namespace migrations
 
 namespace {
@@ -40,6 +43,8 @@ struct Dialect {
     // Moves the chain head as part of the message INSERT, so a chained append costs no
     // extra round trip; nullptr where the database cannot (SQLite: no DML in a CTE).
     const char* insert_message_moving_head;
+    // The database clock in milliseconds since 1970, as leases use it.
+    const char* now_millis;
     std::vector<std::string_view> migrations;
 };
 
@@ -75,7 +80,8 @@ const Dialect kSqlite{
     "BY id LIMIT 1) "
     "RETURNING id, item_key, payload, attempts",
     nullptr,
-    {migrations::sqlite_0001},
+    "(CAST((julianday('now') - 2440587.5) * 86400000.0 AS INTEGER))",
+    {migrations::sqlite_0001, migrations::sqlite_0002},
 };
 
 const Dialect kPostgresql{
@@ -106,7 +112,8 @@ const Dialect kPostgresql{
     ":from_agency, :to_agencies, :status_code, :subject, :raw_base64, :raw_sha256, :raw_size, "
     ":signature_verdict, "
     ":signer, :recorded_at, :prev_hash, :entry_hash FROM head",
-    {migrations::postgresql_0001},
+    "(floor(extract(epoch FROM clock_timestamp()) * 1000))::bigint",
+    {migrations::postgresql_0001, migrations::postgresql_0002},
 };
 
 struct Target {
@@ -374,6 +381,52 @@ MigrationResult apply_migrations(soci::session& sql, const Dialect& dialect) {
     return result;
 }
 
+std::int64_t integer(const soci::row& row, std::size_t column) {
+    // SQLite reports integers as int or long long depending on size; PostgreSQL BIGINT as long
+    // long.
+    switch (row.get_properties(column).get_data_type()) {
+        case soci::dt_integer:
+            return row.get<int>(column);
+        case soci::dt_long_long:
+            return row.get<long long>(column);
+        case soci::dt_unsigned_long_long:
+            return static_cast<std::int64_t>(row.get<unsigned long long>(column));
+        default:
+            return std::stoll(row.get<std::string>(column));
+    }
+}
+
+// A messages row selected with kMessageColumns, in that order.
+connector::MessageEntry message_from_row(const soci::row& row) {
+    connector::MessageEntry entry;
+    entry.sequence = integer(row, 0);
+    const std::string direction = row.get<std::string>(1);
+    entry.direction = direction == "outbound"  ? connector::Direction::outbound
+                      : direction == "inbound" ? connector::Direction::inbound
+                                               : connector::Direction::unknown;
+    entry.kind = row.get<std::string>(2);
+    entry.business_type = static_cast<int>(integer(row, 3));
+    entry.document_id = row.get<std::string>(4);
+    entry.knobstick_id = row.get<std::string>(5);
+    entry.from_agency = row.get<std::string>(6);
+    entry.to_agencies = row.get<std::string>(7);
+    entry.status_code = row.get<std::string>(8);
+    entry.subject = row.get<std::string>(9);
+    try {
+        entry.raw = edxml::decode_base64(row.get<std::string>(10));
+    } catch (const edxml::Error&) {
+        entry.raw = row.get<std::string>(10);  // tampered: let the chain check say so
+    }
+    entry.raw_sha256 = row.get<std::string>(11);
+    entry.raw_size = integer(row, 12);
+    entry.signature_verdict = row.get<std::string>(13);
+    entry.signer = row.get<std::string>(14);
+    entry.recorded_at = row.get<std::string>(15);
+    entry.prev_hash = row.get<std::string>(16);
+    entry.entry_hash = row.get<std::string>(17);
+    return entry;
+}
+
 class SociStore final : public connector::Store {
   public:
     SociStore(const Target& target, Migrations migrations) : dialect_(*target.dialect) {
@@ -506,41 +559,12 @@ class SociStore final : public connector::Store {
             const long long after = after_sequence;
             const long long count = static_cast<long long>(limit);
             soci::rowset<soci::row> rows =
-                (sql_.prepare << "SELECT sequence, direction, kind, business_type, document_id, "
-                                 "knobstick_id, from_agency, "
-                                 "to_agencies, status_code, subject, raw_base64, raw_sha256, "
-                                 "raw_size, signature_verdict, signer, "
-                                 "recorded_at, prev_hash, entry_hash FROM messages WHERE sequence "
-                                 "> :after ORDER BY sequence "
-                                 "LIMIT :count",
+                (sql_.prepare << std::string("SELECT ") + kMessageColumns +
+                                     " FROM messages WHERE sequence > :after ORDER BY sequence "
+                                     "LIMIT :count",
                  soci::use(after), soci::use(count));
             for (const soci::row& row : rows) {
-                connector::MessageEntry entry;
-                entry.sequence = integer(row, 0);
-                const std::string direction = row.get<std::string>(1);
-                entry.direction = direction == "outbound"  ? connector::Direction::outbound
-                                  : direction == "inbound" ? connector::Direction::inbound
-                                                           : connector::Direction::unknown;
-                entry.kind = row.get<std::string>(2);
-                entry.business_type = static_cast<int>(integer(row, 3));
-                entry.document_id = row.get<std::string>(4);
-                entry.knobstick_id = row.get<std::string>(5);
-                entry.from_agency = row.get<std::string>(6);
-                entry.to_agencies = row.get<std::string>(7);
-                entry.status_code = row.get<std::string>(8);
-                entry.subject = row.get<std::string>(9);
-                try {
-                    entry.raw = edxml::decode_base64(row.get<std::string>(10));
-                } catch (const edxml::Error&) {
-                    entry.raw = row.get<std::string>(10);  // tampered: let the chain check say so
-                }
-                entry.raw_sha256 = row.get<std::string>(11);
-                entry.raw_size = integer(row, 12);
-                entry.signature_verdict = row.get<std::string>(13);
-                entry.signer = row.get<std::string>(14);
-                entry.recorded_at = row.get<std::string>(15);
-                entry.prev_hash = row.get<std::string>(16);
-                entry.entry_hash = row.get<std::string>(17);
+                connector::MessageEntry entry = message_from_row(row);
                 entries.push_back(std::move(entry));
             }
             return entries;
@@ -558,10 +582,11 @@ class SociStore final : public connector::Store {
             const long long after = after_sequence;
             const long long count = static_cast<long long>(limit);
             soci::rowset<soci::row> rows =
-                (sql_.prepare
-                     << "SELECT sequence, actor, action, target, detail, recorded_at, prev_hash, "
-                        "entry_hash "
-                        "FROM audit_events WHERE sequence > :after ORDER BY sequence LIMIT :count",
+                (sql_.prepare << "SELECT sequence, actor, action, target, detail, recorded_at, "
+                                 "prev_hash, "
+                                 "entry_hash "
+                                 "FROM audit_events WHERE sequence > :after ORDER BY sequence "
+                                 "LIMIT :count",
                  soci::use(after), soci::use(count));
             for (const soci::row& row : rows) {
                 connector::AuditEntry entry;
@@ -693,6 +718,207 @@ class SociStore final : public connector::Store {
         }
     }
 
+    bool postpone(WorkQueue queue, std::int64_t id, const std::string& owner,
+                  std::chrono::milliseconds delay) override {
+        reconnect_if_broken();
+        try {
+            const long long key = id;
+            const long long millis = delay.count();
+            const std::string table = connector::to_string(queue);
+            soci::statement statement =
+                (sql_.prepare << "UPDATE " + table +
+                                     " SET lease_expires_at = " + dialect_.now_millis +
+                                     " + :delay WHERE id = :id AND lease_owner = :owner AND "
+                                     "state = 'pending'",
+                 soci::use(millis, "delay"), soci::use(key, "id"), soci::use(owner, "owner"));
+            statement.execute(true);
+            return statement.get_affected_rows() == 1;
+        } catch (...) {
+            note_failure();
+            rethrow(std::string("postpone in ") + connector::to_string(queue), std::to_string(id));
+        }
+    }
+
+    std::optional<connector::MessageEntry> message_by_knobstick(
+        connector::Direction direction, const std::string& knobstick_id) override {
+        reconnect_if_broken();
+        try {
+            const std::string direction_text = connector::to_string(direction);
+            soci::rowset<soci::row> rows =
+                (sql_.prepare << std::string("SELECT ") + kMessageColumns +
+                                     " FROM messages WHERE knobstick_id = :knobstick AND "
+                                     "direction = :direction ORDER BY sequence LIMIT 1",
+                 soci::use(knobstick_id, "knobstick"), soci::use(direction_text, "direction"));
+            for (const soci::row& row : rows)
+                return message_from_row(row);
+            return std::nullopt;
+        } catch (...) {
+            note_failure();
+            rethrow("message_by_knobstick", knobstick_id);
+        }
+    }
+
+    std::vector<std::int64_t> messages_by_document(connector::Direction direction,
+                                                   const std::string& kind,
+                                                   const std::string& document_id) override {
+        reconnect_if_broken();
+        try {
+            const std::string direction_text = connector::to_string(direction);
+            std::vector<std::int64_t> sequences;
+            soci::rowset<soci::row> rows =
+                (sql_.prepare << "SELECT sequence FROM messages WHERE document_id = :document AND "
+                                 "kind = :kind AND direction = :direction ORDER BY sequence",
+                 soci::use(document_id, "document"), soci::use(kind, "kind"),
+                 soci::use(direction_text, "direction"));
+            for (const soci::row& row : rows)
+                sequences.push_back(integer(row, 0));
+            return sequences;
+        } catch (...) {
+            note_failure();
+            rethrow("messages_by_document", document_id);
+        }
+    }
+
+    bool insert_task(const connector::Task& task, const connector::TaskEvent& event) override {
+        reconnect_if_broken();
+        try {
+            WriteTransaction transaction(sql_, dialect_);
+            long long existing = 0;
+            sql_ << "SELECT count(*) FROM tasks WHERE task_code = :code", soci::use(task.task_code),
+                soci::into(existing);
+            if (existing != 0)
+                return false;
+            const std::string at = now_utc();
+            TaskColumns columns(task);
+            sql_ << "INSERT INTO tasks (task_code, side, source_document_id, title, content, "
+                    "issuer, due_date, due_text, priority, progress, progress_note, "
+                    "status_code, "
+                    "status_rank, take_back_requested, withdrawn, completion_date, created_at, "
+                    "updated_at) VALUES (:code, :side, :source, :title, :content, :issuer, "
+                    ":due, "
+                    ":due_text, :priority, :progress, :note, :status, :rank, :take_back, "
+                    ":withdrawn, :completion, :created, :updated)",
+                soci::use(task.task_code, "code"), soci::use(columns.side, "side"),
+                soci::use(task.source_document_id, "source"), soci::use(task.title, "title"),
+                soci::use(task.content, "content"), soci::use(task.issuer, "issuer"),
+                soci::use(columns.due, columns.due_indicator, "due"),
+                soci::use(task.due_text, "due_text"), soci::use(task.priority, "priority"),
+                soci::use(task.progress, "progress"), soci::use(task.progress_note, "note"),
+                soci::use(columns.status, "status"), soci::use(columns.rank, "rank"),
+                soci::use(columns.take_back, "take_back"),
+                soci::use(columns.withdrawn, "withdrawn"),
+                soci::use(columns.completion, columns.completion_indicator, "completion"),
+                soci::use(at, "created"), soci::use(at, "updated");
+            write_assignees(task);
+            insert_event(event, at);
+            transaction.commit();
+            return true;
+        } catch (...) {
+            note_failure();
+            rethrow("insert_task", task.task_code);
+        }
+    }
+
+    bool update_task(const connector::Task& task, const connector::TaskEvent& event) override {
+        reconnect_if_broken();
+        try {
+            WriteTransaction transaction(sql_, dialect_);
+            const std::string at = now_utc();
+            if (!insert_event(event, at))
+                return false;  // this message was applied already
+            TaskColumns columns(task);
+            soci::statement statement =
+                (sql_.prepare << "UPDATE tasks SET title = :title, content = :content, "
+                                 "due_date = :due, due_text = :due_text, priority = :priority, "
+                                 "progress = :progress, progress_note = :note, status_code = "
+                                 ":status, status_rank = :rank, take_back_requested = :take_back, "
+                                 "withdrawn = :withdrawn, completion_date = :completion, "
+                                 "updated_at = :updated WHERE task_code = :code",
+                 soci::use(task.title, "title"), soci::use(task.content, "content"),
+                 soci::use(columns.due, columns.due_indicator, "due"),
+                 soci::use(task.due_text, "due_text"), soci::use(task.priority, "priority"),
+                 soci::use(task.progress, "progress"), soci::use(task.progress_note, "note"),
+                 soci::use(columns.status, "status"), soci::use(columns.rank, "rank"),
+                 soci::use(columns.take_back, "take_back"),
+                 soci::use(columns.withdrawn, "withdrawn"),
+                 soci::use(columns.completion, columns.completion_indicator, "completion"),
+                 soci::use(at, "updated"), soci::use(task.task_code, "code"));
+            statement.execute(true);
+            if (statement.get_affected_rows() != 1)
+                throw connector::PermanentError("store: update_task: no task '" + task.task_code +
+                                                "'");
+            write_assignees(task);
+            transaction.commit();
+            return true;
+        } catch (const connector::Error&) {
+            throw;
+        } catch (...) {
+            note_failure();
+            rethrow("update_task", task.task_code);
+        }
+    }
+
+    bool add_task_event(const connector::TaskEvent& event) override {
+        reconnect_if_broken();
+        try {
+            WriteTransaction transaction(sql_, dialect_);
+            const bool added = insert_event(event, now_utc());
+            transaction.commit();
+            return added;
+        } catch (...) {
+            note_failure();
+            rethrow("add_task_event", event.task_code);
+        }
+    }
+
+    std::optional<connector::Task> task(const std::string& task_code) override {
+        reconnect_if_broken();
+        try {
+            auto found = select_tasks("WHERE task_code = :code", task_code, 1);
+            if (found.empty())
+                return std::nullopt;
+            return std::move(found.front());
+        } catch (...) {
+            note_failure();
+            rethrow("task", task_code);
+        }
+    }
+
+    std::vector<connector::Task> tasks(const std::string& after_code, std::size_t limit) override {
+        reconnect_if_broken();
+        try {
+            return select_tasks("WHERE task_code > :code", after_code, limit);
+        } catch (...) {
+            note_failure();
+            rethrow("tasks", after_code);
+        }
+    }
+
+    std::vector<connector::TaskEvent> task_events(const std::string& task_code) override {
+        reconnect_if_broken();
+        try {
+            std::vector<connector::TaskEvent> events;
+            soci::rowset<soci::row> rows =
+                (sql_.prepare << "SELECT id, task_code, kind, detail, message_sequence, "
+                                 "recorded_at FROM task_events WHERE task_code = :code ORDER BY id",
+                 soci::use(task_code, "code"));
+            for (const soci::row& row : rows) {
+                connector::TaskEvent event;
+                event.id = integer(row, 0);
+                event.task_code = row.get<std::string>(1);
+                event.kind = row.get<std::string>(2);
+                event.detail = row.get<std::string>(3);
+                event.message_sequence = row.get_indicator(4) == soci::i_null ? 0 : integer(row, 4);
+                event.recorded_at = row.get<std::string>(5);
+                events.push_back(std::move(event));
+            }
+            return events;
+        } catch (...) {
+            note_failure();
+            rethrow("task_events", task_code);
+        }
+    }
+
   private:
     // A lost connection (a restarted server, a network cut) is noticed when a call fails,
     // and the next call reconnects; statements prepared on the old connection are dropped.
@@ -718,21 +944,6 @@ class SociStore final : public connector::Store {
             rethrow("reconnect", dialect_.name);
         }
         broken_ = false;
-    }
-
-    static std::int64_t integer(const soci::row& row, std::size_t column) {
-        // SQLite reports integers as int or long long depending on size; PostgreSQL BIGINT as long
-        // long.
-        switch (row.get_properties(column).get_data_type()) {
-            case soci::dt_integer:
-                return row.get<int>(column);
-            case soci::dt_long_long:
-                return row.get<long long>(column);
-            case soci::dt_unsigned_long_long:
-                return static_cast<std::int64_t>(row.get<unsigned long long>(column));
-            default:
-                return std::stoll(row.get<std::string>(column));
-        }
     }
 
     // The bound values of the prepared message INSERT, which is reused for every append.
@@ -856,6 +1067,119 @@ class SociStore final : public connector::Store {
             note_failure();
             rethrow("chain head", chain);
         }
+    }
+
+    // A task's columns in the forms the tables keep.
+    struct TaskColumns {
+        explicit TaskColumns(const connector::Task& task)
+            : side(connector::to_string(task.side)),
+              status(task.status.current ? edxml::canonical_code(*task.status.current) : ""),
+              rank(task.status.current ? connector::status_rank(*task.status.current) : 0),
+              take_back(task.status.take_back_requested ? 1 : 0),
+              withdrawn(task.status.withdrawn ? 1 : 0) {
+            if (task.due_date) {
+                due = edxml::format_date(*task.due_date);
+                due_indicator = soci::i_ok;
+            }
+            if (task.completion_date) {
+                completion = edxml::format_date(*task.completion_date);
+                completion_indicator = soci::i_ok;
+            }
+        }
+        std::string side, status, due, completion;
+        int rank = 0, take_back = 0, withdrawn = 0;
+        soci::indicator due_indicator = soci::i_null, completion_indicator = soci::i_null;
+    };
+
+    void write_assignees(const connector::Task& task) {
+        sql_ << "DELETE FROM task_assignees WHERE task_code = :code", soci::use(task.task_code);
+        int position = 0;
+        for (const auto& assignee : task.assignees) {
+            const std::string role = edxml::to_string(assignee.role);
+            // The same organisation may appear twice (lead and coordinating) only under
+            // different names; a repeat is one assignee.
+            sql_ << "INSERT INTO task_assignees (task_code, organ_id, name, role, position) "
+                    "VALUES (:code, :organ, :name, :role, :position) ON CONFLICT DO NOTHING",
+                soci::use(task.task_code, "code"), soci::use(assignee.organ_id, "organ"),
+                soci::use(assignee.name, "name"), soci::use(role, "role"),
+                soci::use(position, "position");
+            ++position;
+        }
+    }
+
+    // False when (task, kind, message) is already recorded.
+    bool insert_event(const connector::TaskEvent& event, const std::string& at) {
+        long long sequence = event.message_sequence;
+        soci::indicator sequence_indicator =
+            event.message_sequence == 0 ? soci::i_null : soci::i_ok;
+        soci::statement statement =
+            (sql_.prepare << "INSERT INTO task_events (task_code, kind, detail, message_sequence, "
+                             "recorded_at) VALUES (:code, :kind, :detail, :sequence, :at) "
+                             "ON CONFLICT DO NOTHING",
+             soci::use(event.task_code, "code"), soci::use(event.kind, "kind"),
+             soci::use(event.detail, "detail"), soci::use(sequence, sequence_indicator, "sequence"),
+             soci::use(at, "at"));
+        statement.execute(true);
+        return statement.get_affected_rows() == 1;
+    }
+
+    std::vector<connector::Task> select_tasks(const std::string& where, const std::string& key,
+                                              std::size_t limit) {
+        std::vector<connector::Task> found;
+        const long long count = static_cast<long long>(limit);
+        soci::rowset<soci::row> rows =
+            (sql_.prepare << "SELECT task_code, side, source_document_id, title, content, issuer, "
+                             "due_date, due_text, priority, progress, progress_note, status_code, "
+                             "take_back_requested, withdrawn, completion_date, created_at, "
+                             "updated_at FROM tasks " +
+                                 where + " ORDER BY task_code LIMIT :count",
+             soci::use(key, "code"), soci::use(count, "count"));
+        for (const soci::row& row : rows) {
+            connector::Task task;
+            task.task_code = row.get<std::string>(0);
+            task.side = connector::task_side_from(row.get<std::string>(1))
+                            .value_or(connector::TaskSide::received);
+            task.source_document_id = row.get<std::string>(2);
+            task.title = row.get<std::string>(3);
+            task.content = row.get<std::string>(4);
+            task.issuer = row.get<std::string>(5);
+            if (row.get_indicator(6) == soci::i_ok) {
+                if (const auto due = edxml::parse_date(row.get<std::string>(6)))
+                    task.due_date = due->value;
+            }
+            task.due_text = row.get<std::string>(7);
+            task.priority = static_cast<int>(integer(row, 8));
+            task.progress = static_cast<int>(integer(row, 9));
+            task.progress_note = row.get<std::string>(10);
+            const std::string status = row.get<std::string>(11);
+            if (!status.empty())
+                task.status.current = edxml::StatusCode::from_wire(status).kind();
+            task.status.take_back_requested = integer(row, 12) != 0;
+            task.status.withdrawn = integer(row, 13) != 0;
+            if (row.get_indicator(14) == soci::i_ok) {
+                if (const auto completed = edxml::parse_date(row.get<std::string>(14)))
+                    task.completion_date = completed->value;
+            }
+            task.created_at = row.get<std::string>(15);
+            task.updated_at = row.get<std::string>(16);
+            found.push_back(std::move(task));
+        }
+        for (connector::Task& task : found) {
+            soci::rowset<soci::row> assignees =
+                (sql_.prepare << "SELECT organ_id, name, role FROM task_assignees WHERE "
+                                 "task_code = :code ORDER BY position",
+                 soci::use(task.task_code, "code"));
+            for (const soci::row& row : assignees) {
+                edxml::TaskAssignee assignee;
+                assignee.organ_id = row.get<std::string>(0);
+                assignee.name = row.get<std::string>(1);
+                assignee.role = row.get<std::string>(2) == "coordinating"
+                                    ? edxml::AssigneeRole::coordinating
+                                    : edxml::AssigneeRole::lead;
+                task.assignees.push_back(std::move(assignee));
+            }
+        }
+        return found;
     }
 
     // Ends a lease: completes the item (stamped with the time) or gives it back.

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "connector/message_log.hpp"
+#include "connector/task.hpp"
 
 namespace connector {
 
@@ -65,6 +66,32 @@ class Store {
     // Gives a claimed item back (lease cleared) to be claimed again.
     virtual bool release(WorkQueue queue, std::int64_t id, const std::string& owner) = 0;
     virtual std::int64_t pending_count(WorkQueue queue) = 0;
+    // Keeps a claimed item leased for `delay` more (a retry that waits): the lease ends
+    // later instead of now. False when `owner` no longer holds it.
+    virtual bool postpone(WorkQueue queue, std::int64_t id, const std::string& owner,
+                          std::chrono::milliseconds delay) = 0;
+
+    // The logged message with this axis knobstick id in this direction, if any: how an
+    // inbound knobstick offered twice is recognised.
+    virtual std::optional<MessageEntry> message_by_knobstick(Direction direction,
+                                                             const std::string& knobstick_id) = 0;
+    // Sequences of the logged messages with this DocumentId, kind and direction, oldest
+    // first: how the same document under another knobstick id is recognised.
+    virtual std::vector<std::int64_t> messages_by_document(Direction direction,
+                                                           const std::string& kind,
+                                                           const std::string& document_id) = 0;
+
+    // Tasks. Writes that come from a message are idempotent, so that a message applied
+    // again after a crash changes nothing: a task is inserted once (false when its code
+    // exists), and an update whose event (task, kind, message) is already recorded is
+    // skipped (false).
+    virtual bool insert_task(const Task& task, const TaskEvent& event) = 0;
+    virtual bool update_task(const Task& task, const TaskEvent& event) = 0;
+    virtual bool add_task_event(const TaskEvent& event) = 0;
+    virtual std::optional<Task> task(const std::string& task_code) = 0;
+    // Tasks ordered by code, after `after_code` (empty: from the start), at most `limit`.
+    virtual std::vector<Task> tasks(const std::string& after_code, std::size_t limit) = 0;
+    virtual std::vector<TaskEvent> task_events(const std::string& task_code) = 0;
 };
 
 // Walks both chains of a store (pages of 1 000 entries).

@@ -329,6 +329,121 @@ inline void errors_name_the_operation(const Backend& backend) {
     BOOST_CHECK_THROW(store::open_store("sqlite3:"), ConfigError);
 }
 
+inline Task sample_task(const std::string& code) {
+    Task task;
+    task.task_code = code;
+    task.side = TaskSide::received;
+    task.source_document_id = "000.00.00.H20,2025/04/15,125/KH-UBND";
+    task.title = "Triển khai Phân hệ theo dõi nhiệm vụ tích hợp trên phần mềm quản lý văn bản";
+    task.content = "'; DROP TABLE tasks; -- \"quoted\" \\ backslash";
+    task.issuer = "000.00.00.H20";
+    task.assignees = {{edxml::AssigneeRole::lead, "000.00.14.H20", "Sở Khoa học và Công nghệ"},
+                      {edxml::AssigneeRole::coordinating, "000.00.01.H20", "Văn phòng UBND Tỉnh"},
+                      {edxml::AssigneeRole::coordinating, "", "các sở, ban, ngành Tỉnh"}};
+    task.due_date = edxml::Date{2025, 12, 31};
+    task.due_text = "Tháng 12/2025";
+    task.priority = 2;
+    return task;
+}
+
+// Tasks round-trip every field, insertion is once per code, and an update carried by a
+// message is applied once even when the message is applied again (after a crash).
+inline void tasks_are_idempotent(const Backend& backend) {
+    const auto store = fresh_store(backend, "tasks");
+    const MessageEntry assignment = store->append_message(sample_entry(1));
+    const MessageEntry report = store->append_message(sample_entry(2));
+    Task task = sample_task("000.00.00.H20,2025/04/15,125/KH-UBND#III.3");
+    const TaskEvent created{0, task.task_code, "assigned", "from the plan", assignment.sequence,
+                            ""};
+    BOOST_TEST(store->insert_task(task, created));
+    BOOST_TEST(!store->insert_task(task, created));  // the same assignment again
+
+    auto stored = store->task(task.task_code);
+    BOOST_REQUIRE(stored.has_value());
+    BOOST_TEST(!stored->created_at.empty());
+    task.created_at = stored->created_at;
+    task.updated_at = stored->updated_at;
+    BOOST_TEST((*stored == task));
+
+    Task progressed = task;
+    progressed.progress = 60;
+    progressed.progress_note = "Đã kết nối thử nghiệm";
+    progressed.status.current = edxml::StatusKind::processing;
+    progressed.completion_date = edxml::Date{2025, 11, 30};
+    const TaskEvent reported{0, task.task_code, "progress", "60 %", report.sequence, ""};
+    BOOST_TEST(store->update_task(progressed, reported));
+    Task replayed = progressed;
+    replayed.progress = 99;  // what a second application would write: it must not
+    BOOST_TEST(!store->update_task(replayed, reported));
+    stored = store->task(task.task_code);
+    BOOST_REQUIRE(stored.has_value());
+    BOOST_TEST(stored->progress == 60);
+    BOOST_TEST(stored->progress_note == "Đã kết nối thử nghiệm");
+    BOOST_TEST((stored->status.current == edxml::StatusKind::processing));
+    BOOST_TEST((stored->completion_date == edxml::Date{2025, 11, 30}));
+
+    // Events without a message are never deduplicated.
+    BOOST_TEST(store->add_task_event({0, task.task_code, "note", "a", 0, ""}));
+    BOOST_TEST(store->add_task_event({0, task.task_code, "note", "a", 0, ""}));
+    const auto events = store->task_events(task.task_code);
+    BOOST_REQUIRE_EQUAL(events.size(), 4u);
+    BOOST_TEST(events[0].kind == "assigned");
+    BOOST_TEST(events[0].message_sequence == assignment.sequence);
+    BOOST_TEST(events[1].kind == "progress");
+    BOOST_TEST(events[3].message_sequence == 0);
+
+    // Paging by code.
+    for (const char* code : {"A#1", "A#2", "A#3"})
+        store->insert_task(sample_task(code), {0, code, "assigned", "", 0, ""});
+    const auto first = store->tasks("", 2);
+    BOOST_REQUIRE_EQUAL(first.size(), 2u);
+    BOOST_TEST(first[0].task_code == "000.00.00.H20,2025/04/15,125/KH-UBND#III.3");
+    const auto rest = store->tasks(first[1].task_code, 10);
+    BOOST_REQUIRE_EQUAL(rest.size(), 2u);
+    BOOST_TEST(rest[1].task_code == "A#3");
+    BOOST_TEST(rest[1].assignees.size() == 3u);
+    BOOST_CHECK_THROW(
+        store->update_task(sample_task("no-such-task"), {0, "no-such-task", "x", "", 0, ""}),
+        PermanentError);
+}
+
+// A postponed item waits (its lease runs on); one postponed into the past is free again.
+inline void postponed_items_wait(const Backend& backend) {
+    const auto store = fresh_store(backend, "postpone");
+    store->enqueue(WorkQueue::outbox, "doc|000.00.00.G22", "p");
+    const auto claimed = store->claim(WorkQueue::outbox, "daemon-a", std::chrono::seconds(30));
+    BOOST_REQUIRE(claimed.has_value());
+    BOOST_TEST(!store->postpone(WorkQueue::outbox, claimed->id, "daemon-b", std::chrono::hours(1)));
+    BOOST_TEST(store->postpone(WorkQueue::outbox, claimed->id, "daemon-a", std::chrono::hours(1)));
+    BOOST_TEST(!store->claim(WorkQueue::outbox, "daemon-b", std::chrono::seconds(30)).has_value());
+    BOOST_TEST(store->postpone(WorkQueue::outbox, claimed->id, "daemon-a",
+                               std::chrono::milliseconds(-1000)));
+    const auto retried = store->claim(WorkQueue::outbox, "daemon-b", std::chrono::seconds(30));
+    BOOST_REQUIRE(retried.has_value());
+    BOOST_TEST(retried->attempts == 2);
+}
+
+// How an inbound knobstick offered twice, or the same document under two knobsticks,
+// is recognised.
+inline void messages_are_found_by_knobstick_and_document(const Backend& backend) {
+    const auto store = fresh_store(backend, "lookup");
+    for (int n = 1; n <= 4; ++n)
+        store->append_message(sample_entry(n));
+    const auto found = store->message_by_knobstick(Direction::inbound, "knob-1");
+    BOOST_REQUIRE(found.has_value());
+    BOOST_TEST(found->sequence == 1);
+    BOOST_TEST(found->raw == sample_entry(1).raw);
+    BOOST_TEST(!store->message_by_knobstick(Direction::outbound, "knob-1").has_value());
+    BOOST_TEST(!store->message_by_knobstick(Direction::inbound, "knob-1' OR '1'='1").has_value());
+    const auto same =
+        store->messages_by_document(Direction::inbound, "edoc", sample_entry(1).document_id);
+    BOOST_REQUIRE_EQUAL(same.size(), 1u);
+    BOOST_TEST(same[0] == 1);
+    BOOST_TEST(
+        store->messages_by_document(Direction::inbound, "status", sample_entry(1).document_id)
+            .empty());
+}
+
 // `connector audit verify-chain` on a tampered database: exit 1, naming the sequence.
 inline void verify_chain_command(const Backend& backend) {
     std::string url;

@@ -35,5 +35,14 @@ BOOST_AUTO_TEST_CASE(errors) {
 BOOST_AUTO_TEST_CASE(verify_chain_cli) {
     verify_chain_command(store_backends::kPostgresql);
 }
+BOOST_AUTO_TEST_CASE(tasks) {
+    tasks_are_idempotent(store_backends::kPostgresql);
+}
+BOOST_AUTO_TEST_CASE(postpone) {
+    postponed_items_wait(store_backends::kPostgresql);
+}
+BOOST_AUTO_TEST_CASE(message_lookup) {
+    messages_are_found_by_knobstick_and_document(store_backends::kPostgresql);
+}
 
 BOOST_AUTO_TEST_SUITE_END()
