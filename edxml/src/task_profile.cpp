@@ -126,6 +126,8 @@ class TaskProfileParser {
                     if (value == state.wire)
                         task.state = state.state;
                 }
+            } else if (name == "StatusCode") {
+                task.status_code = StatusCode::from_wire(value);
             } else if (name == "ReportDocumentId") {
                 task.report_document_ids.push_back(value);
             } else if (name == "UpdatedAt") {
@@ -222,6 +224,8 @@ std::string write_task_profile(const TaskProfile& profile) {
         xml.leaf("CompletionDate", task.completion_date);
         if (task.state)
             xml.leaf("State", to_string(*task.state));
+        if (task.status_code)
+            xml.leaf("StatusCode", task.status_code->wire_text());
         for (const std::string& id : task.report_document_ids)
             xml.leaf("ReportDocumentId", id);
         xml.leaf("UpdatedAt", task.updated_at);

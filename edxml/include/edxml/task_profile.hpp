@@ -12,6 +12,7 @@
 #include "edxml/diagnostics.hpp"
 #include "edxml/model.hpp"
 #include "edxml/reader.hpp"
+#include "edxml/status_code.hpp"
 
 namespace edxml {
 
@@ -53,6 +54,8 @@ struct TaskRecord {
     std::string progress_note;
     std::optional<Date> completion_date;
     std::optional<TaskState> state;
+    // A report's status code for this task (01 … 06, 02, 13/15/16), as in status packages.
+    std::optional<StatusCode> status_code;
     std::vector<std::string> report_document_ids;
     std::optional<DateTime> updated_at;
     std::optional<StaffInfo> staff;

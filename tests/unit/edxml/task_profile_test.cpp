@@ -137,10 +137,15 @@ BOOST_AUTO_TEST_CASE(written_profile_is_our_format) {
     task.due_date = Date{2025, 12, 31};
     task.progress = 40;
     task.state = TaskState::deadline_changed;
+    task.status_code = StatusCode::from_wire("05");
     task.updated_at = DateTime{{2025, 9, 1}, 8, 0, 0};
     profile.tasks.push_back(task);
     const std::string xml = write_task_profile(profile);
     BOOST_TEST(xml.find("kind=\"update\"") != std::string::npos);
+    BOOST_TEST(xml.find("<StatusCode>05</StatusCode>") != std::string::npos);
+    const TaskProfileResult bad_code = read_task_profile(
+        replaced(xml, "<StatusCode>05</StatusCode>", "<StatusCode>5x</StatusCode>"));
+    BOOST_TEST(has_error(bad_code, ErrorCode::schema_violation, "StatusCode"));
     const TaskProfileResult result = read_task_profile(xml);
     BOOST_REQUIRE_MESSAGE(result.ok(), (result.errors.empty() ? "" : result.errors[0].to_string()));
     BOOST_TEST((*result.profile == profile));
