@@ -894,6 +894,16 @@ class SociStore final : public connector::Store {
         }
     }
 
+    std::vector<connector::Task> tasks_of_document(const std::string& source_document_id) override {
+        reconnect_if_broken();
+        try {
+            return select_tasks("WHERE source_document_id = :code", source_document_id, 100000);
+        } catch (...) {
+            note_failure();
+            rethrow("tasks_of_document", source_document_id);
+        }
+    }
+
     std::vector<connector::TaskEvent> task_events(const std::string& task_code) override {
         reconnect_if_broken();
         try {

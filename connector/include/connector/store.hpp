@@ -92,6 +92,8 @@ class Store {
     // Tasks ordered by code, after `after_code` (empty: from the start), at most `limit`.
     virtual std::vector<Task> tasks(const std::string& after_code, std::size_t limit) = 0;
     virtual std::vector<TaskEvent> task_events(const std::string& task_code) = 0;
+    // The tasks a document assigned (source_document_id), ordered by code.
+    virtual std::vector<Task> tasks_of_document(const std::string& source_document_id) = 0;
 };
 
 // Walks both chains of a store (pages of 1 000 entries).

@@ -402,6 +402,9 @@ inline void tasks_are_idempotent(const Backend& backend) {
     BOOST_REQUIRE_EQUAL(rest.size(), 2u);
     BOOST_TEST(rest[1].task_code == "A#3");
     BOOST_TEST(rest[1].assignees.size() == 3u);
+    const auto of_document = store->tasks_of_document("000.00.00.H20,2025/04/15,125/KH-UBND");
+    BOOST_TEST(of_document.size() == 4u);
+    BOOST_TEST(store->tasks_of_document("000.00.00.H20,2025/04/15,999/KH-UBND").empty());
     BOOST_CHECK_THROW(
         store->update_task(sample_task("no-such-task"), {0, "no-such-task", "x", "", 0, ""}),
         PermanentError);

@@ -9,3 +9,4 @@ ALTER TABLE task_assignees ADD COLUMN position INTEGER NOT NULL DEFAULT 0;
 CREATE UNIQUE INDEX task_events_once_per_message ON task_events (task_code, kind, message_sequence);
 CREATE INDEX task_events_by_task ON task_events (task_code, id);
 CREATE INDEX messages_by_document ON messages (document_id, kind, direction);
+CREATE INDEX tasks_by_source_document ON tasks (source_document_id);

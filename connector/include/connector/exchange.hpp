@@ -1,0 +1,127 @@
+// The exchange: the outbound and inbound pipelines of architecture.md, over the Store,
+// the AxisTransport and the Clock ports. Each step persists before it moves on, and each
+// step that may run twice (after a crash, or because the axis offers a knobstick again)
+// changes nothing the second time:
+//
+//   outbound  local action → package built, signed, logged (message) and queued (outbox)
+//             → sendEdoc → knobstick id recorded (transport state) → done
+//             transient failure: the item stays leased for a backoff with full jitter;
+//             permanent failure: recorded as failed with the reason
+//   inbound   getReceivedEdocList → getEdoc → logged raw with its signature verdict and
+//             queued (inbox) → updateStatus done (fail when unreadable) → applied to
+//             tasks → status 01 sent back for a received assignment
+//
+// The daemon calls send_pending, poll and apply_pending in a loop; tests call them
+// directly, so that a whole exchange runs step by step without timing.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "connector/axis_transport.hpp"
+#include "connector/clock.hpp"
+#include "connector/store.hpp"
+#include "connector/task_packages.hpp"
+#include "edxml/signature.hpp"
+
+namespace connector {
+
+enum class VerifyPolicy {
+    require,  // an inbound package without a valid signature is logged, acked fail, not applied
+    verify,   // verify when present, record the verdict, apply anyway (default)
+    off,      // do not verify
+};
+const char* to_string(VerifyPolicy policy);
+
+// Capped exponential backoff with full jitter: a delay drawn uniformly from
+// [0, min(cap, base · 2^(attempt-1))].
+struct RetryPolicy {
+    std::chrono::milliseconds base{2'000};
+    std::chrono::milliseconds cap{300'000};
+    int max_attempts = 30;  // then the package is failed
+    std::chrono::milliseconds delay(int attempt, std::mt19937_64& random) const;
+};
+
+// Stops sending for `open_for` after `threshold` transient failures in a row, so that a
+// dead axis is not hammered; the first send after that is the probe.
+struct CircuitBreakerPolicy {
+    int threshold = 5;
+    std::chrono::milliseconds open_for{30'000};
+};
+
+struct ExchangeSettings {
+    Sender sender;  // our agency
+    // Signs every outgoing package; none: sent unsigned (tests and unsigned peers only).
+    std::shared_ptr<const edxml::SigningCredentials> signing;
+    // Checks inbound signatures; none: every verdict is what the policy `off` gives.
+    std::shared_ptr<const edxml::Verifier> verifier;
+    VerifyPolicy verify_policy = VerifyPolicy::verify;
+    RetryPolicy retry;
+    CircuitBreakerPolicy breaker;
+    std::string worker_id = "connector";  // lease owner
+    std::chrono::milliseconds lease{120'000};
+    std::uint64_t seed = 0;  // jitter; 0: random
+};
+
+// Counts of one call, for logs and tests.
+struct StepReport {
+    std::size_t done = 0;        // sent, stored, applied
+    std::size_t retried = 0;     // postponed after a transient failure
+    std::size_t failed = 0;      // permanent failure, or given up
+    std::size_t duplicates = 0;  // already stored or applied: acknowledged, not applied again
+    std::vector<std::string> problems;  // one line each, for the log
+};
+
+struct ReportRequest {
+    std::string task_code;
+    std::optional<edxml::StatusKind> status;  // 03, 04, 05, 06, 02…
+    std::optional<int> progress;              // 0..100
+    std::string note;
+    std::optional<edxml::Date> completion_date;  // defaults to today for 06
+};
+
+class Exchange {
+  public:
+    Exchange(Store& store, AxisTransport& axis, const Clock& clock, ExchangeSettings settings);
+    ~Exchange();
+    Exchange(const Exchange&) = delete;
+    Exchange& operator=(const Exchange&) = delete;
+
+    // Local actions. Each builds, signs, logs and queues a package, records the tasks
+    // (side issued) or the report on our side, and returns the logged message's
+    // sequence. Throw std::invalid_argument naming what is wrong with the request.
+    std::int64_t assign(const AssignmentDocument& document);
+    std::int64_t report(const ReportRequest& request);
+
+    // At start: queues what was logged but not queued (a crash in between) and records
+    // the tasks of such assignments. Inbound needs nothing: a knobstick stored but not
+    // acknowledged is offered again and recognised by its id.
+    StepReport recover();
+
+    // One pass of each pipeline; at most `limit` items.
+    StepReport send_pending(std::size_t limit = 100);
+    StepReport poll(AxisMessageType type);
+    StepReport apply_pending(std::size_t limit = 100);
+
+    bool circuit_open() const;
+
+  private:
+    struct State;
+    std::int64_t queue_package(const std::string& kind, const std::string& document_id,
+                               const std::string& to, const std::string& status_code,
+                               const std::string& subject, std::string bytes);
+    void apply_message(const MessageEntry& message, StepReport& report);
+
+    Store& store_;
+    AxisTransport& axis_;
+    const Clock& clock_;
+    ExchangeSettings settings_;
+    std::unique_ptr<State> state_;
+};
+
+}  // namespace connector

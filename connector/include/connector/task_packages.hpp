@@ -1,0 +1,59 @@
+// Building the packages the connector sends: a task assignment (a document with the task
+// profile), a task report (a document answering the assignment, one profile record per
+// reported task) and a status package (a code about a document). protocol.md §2, §6.2.
+#pragma once
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "edxml/model.hpp"
+#include "edxml/task_profile.hpp"
+
+namespace connector {
+
+struct Sender {
+    std::string code;   // our agency code, e.g. 000.00.00.G22
+    std::string name;   // "Văn phòng Chính phủ"
+    std::string place;  // nơi ban hành, e.g. "Hà Nội"
+};
+
+struct AssignmentDocument {
+    std::string code_number;    // số, e.g. "125"
+    std::string code_notation;  // ký hiệu, e.g. "KH-UBND"
+    std::string subject;
+    std::string content;
+    edxml::SignerInfo signer;
+    // Tasks; an empty task code becomes "<DocumentId>#<n>" (n from 1, in order).
+    std::vector<edxml::TaskRecord> tasks;
+};
+
+// The document's id: "<sender>,<yyyy/MM/dd>,<number>/<notation>" (QCVN 102 §1.6).
+std::string document_id_for(const std::string& sender, const edxml::Date& date,
+                            const std::string& number, const std::string& notation);
+
+// An assignment to the lead units of its tasks (To), with the task profile attached.
+// Throws std::invalid_argument naming the problem when there is no task, a task has no
+// lead unit with an agency code, or two tasks share a code.
+edxml::DocumentPackage build_assignment(const Sender& sender, const AssignmentDocument& document,
+                                        const edxml::DateTime& now);
+
+// What a report answers: the assignment document and its sender.
+struct ReportTarget {
+    std::string document_id;  // the assignment's DocumentId
+    std::string organ_id;     // who assigned
+    std::string organ_name;
+};
+
+// A report on one or more tasks (each record: code, progress, note, status code…).
+edxml::DocumentPackage build_report(const Sender& sender, const ReportTarget& target,
+                                    const std::vector<edxml::TaskRecord>& tasks,
+                                    const std::string& code_number, const edxml::DateTime& now);
+
+// A status package: `code` about `document_id`, addressed to `to` (ResponseFor/OrganId).
+edxml::StatusPackage build_status(const Sender& sender, const std::string& to,
+                                  const std::string& document_id, edxml::StatusKind code,
+                                  const std::string& description, const edxml::DateTime& now);
+
+}  // namespace connector

@@ -1,0 +1,559 @@
+#include "connector/exchange.hpp"
+
+#include <algorithm>
+#include <set>
+#include <stdexcept>
+
+#include "connector/error.hpp"
+#include "edxml/agency_code.hpp"
+#include "edxml/attachments.hpp"
+#include "edxml/reader.hpp"
+#include "edxml/writer.hpp"
+
+namespace connector {
+namespace {
+
+constexpr const char* kOutboxPrefix = "message:";
+constexpr const char* kInboxPrefix = "knobstick:";
+
+std::string join(const std::vector<std::string>& parts, const char* separator) {
+    std::string out;
+    for (const auto& part : parts)
+        out += (out.empty() ? "" : separator) + part;
+    return out;
+}
+
+std::optional<MessageEntry> message_at(Store& store, std::int64_t sequence) {
+    auto entries = store.messages(sequence - 1, 1);
+    if (entries.empty() || entries.front().sequence != sequence)
+        return std::nullopt;
+    return std::move(entries.front());
+}
+
+std::optional<std::int64_t> sequence_of(const std::string& payload) {
+    if (payload.empty() || payload.size() > 18 ||
+        payload.find_first_not_of("0123456789") != std::string::npos)
+        return std::nullopt;
+    return std::stoll(payload);
+}
+
+// The task profile a document carries, if it carries a readable one.
+std::optional<edxml::TaskProfile> profile_of(const edxml::DocumentPackage& document) {
+    const edxml::Attachment* attachment = edxml::find_task_profile_attachment(document);
+    if (!attachment)
+        return std::nullopt;
+    try {
+        auto result = edxml::read_task_profile(edxml::decode_attachment(*attachment));
+        if (result.ok())
+            return std::move(*result.profile);
+    } catch (const edxml::Error&) {
+    }
+    return std::nullopt;
+}
+
+Task task_from_record(const edxml::TaskRecord& record, TaskSide side,
+                      const std::string& source_document_id) {
+    Task task;
+    task.task_code = record.task_code;
+    task.side = side;
+    task.source_document_id = source_document_id;
+    task.title = record.title;
+    task.content = record.content;
+    task.issuer = record.issuer;
+    task.assignees = record.assignees;
+    task.due_date = record.due_date;
+    task.due_text = record.due_text;
+    task.priority = record.priority.value_or(0);
+    task.progress = record.progress.value_or(0);
+    task.progress_note = record.progress_note;
+    task.completion_date = record.completion_date;
+    return task;
+}
+
+// Whether a status from `organ_id` speaks for the task's lead unit: the unit itself, or
+// the agency above it (a province's connector reports for its departments).
+bool speaks_for_lead(const Task& task, const std::string& organ_id) {
+    return std::any_of(task.assignees.begin(), task.assignees.end(), [&](const auto& assignee) {
+        if (assignee.role != edxml::AssigneeRole::lead || assignee.organ_id.empty())
+            return false;
+        return assignee.organ_id == organ_id ||
+               edxml::parent_agency_code(assignee.organ_id).value_or("") == organ_id;
+    });
+}
+
+}  // namespace
+
+const char* to_string(VerifyPolicy policy) {
+    switch (policy) {
+        case VerifyPolicy::require:
+            return "require";
+        case VerifyPolicy::verify:
+            return "verify";
+        case VerifyPolicy::off:
+            return "off";
+    }
+    return "verify";
+}
+
+std::chrono::milliseconds RetryPolicy::delay(int attempt, std::mt19937_64& random) const {
+    const int doublings = std::clamp(attempt - 1, 0, 30);
+    const long long ceiling =
+        std::min<long long>(cap.count(), base.count() * (1LL << std::min(doublings, 20)));
+    std::uniform_int_distribution<long long> jitter(0, std::max<long long>(ceiling, 0));
+    return std::chrono::milliseconds(jitter(random));
+}
+
+struct Exchange::State {
+    std::mt19937_64 random;
+    int failures_in_a_row = 0;
+    std::optional<std::chrono::system_clock::time_point> open_until;
+};
+
+Exchange::Exchange(Store& store, AxisTransport& axis, const Clock& clock, ExchangeSettings settings)
+    : store_(store),
+      axis_(axis),
+      clock_(clock),
+      settings_(std::move(settings)),
+      state_(std::make_unique<State>()) {
+    state_->random.seed(settings_.seed != 0 ? settings_.seed : std::random_device{}());
+}
+
+Exchange::~Exchange() = default;
+
+bool Exchange::circuit_open() const {
+    return state_->open_until && clock_.now() < *state_->open_until;
+}
+
+std::int64_t Exchange::queue_package(const std::string& kind, const std::string& document_id,
+                                     const std::string& to, const std::string& status_code,
+                                     const std::string& subject, std::string bytes) {
+    MessageEntry entry;
+    entry.direction = Direction::outbound;
+    entry.kind = kind;
+    entry.document_id = document_id;
+    entry.from_agency = settings_.sender.code;
+    entry.to_agencies = to;
+    entry.status_code = status_code;
+    entry.subject = subject;
+    if (settings_.signing) {
+        entry.raw = edxml::sign_package(bytes, *settings_.signing);
+        entry.signature_verdict = "signed";
+        entry.signer = settings_.signing->subject();
+    } else {
+        entry.raw = std::move(bytes);
+        entry.signature_verdict = "absent";
+    }
+    const MessageEntry logged = store_.append_message(std::move(entry));
+    // A crash here leaves a logged message without its outbox item: recover() queues it.
+    try {
+        store_.enqueue(WorkQueue::outbox, kOutboxPrefix + std::to_string(logged.sequence),
+                       std::to_string(logged.sequence));
+    } catch (const DuplicateError&) {
+    }
+    store_.set_transport_state(logged.sequence, "queued");
+    return logged.sequence;
+}
+
+std::int64_t Exchange::assign(const AssignmentDocument& document) {
+    AssignmentDocument numbered = document;
+    if (numbered.code_number.empty())
+        numbered.code_number = std::to_string(store_.message_head().sequence + 1);
+    if (numbered.code_notation.empty())
+        numbered.code_notation = "GNV";
+    const edxml::DocumentPackage package =
+        build_assignment(settings_.sender, numbered, vietnam_time(clock_.now()));
+    std::vector<std::string> to;
+    for (const auto& organization : package.header.to)
+        to.push_back(organization.organ_id);
+    const std::int64_t sequence =
+        queue_package("edoc", package.header.document_id, join(to, ","), "", package.header.subject,
+                      edxml::write_document(package));
+    const auto profile = profile_of(package);
+    for (const edxml::TaskRecord& record : profile->tasks) {
+        store_.insert_task(
+            task_from_record(record, TaskSide::issued, package.header.document_id),
+            {0, record.task_code, "assigned", "assigned to " + join(to, ", "), sequence, ""});
+    }
+    return sequence;
+}
+
+std::int64_t Exchange::report(const ReportRequest& request) {
+    auto task = store_.task(request.task_code);
+    if (!task)
+        throw std::invalid_argument("no task '" + request.task_code + "'");
+    if (task->side != TaskSide::received)
+        throw std::invalid_argument("task '" + request.task_code +
+                                    "' was assigned by us: its assignees report on it");
+    if (request.progress && (*request.progress < 0 || *request.progress > 100))
+        throw std::invalid_argument("progress must be 0..100, not " +
+                                    std::to_string(*request.progress));
+    Task updated = *task;
+    std::string detail;
+    if (request.status) {
+        const auto outcome =
+            apply_status(updated.status, edxml::StatusCode::from_kind(*request.status));
+        if (outcome.effect != StatusEffect::advanced)
+            throw std::invalid_argument("status " + edxml::canonical_code(*request.status) +
+                                        " cannot be reported: " + outcome.reason);
+        updated.status = outcome.next;
+        detail +=
+            edxml::canonical_code(*request.status) + " " + edxml::vietnamese_label(*request.status);
+    }
+    if (request.progress)
+        updated.progress = *request.progress;
+    if (!request.note.empty())
+        updated.progress_note = request.note;
+    if (request.completion_date)
+        updated.completion_date = request.completion_date;
+    else if (request.status == edxml::StatusKind::completed && !updated.completion_date)
+        updated.completion_date = vietnam_date(clock_.now());
+    if (request.status == edxml::StatusKind::completed)
+        updated.progress = 100;
+
+    edxml::TaskRecord record;
+    record.task_code = updated.task_code;
+    record.title = updated.title;
+    record.issuer = updated.issuer;
+    record.assignees = updated.assignees;
+    record.due_date = updated.due_date;
+    record.due_text = updated.due_text;
+    record.progress = updated.progress;
+    record.progress_note = updated.progress_note;
+    record.completion_date = updated.completion_date;
+    if (updated.status.current)
+        record.status_code = edxml::StatusCode::from_kind(*updated.status.current);
+
+    const std::string number = std::to_string(store_.message_head().sequence + 1);
+    const edxml::DocumentPackage package =
+        build_report(settings_.sender, {updated.source_document_id, updated.issuer, ""}, {record},
+                     number, vietnam_time(clock_.now()));
+    const std::int64_t sequence =
+        queue_package("edoc", package.header.document_id, updated.issuer, "",
+                      package.header.subject, edxml::write_document(package));
+    detail += (detail.empty() ? "" : ", ") + std::to_string(updated.progress) + " %";
+    if (!updated.progress_note.empty())
+        detail += ": " + updated.progress_note;
+    store_.update_task(updated, {0, updated.task_code, "reported", detail, sequence, ""});
+    return sequence;
+}
+
+StepReport Exchange::recover() {
+    StepReport report;
+    std::int64_t after = 0;
+    for (;;) {
+        const auto page = store_.messages(after, 500);
+        if (page.empty())
+            break;
+        for (const MessageEntry& message : page) {
+            after = message.sequence;
+            if (message.direction != Direction::outbound)
+                continue;
+            const auto state = store_.transport_state(message.sequence);
+            if (state && *state != "queued")
+                continue;
+            // Logged but perhaps not queued, or its tasks not recorded: both are idempotent.
+            try {
+                store_.enqueue(WorkQueue::outbox, kOutboxPrefix + std::to_string(message.sequence),
+                               std::to_string(message.sequence));
+                report.done++;
+            } catch (const DuplicateError&) {
+            }
+            store_.set_transport_state(message.sequence, "queued");
+            const edxml::ReadResult read = edxml::read_package(message.raw);
+            const auto* document =
+                read.package ? std::get_if<edxml::DocumentPackage>(&*read.package) : nullptr;
+            const auto profile = document ? profile_of(*document) : std::nullopt;
+            if (profile && profile->kind == edxml::TaskProfileKind::assignment) {
+                for (const edxml::TaskRecord& record : profile->tasks) {
+                    store_.insert_task(
+                        task_from_record(record, TaskSide::issued, document->header.document_id),
+                        {0, record.task_code, "assigned", "assigned (recovered)", message.sequence,
+                         ""});
+                }
+            }
+        }
+    }
+    return report;
+}
+
+StepReport Exchange::send_pending(std::size_t limit) {
+    StepReport report;
+    for (std::size_t n = 0; n < limit && !circuit_open(); ++n) {
+        const auto item = store_.claim(WorkQueue::outbox, settings_.worker_id, settings_.lease);
+        if (!item)
+            break;
+        const auto sequence = sequence_of(item->payload);
+        const auto message = sequence ? message_at(store_, *sequence) : std::nullopt;
+        if (!message) {
+            report.failed++;
+            report.problems.push_back("outbox item '" + item->key + "' names no logged message");
+            store_.complete(WorkQueue::outbox, item->id, settings_.worker_id);
+            continue;
+        }
+        const auto sent = axis_.send_edoc(
+            {settings_.sender.code,
+             message->kind == "status" ? AxisMessageType::status : AxisMessageType::edoc,
+             message->raw, ""});
+        if (sent) {
+            store_.set_transport_state(message->sequence, "sent " + sent.value());
+            store_.complete(WorkQueue::outbox, item->id, settings_.worker_id);
+            state_->failures_in_a_row = 0;
+            state_->open_until.reset();
+            report.done++;
+            continue;
+        }
+        const AxisError& error = sent.error();
+        report.problems.push_back("message " + std::to_string(message->sequence) + ": " +
+                                  error.message());
+        if (error.transient() && item->attempts < settings_.retry.max_attempts) {
+            store_.postpone(WorkQueue::outbox, item->id, settings_.worker_id,
+                            settings_.retry.delay(item->attempts, state_->random));
+            store_.set_transport_state(message->sequence, "retry_wait");
+            report.retried++;
+            if (++state_->failures_in_a_row >= settings_.breaker.threshold)
+                state_->open_until = clock_.now() + settings_.breaker.open_for;
+            continue;
+        }
+        store_.set_transport_state(message->sequence, "failed: " + error.message());
+        store_.complete(WorkQueue::outbox, item->id, settings_.worker_id);
+        report.failed++;
+    }
+    return report;
+}
+
+StepReport Exchange::poll(AxisMessageType type) {
+    StepReport report;
+    const auto listed = axis_.received_list(type, {});
+    if (!listed) {
+        report.problems.push_back(listed.error().message());
+        return report;
+    }
+    std::set<std::string> seen;
+    for (const AxisKnobstick& knobstick : listed.value()) {
+        if (knobstick.doc_id.empty() || !seen.insert(knobstick.doc_id).second)
+            continue;
+        const std::string inbox_key = kInboxPrefix + knobstick.doc_id;
+        // Stored before (a crash before the acknowledgement, or offered again): make
+        // sure it is queued, and acknowledge it so the axis stops offering it.
+        if (const auto stored = store_.message_by_knobstick(Direction::inbound, knobstick.doc_id)) {
+            const auto state = store_.transport_state(stored->sequence);
+            const bool refused = state && state->rfind("refused", 0) == 0;
+            if (!refused) {
+                try {
+                    store_.enqueue(WorkQueue::inbox, inbox_key, std::to_string(stored->sequence));
+                } catch (const DuplicateError&) {
+                }
+            }
+            const auto acked = axis_.update_status(knobstick.doc_id,
+                                                   refused ? AxisReceipt::fail : AxisReceipt::done);
+            if (!acked)
+                report.problems.push_back(acked.error().message());
+            report.duplicates++;
+            continue;
+        }
+        const auto fetched = axis_.get_edoc(knobstick.doc_id);
+        if (!fetched) {
+            report.problems.push_back(fetched.error().message());
+            continue;  // offered again at the next poll
+        }
+        const std::string& bytes = fetched.value();
+        if (!knobstick.content_sha256.empty() &&
+            edxml::sha256_hex(bytes) != knobstick.content_sha256) {
+            report.problems.push_back("knobstick " + knobstick.doc_id +
+                                      ": the bytes do not match the listed SHA-256; fetched "
+                                      "again at the next poll");
+            continue;
+        }
+
+        MessageEntry entry;
+        entry.direction = Direction::inbound;
+        entry.knobstick_id = knobstick.doc_id;
+        entry.kind = type == AxisMessageType::status ? "status" : "edoc";
+        entry.from_agency = knobstick.from;
+        entry.to_agencies = knobstick.to;
+        entry.raw = bytes;
+        edxml::ReadResult read;
+        if (settings_.verifier && settings_.verify_policy != VerifyPolicy::off) {
+            auto verified = settings_.verifier->verify_and_read(bytes);
+            entry.signature_verdict = edxml::to_string(verified.signature.verdict);
+            if (verified.signature.signer)
+                entry.signer = verified.signature.signer->subject;
+            read = std::move(verified.package);
+        } else {
+            entry.signature_verdict = "unchecked";
+            read = edxml::read_package(bytes);
+        }
+        std::string refusal;
+        if (!read.ok()) {
+            refusal =
+                read.errors.empty() ? std::string("unreadable") : read.errors.front().to_string();
+        } else if (settings_.verify_policy == VerifyPolicy::require &&
+                   entry.signature_verdict != "valid") {
+            refusal = "signature required, verdict " + entry.signature_verdict;
+        }
+        bool duplicate_document = false;
+        if (read.package) {
+            if (const auto* document = std::get_if<edxml::DocumentPackage>(&*read.package)) {
+                entry.kind = "edoc";
+                entry.business_type = static_cast<int>(document->business_type());
+                entry.document_id = document->header.document_id;
+                entry.from_agency = document->header.from.organ_id;
+                entry.subject = document->header.subject;
+                duplicate_document =
+                    refusal.empty() && entry.business_type == 0 &&
+                    !store_.messages_by_document(Direction::inbound, "edoc", entry.document_id)
+                         .empty();
+            } else if (const auto* status = std::get_if<edxml::StatusPackage>(&*read.package)) {
+                entry.kind = "status";
+                entry.document_id = status->response_for.document_id;
+                entry.from_agency = status->from.organ_id;
+                entry.status_code = status->status.wire_text();
+                entry.subject = status->description;
+            }
+        }
+        const MessageEntry logged = store_.append_message(std::move(entry));
+        if (!refusal.empty()) {
+            store_.set_transport_state(logged.sequence, "refused: " + refusal);
+            report.failed++;
+            report.problems.push_back("knobstick " + knobstick.doc_id + " refused: " + refusal);
+        } else if (duplicate_document) {
+            store_.set_transport_state(logged.sequence, "duplicate");
+            report.duplicates++;
+        } else {
+            try {
+                store_.enqueue(WorkQueue::inbox, inbox_key, std::to_string(logged.sequence));
+            } catch (const DuplicateError&) {
+            }
+            store_.set_transport_state(logged.sequence, "stored");
+            report.done++;
+        }
+        const auto acked = axis_.update_status(
+            knobstick.doc_id, refusal.empty() ? AxisReceipt::done : AxisReceipt::fail);
+        if (!acked)
+            report.problems.push_back(acked.error().message());  // acked at the next poll
+    }
+    return report;
+}
+
+StepReport Exchange::apply_pending(std::size_t limit) {
+    StepReport report;
+    for (std::size_t n = 0; n < limit; ++n) {
+        const auto item = store_.claim(WorkQueue::inbox, settings_.worker_id, settings_.lease);
+        if (!item)
+            break;
+        const auto sequence = sequence_of(item->payload);
+        const auto message = sequence ? message_at(store_, *sequence) : std::nullopt;
+        if (message) {
+            apply_message(*message, report);
+            store_.set_transport_state(message->sequence, "applied");
+        } else {
+            report.failed++;
+            report.problems.push_back("inbox item '" + item->key + "' names no logged message");
+        }
+        store_.complete(WorkQueue::inbox, item->id, settings_.worker_id);
+    }
+    return report;
+}
+
+void Exchange::apply_message(const MessageEntry& message, StepReport& report) {
+    const edxml::ReadResult read = edxml::read_package(message.raw);
+    if (!read.ok()) {
+        report.failed++;
+        report.problems.push_back("message " + std::to_string(message.sequence) +
+                                  " no longer reads");
+        return;
+    }
+    const std::int64_t sequence = message.sequence;
+    if (const auto* status = std::get_if<edxml::StatusPackage>(&*read.package)) {
+        const std::string& from = status->from.organ_id;
+        for (Task task : store_.tasks_of_document(status->response_for.document_id)) {
+            // A status about a document moves the tasks of that document: ours, from their
+            // lead unit; or, for 13 (take back), tasks assigned to us, from their issuer.
+            const bool counts = (task.side == TaskSide::issued && speaks_for_lead(task, from)) ||
+                                (task.side == TaskSide::received && task.issuer == from);
+            const auto outcome = apply_status(task.status, status->status);
+            const std::string code = status->status.wire_text();
+            if (counts && outcome.effect == StatusEffect::advanced) {
+                task.status = outcome.next;
+                store_.update_task(
+                    task, {0, task.task_code, "status", code + " from " + from, sequence, ""});
+            } else {
+                store_.add_task_event(
+                    {0, task.task_code, "status_recorded",
+                     code + " from " + from + ": " + (counts ? outcome.reason : "not a lead unit"),
+                     sequence, ""});
+            }
+        }
+        report.done++;
+        return;
+    }
+    const auto& document = std::get<edxml::DocumentPackage>(*read.package);
+    const auto profile = profile_of(document);
+    if (!profile) {
+        report.done++;  // an ordinary document: logged, nothing to apply
+        return;
+    }
+    if (profile->kind == edxml::TaskProfileKind::assignment) {
+        bool for_us = false;
+        for (const edxml::TaskRecord& record : profile->tasks) {
+            Task task = task_from_record(record, TaskSide::received, document.header.document_id);
+            if (task.issuer.empty())
+                task.issuer = document.header.from.organ_id;
+            for_us = true;
+            store_.insert_task(task,
+                               {0, task.task_code, "assigned",
+                                "assigned by " + document.header.from.organ_id, sequence, ""});
+        }
+        // 01 (đã đến) back to the sender, once per document even when applied again.
+        bool already_sent = false;
+        for (const std::int64_t sent : store_.messages_by_document(Direction::outbound, "status",
+                                                                   document.header.document_id)) {
+            const auto earlier = message_at(store_, sent);
+            already_sent |= earlier && earlier->status_code == "01";
+        }
+        if (for_us && !already_sent) {
+            const edxml::StatusPackage received = build_status(
+                settings_.sender, document.header.from.organ_id, document.header.document_id,
+                edxml::StatusKind::received, "", vietnam_time(clock_.now()));
+            queue_package("status", document.header.document_id, document.header.from.organ_id,
+                          "01", received.description, edxml::write_status(received));
+        }
+        report.done++;
+        return;
+    }
+    if (profile->kind == edxml::TaskProfileKind::report) {
+        for (const edxml::TaskRecord& record : profile->tasks) {
+            auto task = store_.task(record.task_code);
+            if (!task || task->side != TaskSide::issued) {
+                report.problems.push_back("message " + std::to_string(sequence) +
+                                          " reports on task '" + record.task_code +
+                                          "', which we did not assign");
+                continue;
+            }
+            Task updated = *task;
+            std::string detail = "from " + document.header.from.organ_id;
+            if (record.status_code) {
+                const auto outcome = apply_status(updated.status, *record.status_code);
+                if (outcome.effect == StatusEffect::advanced)
+                    updated.status = outcome.next;
+                detail +=
+                    ", " + record.status_code->wire_text() +
+                    (outcome.effect == StatusEffect::advanced ? "" : " (" + outcome.reason + ")");
+            }
+            // Progress follows the newest report that is not behind the current state.
+            if (record.progress && *record.progress >= updated.progress)
+                updated.progress = *record.progress;
+            if (!record.progress_note.empty())
+                updated.progress_note = record.progress_note;
+            if (record.completion_date)
+                updated.completion_date = record.completion_date;
+            detail += ", " + std::to_string(updated.progress) + " %";
+            store_.update_task(updated, {0, updated.task_code, "report", detail, sequence, ""});
+        }
+        report.done++;
+        return;
+    }
+    report.done++;
+}
+
+}  // namespace connector

@@ -1,0 +1,13 @@
+// The two-connector exchange on PostgreSQL (CTest fixture `postgresql`).
+#include "exchange_test.hpp"
+
+BOOST_AUTO_TEST_SUITE(exchange_postgresql)
+
+BOOST_AUTO_TEST_CASE(seed_plan_round_trip) {
+    exchange_scenarios::seed_plan_round_trip(store_backends::kPostgresql);
+}
+BOOST_AUTO_TEST_CASE(faults_lose_and_double_nothing) {
+    exchange_scenarios::faults_lose_and_double_nothing(store_backends::kPostgresql);
+}
+
+BOOST_AUTO_TEST_SUITE_END()

@@ -1,0 +1,254 @@
+// The exchange between two connectors through the axis simulator, in one process and
+// step by step: the Government office (G22) assigns the seed plan's tasks to the province
+// (H20); the province receives them, answers 01 automatically and reports; the office
+// sees every status and the progress. Written once, run on SQLite and on PostgreSQL.
+#pragma once
+
+#include <boost/test/unit_test.hpp>
+
+#include <functional>
+
+#include "axis_sim/simulator.hpp"
+#include "connector/exchange.hpp"
+#include "connector/plan_import.hpp"
+#include "store/soci_store.hpp"
+#include "store_backends.hpp"
+#include "test_files.hpp"
+#include "vdxp/http_axis_client.hpp"
+
+namespace exchange_scenarios {
+
+using namespace connector;
+
+// A clock the test moves by hand.
+class ManualClock final : public Clock {
+  public:
+    std::chrono::system_clock::time_point now() const override { return now_; }
+    void advance(std::chrono::milliseconds by) { now_ += by; }
+
+  private:
+    // 2025-06-01 09:00 in Vietnam.
+    std::chrono::system_clock::time_point now_ = std::chrono::system_clock::from_time_t(1748743200);
+};
+
+inline axis_sim::AgencyConfig agency(const std::string& code, const std::string& name) {
+    axis_sim::AgencyConfig config;
+    config.id = code;
+    config.code = code;
+    config.name = name;
+    return config;
+}
+
+inline axis_sim::SimulatorConfig two_systems() {
+    axis_sim::SimulatorConfig config;
+    config.base_path = "/XrdAdapter/adapter";
+    config.faults.seed = 11;
+    config.systems = {
+        {"000.00.00.H20",
+         "secret-of-dong-thap",
+         {agency("000.00.00.H20", "Ủy ban nhân dân tỉnh Đồng Tháp"),
+          agency("000.00.01.H20", "Văn phòng UBND tỉnh Đồng Tháp"),
+          agency("000.00.14.H20", "Sở Khoa học và Công nghệ"),
+          agency("000.00.22.H20", "Sở Văn hóa, Thể thao và Du lịch"),
+          agency("000.00.25.H20", "Công an tỉnh Đồng Tháp")}},
+        {"000.00.00.G22", "secret-of-vpcp", {agency("000.00.00.G22", "Văn phòng Chính phủ")}},
+    };
+    return config;
+}
+
+// One connector: its own store, its own client, its exchange.
+struct Side {
+    std::unique_ptr<Store> store;
+    std::unique_ptr<vdxp::HttpAxisClient> client;
+    std::unique_ptr<Exchange> exchange;
+
+    Side(const store_backends::Backend& backend, const std::string& label,
+         const axis_sim::Simulator& simulator, const ManualClock& clock, Sender sender,
+         const std::string& secret) {
+        store = store::open_store(backend.fresh_url(label), store::Migrations::apply);
+        vdxp::ClientSettings client_settings;
+        client_settings.base_url = simulator.base_url();
+        client_settings.systemid = sender.code;
+        client_settings.secret = secret;
+        client = std::make_unique<vdxp::HttpAxisClient>(client_settings);
+        ExchangeSettings settings;
+        settings.sender = std::move(sender);
+        settings.worker_id = label;
+        settings.seed = 5;
+        // Retries come back at once: the test drives the passes itself.
+        settings.retry.base = std::chrono::milliseconds(0);
+        settings.retry.cap = std::chrono::milliseconds(0);
+        settings.breaker.threshold = 1000;
+        exchange = std::make_unique<Exchange>(*store, *client, clock, settings);
+    }
+
+    // Sends, polls and applies until a pass does nothing new.
+    void run_until_idle(int max_passes = 200) {
+        for (int pass = 0; pass < max_passes; ++pass) {
+            std::size_t work = 0;
+            for (int i = 0; i < 3; ++i) {
+                const StepReport sent = exchange->send_pending();
+                work += sent.done + sent.retried;
+                const StepReport documents = exchange->poll(AxisMessageType::edoc);
+                const StepReport statuses = exchange->poll(AxisMessageType::status);
+                work += documents.done + statuses.done + documents.duplicates + statuses.duplicates;
+                const StepReport applied = exchange->apply_pending();
+                work += applied.done;
+            }
+            if (work == 0 && store->pending_count(WorkQueue::outbox) == 0 &&
+                store->pending_count(WorkQueue::inbox) == 0)
+                return;
+        }
+        BOOST_FAIL("no quiet state after " << max_passes << " passes");
+    }
+};
+
+inline std::vector<edxml::TaskRecord> seed_plan_tasks(const std::string& document_id) {
+    const auto units_path = test_files::source_dir() / "config" / "units-dong-thap.tsv";
+    const auto units = UnitDirectory::parse(test_files::read(units_path), units_path.string());
+    const auto imported = import_plan(test_files::read(test_files::source_dir() / "samples" /
+                                                       "plans" / "ke-hoach-1012-phu-luc.tsv"),
+                                      units, document_id, "000.00.00.G22");
+    BOOST_REQUIRE(imported.errors.empty());
+    return imported.tasks;
+}
+
+struct Scenario {
+    ManualClock clock;
+    axis_sim::Simulator simulator{two_systems()};
+    std::unique_ptr<Side> government;
+    std::unique_ptr<Side> province;
+
+    explicit Scenario(const store_backends::Backend& backend, const std::string& label) {
+        simulator.start();
+        government = std::make_unique<Side>(
+            backend, label + "_g22", simulator, clock,
+            Sender{"000.00.00.G22", "Văn phòng Chính phủ", "Hà Nội"}, "secret-of-vpcp");
+        province = std::make_unique<Side>(
+            backend, label + "_h20", simulator, clock,
+            Sender{"000.00.00.H20", "Ủy ban nhân dân tỉnh Đồng Tháp", "Đồng Tháp"},
+            "secret-of-dong-thap");
+    }
+
+    // G22 assigns the seed plan; returns the assignment's DocumentId.
+    std::string assign_seed_plan() {
+        const std::string document_id =
+            document_id_for("000.00.00.G22", vietnam_date(clock.now()), "125", "TB-VPCP");
+        AssignmentDocument document;
+        document.code_number = "125";
+        document.code_notation = "TB-VPCP";
+        document.subject = "Giao nhiệm vụ triển khai Quyết định 1012/QĐ-TTg";
+        document.tasks = seed_plan_tasks(document_id);
+        government->exchange->assign(document);
+        return document_id;
+    }
+
+    void settle() {
+        for (int round = 0; round < 5; ++round) {
+            government->run_until_idle();
+            province->run_until_idle();
+        }
+    }
+};
+
+inline void expect_chains_intact(Store& store) {
+    for (const ChainReport& report : verify_chains(store))
+        BOOST_TEST(report.ok, report.chain << ": " << report.problem);
+}
+
+// The seed plan goes to the province; every task arrives once, 01 comes back for all of
+// them, and the province's reports (05 with progress, then 06) reach the office.
+inline void seed_plan_round_trip(const store_backends::Backend& backend) {
+    Scenario scenario(backend, "round_trip");
+    const std::string document_id = scenario.assign_seed_plan();
+    scenario.settle();
+
+    const auto issued = scenario.government->store->tasks_of_document(document_id);
+    const auto received = scenario.province->store->tasks_of_document(document_id);
+    BOOST_REQUIRE_EQUAL(issued.size(), 13u);
+    BOOST_REQUIRE_EQUAL(received.size(), 13u);
+    for (const Task& task : issued) {
+        BOOST_TEST((task.side == TaskSide::issued));
+        BOOST_TEST((task.status.current == edxml::StatusKind::received), task.task_code);
+    }
+    for (const Task& task : received)
+        BOOST_TEST((task.side == TaskSide::received));
+
+    const std::string code = document_id + "#III.3";
+    scenario.province->exchange->report(
+        {code, edxml::StatusKind::processing, 40, "Đã kết nối thử nghiệm với Trục", std::nullopt});
+    scenario.settle();
+    auto followed = scenario.government->store->task(code);
+    BOOST_REQUIRE(followed.has_value());
+    BOOST_TEST((followed->status.current == edxml::StatusKind::processing));
+    BOOST_TEST(followed->progress == 40);
+    BOOST_TEST(followed->progress_note == "Đã kết nối thử nghiệm với Trục");
+
+    scenario.clock.advance(std::chrono::hours(24));
+    scenario.province->exchange->report(
+        {code, edxml::StatusKind::completed, std::nullopt, "Hoàn thành", std::nullopt});
+    scenario.settle();
+    followed = scenario.government->store->task(code);
+    BOOST_REQUIRE(followed.has_value());
+    BOOST_TEST((followed->status.current == edxml::StatusKind::completed));
+    BOOST_TEST(followed->progress == 100);
+    BOOST_TEST((followed->completion_date == edxml::Date{2025, 6, 2}));
+    // A late 05 after 06 is recorded, never applied.
+    const auto events = scenario.government->store->task_events(code);
+    BOOST_TEST(events.size() >= 4u);
+
+    expect_chains_intact(*scenario.government->store);
+    expect_chains_intact(*scenario.province->store);
+}
+
+// With the simulator dropping connections after the work, offering duplicates and
+// failing half the time, every task still ends present exactly once on each side.
+inline void faults_lose_and_double_nothing(const store_backends::Backend& backend) {
+    Scenario scenario(backend, "faults");
+    axis_sim::FaultSettings faults;
+    faults.seed = 3;
+    faults.http_500_rate = 0.2;
+    faults.drop_before_rate = 0.1;
+    faults.drop_after_rate = 0.2;
+    faults.duplicate_rate = 0.5;
+    faults.malformed_json_rate = 0.1;
+    faults.out_of_order_statuses = true;
+    scenario.simulator.set_faults(faults);
+
+    const std::string document_id = scenario.assign_seed_plan();
+    scenario.settle();
+    for (const char* section : {"#I.1", "#II.4", "#III.3"}) {
+        scenario.province->exchange->report(
+            {document_id + section, edxml::StatusKind::processing, 50, "", std::nullopt});
+    }
+    scenario.settle();
+    scenario.simulator.set_faults(axis_sim::FaultSettings{});
+    scenario.settle();
+
+    const auto issued = scenario.government->store->tasks_of_document(document_id);
+    const auto received = scenario.province->store->tasks_of_document(document_id);
+    BOOST_TEST(issued.size() == 13u);
+    BOOST_TEST(received.size() == 13u);
+    for (const Task& task : issued) {
+        const bool reported = task.task_code.ends_with("#I.1") ||
+                              task.task_code.ends_with("#II.4") ||
+                              task.task_code.ends_with("#III.3");
+        BOOST_TEST((task.status.current ==
+                    (reported ? edxml::StatusKind::processing : edxml::StatusKind::received)),
+                   task.task_code);
+        BOOST_TEST(task.progress == (reported ? 50 : 0), task.task_code);
+        // Each assignment event once, whatever the axis repeated.
+        const auto events = scenario.government->store->task_events(task.task_code);
+        BOOST_TEST(std::count_if(events.begin(), events.end(),
+                                 [](const TaskEvent& e) { return e.kind == "assigned"; }) == 1);
+    }
+    for (const Task& task : received) {
+        const auto events = scenario.province->store->task_events(task.task_code);
+        BOOST_TEST(std::count_if(events.begin(), events.end(),
+                                 [](const TaskEvent& e) { return e.kind == "assigned"; }) == 1);
+    }
+    expect_chains_intact(*scenario.government->store);
+    expect_chains_intact(*scenario.province->store);
+}
+
+}  // namespace exchange_scenarios
