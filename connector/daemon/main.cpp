@@ -1,6 +1,6 @@
-// The single `connector` executable. For now it carries the edXML tools, the store
-// commands, an axis client command and the axis simulator; the daemon arrives with its
-// issue.
+// The single `connector` executable: the daemon (run), its configuration and task
+// commands, the edXML tools, the store commands, an axis client command and the axis
+// simulator.
 #include <iostream>
 #include <string>
 #include <vector>
@@ -8,6 +8,7 @@
 #include "axis_commands.hpp"
 #include "axis_sim/simulator.hpp"
 #include "edxml/cli.hpp"
+#include "run_commands.hpp"
 #include "store_commands.hpp"
 
 namespace {
@@ -18,6 +19,13 @@ constexpr const char* kUsage =
     "commands:\n"
     "  edxml inspect|validate|attachments|sign|verify …\n"
     "                                          work with edXML packages (connector edxml --help)\n"
+    "  run --config FILE [--once]              the daemon: send, poll, apply until stopped\n"
+    "  check-config --config FILE              check and print the settings\n"
+    "  config defaults                         the settings table as a config file\n"
+    "  task assign FILE.json | report CODE [--status NN] [--progress P] [--note T]\n"
+    "       | list [--json] | show CODE        tasks (with --config FILE)\n"
+    "  import-plan FILE --number N --notation X [--dry-run]\n"
+    "                                          assign a plan appendix's tasks (with --config)\n"
     "  migrate [--store URL]                   apply database migrations (default "
     "sqlite3:var/connector.db)\n"
     "  audit verify-chain [--store URL]        check the hash chains of the message and audit "
@@ -44,6 +52,16 @@ int main(int argc, char** argv) {
                               std::cerr);
     }
     const std::vector<std::string> rest(args.begin() + 1, args.end());
+    if (command == "run")
+        return daemon_commands::run(rest, std::cout, std::cerr);
+    if (command == "check-config")
+        return daemon_commands::check_config(rest, std::cout, std::cerr);
+    if (command == "config" && rest.size() == 1 && rest[0] == "defaults")
+        return daemon_commands::config_defaults(std::cout);
+    if (command == "task")
+        return daemon_commands::task(rest, std::cout, std::cerr);
+    if (command == "import-plan")
+        return daemon_commands::import_plan(rest, std::cout, std::cerr);
     if (command == "axis")
         return daemon_commands::axis(rest, std::cout, std::cerr);
     if (command == "axis-sim")

@@ -515,8 +515,23 @@ void Exchange::apply_message(const MessageEntry& message, StepReport& report) {
             const edxml::StatusPackage received = build_status(
                 settings_.sender, document.header.from.organ_id, document.header.document_id,
                 edxml::StatusKind::received, "", vietnam_time(clock_.now()));
-            queue_package("status", document.header.document_id, document.header.from.organ_id,
-                          "01", received.description, edxml::write_status(received));
+            const std::int64_t status_sequence =
+                queue_package("status", document.header.document_id, document.header.from.organ_id,
+                              "01", received.description, edxml::write_status(received));
+            // Our side of each task stands at 01 too, with the package that says so.
+            for (const edxml::TaskRecord& record : profile->tasks) {
+                auto task = store_.task(record.task_code);
+                if (!task || task->side != TaskSide::received)
+                    continue;
+                const auto outcome = apply_status(
+                    task->status, edxml::StatusCode::from_kind(edxml::StatusKind::received));
+                if (outcome.effect != StatusEffect::advanced)
+                    continue;
+                task->status = outcome.next;
+                store_.update_task(
+                    *task, {0, task->task_code, "status",
+                            "01 sent to " + document.header.from.organ_id, status_sequence, ""});
+            }
         }
         report.done++;
         return;

@@ -171,8 +171,10 @@ inline void seed_plan_round_trip(const store_backends::Backend& backend) {
         BOOST_TEST((task.side == TaskSide::issued));
         BOOST_TEST((task.status.current == edxml::StatusKind::received), task.task_code);
     }
-    for (const Task& task : received)
+    for (const Task& task : received) {
         BOOST_TEST((task.side == TaskSide::received));
+        BOOST_TEST((task.status.current == edxml::StatusKind::received), task.task_code);
+    }
 
     const std::string code = document_id + "#III.3";
     scenario.province->exchange->report(

@@ -38,12 +38,12 @@ cmp "$work/got.edxml" "$samples/document-with-attachments.edxml" || fail "getEdo
 "$connector" axis received --status --json "${vpcp[@]}" | grep -Eq '"from": *"000.00.00.H20"' \
     || fail "status not received"
 
-"$connector" axis register --code 000.00.22.H20 --name "Sở Văn hóa, Thể thao và Du lịch" \
+"$connector" axis register --code 000.00.07.H20 --name "Sở Giáo dục và Đào tạo" \
     --parent 000.00.00.H20 "${province[@]}" > /dev/null
-"$connector" axis agencies "${vpcp[@]}" | grep -q $'^000.00.22.H20\tSở Văn hóa, Thể thao và Du lịch' \
+"$connector" axis agencies "${vpcp[@]}" | grep -q $'^000.00.07.H20\tSở Giáo dục và Đào tạo' \
     || fail "registered agency not listed"
-"$connector" axis delete 000.00.22.H20 "${province[@]}" > /dev/null
-! "$connector" axis agencies "${vpcp[@]}" | grep -q '^000.00.22.H20' || fail "deleted agency listed"
+"$connector" axis delete 000.00.07.H20 "${province[@]}" > /dev/null
+! "$connector" axis agencies "${vpcp[@]}" | grep -q '^000.00.07.H20' || fail "deleted agency listed"
 
 status=0
 "$connector" axis received --url "$url" --systemid 000.00.00.H20 --secret-file "$secrets/g22.secret" \

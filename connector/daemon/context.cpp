@@ -1,0 +1,106 @@
+#include "context.hpp"
+
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+
+#include "connector/error.hpp"
+#include "connector/secret.hpp"
+#include "store/soci_store.hpp"
+
+extern char** environ;
+
+namespace daemon_commands {
+
+std::string config_path_from(std::vector<std::string>& args) {
+    for (std::size_t i = 0; i + 1 < args.size(); ++i) {
+        if (args[i] == "--config") {
+            const std::string path = args[i + 1];
+            args.erase(args.begin() + static_cast<std::ptrdiff_t>(i),
+                       args.begin() + static_cast<std::ptrdiff_t>(i) + 2);
+            return path;
+        }
+    }
+    const char* from_environment = std::getenv("CONNECTOR_CONFIG");
+    return from_environment ? from_environment : "";
+}
+
+std::unique_ptr<Context> open_context(const std::string& config_path, bool migrate) {
+    auto context = std::make_unique<Context>();
+    context->settings = config::Settings::load(config_path, environ);
+    const config::Settings& settings = context->settings;
+
+    // A fresh SQLite database may live in a folder that does not exist yet.
+    const std::string url = settings.text("store.url");
+    if (url.rfind("sqlite3:", 0) == 0) {
+        const auto folder = std::filesystem::path(url.substr(8)).parent_path();
+        if (!folder.empty())
+            std::filesystem::create_directories(folder);
+    }
+    context->store = store::open_store(
+        settings.text("store.url"), migrate ? store::Migrations::apply : store::Migrations::refuse);
+
+    vdxp::ClientSettings client;
+    client.base_url = settings.text("axis.base_url");
+    client.systemid = settings.has("axis.systemid") ? settings.text("axis.systemid")
+                                                    : settings.text("agency.code");
+    client.secret =
+        connector::read_secret("axis.secret_file/axis.secret_env",
+                               settings.text("axis.secret_file"), settings.text("axis.secret_env"));
+    client.ca_file = settings.text("axis.ca_file");
+    client.connect_timeout = std::chrono::milliseconds(settings.integer("axis.connect_timeout_ms"));
+    client.read_timeout = std::chrono::milliseconds(settings.integer("axis.read_timeout_ms"));
+    context->axis = std::make_unique<vdxp::HttpAxisClient>(client);
+
+    connector::ExchangeSettings exchange;
+    exchange.sender = {settings.text("agency.code"), settings.text("agency.name"),
+                       settings.text("agency.place")};
+    if (settings.has("signing.key_file")) {
+        std::string passphrase;
+        if (settings.has("signing.passphrase_file") || settings.has("signing.passphrase_env"))
+            passphrase = connector::read_secret("signing.passphrase_file/signing.passphrase_env",
+                                                settings.text("signing.passphrase_file"),
+                                                settings.text("signing.passphrase_env"));
+        try {
+            exchange.signing = std::make_shared<const edxml::SigningCredentials>(
+                edxml::SigningCredentials::from_pem(
+                    settings.text("signing.key_file"), settings.text("signing.certificate_file"),
+                    settings.text("signing.chain_file"), passphrase));
+        } catch (const edxml::Error& error) {
+            throw connector::ConfigError(std::string("signing: ") + error.what());
+        }
+    }
+    const std::string policy = settings.text("verify.policy");
+    exchange.verify_policy = policy == "require" ? connector::VerifyPolicy::require
+                             : policy == "off"   ? connector::VerifyPolicy::off
+                                                 : connector::VerifyPolicy::verify;
+    if (settings.has("verify.trust") && exchange.verify_policy != connector::VerifyPolicy::off) {
+        edxml::TrustOptions trust;
+        trust.anchors.push_back(settings.text("verify.trust"));
+        if (settings.has("verify.crl"))
+            trust.crls.push_back(settings.text("verify.crl"));
+        try {
+            exchange.verifier = std::make_shared<const edxml::Verifier>(trust);
+        } catch (const edxml::Error& error) {
+            throw connector::ConfigError(std::string("verify.trust: ") + error.what());
+        }
+    }
+    exchange.retry.base = std::chrono::milliseconds(settings.integer("retry.base_ms"));
+    exchange.retry.cap = std::chrono::milliseconds(settings.integer("retry.cap_ms"));
+    exchange.retry.max_attempts = static_cast<int>(settings.integer("retry.max_attempts"));
+    exchange.breaker.threshold = static_cast<int>(settings.integer("breaker.threshold"));
+    exchange.breaker.open_for = std::chrono::milliseconds(settings.integer("breaker.open_ms"));
+    if (settings.has("worker.id")) {
+        exchange.worker_id = settings.text("worker.id");
+    } else {
+        char host[256] = {};
+        gethostname(host, sizeof host - 1);
+        exchange.worker_id = std::string(host) + ":" + std::to_string(getpid());
+    }
+    context->exchange = std::make_unique<connector::Exchange>(*context->store, *context->axis,
+                                                              context->clock, exchange);
+    return context;
+}
+
+}  // namespace daemon_commands

@@ -1,0 +1,30 @@
+// The composition root: builds the store, the axis client and the exchange from the
+// settings, for `connector run` and the task commands.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "config/settings.hpp"
+#include "connector/exchange.hpp"
+#include "connector/store.hpp"
+#include "vdxp/http_axis_client.hpp"
+
+namespace daemon_commands {
+
+struct Context {
+    config::Settings settings;
+    std::unique_ptr<connector::Store> store;
+    std::unique_ptr<vdxp::HttpAxisClient> axis;
+    connector::SystemClock clock;
+    std::unique_ptr<connector::Exchange> exchange;
+};
+
+// Throws config::ConfigError or connector::Error (ConfigError, TransientError…) naming
+// what is wrong; the store is migrated when `migrate` is set.
+std::unique_ptr<Context> open_context(const std::string& config_path, bool migrate);
+
+// "--config FILE" from the arguments (removed from them); CONNECTOR_CONFIG otherwise.
+std::string config_path_from(std::vector<std::string>& args);
+
+}  // namespace daemon_commands

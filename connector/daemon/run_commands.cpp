@@ -1,0 +1,426 @@
+// `connector run`, `connector check-config`, `connector config defaults`, and the task
+// commands that act locally while the daemon (or the next `run`) does the sending.
+#include "run_commands.hpp"
+
+#include <Poco/JSON/Array.h>
+#include <Poco/JSON/Object.h>
+#include <Poco/JSON/Parser.h>
+#include <pthread.h>
+#include <signal.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <ctime>
+#include <fstream>
+#include <iostream>
+#include <mutex>
+#include <sstream>
+#include <thread>
+
+#include "connector/error.hpp"
+#include "connector/plan_import.hpp"
+#include "context.hpp"
+
+namespace daemon_commands {
+namespace {
+
+std::string read_text_file(const std::string& path) {
+    std::ifstream file(path, std::ios::binary);
+    if (!file)
+        throw connector::ConfigError("cannot read " + path);
+    std::ostringstream text;
+    text << file.rdbuf();
+    return text.str();
+}
+
+std::string utc_now() {
+    const std::time_t now = std::time(nullptr);
+    std::tm parts{};
+    gmtime_r(&now, &parts);
+    char buffer[32];
+    std::strftime(buffer, sizeof buffer, "%Y-%m-%dT%H:%M:%SZ", &parts);
+    return buffer;
+}
+
+// One log line: time, level, a stable event name, then key=value context.
+void log(std::ostream& err, const char* level, const std::string& event,
+         const std::string& context = {}) {
+    err << utc_now() << " level=" << level << " event=" << event
+        << (context.empty() ? "" : " " + context) << "\n"
+        << std::flush;
+}
+
+void log_step(std::ostream& err, const std::string& event, const connector::StepReport& report) {
+    if (report.done + report.retried + report.failed + report.duplicates > 0) {
+        log(err, "info", event,
+            "done=" + std::to_string(report.done) + " retried=" + std::to_string(report.retried) +
+                " failed=" + std::to_string(report.failed) +
+                " duplicates=" + std::to_string(report.duplicates));
+    }
+    for (const auto& problem : report.problems)
+        log(err, "warning", event + ".problem", "detail=\"" + problem + "\"");
+}
+
+// Waits for SIGINT/SIGTERM on a thread of its own (they are blocked everywhere else), so
+// the main loop can sleep on a condition variable and wake at once on a stop request.
+class StopSignal {
+  public:
+    StopSignal() {
+        sigemptyset(&signals_);
+        sigaddset(&signals_, SIGINT);
+        sigaddset(&signals_, SIGTERM);
+        pthread_sigmask(SIG_BLOCK, &signals_, nullptr);
+        waiter_ = std::thread([this] {
+            int received = 0;
+            sigwait(&signals_, &received);
+            {
+                std::lock_guard lock(mutex_);
+                stopping_ = true;
+            }
+            changed_.notify_all();
+        });
+    }
+    ~StopSignal() {
+        if (!stopping())
+            pthread_kill(waiter_.native_handle(), SIGTERM);
+        waiter_.join();
+    }
+    bool stopping() {
+        std::lock_guard lock(mutex_);
+        return stopping_;
+    }
+    // True when a stop was requested during the wait.
+    bool wait_for(std::chrono::milliseconds interval) {
+        std::unique_lock lock(mutex_);
+        return changed_.wait_for(lock, interval, [this] { return stopping_; });
+    }
+
+  private:
+    sigset_t signals_{};
+    std::mutex mutex_;
+    std::condition_variable changed_;
+    bool stopping_ = false;
+    std::thread waiter_;
+};
+
+std::optional<edxml::StatusKind> status_kind_from(const std::string& code) {
+    const auto status = edxml::StatusCode::from_wire(code);
+    if (!status.is_known())
+        return std::nullopt;
+    return status.kind();
+}
+
+edxml::TaskAssignee assignee_from(const Poco::JSON::Object& object, edxml::AssigneeRole role) {
+    return {role, object.optValue<std::string>("code", ""),
+            object.optValue<std::string>("name", "")};
+}
+
+}  // namespace
+
+int run(std::vector<std::string> args, std::ostream& out, std::ostream& err) {
+    const std::string config_path = config_path_from(args);
+    bool once = false;
+    for (const auto& arg : args) {
+        if (arg == "--once") {
+            once = true;
+        } else {
+            err << "connector run: unexpected argument '" << arg
+                << "'; usage: connector run --config FILE [--once]\n";
+            return 2;
+        }
+    }
+    std::unique_ptr<Context> context;
+    try {
+        context = open_context(config_path, true);
+    } catch (const std::exception& error) {
+        err << "connector run: " << error.what() << "\n";
+        return 2;
+    }
+    StopSignal stop;
+    const auto interval = std::chrono::milliseconds(context->settings.integer("poll.interval_ms"));
+    log(err, "info", "daemon.start",
+        "agency=" + context->settings.text("agency.code") +
+            " store=" + context->settings.text("store.url").substr(0, 10) +
+            "… axis=" + context->settings.text("axis.base_url"));
+    connector::Exchange& exchange = *context->exchange;
+    try {
+        log_step(err, "recover", exchange.recover());
+        do {
+            log_step(err, "outbox.send", exchange.send_pending());
+            log_step(err, "inbound.poll.edoc", exchange.poll(connector::AxisMessageType::edoc));
+            log_step(err, "inbound.poll.status", exchange.poll(connector::AxisMessageType::status));
+            log_step(err, "inbox.apply", exchange.apply_pending());
+            if (exchange.circuit_open())
+                log(err, "warning", "axis.circuit_open");
+        } while (!once && !stop.wait_for(interval));
+    } catch (const connector::Error& error) {
+        // The store is unusable (disk, database down): stop, the supervisor restarts us,
+        // and recover() picks up what was in flight.
+        log(err, "error", "daemon.failed", std::string("detail=\"") + error.what() + "\"");
+        return 1;
+    }
+    log(err, "info", "daemon.stop");
+    out << std::flush;
+    return 0;
+}
+
+int check_config(std::vector<std::string> args, std::ostream& out, std::ostream& err) {
+    const std::string config_path = config_path_from(args);
+    try {
+        const auto context = open_context(config_path, false);
+        for (const auto& [key, value] : context->settings.effective())
+            out << key << " = " << value << "    # " << context->settings.origin(key) << "\n";
+        out << "configuration OK\n";
+        return 0;
+    } catch (const std::exception& error) {
+        err << error.what() << "\n";
+        return 1;
+    }
+}
+
+int config_defaults(std::ostream& out) {
+    out << config::defaults_file();
+    return 0;
+}
+
+int task(std::vector<std::string> args, std::ostream& out, std::ostream& err) {
+    const std::string config_path = config_path_from(args);
+    if (args.empty()) {
+        err << "usage: connector task assign FILE.json | report CODE [--status NN] [--progress "
+               "P] [--note TEXT] | list [--json] | show CODE   (--config FILE)\n";
+        return 2;
+    }
+    const std::string action = args[0];
+    try {
+        auto context = open_context(config_path, true);
+        connector::Store& store = *context->store;
+        const edxml::Date today = connector::vietnam_date(context->clock.now());
+        if (action == "assign" && args.size() == 2) {
+            Poco::JSON::Parser parser;
+            parser.setDepth(16);
+            const auto root =
+                parser.parse(read_text_file(args[1])).extract<Poco::JSON::Object::Ptr>();
+            connector::AssignmentDocument document;
+            document.code_number = root->optValue<std::string>("number", "");
+            document.code_notation = root->optValue<std::string>("notation", "");
+            document.subject = root->optValue<std::string>("subject", "");
+            document.content = root->optValue<std::string>("content", "");
+            const auto tasks = root->getArray("tasks");
+            if (!tasks)
+                throw std::invalid_argument(args[1] + ": 'tasks' must be an array");
+            for (std::size_t i = 0; i < tasks->size(); ++i) {
+                const auto item = tasks->getObject(static_cast<unsigned>(i));
+                if (!item)
+                    throw std::invalid_argument(args[1] + ": tasks[" + std::to_string(i) +
+                                                "] is not an object");
+                edxml::TaskRecord record;
+                record.task_code = item->optValue<std::string>("code", "");
+                record.title = item->optValue<std::string>("title", "");
+                record.content = item->optValue<std::string>("content", "");
+                if (const auto lead = item->getObject("lead"))
+                    record.assignees.push_back(assignee_from(*lead, edxml::AssigneeRole::lead));
+                if (const auto others = item->getArray("coordinating")) {
+                    for (std::size_t k = 0; k < others->size(); ++k) {
+                        if (const auto other = others->getObject(static_cast<unsigned>(k)))
+                            record.assignees.push_back(
+                                assignee_from(*other, edxml::AssigneeRole::coordinating));
+                    }
+                }
+                const std::string due = item->optValue<std::string>("due", "");
+                record.due_text = item->optValue<std::string>("due_text", due);
+                if (!due.empty()) {
+                    const auto parsed = connector::parse_vietnamese_deadline(due);
+                    const auto date = edxml::parse_date(due);
+                    if (date)
+                        record.due_date = date->value;
+                    else if (parsed)
+                        record.due_date = parsed->due;
+                    else
+                        throw std::invalid_argument(args[1] + ": tasks[" + std::to_string(i) +
+                                                    "].due '" + due +
+                                                    "' is not a date or a "
+                                                    "known deadline form");
+                }
+                document.tasks.push_back(std::move(record));
+            }
+            const auto sequence = context->exchange->assign(document);
+            out << "assignment queued as message " << sequence << " with " << document.tasks.size()
+                << " task(s)\n";
+            return 0;
+        }
+        if (action == "report" && args.size() >= 2) {
+            connector::ReportRequest request;
+            request.task_code = args[1];
+            for (std::size_t i = 2; i + 1 < args.size(); i += 2) {
+                if (args[i] == "--status") {
+                    request.status = status_kind_from(args[i + 1]);
+                    if (!request.status)
+                        throw std::invalid_argument("--status '" + args[i + 1] +
+                                                    "' is not a status code (01…06, 02)");
+                } else if (args[i] == "--progress") {
+                    const std::string& value = args[i + 1];
+                    if (value.empty() || value.size() > 3 ||
+                        value.find_first_not_of("0123456789") != std::string::npos)
+                        throw std::invalid_argument("--progress '" + value + "' is not 0..100");
+                    request.progress = std::stoi(value);
+                } else if (args[i] == "--note") {
+                    request.note = args[i + 1];
+                } else {
+                    throw std::invalid_argument("unknown option '" + args[i] + "'");
+                }
+            }
+            if ((args.size() - 2) % 2 != 0)
+                throw std::invalid_argument("option '" + args.back() + "' needs a value");
+            const auto sequence = context->exchange->report(request);
+            out << "report queued as message " << sequence << "\n";
+            return 0;
+        }
+        if (action == "list") {
+            const bool json = args.size() == 2 && args[1] == "--json";
+            Poco::JSON::Array list;
+            std::string after;
+            for (;;) {
+                const auto page = store.tasks(after, 500);
+                if (page.empty())
+                    break;
+                for (const connector::Task& task : page) {
+                    after = task.task_code;
+                    const auto timeliness =
+                        connector::derive_timeliness(task.due_date, task.completion_date, today);
+                    const std::string status = task.status.withdrawn ? "withdrawn"
+                                               : task.status.current
+                                                   ? edxml::canonical_code(*task.status.current)
+                                                   : "-";
+                    if (json) {
+                        Poco::JSON::Object entry(Poco::JSON_PRESERVE_KEY_ORDER);
+                        entry.set("code", task.task_code);
+                        entry.set("side", connector::to_string(task.side));
+                        entry.set("status", status);
+                        entry.set("progress", task.progress);
+                        entry.set("timeliness", connector::to_string(timeliness));
+                        entry.set("due", task.due_date ? edxml::format_date(*task.due_date) : "");
+                        entry.set("title", task.title);
+                        list.add(entry);
+                    } else {
+                        out << task.task_code << "\t" << connector::to_string(task.side) << "\t"
+                            << status << "\t" << task.progress << "%\t"
+                            << connector::vietnamese_label(timeliness) << "\t" << task.title
+                            << "\n";
+                    }
+                }
+            }
+            if (json) {
+                list.stringify(out, 2);
+                out << "\n";
+            }
+            return 0;
+        }
+        if (action == "show" && args.size() == 2) {
+            const auto task = store.task(args[1]);
+            if (!task) {
+                err << "no task '" << args[1] << "'\n";
+                return 1;
+            }
+            const auto timeliness =
+                connector::derive_timeliness(task->due_date, task->completion_date, today);
+            out << "Nhiệm vụ:    " << task->title << "\n"
+                << "Mã:          " << task->task_code << "\n"
+                << "Văn bản giao: " << task->source_document_id << " (" << task->issuer << ")\n";
+            for (const auto& assignee : task->assignees)
+                out << edxml::vietnamese_label(assignee.role) << ":     " << assignee.name
+                    << (assignee.organ_id.empty() ? "" : " (" + assignee.organ_id + ")") << "\n";
+            out << "Hạn:         "
+                << (task->due_date ? edxml::format_date(*task->due_date) : "không thời hạn")
+                << (task->due_text.empty() ? "" : " (" + task->due_text + ")") << "\n"
+                << "Trạng thái:  "
+                << (task->status.current ? edxml::canonical_code(*task->status.current) + " " +
+                                               edxml::vietnamese_label(*task->status.current)
+                                         : "chưa có")
+                << (task->status.withdrawn ? " (đã lấy lại)" : "") << "\n"
+                << "Tiến độ:     " << task->progress << "%"
+                << (task->progress_note.empty() ? "" : ": " + task->progress_note) << "\n"
+                << "Đánh giá:    " << connector::vietnamese_label(timeliness) << "\n"
+                << "Lịch sử:\n";
+            for (const auto& event : store.task_events(task->task_code))
+                out << "  " << event.recorded_at << "  " << event.kind << "  " << event.detail
+                    << (event.message_sequence
+                            ? "  (message " + std::to_string(event.message_sequence) + ")"
+                            : "")
+                    << "\n";
+            return 0;
+        }
+        err << "connector task: unknown or incomplete command '" << action << "'\n";
+        return 2;
+    } catch (const std::invalid_argument& error) {
+        err << "connector task " << action << ": " << error.what() << "\n";
+        return 2;
+    } catch (const std::exception& error) {
+        err << "connector task " << action << ": " << error.what() << "\n";
+        return 1;
+    }
+}
+
+int import_plan(std::vector<std::string> args, std::ostream& out, std::ostream& err) {
+    const std::string config_path = config_path_from(args);
+    std::string file, number, notation, subject = "Giao nhiệm vụ theo kế hoạch", units_path;
+    bool dry_run = false;
+    for (std::size_t i = 0; i < args.size(); ++i) {
+        if (args[i] == "--dry-run") {
+            dry_run = true;
+        } else if (i + 1 < args.size() && args[i] == "--number") {
+            number = args[++i];
+        } else if (i + 1 < args.size() && args[i] == "--notation") {
+            notation = args[++i];
+        } else if (i + 1 < args.size() && args[i] == "--subject") {
+            subject = args[++i];
+        } else if (i + 1 < args.size() && args[i] == "--units") {
+            units_path = args[++i];
+        } else if (file.empty() && args[i].rfind("--", 0) != 0) {
+            file = args[i];
+        } else {
+            err << "connector import-plan: unexpected argument '" << args[i] << "'\n";
+            return 2;
+        }
+    }
+    if (file.empty() || number.empty() || notation.empty()) {
+        err << "usage: connector import-plan FILE --number N --notation KH-X [--subject S] "
+               "[--units TABLE] [--dry-run] --config FILE\n";
+        return 2;
+    }
+    try {
+        auto context = open_context(config_path, true);
+        if (units_path.empty())
+            units_path = context->settings.text("units.table");
+        if (units_path.empty())
+            throw connector::ConfigError("no unit table: set units.table or give --units");
+        const auto units = connector::UnitDirectory::parse(read_text_file(units_path), units_path);
+        const std::string agency = context->settings.text("agency.code");
+        const std::string document_id = connector::document_id_for(
+            agency, connector::vietnam_date(context->clock.now()), number, notation);
+        const auto imported =
+            connector::import_plan(read_text_file(file), units, document_id, agency);
+        for (const auto& warning : imported.warnings)
+            err << file << ": warning: " << warning << "\n";
+        for (const auto& error : imported.errors)
+            err << file << ": error: " << error << "\n";
+        out << imported.tasks.size() << " task(s) read, " << imported.errors.size()
+            << " row(s) refused\n";
+        if (!imported.errors.empty() || imported.tasks.empty())
+            return 1;
+        if (dry_run)
+            return 0;
+        connector::AssignmentDocument document;
+        document.code_number = number;
+        document.code_notation = notation;
+        document.subject = subject;
+        document.tasks = imported.tasks;
+        const auto sequence = context->exchange->assign(document);
+        out << "assignment " << document_id << " queued as message " << sequence << "\n";
+        return 0;
+    } catch (const std::exception& error) {
+        err << "connector import-plan: " << error.what() << "\n";
+        return 1;
+    }
+}
+
+}  // namespace daemon_commands

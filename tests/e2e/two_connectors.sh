@@ -1,0 +1,93 @@
+#!/usr/bin/env bash
+# End to end with real processes: the axis simulator and two connectors (G22 assigns,
+# H20 carries out), each `connector run --once` pass a separate process, real HTTP,
+# real signatures required on both sides. The seed plan's 13 tasks go to the province,
+# 01 comes back for all, a report (05, 40 %) and the completion (06) come back.
+#
+#   two_connectors.sh CONNECTOR SOURCE_DIR WORK_DIR PKI_DIR [sqlite|postgresql PG_URL_FILE]
+set -euo pipefail
+connector=$1 source_dir=$2 work=$3 pki=$4 backend=${5:-sqlite} pg_url_file=${6:-}
+rm -rf "$work" && mkdir -p "$work"
+
+store_url() {  # name
+    if [[ $backend == postgresql ]]; then
+        local server database=e2e_$1_$$
+        server=$(cat "$pg_url_file")
+        PGOPTIONS=--client-min-messages=warning psql "$server" -q -v ON_ERROR_STOP=1 -c "DROP DATABASE IF EXISTS $database" -c "CREATE DATABASE $database" >&2
+        echo "${server%/*}/$database"
+    else
+        echo "sqlite3:$work/$1.db"
+    fi
+}
+
+write_config() {  # name agency-code agency-name secret key cert
+    cat > "$work/$1.conf" <<CONF
+agency.code = $2
+agency.name = $3
+store.url = $(store_url "$1")
+axis.base_url = http://127.0.0.1:1/unused
+axis.secret_file = $source_dir/samples/axis-sim/secrets/$4
+signing.key_file = $pki/$5.key
+signing.certificate_file = $pki/$5.pem
+signing.chain_file = $pki/intermediate.pem
+signing.passphrase_file = $pki/passphrase.txt
+verify.policy = require
+verify.trust = $pki/anchors
+retry.base_ms = 0
+retry.cap_ms = 0
+units.table = $source_dir/config/units-dong-thap.tsv
+CONF
+}
+write_config g22 000.00.00.G22 "Văn phòng Chính phủ" g22.secret g22
+write_config h20 000.00.00.H20 "Ủy ban nhân dân tỉnh Đồng Tháp" h20.secret h20
+
+coproc SIM { exec "$connector" axis-sim --config "$source_dir/samples/axis-sim/axis-sim.json" \
+    --port 0 --database ''; }
+sim_pid=$SIM_PID
+trap 'kill "$sim_pid" 2>/dev/null || true; wait "$sim_pid" 2>/dev/null || true' EXIT
+read -r line <&"${SIM[0]}"
+export CONNECTOR_AXIS_BASE_URL=${line##* }
+
+fail() { echo "FAIL: $*"; exit 1; }
+passes() {  # count: both connectors, one `run --once` each
+    for ((i = 0; i < $1; i++)); do
+        "$connector" run --once --config "$work/g22.conf" 2>> "$work/g22.log"
+        "$connector" run --once --config "$work/h20.conf" 2>> "$work/h20.log"
+    done
+}
+tasks() {  # name: code<TAB>status<TAB>progress for each task
+    "$connector" task list --config "$work/$1.conf" | cut -f1,3,4
+}
+
+"$connector" import-plan "$source_dir/samples/plans/ke-hoach-1012-phu-luc.tsv" --number 125 \
+    --notation TB-VPCP --config "$work/g22.conf" > "$work/import.out" 2> "$work/import.err"
+grep -q "^13 task(s) read, 0 row(s) refused" "$work/import.out" || fail "import: $(cat "$work/import.out")"
+passes 3
+[[ $(tasks h20 | wc -l) == 13 ]] || fail "the province has $(tasks h20 | wc -l) tasks"
+[[ $(tasks g22 | cut -f2 | sort -u) == 01 ]] || fail "the office's tasks are not all at 01: $(tasks g22)"
+[[ $(tasks h20 | cut -f2 | sort -u) == 01 ]] || fail "the province's tasks are not all at 01"
+! grep -q "refused" "$work/g22.log" "$work/h20.log" || fail "a package was refused: $(grep refused "$work"/*.log)"
+
+code=$(tasks h20 | cut -f1 | grep '#III.3$')
+"$connector" task report "$code" --status 05 --progress 40 --note "Đã kết nối thử nghiệm" \
+    --config "$work/h20.conf" > /dev/null
+passes 2
+"$connector" task show "$code" --config "$work/g22.conf" > "$work/show.txt"
+grep -q "Trạng thái:  05 Đang xử lý" "$work/show.txt" || fail "no 05 at the office: $(cat "$work/show.txt")"
+grep -q "Tiến độ:     40%: Đã kết nối thử nghiệm" "$work/show.txt" || fail "no progress at the office"
+
+"$connector" task report "$code" --status 06 --config "$work/h20.conf" > /dev/null
+passes 2
+[[ $(tasks g22 | grep "#III.3" | cut -f2,3) == $'06\t100%' ]] || fail "not completed at the office"
+
+# A report that would move the task backwards is refused locally, naming why.
+status=0
+"$connector" task report "$code" --status 05 --config "$work/h20.conf" 2> "$work/err" || status=$?
+[[ $status == 2 ]] && grep -q "the task is closed" "$work/err" || fail "05 after 06: exit $status"
+
+for name in g22 h20; do
+    url=$(grep '^store.url' "$work/$name.conf" | cut -d' ' -f3)
+    "$connector" audit verify-chain --store "$url" > "$work/chain-$name.txt" \
+        || fail "$name chain: $(cat "$work/chain-$name.txt")"
+done
+echo "all checks passed ($backend)"
