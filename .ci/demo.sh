@@ -3,8 +3,9 @@
 # job. Until the daemon lands (issue 6) the main job is an inspection of the bundled
 # sample packages: full validation of every sample, a readable summary of the task
 # assignment, a task report, a status, and a package repaired from another producer;
-# then signing and verifying with a throwaway PKI, a fresh store, and a document and a
-# status exchanged between two systems through the axis simulator.
+# then signing and verifying with a throwaway PKI; then the main job: the axis
+# simulator and two connector daemons exchanging the seed plan's tasks (below).
+# `--exit` ends after the demo instead of leaving the daemons running until Ctrl-C.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -48,42 +49,90 @@ rm -f "$build_dir/demo.db" "$build_dir/demo.db-wal" "$build_dir/demo.db-shm"
 "$connector" migrate --store "sqlite3:$build_dir/demo.db"
 "$connector" audit verify-chain --store "sqlite3:$build_dir/demo.db"
 
-# The axis: the simulator with the bundled configuration (two systems: the province and
-# the Government office), and the connector's own client exchanging a document and a
-# status through it.
+# The main job: the axis simulator and two connector daemons on SQLite, the Government
+# office (G22) and the province (H20), both signing and requiring valid signatures. G22
+# assigns the seed plan's tasks; H20 receives them and answers 01 by itself, then reports
+# progress and completion on one task; G22 sees it all.
+demo_dir=var/demo
+rm -rf "$demo_dir"
+mkdir -p "$demo_dir"
 echo
-echo "== connector axis-sim (samples/axis-sim/axis-sim.json, state in $build_dir/demo-axis.db)"
-rm -f "$build_dir/demo-axis.db"
+echo "== connector axis-sim (samples/axis-sim/axis-sim.json, any free port)"
 coproc AXIS_SIM { exec "$connector" axis-sim --config samples/axis-sim/axis-sim.json --port 0 \
-    --database "$build_dir/demo-axis.db"; }
-axis_sim_pid=$AXIS_SIM_PID
-trap 'kill "$axis_sim_pid" 2>/dev/null || true' EXIT
+    --database "$demo_dir/axis-sim.db"; }
+pids=("$AXIS_SIM_PID")
+stop_all() {  # the daemons first, so that they do not log the simulator's absence
+    kill "${pids[@]:1}" 2>/dev/null || true
+    wait "${pids[@]:1}" 2>/dev/null || true
+    kill "${pids[0]}" 2>/dev/null || true
+    wait "${pids[0]}" 2>/dev/null || true
+}
+trap stop_all EXIT
 read -r listening <&"${AXIS_SIM[0]}"
 echo "$listening"
-axis_url=${listening##* }
-vpcp=(--url "$axis_url" --systemid 000.00.00.G22 --secret-file samples/axis-sim/secrets/g22.secret)
-province=(--url "$axis_url" --systemid 000.00.00.H20 --secret-file samples/axis-sim/secrets/h20.secret)
+export CONNECTOR_AXIS_BASE_URL=${listening##* }
+export CONNECTOR_VERIFY_POLICY=require CONNECTOR_VERIFY_TRUST="$PWD/$pki/anchors"
+export CONNECTOR_SIGNING_CHAIN_FILE="$PWD/$pki/intermediate.pem"
+export CONNECTOR_SIGNING_PASSPHRASE_FILE="$PWD/$pki/passphrase.txt"
+as_connector() {  # g22|h20 command…: the connector with that side's config and key
+    local side=$1
+    shift
+    CONNECTOR_SIGNING_KEY_FILE="$PWD/$pki/$side.key" \
+        CONNECTOR_SIGNING_CERTIFICATE_FILE="$PWD/$pki/$side.pem" \
+        "$connector" "$@" --config "config/demo/$side.conf"
+}
+for side in g22 h20; do
+    as_connector "$side" run 2> "$demo_dir/$side.log" &
+    pids+=($!)
+done
+echo "daemons: G22 (log $demo_dir/g22.log), H20 (log $demo_dir/h20.log)"
+
+wait_for() {  # description command…: retries the check until it holds, up to 60 s
+    local description=$1
+    shift
+    for _ in $(seq 120); do
+        if "$@"; then
+            return 0
+        fi
+        sleep 0.5
+    done
+    echo "the demo did not see: $description (see $demo_dir/*.log)" >&2
+    exit 1
+}
+all_at() {  # side status: every task of the side is at that status code
+    local listed
+    listed=$(as_connector "$1" task list | cut -f3 | sort -u)
+    [[ $(as_connector "$1" task list | wc -l) == 13 && $listed == "$2" ]]
+}
+
 echo
-echo "== Văn phòng Chính phủ sends Công văn 3021/VPCP-KSTT (connector axis send)"
-sent_id=$("$connector" axis send samples/packages/document-with-attachments.edxml \
-    --from 000.00.00.G22 "${vpcp[@]}")
-echo "DocId $sent_id"
+echo "== Văn phòng Chính phủ imports the plan appendix and assigns its 13 tasks"
+as_connector g22 import-plan samples/plans/ke-hoach-1012-phu-luc.tsv --number 125 \
+    --notation TB-VPCP --subject "Giao nhiệm vụ triển khai Quyết định 1012/QĐ-TTg" 2> /dev/null
+wait_for "13 tasks at the province, 01 back at the office" all_at g22 01
 echo
-echo "== UBND tỉnh Đồng Tháp lists, fetches and acknowledges it (received, get, ack)"
-"$connector" axis received "${province[@]}"
-received_id=$("$connector" axis received "${province[@]}" | cut -f1)
-"$connector" axis get "$received_id" --out "$build_dir/demo-received.edxml" "${province[@]}"
-"$connector" axis ack "$received_id" done "${province[@]}"
+echo "== UBND tỉnh Đồng Tháp has them (connector task list, H20)"
+as_connector h20 task list | cut -f1,3,4,5 | sed 's/^[^#]*#/#/'
+code=$(as_connector h20 task list | cut -f1 | grep '#III.3$')
 echo
-echo "== the delivery trace seen by the sender (connector axis sent)"
-"$connector" axis sent "$sent_id" "${vpcp[@]}"
+echo "== Sở KH&CN reports on III.3: 05 Đang xử lý, 40 %, then 06 Hoàn thành"
+as_connector h20 task report "$code" --status 05 --progress 40 --note "Đã kết nối thử nghiệm với Trục"
+wait_for "the report at the office" bash -c "'$connector' task show '$code' --config config/demo/g22.conf | grep -q '40%'"
+as_connector h20 task report "$code" --status 06 --note "Đã kết nối chính thức"
+wait_for "the completion at the office" bash -c "'$connector' task show '$code' --config config/demo/g22.conf | grep -q '06 Hoàn thành'"
 echo
-echo "== the province answers with status 03 Đã tiếp nhận; the Government office receives it"
-"$connector" axis send samples/packages/status-03.edxml --status --from 000.00.00.H20 "${province[@]}"
-"$connector" axis received --status "${vpcp[@]}"
+echo "== what Văn phòng Chính phủ sees (connector task show, G22)"
+as_connector g22 task show "$code"
 echo
-echo "== a client with the wrong secret is refused"
-"$connector" axis received --url "$axis_url" --systemid 000.00.00.H20 \
-    --secret-file samples/axis-sim/secrets/g22.secret || true
-kill "$axis_sim_pid"
-wait "$axis_sim_pid" || true
+echo "== the message logs are intact (connector audit verify-chain)"
+for side in g22 h20; do
+    "$connector" audit verify-chain --store "sqlite3:$demo_dir/$side.db" | head -1
+done
+echo
+echo "Data: $demo_dir/g22.db, $demo_dir/h20.db (SQLite), logs $demo_dir/*.log."
+if [[ "${1:-}" == "--exit" ]]; then
+    exit 0
+fi
+echo "The daemons keep running (try: $connector task list --config config/demo/g22.conf)."
+echo "Ctrl-C stops them."
+wait
