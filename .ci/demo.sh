@@ -82,7 +82,10 @@ as_connector() {  # g22|h20 command…: the connector with that side's config an
         "$connector" "$@" --config "config/demo/$side.conf"
 }
 for side in g22 h20; do
-    as_connector "$side" run 2> "$demo_dir/$side.log" &
+    # A simple command, so that $! is the daemon itself and stop_all reaches it.
+    CONNECTOR_SIGNING_KEY_FILE="$PWD/$pki/$side.key" \
+        CONNECTOR_SIGNING_CERTIFICATE_FILE="$PWD/$pki/$side.pem" \
+        "$connector" run --config "config/demo/$side.conf" 2> "$demo_dir/$side.log" &
     pids+=($!)
 done
 echo "daemons: G22 (log $demo_dir/g22.log), H20 (log $demo_dir/h20.log)"

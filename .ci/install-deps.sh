@@ -8,7 +8,7 @@ packages=(
     libpoco-dev libxml2-dev libxml2-utils libssl-dev
     xmlsec1
     libsoci-dev libsqlite3-dev libpq-dev
-    libboost-test-dev
+    libboost-test-dev sqlite3
 )
 if [[ "${1:-}" == "--with-postgresql" ]]; then
     packages+=(postgresql)

@@ -91,6 +91,7 @@ std::unique_ptr<Context> open_context(const std::string& config_path, bool migra
     exchange.retry.max_attempts = static_cast<int>(settings.integer("retry.max_attempts"));
     exchange.breaker.threshold = static_cast<int>(settings.integer("breaker.threshold"));
     exchange.breaker.open_for = std::chrono::milliseconds(settings.integer("breaker.open_ms"));
+    exchange.lease = std::chrono::milliseconds(settings.integer("worker.lease_ms"));
     if (settings.has("worker.id")) {
         exchange.worker_id = settings.text("worker.id");
     } else {

@@ -4,6 +4,7 @@
 #include <set>
 #include <stdexcept>
 
+#include "connector/crash_point.hpp"
 #include "connector/error.hpp"
 #include "edxml/agency_code.hpp"
 #include "edxml/attachments.hpp"
@@ -145,6 +146,7 @@ std::int64_t Exchange::queue_package(const std::string& kind, const std::string&
     }
     const MessageEntry logged = store_.append_message(std::move(entry));
     // A crash here leaves a logged message without its outbox item: recover() queues it.
+    crash_point("outbound.logged");
     try {
         store_.enqueue(WorkQueue::outbox, kOutboxPrefix + std::to_string(logged.sequence),
                        std::to_string(logged.sequence));
@@ -295,6 +297,9 @@ StepReport Exchange::send_pending(std::size_t limit) {
              message->kind == "status" ? AxisMessageType::status : AxisMessageType::edoc,
              message->raw, ""});
         if (sent) {
+            // A crash here sends the package again after the restart: the receiver
+            // recognises the second copy by its DocumentId.
+            crash_point("outbound.sent");
             store_.set_transport_state(message->sequence, "sent " + sent.value());
             store_.complete(WorkQueue::outbox, item->id, settings_.worker_id);
             state_->failures_in_a_row = 0;
@@ -412,6 +417,9 @@ StepReport Exchange::poll(AxisMessageType type) {
             }
         }
         const MessageEntry logged = store_.append_message(std::move(entry));
+        // A crash here (stored, not acknowledged): the axis offers it again and the
+        // knobstick id is recognised.
+        crash_point("inbound.stored");
         if (!refusal.empty()) {
             store_.set_transport_state(logged.sequence, "refused: " + refusal);
             report.failed++;
@@ -445,6 +453,8 @@ StepReport Exchange::apply_pending(std::size_t limit) {
         const auto message = sequence ? message_at(store_, *sequence) : std::nullopt;
         if (message) {
             apply_message(*message, report);
+            // A crash here applies the message again after the restart: idempotent.
+            crash_point("inbound.applied");
             store_.set_transport_state(message->sequence, "applied");
         } else {
             report.failed++;
@@ -505,33 +515,35 @@ void Exchange::apply_message(const MessageEntry& message, StepReport& report) {
                                 "assigned by " + document.header.from.organ_id, sequence, ""});
         }
         // 01 (đã đến) back to the sender, once per document even when applied again.
-        bool already_sent = false;
+        std::int64_t status_sequence = 0;
         for (const std::int64_t sent : store_.messages_by_document(Direction::outbound, "status",
                                                                    document.header.document_id)) {
             const auto earlier = message_at(store_, sent);
-            already_sent |= earlier && earlier->status_code == "01";
+            if (earlier && earlier->status_code == "01")
+                status_sequence = sent;
         }
-        if (for_us && !already_sent) {
+        if (for_us && status_sequence == 0) {
             const edxml::StatusPackage received = build_status(
                 settings_.sender, document.header.from.organ_id, document.header.document_id,
                 edxml::StatusKind::received, "", vietnam_time(clock_.now()));
-            const std::int64_t status_sequence =
+            status_sequence =
                 queue_package("status", document.header.document_id, document.header.from.organ_id,
                               "01", received.description, edxml::write_status(received));
-            // Our side of each task stands at 01 too, with the package that says so.
-            for (const edxml::TaskRecord& record : profile->tasks) {
-                auto task = store_.task(record.task_code);
-                if (!task || task->side != TaskSide::received)
-                    continue;
-                const auto outcome = apply_status(
-                    task->status, edxml::StatusCode::from_kind(edxml::StatusKind::received));
-                if (outcome.effect != StatusEffect::advanced)
-                    continue;
-                task->status = outcome.next;
-                store_.update_task(
-                    *task, {0, task->task_code, "status",
-                            "01 sent to " + document.header.from.organ_id, status_sequence, ""});
-            }
+        }
+        // Our side of each task stands at 01 too, with the package that says so (again
+        // after a crash in between: the event is unique per task and package).
+        for (const edxml::TaskRecord& record : profile->tasks) {
+            auto task = store_.task(record.task_code);
+            if (!task || task->side != TaskSide::received || status_sequence == 0)
+                continue;
+            const auto outcome = apply_status(
+                task->status, edxml::StatusCode::from_kind(edxml::StatusKind::received));
+            if (outcome.effect != StatusEffect::advanced)
+                continue;
+            task->status = outcome.next;
+            store_.update_task(
+                *task, {0, task->task_code, "status", "01 sent to " + document.header.from.organ_id,
+                        status_sequence, ""});
         }
         report.done++;
         return;
