@@ -338,12 +338,17 @@ StepReport Exchange::poll(AxisMessageType type) {
         if (knobstick.doc_id.empty() || !seen.insert(knobstick.doc_id).second)
             continue;
         const std::string inbox_key = kInboxPrefix + knobstick.doc_id;
-        // Stored before (a crash before the acknowledgement, or offered again): make
-        // sure it is queued, and acknowledge it so the axis stops offering it.
+        // Stored before (a crash before the acknowledgement, or offered again): queue it
+        // if it was to be applied, and acknowledge it so the axis stops offering it.
         if (const auto stored = store_.message_by_knobstick(Direction::inbound, knobstick.doc_id)) {
-            const auto state = store_.transport_state(stored->sequence);
-            const bool refused = state && state->rfind("refused", 0) == 0;
-            if (!refused) {
+            auto state = store_.transport_state(stored->sequence);
+            if (!state) {
+                // The crash came before its state was written: decide again, as at first.
+                state = inbound_disposition(*stored);
+                store_.set_transport_state(stored->sequence, *state);
+            }
+            const bool refused = state->rfind("refused", 0) == 0;
+            if (!refused && *state != "duplicate") {
                 try {
                     store_.enqueue(WorkQueue::inbox, inbox_key, std::to_string(stored->sequence));
                 } catch (const DuplicateError&) {
@@ -388,15 +393,6 @@ StepReport Exchange::poll(AxisMessageType type) {
             entry.signature_verdict = "unchecked";
             read = edxml::read_package(bytes);
         }
-        std::string refusal;
-        if (!read.ok()) {
-            refusal =
-                read.errors.empty() ? std::string("unreadable") : read.errors.front().to_string();
-        } else if (settings_.verify_policy == VerifyPolicy::require &&
-                   entry.signature_verdict != "valid") {
-            refusal = "signature required, verdict " + entry.signature_verdict;
-        }
-        bool duplicate_document = false;
         if (read.package) {
             if (const auto* document = std::get_if<edxml::DocumentPackage>(&*read.package)) {
                 entry.kind = "edoc";
@@ -404,10 +400,6 @@ StepReport Exchange::poll(AxisMessageType type) {
                 entry.document_id = document->header.document_id;
                 entry.from_agency = document->header.from.organ_id;
                 entry.subject = document->header.subject;
-                duplicate_document =
-                    refusal.empty() && entry.business_type == 0 &&
-                    !store_.messages_by_document(Direction::inbound, "edoc", entry.document_id)
-                         .empty();
             } else if (const auto* status = std::get_if<edxml::StatusPackage>(&*read.package)) {
                 entry.kind = "status";
                 entry.document_id = status->response_for.document_id;
@@ -417,30 +409,52 @@ StepReport Exchange::poll(AxisMessageType type) {
             }
         }
         const MessageEntry logged = store_.append_message(std::move(entry));
-        // A crash here (stored, not acknowledged): the axis offers it again and the
-        // knobstick id is recognised.
+        // A crash here (stored, not acknowledged): the axis offers it again, the knobstick
+        // id is recognised, and the disposition is decided again the same way.
         crash_point("inbound.stored");
-        if (!refusal.empty()) {
-            store_.set_transport_state(logged.sequence, "refused: " + refusal);
+        const std::string disposition = inbound_disposition(logged);
+        const bool refused = disposition.rfind("refused", 0) == 0;
+        if (refused) {
             report.failed++;
-            report.problems.push_back("knobstick " + knobstick.doc_id + " refused: " + refusal);
-        } else if (duplicate_document) {
-            store_.set_transport_state(logged.sequence, "duplicate");
+            report.problems.push_back("knobstick " + knobstick.doc_id + " " + disposition);
+        } else if (disposition == "duplicate") {
             report.duplicates++;
         } else {
             try {
                 store_.enqueue(WorkQueue::inbox, inbox_key, std::to_string(logged.sequence));
             } catch (const DuplicateError&) {
             }
-            store_.set_transport_state(logged.sequence, "stored");
             report.done++;
         }
-        const auto acked = axis_.update_status(
-            knobstick.doc_id, refusal.empty() ? AxisReceipt::done : AxisReceipt::fail);
+        store_.set_transport_state(logged.sequence, disposition);
+        const auto acked =
+            axis_.update_status(knobstick.doc_id, refused ? AxisReceipt::fail : AxisReceipt::done);
         if (!acked)
             report.problems.push_back(acked.error().message());  // acked at the next poll
     }
     return report;
+}
+
+std::string Exchange::inbound_disposition(const MessageEntry& stored) {
+    const edxml::ReadResult read = edxml::read_package(stored.raw);
+    if (!read.ok())
+        return "refused: " +
+               (read.errors.empty() ? std::string("unreadable") : read.errors.front().to_string());
+    if (settings_.verify_policy == VerifyPolicy::require && stored.signature_verdict != "valid")
+        return "refused: signature required, verdict " + stored.signature_verdict;
+    if (stored.kind == "edoc" && stored.business_type == 0) {
+        // An earlier copy that was refused does not count: otherwise an unsigned copy sent
+        // first would shut out the signed one.
+        for (const std::int64_t earlier :
+             store_.messages_by_document(Direction::inbound, "edoc", stored.document_id)) {
+            if (earlier >= stored.sequence)
+                break;
+            const auto state = store_.transport_state(earlier);
+            if (!state || state->rfind("refused", 0) != 0)
+                return "duplicate";
+        }
+    }
+    return "stored";
 }
 
 StepReport Exchange::apply_pending(std::size_t limit) {

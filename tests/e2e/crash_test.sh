@@ -8,6 +8,10 @@
 # logs verify.
 #
 #   crash_test.sh CONNECTOR SOURCE_DIR WORK_DIR PKI_DIR [sqlite|postgresql PG_URL_FILE]
+#
+# With FAULTS=1 the simulator also answers 500, drops connections before and after the
+# work, offers duplicates, malforms answers and lists statuses newest first while the
+# daemons are being killed; the faults are switched off before the final checks.
 set -euo pipefail
 connector=$1 source_dir=$2 work=$3 pki=$4 backend=${5:-sqlite} pg_url_file=${6:-}
 rm -rf "$work" && mkdir -p "$work"
@@ -36,7 +40,7 @@ query() {  # name sql: one value per line
     if [[ $backend == postgresql ]]; then
         psql "$url" -At -c "$2"
     else
-        sqlite3 "${url#sqlite3:}" "$2"
+        sqlite3 -cmd ".timeout 10000" "${url#sqlite3:}" "$2"
     fi
 }
 
@@ -77,6 +81,17 @@ stop_all() {
 trap stop_all EXIT
 read -r line <&"${SIM[0]}"
 export CONNECTOR_AXIS_BASE_URL=${line##* }
+set_faults() {  # JSON
+    local root=${CONNECTOR_AXIS_BASE_URL%/XrdAdapter/adapter}
+    curl --silent --show-error --fail -X PUT \
+        -H "Authorization: Bearer $(cat "$source_dir/samples/axis-sim/secrets/admin.token")" \
+        --data "$1" "$root/admin/faults" > /dev/null
+}
+if [[ ${FAULTS:-0} == 1 ]]; then
+    set_faults '{"http_500_rate": 0.15, "drop_before_rate": 0.05, "drop_after_rate": 0.1,
+                 "duplicate_rate": 0.3, "malformed_json_rate": 0.05,
+                 "out_of_order_statuses": true, "seed": 17}'
+fi
 
 alive() {  # side
     [[ -n ${daemon[$1]:-} ]] && kill -0 "${daemon[$1]}" 2>/dev/null
@@ -159,6 +174,10 @@ done
 for side in g22 h20; do
     alive "$side" || start "$side"
 done
+if [[ ${FAULTS:-0} == 1 ]]; then
+    set_faults '{"http_500_rate": 0, "drop_before_rate": 0, "drop_after_rate": 0,
+                 "duplicate_rate": 0, "malformed_json_rate": 0, "out_of_order_statuses": false}'
+fi
 
 converged() {
     [[ $(query h20 "SELECT count(*) FROM tasks") == "$tasks_total" &&
@@ -194,4 +213,4 @@ for side in g22 h20; do
     "$connector" audit verify-chain --store "$url" > "$work/chain-$side.txt" \
         || fail "$side chain: $(cat "$work/chain-$side.txt")"
 done
-echo "crash test passed ($backend): $kills kills, 0 lost, 0 duplicated, chains intact"
+echo "crash test passed ($backend${FAULTS:+, faults $FAULTS}): $kills kills, 0 lost, 0 duplicated, chains intact"

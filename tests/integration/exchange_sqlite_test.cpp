@@ -9,5 +9,9 @@ BOOST_AUTO_TEST_CASE(seed_plan_round_trip) {
 BOOST_AUTO_TEST_CASE(faults_lose_and_double_nothing) {
     exchange_scenarios::faults_lose_and_double_nothing(store_backends::kSqlite);
 }
+BOOST_AUTO_TEST_CASE(unsigned_copy_first_does_not_shut_out_the_signed_one) {
+    exchange_scenarios::unsigned_copy_first_does_not_shut_out_the_signed_one(
+        store_backends::kSqlite);
+}
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -11,6 +11,8 @@
 #include "axis_sim/simulator.hpp"
 #include "connector/exchange.hpp"
 #include "connector/plan_import.hpp"
+#include "edxml/signature.hpp"
+#include "edxml/writer.hpp"
 #include "store/soci_store.hpp"
 #include "store_backends.hpp"
 #include "test_files.hpp"
@@ -251,6 +253,59 @@ inline void faults_lose_and_double_nothing(const store_backends::Backend& backen
     }
     expect_chains_intact(*scenario.government->store);
     expect_chains_intact(*scenario.province->store);
+}
+
+// With signatures required, an unsigned copy of a document that arrives first is refused
+// and does not shut out the signed copy that follows under the same DocumentId; a
+// tampered copy is refused too, and nothing of either is applied.
+inline void unsigned_copy_first_does_not_shut_out_the_signed_one(
+    const store_backends::Backend& backend) {
+    Scenario scenario(backend, "signed_after_unsigned");
+    const std::string pki = CONNECTOR_TEST_PKI_DIR;
+    const auto credentials =
+        std::make_shared<const edxml::SigningCredentials>(edxml::SigningCredentials::from_pem(
+            pki + "/g22.key", pki + "/g22.pem", pki + "/intermediate.pem",
+            edxml::read_passphrase_file(pki + "/passphrase.txt")));
+    edxml::TrustOptions trust;
+    trust.anchors = {pki + "/anchors"};
+    ExchangeSettings settings;
+    settings.sender = {"000.00.00.H20", "Ủy ban nhân dân tỉnh Đồng Tháp", "Đồng Tháp"};
+    settings.worker_id = "strict-h20";
+    settings.verifier = std::make_shared<const edxml::Verifier>(trust);
+    settings.verify_policy = VerifyPolicy::require;
+    Exchange strict(*scenario.province->store, *scenario.province->client, scenario.clock,
+                    settings);
+
+    const std::string document_id =
+        document_id_for("000.00.00.G22", vietnam_date(scenario.clock.now()), "77", "TB-VPCP");
+    AssignmentDocument document;
+    document.code_number = "77";
+    document.code_notation = "TB-VPCP";
+    document.subject = "Giao nhiệm vụ";
+    document.tasks = seed_plan_tasks(document_id);
+    const std::string unsigned_bytes =
+        edxml::write_document(build_assignment({"000.00.00.G22", "Văn phòng Chính phủ", "Hà Nội"},
+                                               document, vietnam_time(scenario.clock.now())));
+    const std::string signed_bytes = edxml::sign_package(unsigned_bytes, *credentials);
+    std::string tampered = signed_bytes;
+    tampered.replace(tampered.find("Giao nhiệm vụ"), 4, "Thu ");
+
+    for (const std::string* bytes :
+         std::initializer_list<const std::string*>{&unsigned_bytes, &tampered, &signed_bytes}) {
+        const auto sent = scenario.government->client->send_edoc(
+            {"000.00.00.G22", AxisMessageType::edoc, *bytes, ""});
+        BOOST_REQUIRE(sent.ok());
+        const StepReport polled = strict.poll(AxisMessageType::edoc);
+        strict.apply_pending();
+        if (bytes != &signed_bytes) {
+            BOOST_TEST(polled.failed >= 1u);
+            BOOST_TEST(scenario.province->store->tasks_of_document(document_id).empty());
+        }
+    }
+    BOOST_TEST(scenario.province->store->tasks_of_document(document_id).size() == 13u);
+    BOOST_TEST(
+        scenario.province->store->messages_by_document(Direction::inbound, "edoc", document_id)
+            .size() >= 3u);
 }
 
 }  // namespace exchange_scenarios

@@ -116,6 +116,9 @@ class Exchange {
                                const std::string& to, const std::string& status_code,
                                const std::string& subject, std::string bytes);
     void apply_message(const MessageEntry& message, StepReport& report);
+    // What to do with a logged inbound message: "stored" (apply it), "duplicate" (the
+    // document came before under another knobstick) or "refused: …".
+    std::string inbound_disposition(const MessageEntry& stored);
 
     Store& store_;
     AxisTransport& axis_;
