@@ -150,6 +150,7 @@ int run(std::vector<std::string> args, std::ostream& out, std::ostream& err) {
             log_step(err, "inbound.poll.edoc", exchange.poll(connector::AxisMessageType::edoc));
             log_step(err, "inbound.poll.status", exchange.poll(connector::AxisMessageType::status));
             log_step(err, "inbox.apply", exchange.apply_pending());
+            log_step(err, "outbox.delivery", exchange.track_deliveries());
             if (exchange.circuit_open())
                 log(err, "warning", "axis.circuit_open");
         } while (!once && !stop.wait_for(interval));
@@ -187,7 +188,8 @@ int task(std::vector<std::string> args, std::ostream& out, std::ostream& err) {
     const std::string config_path = config_path_from(args);
     if (args.empty()) {
         err << "usage: connector task assign FILE.json | report CODE [--status NN] [--progress "
-               "P] [--note TEXT] | list [--json] | show CODE   (--config FILE)\n";
+               "P] [--note TEXT] | revoke DOCUMENT_ID [--reason TEXT] | list [--json] | show "
+               "CODE   (--config FILE)\n";
         return 2;
     }
     const std::string action = args[0];
@@ -273,6 +275,16 @@ int task(std::vector<std::string> args, std::ostream& out, std::ostream& err) {
                 throw std::invalid_argument("option '" + args.back() + "' needs a value");
             const auto sequence = context->exchange->report(request);
             out << "report queued as message " << sequence << "\n";
+            return 0;
+        }
+        if (action == "revoke" && args.size() >= 2) {
+            std::string reason;
+            if (args.size() == 4 && args[2] == "--reason")
+                reason = args[3];
+            else if (args.size() != 2)
+                throw std::invalid_argument("usage: task revoke DOCUMENT_ID [--reason TEXT]");
+            const auto sequence = context->exchange->revoke(args[1], reason);
+            out << "revocation queued as message " << sequence << "\n";
             return 0;
         }
         if (action == "list") {

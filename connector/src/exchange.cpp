@@ -127,10 +127,12 @@ bool Exchange::circuit_open() const {
 
 std::int64_t Exchange::queue_package(const std::string& kind, const std::string& document_id,
                                      const std::string& to, const std::string& status_code,
-                                     const std::string& subject, std::string bytes) {
+                                     const std::string& subject, std::string bytes,
+                                     int business_type) {
     MessageEntry entry;
     entry.direction = Direction::outbound;
     entry.kind = kind;
+    entry.business_type = business_type;
     entry.document_id = document_id;
     entry.from_agency = settings_.sender.code;
     entry.to_agencies = to;
@@ -435,6 +437,83 @@ StepReport Exchange::poll(AxisMessageType type) {
     return report;
 }
 
+std::int64_t Exchange::revoke(const std::string& document_id, const std::string& reason) {
+    std::optional<edxml::DocumentPackage> original;
+    for (const std::int64_t sequence :
+         store_.messages_by_document(Direction::outbound, "edoc", document_id)) {
+        const auto message = message_at(store_, sequence);
+        if (!message)
+            continue;
+        auto read = edxml::read_package(message->raw);
+        if (read.ok() && std::holds_alternative<edxml::DocumentPackage>(*read.package) &&
+            std::get<edxml::DocumentPackage>(*read.package).business_type() ==
+                edxml::BusinessDocType::new_document)
+            original = std::get<edxml::DocumentPackage>(std::move(*read.package));
+    }
+    if (!original)
+        throw std::invalid_argument("we sent no document '" + document_id + "'");
+    // The same document (same DocumentId, header, recipients), as business type 1, without
+    // its attachments.
+    edxml::DocumentPackage revocation = *original;
+    revocation.signature.reset();
+    revocation.attachments.clear();
+    revocation.manifest.clear();
+    revocation.has_manifest = false;
+    edxml::Business business;
+    business.document_id = document_id;
+    business.doc_type = static_cast<int>(edxml::BusinessDocType::revoke);
+    business.reason = reason;
+    edxml::TraceHeaderList trace;
+    trace.business = business;
+    trace.trace_headers.push_back({settings_.sender.code, vietnam_time(clock_.now())});
+    revocation.trace = trace;
+    std::vector<std::string> to;
+    for (const auto& organization : revocation.header.to)
+        to.push_back(organization.organ_id);
+    const std::int64_t sequence = queue_package("edoc", document_id, join(to, ","), "",
+                                                "Thu hồi: " + revocation.header.subject,
+                                                edxml::write_document(revocation), 1);
+    for (Task task : store_.tasks_of_document(document_id)) {
+        if (task.side != TaskSide::issued || task.status.withdrawn)
+            continue;
+        task.status.withdrawn = true;
+        store_.update_task(task, {0, task.task_code, "revoked", reason, sequence, ""});
+    }
+    return sequence;
+}
+
+StepReport Exchange::track_deliveries(std::size_t limit) {
+    StepReport report;
+    for (const auto& [sequence, state] : store_.messages_in_state("sent ", limit)) {
+        const auto message = message_at(store_, sequence);
+        if (!message)
+            continue;
+        const std::string knobstick = state.substr(5);
+        const auto trace = axis_.sent_list(
+            message->kind == "status" ? AxisMessageType::status : AxisMessageType::edoc, knobstick);
+        if (!trace) {
+            report.problems.push_back(trace.error().message());
+            continue;
+        }
+        std::vector<std::string> failed;
+        bool all_done = !trace.value().empty();
+        for (const AxisDelivery& delivery : trace.value()) {
+            if (delivery.receive_status == "fail")
+                failed.push_back(delivery.to_code);
+            all_done &= delivery.receive_status == "done";
+        }
+        if (!failed.empty()) {
+            store_.set_transport_state(
+                sequence, "delivery_failed: " + join(failed, ", ") + " (" + knobstick + ")");
+            report.failed++;
+        } else if (all_done) {
+            store_.set_transport_state(sequence, "delivered " + knobstick);
+            report.done++;
+        }
+    }
+    return report;
+}
+
 std::string Exchange::inbound_disposition(const MessageEntry& stored) {
     const edxml::ReadResult read = edxml::read_package(stored.raw);
     if (!read.ok())
@@ -442,13 +521,21 @@ std::string Exchange::inbound_disposition(const MessageEntry& stored) {
                (read.errors.empty() ? std::string("unreadable") : read.errors.front().to_string());
     if (settings_.verify_policy == VerifyPolicy::require && stored.signature_verdict != "valid")
         return "refused: signature required, verdict " + stored.signature_verdict;
-    if (stored.kind == "edoc" && stored.business_type == 0) {
-        // An earlier copy that was refused does not count: otherwise an unsigned copy sent
+    if (stored.kind == "edoc") {
+        // The same document with the same business type seen before (the axis offering it
+        // again under another knobstick, or a sender's retry) is a duplicate; an update or
+        // replacement counts only when its bytes are the same (a later update is new). An
+        // earlier copy that was refused does not count: otherwise an unsigned copy sent
         // first would shut out the signed one.
+        const bool same_bytes_only = stored.business_type >= 2;
         for (const std::int64_t earlier :
              store_.messages_by_document(Direction::inbound, "edoc", stored.document_id)) {
             if (earlier >= stored.sequence)
                 break;
+            const auto previous = message_at(store_, earlier);
+            if (!previous || previous->business_type != stored.business_type ||
+                (same_bytes_only && previous->raw_sha256 != stored.raw_sha256))
+                continue;
             const auto state = store_.transport_state(earlier);
             if (!state || state->rfind("refused", 0) != 0)
                 return "duplicate";
@@ -512,6 +599,24 @@ void Exchange::apply_message(const MessageEntry& message, StepReport& report) {
         return;
     }
     const auto& document = std::get<edxml::DocumentPackage>(*read.package);
+    if (document.business_type() == edxml::BusinessDocType::revoke) {
+        // Thu hồi: the sender takes its document back; our tasks from it are withdrawn.
+        const std::string reason = document.trace && document.trace->business
+                                       ? document.trace->business->reason
+                                       : std::string();
+        for (Task task : store_.tasks_of_document(document.header.document_id)) {
+            if (task.side != TaskSide::received || task.issuer != document.header.from.organ_id ||
+                task.status.withdrawn)
+                continue;
+            task.status.withdrawn = true;
+            store_.update_task(task, {0, task.task_code, "revoked",
+                                      "by " + document.header.from.organ_id +
+                                          (reason.empty() ? "" : ": " + reason),
+                                      sequence, ""});
+        }
+        report.done++;
+        return;
+    }
     const auto profile = profile_of(document);
     if (!profile) {
         report.done++;  // an ordinary document: logged, nothing to apply

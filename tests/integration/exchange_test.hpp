@@ -96,6 +96,8 @@ struct Side {
                 work += documents.done + statuses.done + documents.duplicates + statuses.duplicates;
                 const StepReport applied = exchange->apply_pending();
                 work += applied.done;
+                const StepReport tracked = exchange->track_deliveries();
+                work += tracked.done + tracked.failed;
             }
             if (work == 0 && store->pending_count(WorkQueue::outbox) == 0 &&
                 store->pending_count(WorkQueue::inbox) == 0)
@@ -197,9 +199,32 @@ inline void seed_plan_round_trip(const store_backends::Backend& backend) {
     BOOST_TEST((followed->status.current == edxml::StatusKind::completed));
     BOOST_TEST(followed->progress == 100);
     BOOST_TEST((followed->completion_date == edxml::Date{2025, 6, 2}));
-    // A late 05 after 06 is recorded, never applied.
     const auto events = scenario.government->store->task_events(code);
     BOOST_TEST(events.size() >= 4u);
+
+    // Every package the office sent was acknowledged done by every recipient.
+    const auto first = scenario.government->store->messages(0, 1);
+    BOOST_REQUIRE(!first.empty());
+    BOOST_TEST(scenario.government->store->transport_state(first[0].sequence)
+                   .value_or("")
+                   .rfind("delivered ", 0) == 0);
+    BOOST_TEST(scenario.government->store->messages_in_state("sent ", 100).empty());
+
+    // The office takes the assignment back: every task is withdrawn on both sides, and a
+    // later status about it is only recorded.
+    scenario.government->exchange->revoke(document_id, "Ban hành nhầm");
+    scenario.settle();
+    for (const auto* side : {scenario.government.get(), scenario.province.get()}) {
+        for (const Task& task : side->store->tasks_of_document(document_id))
+            BOOST_TEST(task.status.withdrawn, task.task_code);
+    }
+    const auto revoked = scenario.province->store->task_events(document_id + "#I.1");
+    BOOST_TEST(std::count_if(revoked.begin(), revoked.end(),
+                             [](const TaskEvent& e) { return e.kind == "revoked"; }) == 1);
+    BOOST_CHECK_THROW(
+        scenario.province->exchange->report(
+            {document_id + "#I.2", edxml::StatusKind::processing, 10, "", std::nullopt}),
+        std::invalid_argument);
 
     expect_chains_intact(*scenario.government->store);
     expect_chains_intact(*scenario.province->store);

@@ -644,6 +644,30 @@ class SociStore final : public connector::Store {
         }
     }
 
+    std::vector<std::pair<std::int64_t, std::string>> messages_in_state(
+        const std::string& prefix, std::size_t limit) override {
+        reconnect_if_broken();
+        try {
+            // substr instead of LIKE: no pattern characters to escape, and no collation
+            // (PostgreSQL's text ranges follow the locale, not the bytes).
+            const long long length = static_cast<long long>(prefix.size());
+            const long long count = static_cast<long long>(limit);
+            std::vector<std::pair<std::int64_t, std::string>> found;
+            soci::rowset<soci::row> rows =
+                (sql_.prepare << "SELECT sequence, state FROM message_transport WHERE "
+                                 "substr(state, 1, :length) = :prefix ORDER BY sequence "
+                                 "LIMIT :count",
+                 soci::use(length, "length"), soci::use(prefix, "prefix"),
+                 soci::use(count, "count"));
+            for (const soci::row& row : rows)
+                found.emplace_back(integer(row, 0), row.get<std::string>(1));
+            return found;
+        } catch (...) {
+            note_failure();
+            rethrow("messages_in_state", prefix);
+        }
+    }
+
     std::int64_t enqueue(WorkQueue queue, const std::string& key,
                          const std::string& payload) override {
         reconnect_if_broken();

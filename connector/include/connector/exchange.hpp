@@ -97,6 +97,9 @@ class Exchange {
     // sequence. Throw std::invalid_argument naming what is wrong with the request.
     std::int64_t assign(const AssignmentDocument& document);
     std::int64_t report(const ReportRequest& request);
+    // Revokes (thu hồi) an assignment we sent: a package of business type 1 to the same
+    // recipients, and our tasks of that document withdrawn.
+    std::int64_t revoke(const std::string& document_id, const std::string& reason);
 
     // At start: queues what was logged but not queued (a crash in between) and records
     // the tasks of such assignments. Inbound needs nothing: a knobstick stored but not
@@ -107,6 +110,10 @@ class Exchange {
     StepReport send_pending(std::size_t limit = 100);
     StepReport poll(AxisMessageType type);
     StepReport apply_pending(std::size_t limit = 100);
+    // Asks the axis (getSentEdocList) about packages sent and not yet delivered: `sent` →
+    // `delivered` when every recipient acknowledged done, `delivery_failed: …` when one
+    // acknowledged fail.
+    StepReport track_deliveries(std::size_t limit = 50);
 
     bool circuit_open() const;
 
@@ -114,7 +121,8 @@ class Exchange {
     struct State;
     std::int64_t queue_package(const std::string& kind, const std::string& document_id,
                                const std::string& to, const std::string& status_code,
-                               const std::string& subject, std::string bytes);
+                               const std::string& subject, std::string bytes,
+                               int business_type = 0);
     void apply_message(const MessageEntry& message, StepReport& report);
     // What to do with a logged inbound message: "stored" (apply it), "duplicate" (the
     // document came before under another knobstick) or "refused: …".

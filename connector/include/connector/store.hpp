@@ -9,6 +9,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "connector/message_log.hpp"
@@ -54,6 +55,9 @@ class Store {
     // Transport state of a logged message lives beside the log, which never changes.
     virtual void set_transport_state(std::int64_t sequence, const std::string& state) = 0;
     virtual std::optional<std::string> transport_state(std::int64_t sequence) = 0;
+    // Messages whose transport state starts with `prefix` ("sent "), oldest first.
+    virtual std::vector<std::pair<std::int64_t, std::string>> messages_in_state(
+        const std::string& prefix, std::size_t limit) = 0;
 
     // Adds an item; throws DuplicateError when the key is already queued.
     virtual std::int64_t enqueue(WorkQueue queue, const std::string& key,

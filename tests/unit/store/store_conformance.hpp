@@ -265,6 +265,16 @@ inline void transport_state_lives_beside_the_log(const Backend& backend) {
     store->set_transport_state(stored.sequence, "sent");
     store->set_transport_state(stored.sequence, "delivered");
     BOOST_TEST(store->transport_state(stored.sequence).value_or("") == "delivered");
+    const MessageEntry second = store->append_message(sample_entry(2));
+    const MessageEntry third = store->append_message(sample_entry(3));
+    store->set_transport_state(second.sequence, "sent 0123abcd");
+    store->set_transport_state(third.sequence, "sent% tricky_");
+    const auto sent = store->messages_in_state("sent ", 10);
+    BOOST_REQUIRE_EQUAL(sent.size(), 1u);
+    BOOST_TEST(sent[0].first == second.sequence);
+    BOOST_TEST(sent[0].second == "sent 0123abcd");
+    BOOST_TEST(store->messages_in_state("sent", 10).size() == 2u);
+    BOOST_TEST(store->messages_in_state("%", 10).empty());
     BOOST_TEST(store->messages(0, 1).at(0).entry_hash == stored.entry_hash);
     BOOST_TEST(report_for(*store, "messages").ok);
 }
