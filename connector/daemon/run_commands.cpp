@@ -12,6 +12,7 @@
 #include <condition_variable>
 #include <ctime>
 #include <fstream>
+#include <functional>
 #include <iostream>
 #include <mutex>
 #include <sstream>
@@ -63,9 +64,12 @@ void log_step(std::ostream& err, const std::string& event, const connector::Step
 
 // Waits for SIGINT/SIGTERM on a thread of its own (they are blocked everywhere else), so
 // the main loop can sleep on a condition variable and wake at once on a stop request.
+// After a stop request the daemon has `grace` to finish the item in hand; past it, the
+// process exits at once, which is safe: what was in hand is leased and picked up again.
 class StopSignal {
   public:
-    StopSignal() {
+    StopSignal(std::function<void()> on_stop, std::chrono::milliseconds grace, std::ostream& err)
+        : on_stop_(std::move(on_stop)), grace_(grace), err_(err) {
         sigemptyset(&signals_);
         sigaddset(&signals_, SIGINT);
         sigaddset(&signals_, SIGTERM);
@@ -73,14 +77,25 @@ class StopSignal {
         waiter_ = std::thread([this] {
             int received = 0;
             sigwait(&signals_, &received);
-            {
-                std::lock_guard lock(mutex_);
-                stopping_ = true;
-            }
+            std::unique_lock lock(mutex_);
+            if (finished_)
+                return;
+            stopping_ = true;
+            on_stop_();
             changed_.notify_all();
+            if (!changed_.wait_for(lock, grace_, [this] { return finished_; })) {
+                log(err_, "error", "daemon.grace_exceeded",
+                    "grace_ms=" + std::to_string(grace_.count()));
+                std::_Exit(3);
+            }
         });
     }
     ~StopSignal() {
+        {
+            std::lock_guard lock(mutex_);
+            finished_ = true;
+        }
+        changed_.notify_all();
         if (!stopping())
             pthread_kill(waiter_.native_handle(), SIGTERM);
         waiter_.join();
@@ -96,10 +111,14 @@ class StopSignal {
     }
 
   private:
+    std::function<void()> on_stop_;
+    std::chrono::milliseconds grace_;
+    std::ostream& err_;
     sigset_t signals_{};
     std::mutex mutex_;
     std::condition_variable changed_;
     bool stopping_ = false;
+    bool finished_ = false;
     std::thread waiter_;
 };
 
@@ -136,13 +155,17 @@ int run(std::vector<std::string> args, std::ostream& out, std::ostream& err) {
         err << "connector run: " << error.what() << "\n";
         return 2;
     }
-    StopSignal stop;
+    connector::Exchange& exchange = *context->exchange;
+    StopSignal stop([&exchange] { exchange.request_stop(); },
+                    std::chrono::milliseconds(context->settings.integer("shutdown.grace_ms")), err);
     const auto interval = std::chrono::milliseconds(context->settings.integer("poll.interval_ms"));
     log(err, "info", "daemon.start",
         "agency=" + context->settings.text("agency.code") +
-            " store=" + context->settings.text("store.url").substr(0, 10) +
-            "… axis=" + context->settings.text("axis.base_url"));
-    connector::Exchange& exchange = *context->exchange;
+            // The kind of store only: a PostgreSQL URL may carry a password.
+            " store=" +
+            context->settings.text("store.url")
+                .substr(0, context->settings.text("store.url").find(':')) +
+            " axis=" + context->settings.text("axis.base_url"));
     try {
         log_step(err, "recover", exchange.recover());
         do {

@@ -1,6 +1,7 @@
 #include "connector/exchange.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <set>
 #include <stdexcept>
 
@@ -105,6 +106,7 @@ std::chrono::milliseconds RetryPolicy::delay(int attempt, std::mt19937_64& rando
 }
 
 struct Exchange::State {
+    std::atomic<bool> stop{false};
     std::mt19937_64 random;
     int failures_in_a_row = 0;
     std::optional<std::chrono::system_clock::time_point> open_until;
@@ -120,6 +122,14 @@ Exchange::Exchange(Store& store, AxisTransport& axis, const Clock& clock, Exchan
 }
 
 Exchange::~Exchange() = default;
+
+void Exchange::request_stop() {
+    state_->stop = true;
+}
+
+bool Exchange::stop_requested() const {
+    return state_->stop;
+}
 
 bool Exchange::circuit_open() const {
     return state_->open_until && clock_.now() < *state_->open_until;
@@ -282,7 +292,7 @@ StepReport Exchange::recover() {
 
 StepReport Exchange::send_pending(std::size_t limit) {
     StepReport report;
-    for (std::size_t n = 0; n < limit && !circuit_open(); ++n) {
+    for (std::size_t n = 0; n < limit && !circuit_open() && !stop_requested(); ++n) {
         const auto item = store_.claim(WorkQueue::outbox, settings_.worker_id, settings_.lease);
         if (!item)
             break;
@@ -337,6 +347,8 @@ StepReport Exchange::poll(AxisMessageType type) {
     }
     std::set<std::string> seen;
     for (const AxisKnobstick& knobstick : listed.value()) {
+        if (stop_requested())
+            break;
         if (knobstick.doc_id.empty() || !seen.insert(knobstick.doc_id).second)
             continue;
         const std::string inbox_key = kInboxPrefix + knobstick.doc_id;
@@ -485,6 +497,8 @@ std::int64_t Exchange::revoke(const std::string& document_id, const std::string&
 StepReport Exchange::track_deliveries(std::size_t limit) {
     StepReport report;
     for (const auto& [sequence, state] : store_.messages_in_state("sent ", limit)) {
+        if (stop_requested())
+            break;
         const auto message = message_at(store_, sequence);
         if (!message)
             continue;
@@ -546,7 +560,7 @@ std::string Exchange::inbound_disposition(const MessageEntry& stored) {
 
 StepReport Exchange::apply_pending(std::size_t limit) {
     StepReport report;
-    for (std::size_t n = 0; n < limit; ++n) {
+    for (std::size_t n = 0; n < limit && !stop_requested(); ++n) {
         const auto item = store_.claim(WorkQueue::inbox, settings_.worker_id, settings_.lease);
         if (!item)
             break;
@@ -618,8 +632,62 @@ void Exchange::apply_message(const MessageEntry& message, StepReport& report) {
         return;
     }
     const auto profile = profile_of(document);
+    const std::string& from = document.header.from.organ_id;
+    if (document.business_type() == edxml::BusinessDocType::replace && document.trace &&
+        document.trace->business) {
+        // Thay thế: the replaced documents' tasks are withdrawn; the new document's tasks
+        // (if it carries a profile) arrive below as a new assignment.
+        for (const auto& replaced : document.trace->business->replacements) {
+            for (Task task : store_.tasks_of_document(replaced.document_id)) {
+                if (task.side != TaskSide::received || task.issuer != from || task.status.withdrawn)
+                    continue;
+                task.status.withdrawn = true;
+                store_.update_task(task, {0, task.task_code, "replaced",
+                                          "by " + document.header.document_id, sequence, ""});
+            }
+        }
+    }
     if (!profile) {
         report.done++;  // an ordinary document: logged, nothing to apply
+        return;
+    }
+    if (document.business_type() == edxml::BusinessDocType::update) {
+        // Cập nhật: the named tasks take the new title, content, deadline and assignees;
+        // progress and status stay ours. Tasks new in the profile are assigned.
+        for (const edxml::TaskRecord& record : profile->tasks) {
+            auto task = store_.task(record.task_code);
+            if (!task) {
+                Task fresh =
+                    task_from_record(record, TaskSide::received, document.header.document_id);
+                if (fresh.issuer.empty())
+                    fresh.issuer = from;
+                store_.insert_task(fresh, {0, fresh.task_code, "assigned",
+                                           "assigned by " + from + " (update)", sequence, ""});
+                continue;
+            }
+            if (task->side != TaskSide::received || task->issuer != from) {
+                report.problems.push_back("message " + std::to_string(sequence) +
+                                          " updates task '" + record.task_code + "', which " +
+                                          from + " did not assign to us");
+                continue;
+            }
+            Task updated = *task;
+            updated.title = record.title;
+            updated.content = record.content;
+            updated.due_date = record.due_date;
+            updated.due_text = record.due_text;
+            updated.assignees = record.assignees;
+            updated.priority = record.priority.value_or(updated.priority);
+            const std::string due =
+                [](const Task& t) {
+                    return t.due_date ? edxml::format_date(*t.due_date) : std::string("none");
+                }(*task) +
+                " → " +
+                (updated.due_date ? edxml::format_date(*updated.due_date) : std::string("none"));
+            store_.update_task(updated, {0, updated.task_code, "updated",
+                                         "by " + from + ", due " + due, sequence, ""});
+        }
+        report.done++;
         return;
     }
     if (profile->kind == edxml::TaskProfileKind::assignment) {

@@ -90,4 +90,17 @@ for name in g22 h20; do
     "$connector" audit verify-chain --store "$url" > "$work/chain-$name.txt" \
         || fail "$name chain: $(cat "$work/chain-$name.txt")"
 done
+# A running daemon stops cleanly on SIGTERM, within its grace time.
+"$connector" run --config "$work/g22.conf" 2> "$work/daemon.log" &
+daemon=$!
+for _ in $(seq 100); do
+    grep -q "event=daemon.start" "$work/daemon.log" && break
+    sleep 0.1
+done
+kill -TERM "$daemon"
+status=0
+wait "$daemon" || status=$?
+[[ $status == 0 ]] && grep -q "event=daemon.stop" "$work/daemon.log" \
+    || fail "the daemon did not stop cleanly (exit $status): $(tail -3 "$work/daemon.log")"
+
 echo "all checks passed ($backend)"

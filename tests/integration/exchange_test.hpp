@@ -280,6 +280,56 @@ inline void faults_lose_and_double_nothing(const store_backends::Backend& backen
     expect_chains_intact(*scenario.province->store);
 }
 
+// An update (business type 2) moves a task's deadline on the receiving side, keeping its
+// status; a replacement (3) withdraws the replaced document's tasks and assigns the new
+// document's.
+inline void updates_and_replacements_apply_to_tasks(const store_backends::Backend& backend) {
+    Scenario scenario(backend, "update_replace");
+    const std::string document_id = scenario.assign_seed_plan();
+    scenario.settle();
+    const Sender office{"000.00.00.G22", "Văn phòng Chính phủ", "Hà Nội"};
+    const auto now = vietnam_time(scenario.clock.now());
+
+    AssignmentDocument document;
+    document.code_number = "125";
+    document.code_notation = "TB-VPCP";
+    document.subject = "Điều chỉnh thời hạn";
+    document.tasks = seed_plan_tasks(document_id);
+    document.tasks[0].due_date = edxml::Date{2026, 3, 31};
+    document.tasks[0].due_text = "Quý I năm 2026";
+    edxml::DocumentPackage update = build_assignment(office, document, now);
+    update.trace->business->doc_type = static_cast<int>(edxml::BusinessDocType::update);
+    BOOST_REQUIRE(
+        scenario.government->client
+            ->send_edoc({office.code, AxisMessageType::edoc, edxml::write_document(update), ""})
+            .ok());
+    scenario.settle();
+    const auto moved = scenario.province->store->task(document_id + "#I.1");
+    BOOST_REQUIRE(moved.has_value());
+    BOOST_TEST((moved->due_date == edxml::Date{2026, 3, 31}));
+    BOOST_TEST(moved->due_text == "Quý I năm 2026");
+    BOOST_TEST((moved->status.current == edxml::StatusKind::received));  // kept
+
+    const std::string replacement_id = document_id_for(office.code, now.date, "126", "TB-VPCP");
+    AssignmentDocument second;
+    second.code_number = "126";
+    second.code_notation = "TB-VPCP";
+    second.subject = "Thay thế";
+    second.tasks = seed_plan_tasks(replacement_id);
+    second.tasks.resize(2);
+    edxml::DocumentPackage replacement = build_assignment(office, second, now);
+    replacement.trace->business->doc_type = static_cast<int>(edxml::BusinessDocType::replace);
+    replacement.trace->business->replacements.push_back({document_id, {"000.00.14.H20"}});
+    BOOST_REQUIRE(scenario.government->client
+                      ->send_edoc({office.code, AxisMessageType::edoc,
+                                   edxml::write_document(replacement), ""})
+                      .ok());
+    scenario.settle();
+    for (const Task& task : scenario.province->store->tasks_of_document(document_id))
+        BOOST_TEST(task.status.withdrawn, task.task_code);
+    BOOST_TEST(scenario.province->store->tasks_of_document(replacement_id).size() == 2u);
+}
+
 // With signatures required, an unsigned copy of a document that arrives first is refused
 // and does not shut out the signed copy that follows under the same DocumentId; a
 // tampered copy is refused too, and nothing of either is applied.

@@ -117,6 +117,11 @@ class Exchange {
 
     bool circuit_open() const;
 
+    // Asks the passes to stop after the item in hand (safe from another thread): the
+    // daemon's stop request. Whatever is not done stays queued for the next start.
+    void request_stop();
+    bool stop_requested() const;
+
   private:
     struct State;
     std::int64_t queue_package(const std::string& kind, const std::string& document_id,
