@@ -43,11 +43,18 @@ std::string utc_now() {
     return buffer;
 }
 
-// One log line: time, level, a stable event name, then key=value context.
+// One log line: time, level, a stable event name, then key=value context. Values come
+// from packages too, so control characters are replaced: a line feed in a DocumentId
+// must not forge a log line.
 void log(std::ostream& err, const char* level, const std::string& event,
          const std::string& context = {}) {
-    err << utc_now() << " level=" << level << " event=" << event
-        << (context.empty() ? "" : " " + context) << "\n"
+    std::string safe = context;
+    for (char& c : safe) {
+        if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f)
+            c = '?';
+    }
+    err << utc_now() << " level=" << level << " event=" << event << (safe.empty() ? "" : " " + safe)
+        << "\n"
         << std::flush;
 }
 
@@ -58,6 +65,8 @@ void log_step(std::ostream& err, const std::string& event, const connector::Step
                 " failed=" + std::to_string(report.failed) +
                 " duplicates=" + std::to_string(report.duplicates));
     }
+    for (const auto& item : report.items)
+        log(err, "info", event + ".item", item);
     for (const auto& problem : report.problems)
         log(err, "warning", event + ".problem", "detail=\"" + problem + "\"");
 }

@@ -314,6 +314,10 @@ StepReport Exchange::send_pending(std::size_t limit) {
             crash_point("outbound.sent");
             store_.set_transport_state(message->sequence, "sent " + sent.value());
             store_.complete(WorkQueue::outbox, item->id, settings_.worker_id);
+            report.items.push_back(
+                "package=" + message->document_id + " kind=" + message->kind +
+                (message->status_code.empty() ? "" : " code=" + message->status_code) +
+                " knobstick=" + sent.value() + " to=" + message->to_agencies);
             state_->failures_in_a_row = 0;
             state_->open_until.reset();
             report.done++;
@@ -441,6 +445,10 @@ StepReport Exchange::poll(AxisMessageType type) {
             report.done++;
         }
         store_.set_transport_state(logged.sequence, disposition);
+        report.items.push_back("package=" + logged.document_id + " kind=" + logged.kind +
+                               " knobstick=" + knobstick.doc_id + " from=" + logged.from_agency +
+                               " verdict=" + logged.signature_verdict +
+                               " disposition=" + disposition);
         const auto acked =
             axis_.update_status(knobstick.doc_id, refused ? AxisReceipt::fail : AxisReceipt::done);
         if (!acked)
@@ -522,6 +530,8 @@ StepReport Exchange::track_deliveries(std::size_t limit) {
             report.failed++;
         } else if (all_done) {
             store_.set_transport_state(sequence, "delivered " + knobstick);
+            report.items.push_back("package=" + message->document_id + " knobstick=" + knobstick +
+                                   " delivered");
             report.done++;
         }
     }
@@ -568,6 +578,8 @@ StepReport Exchange::apply_pending(std::size_t limit) {
         const auto message = sequence ? message_at(store_, *sequence) : std::nullopt;
         if (message) {
             apply_message(*message, report);
+            report.items.push_back("package=" + message->document_id + " kind=" + message->kind +
+                                   " message=" + std::to_string(message->sequence) + " applied");
             // A crash here applies the message again after the restart: idempotent.
             crash_point("inbound.applied");
             store_.set_transport_state(message->sequence, "applied");

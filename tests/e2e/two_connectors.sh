@@ -2,7 +2,8 @@
 # End to end with real processes: the axis simulator and two connectors (G22 assigns,
 # H20 carries out), each `connector run --once` pass a separate process, real HTTP,
 # real signatures required on both sides. The seed plan's 13 tasks go to the province,
-# 01 comes back for all, a report (05, 40 %) and the completion (06) come back.
+# 01 comes back for all, each task's report (05 with its own progress) comes back, then
+# a progress-only report and the completion (06) of one task, and a clean SIGTERM stop.
 #
 #   two_connectors.sh CONNECTOR SOURCE_DIR WORK_DIR PKI_DIR [sqlite|postgresql PG_URL_FILE]
 set -euo pipefail
@@ -68,13 +69,29 @@ passes 3
 [[ $(tasks h20 | cut -f2 | sort -u) == 01 ]] || fail "the province's tasks are not all at 01"
 ! grep -q "refused" "$work/g22.log" "$work/h20.log" || fail "a package was refused: $(grep refused "$work"/*.log)"
 
+# Every task's status and progress comes back: each one reported at 05 with its own
+# progress, in one batch, then carried by the daemons.
+n=0
+for each in $(tasks h20 | cut -f1); do
+    n=$((n + 1))
+    "$connector" task report "$each" --status 05 --progress $((n * 5)) --config "$work/h20.conf" \
+        > /dev/null || fail "report on $each not queued"
+done
+passes 2
+n=0
+for each in $(tasks h20 | cut -f1); do
+    n=$((n + 1))
+    [[ $(tasks g22 | grep -F "$each" | cut -f2,3) == "05"$'\t'"$((n * 5))%" ]] \
+        || fail "$each at the office: $(tasks g22 | grep -F "$each")"
+done
+
 code=$(tasks h20 | cut -f1 | grep '#III.3$')
-"$connector" task report "$code" --status 05 --progress 40 --note "Đã kết nối thử nghiệm" \
+"$connector" task report "$code" --progress 60 --note "Đã kết nối thử nghiệm" \
     --config "$work/h20.conf" > /dev/null
 passes 2
 "$connector" task show "$code" --config "$work/g22.conf" > "$work/show.txt"
 grep -q "Trạng thái:  05 Đang xử lý" "$work/show.txt" || fail "no 05 at the office: $(cat "$work/show.txt")"
-grep -q "Tiến độ:     40%: Đã kết nối thử nghiệm" "$work/show.txt" || fail "no progress at the office"
+grep -q "Tiến độ:     60%: Đã kết nối thử nghiệm" "$work/show.txt" || fail "no progress at the office"
 
 "$connector" task report "$code" --status 06 --config "$work/h20.conf" > /dev/null
 passes 2

@@ -75,6 +75,7 @@ struct StepReport {
     std::size_t failed = 0;      // permanent failure, or given up
     std::size_t duplicates = 0;  // already stored or applied: acknowledged, not applied again
     std::vector<std::string> problems;  // one line each, for the log
+    std::vector<std::string> items;     // what was done, "package=… knobstick=…", for the log
 };
 
 struct ReportRequest {
