@@ -186,9 +186,9 @@ int run(std::vector<std::string> args, std::ostream& out, std::ostream& err) {
             if (exchange.circuit_open())
                 log(err, "warning", "axis.circuit_open");
         } while (!once && !stop.wait_for(interval));
-    } catch (const connector::Error& error) {
-        // The store is unusable (disk, database down): stop, the supervisor restarts us,
-        // and recover() picks up what was in flight.
+    } catch (const std::exception& error) {
+        // The store is unusable (disk, database down) or something unforeseen: stop, the
+        // supervisor restarts us, and recover() picks up what was in flight.
         log(err, "error", "daemon.failed", std::string("detail=\"") + error.what() + "\"");
         return 1;
     }

@@ -17,6 +17,7 @@ namespace {
 
 constexpr const char* kOutboxPrefix = "message:";
 constexpr const char* kInboxPrefix = "knobstick:";
+constexpr int kMaxApplyAttempts = 5;
 
 std::string join(const std::vector<std::string>& parts, const char* separator) {
     std::string out;
@@ -81,6 +82,31 @@ bool speaks_for_lead(const Task& task, const std::string& organ_id) {
         return assignee.organ_id == organ_id ||
                edxml::parent_agency_code(assignee.organ_id).value_or("") == organ_id;
     });
+}
+
+// Whether `organ_id` is one of the task's units (lead or coordinating), or the agency
+// above one: who may add to a task's history.
+bool is_party(const Task& task, const std::string& organ_id) {
+    if (task.issuer == organ_id)
+        return true;
+    return std::any_of(task.assignees.begin(), task.assignees.end(), [&](const auto& assignee) {
+        return !assignee.organ_id.empty() &&
+               (assignee.organ_id == organ_id ||
+                edxml::parent_agency_code(assignee.organ_id).value_or("") == organ_id);
+    });
+}
+
+// Whether a record assigns anything to `agency` or to a unit under it.
+bool involves(const edxml::TaskRecord& record, const std::string& agency) {
+    return std::any_of(record.assignees.begin(), record.assignees.end(), [&](const auto& assignee) {
+        return !assignee.organ_id.empty() &&
+               (assignee.organ_id == agency ||
+                edxml::parent_agency_code(assignee.organ_id).value_or("") == agency);
+    });
+}
+
+bool is_receiver_code(edxml::StatusKind kind) {
+    return edxml::StatusKind::received <= kind && kind <= edxml::StatusKind::completed;
 }
 
 }  // namespace
@@ -159,12 +185,15 @@ std::int64_t Exchange::queue_package(const std::string& kind, const std::string&
     const MessageEntry logged = store_.append_message(std::move(entry));
     // A crash here leaves a logged message without its outbox item: recover() queues it.
     crash_point("outbound.logged");
+    // The state first: once queued, a running daemon may send it at once and record
+    // `sent`, which must not be overwritten afterwards.
+    store_.set_transport_state(logged.sequence, "queued");
     try {
         store_.enqueue(WorkQueue::outbox, kOutboxPrefix + std::to_string(logged.sequence),
                        std::to_string(logged.sequence));
     } catch (const DuplicateError&) {
     }
-    store_.set_transport_state(logged.sequence, "queued");
+    apply_local_effects(logged);
     return logged.sequence;
 }
 
@@ -176,19 +205,21 @@ std::int64_t Exchange::assign(const AssignmentDocument& document) {
         numbered.code_notation = "GNV";
     const edxml::DocumentPackage package =
         build_assignment(settings_.sender, numbered, vietnam_time(clock_.now()));
+    // What the receiver will check, checked before anything is queued.
+    const edxml::Attachment* attachment = edxml::find_task_profile_attachment(package);
+    const auto checked = edxml::read_task_profile(edxml::decode_attachment(*attachment));
+    if (!checked.ok())
+        throw std::invalid_argument("the task profile would be refused: " +
+                                    checked.errors.front().to_string());
+    if (!store_.messages_by_document(Direction::outbound, "edoc", package.header.document_id)
+             .empty())
+        throw std::invalid_argument("document " + package.header.document_id +
+                                    " was sent already: choose another number");
     std::vector<std::string> to;
     for (const auto& organization : package.header.to)
         to.push_back(organization.organ_id);
-    const std::int64_t sequence =
-        queue_package("edoc", package.header.document_id, join(to, ","), "", package.header.subject,
-                      edxml::write_document(package));
-    const auto profile = profile_of(package);
-    for (const edxml::TaskRecord& record : profile->tasks) {
-        store_.insert_task(
-            task_from_record(record, TaskSide::issued, package.header.document_id),
-            {0, record.task_code, "assigned", "assigned to " + join(to, ", "), sequence, ""});
-    }
-    return sequence;
+    return queue_package("edoc", package.header.document_id, join(to, ","), "",
+                         package.header.subject, edxml::write_document(package));
 }
 
 std::int64_t Exchange::report(const ReportRequest& request) {
@@ -198,11 +229,13 @@ std::int64_t Exchange::report(const ReportRequest& request) {
     if (task->side != TaskSide::received)
         throw std::invalid_argument("task '" + request.task_code +
                                     "' was assigned by us: its assignees report on it");
+    if (!speaks_for_lead(*task, settings_.sender.code))
+        throw std::invalid_argument("task '" + request.task_code + "' is led by another unit: " +
+                                    "only its lead unit (or the agency above it) reports on it");
     if (request.progress && (*request.progress < 0 || *request.progress > 100))
         throw std::invalid_argument("progress must be 0..100, not " +
                                     std::to_string(*request.progress));
     Task updated = *task;
-    std::string detail;
     if (request.status) {
         const auto outcome =
             apply_status(updated.status, edxml::StatusCode::from_kind(*request.status));
@@ -210,8 +243,6 @@ std::int64_t Exchange::report(const ReportRequest& request) {
             throw std::invalid_argument("status " + edxml::canonical_code(*request.status) +
                                         " cannot be reported: " + outcome.reason);
         updated.status = outcome.next;
-        detail +=
-            edxml::canonical_code(*request.status) + " " + edxml::vietnamese_label(*request.status);
     }
     if (request.progress)
         updated.progress = *request.progress;
@@ -241,14 +272,65 @@ std::int64_t Exchange::report(const ReportRequest& request) {
     const edxml::DocumentPackage package =
         build_report(settings_.sender, {updated.source_document_id, updated.issuer, ""}, {record},
                      number, vietnam_time(clock_.now()));
-    const std::int64_t sequence =
-        queue_package("edoc", package.header.document_id, updated.issuer, "",
-                      package.header.subject, edxml::write_document(package));
-    detail += (detail.empty() ? "" : ", ") + std::to_string(updated.progress) + " %";
-    if (!updated.progress_note.empty())
-        detail += ": " + updated.progress_note;
-    store_.update_task(updated, {0, updated.task_code, "reported", detail, sequence, ""});
-    return sequence;
+    return queue_package("edoc", package.header.document_id, updated.issuer, "",
+                         package.header.subject, edxml::write_document(package));
+}
+
+void Exchange::apply_local_effects(const MessageEntry& message) {
+    if (message.direction != Direction::outbound || message.kind != "edoc")
+        return;
+    const edxml::ReadResult read = edxml::read_package(message.raw);
+    const auto* document =
+        read.ok() ? std::get_if<edxml::DocumentPackage>(&*read.package) : nullptr;
+    if (!document)
+        return;
+    const std::int64_t sequence = message.sequence;
+    if (document->business_type() == edxml::BusinessDocType::revoke) {
+        const std::string reason = document->trace && document->trace->business
+                                       ? document->trace->business->reason
+                                       : std::string();
+        for (Task task : store_.tasks_of_document(document->header.document_id)) {
+            if (task.side != TaskSide::issued || task.status.withdrawn)
+                continue;
+            task.status.withdrawn = true;
+            store_.update_task(task, {0, task.task_code, "revoked", reason, sequence, ""});
+        }
+        return;
+    }
+    const auto profile = profile_of(*document);
+    if (!profile)
+        return;
+    if (profile->kind == edxml::TaskProfileKind::assignment) {
+        for (const edxml::TaskRecord& record : profile->tasks) {
+            store_.insert_task(
+                task_from_record(record, TaskSide::issued, document->header.document_id),
+                {0, record.task_code, "assigned", "assigned to " + message.to_agencies, sequence,
+                 ""});
+        }
+    } else if (profile->kind == edxml::TaskProfileKind::report) {
+        for (const edxml::TaskRecord& record : profile->tasks) {
+            auto task = store_.task(record.task_code);
+            if (!task || task->side != TaskSide::received)
+                continue;
+            Task updated = *task;
+            std::string detail;
+            if (record.status_code) {
+                const auto outcome = apply_status(updated.status, *record.status_code);
+                if (outcome.effect == StatusEffect::advanced)
+                    updated.status = outcome.next;
+                detail = record.status_code->wire_text() + ", ";
+            }
+            if (record.progress)
+                updated.progress = *record.progress;
+            if (!record.progress_note.empty())
+                updated.progress_note = record.progress_note;
+            if (record.completion_date)
+                updated.completion_date = record.completion_date;
+            detail += std::to_string(updated.progress) + " %" +
+                      (record.progress_note.empty() ? "" : ": " + record.progress_note);
+            store_.update_task(updated, {0, updated.task_code, "reported", detail, sequence, ""});
+        }
+    }
 }
 
 StepReport Exchange::recover() {
@@ -273,18 +355,7 @@ StepReport Exchange::recover() {
             } catch (const DuplicateError&) {
             }
             store_.set_transport_state(message.sequence, "queued");
-            const edxml::ReadResult read = edxml::read_package(message.raw);
-            const auto* document =
-                read.package ? std::get_if<edxml::DocumentPackage>(&*read.package) : nullptr;
-            const auto profile = document ? profile_of(*document) : std::nullopt;
-            if (profile && profile->kind == edxml::TaskProfileKind::assignment) {
-                for (const edxml::TaskRecord& record : profile->tasks) {
-                    store_.insert_task(
-                        task_from_record(record, TaskSide::issued, document->header.document_id),
-                        {0, record.task_code, "assigned", "assigned (recovered)", message.sequence,
-                         ""});
-                }
-            }
+            apply_local_effects(message);
         }
     }
     return report;
@@ -303,6 +374,16 @@ StepReport Exchange::send_pending(std::size_t limit) {
             report.problems.push_back("outbox item '" + item->key + "' names no logged message");
             store_.complete(WorkQueue::outbox, item->id, settings_.worker_id);
             continue;
+        }
+        // Our side of it (tasks recorded, a report's progress, a revocation), in case the
+        // command that queued it died before doing that: idempotent.
+        try {
+            apply_local_effects(*message);
+        } catch (const TransientError&) {
+            throw;
+        } catch (const std::exception& error) {
+            report.problems.push_back("message " + std::to_string(message->sequence) +
+                                      ": our side of it failed: " + error.what());
         }
         const auto sent = axis_.send_edoc(
             {settings_.sender.code,
@@ -416,12 +497,14 @@ StepReport Exchange::poll(AxisMessageType type) {
                 entry.kind = "edoc";
                 entry.business_type = static_cast<int>(document->business_type());
                 entry.document_id = document->header.document_id;
-                entry.from_agency = document->header.from.organ_id;
+                if (entry.from_agency.empty())  // else: the axis's word for the sender
+                    entry.from_agency = document->header.from.organ_id;
                 entry.subject = document->header.subject;
             } else if (const auto* status = std::get_if<edxml::StatusPackage>(&*read.package)) {
                 entry.kind = "status";
                 entry.document_id = status->response_for.document_id;
-                entry.from_agency = status->from.organ_id;
+                if (entry.from_agency.empty())
+                    entry.from_agency = status->from.organ_id;
                 entry.status_code = status->status.wire_text();
                 entry.subject = status->description;
             }
@@ -493,12 +576,6 @@ std::int64_t Exchange::revoke(const std::string& document_id, const std::string&
     const std::int64_t sequence = queue_package("edoc", document_id, join(to, ","), "",
                                                 "Thu hồi: " + revocation.header.subject,
                                                 edxml::write_document(revocation), 1);
-    for (Task task : store_.tasks_of_document(document_id)) {
-        if (task.side != TaskSide::issued || task.status.withdrawn)
-            continue;
-        task.status.withdrawn = true;
-        store_.update_task(task, {0, task.task_code, "revoked", reason, sequence, ""});
-    }
     return sequence;
 }
 
@@ -545,6 +622,19 @@ std::string Exchange::inbound_disposition(const MessageEntry& stored) {
                (read.errors.empty() ? std::string("unreadable") : read.errors.front().to_string());
     if (settings_.verify_policy == VerifyPolicy::require && stored.signature_verdict != "valid")
         return "refused: signature required, verdict " + stored.signature_verdict;
+    // A signature that is there but does not hold is refused under `verify` too: the
+    // content was changed, or the signature is built to deceive.
+    if (stored.signature_verdict == "invalid" || stored.signature_verdict == "unsafe")
+        return "refused: signature " + stored.signature_verdict;
+    // The axis authenticated the sending system and says which agency sent it; a package
+    // that claims another sender is refused.
+    const std::string claimed =
+        std::holds_alternative<edxml::DocumentPackage>(*read.package)
+            ? std::get<edxml::DocumentPackage>(*read.package).header.from.organ_id
+            : std::get<edxml::StatusPackage>(*read.package).from.organ_id;
+    if (claimed != stored.from_agency)
+        return "refused: the package says it is from " + claimed + ", the axis says " +
+               stored.from_agency;
     if (stored.kind == "edoc") {
         // The same document with the same business type seen before (the axis offering it
         // again under another knobstick, or a sender's retry) is a duplicate; an update or
@@ -560,8 +650,13 @@ std::string Exchange::inbound_disposition(const MessageEntry& stored) {
             if (!previous || previous->business_type != stored.business_type ||
                 (same_bytes_only && previous->raw_sha256 != stored.raw_sha256))
                 continue;
-            const auto state = store_.transport_state(earlier);
-            if (!state || state->rfind("refused", 0) != 0)
+            auto state = store_.transport_state(earlier);
+            if (!state) {
+                // Its process died before deciding: decide it now, the same way.
+                state = inbound_disposition(*previous);
+                store_.set_transport_state(earlier, *state);
+            }
+            if (state->rfind("refused", 0) != 0)
                 return "duplicate";
         }
     }
@@ -576,8 +671,27 @@ StepReport Exchange::apply_pending(std::size_t limit) {
             break;
         const auto sequence = sequence_of(item->payload);
         const auto message = sequence ? message_at(store_, *sequence) : std::nullopt;
-        if (message) {
-            apply_message(*message, report);
+        if (message && item->attempts > kMaxApplyAttempts) {
+            // A message whose application failed every time: kept, reported, given up.
+            store_.set_transport_state(
+                message->sequence,
+                "failed: not applied after " + std::to_string(kMaxApplyAttempts) + " attempts");
+            report.failed++;
+        } else if (message) {
+            try {
+                apply_message(*message, report);
+            } catch (const TransientError&) {
+                throw;  // the store is away: the daemon stops, the lease brings it back
+            } catch (const std::exception& error) {
+                // One bad message must not stop the daemon: it is failed, with the reason.
+                store_.set_transport_state(message->sequence,
+                                           std::string("failed: ") + error.what());
+                report.failed++;
+                report.problems.push_back("message " + std::to_string(message->sequence) +
+                                          " not applied: " + error.what());
+                store_.complete(WorkQueue::inbox, item->id, settings_.worker_id);
+                continue;
+            }
             report.items.push_back("package=" + message->document_id + " kind=" + message->kind +
                                    " message=" + std::to_string(message->sequence) + " applied");
             // A crash here applies the message again after the restart: idempotent.
@@ -604,21 +718,33 @@ void Exchange::apply_message(const MessageEntry& message, StepReport& report) {
     if (const auto* status = std::get_if<edxml::StatusPackage>(&*read.package)) {
         const std::string& from = status->from.organ_id;
         for (Task task : store_.tasks_of_document(status->response_for.document_id)) {
-            // A status about a document moves the tasks of that document: ours, from their
-            // lead unit; or, for 13 (take back), tasks assigned to us, from their issuer.
-            const bool counts = (task.side == TaskSide::issued && speaks_for_lead(task, from)) ||
-                                (task.side == TaskSide::received && task.issuer == from);
-            const auto outcome = apply_status(task.status, status->status);
+            // Who may move a task with which code: on tasks we assigned, their lead unit (or
+            // the agency above it) with the receiver codes 01…06, 02 and the answers 15/16;
+            // on tasks assigned to us, their issuer with 13 (take back). Others who are
+            // party to the task are recorded; strangers are not even recorded.
+            const edxml::StatusKind kind = status->status.kind();
+            const bool counts =
+                (task.side == TaskSide::issued && speaks_for_lead(task, from) &&
+                 (is_receiver_code(kind) || kind == edxml::StatusKind::change_accepted ||
+                  kind == edxml::StatusKind::change_rejected)) ||
+                (task.side == TaskSide::received && task.issuer == from &&
+                 kind == edxml::StatusKind::take_back_request);
             const std::string code = status->status.wire_text();
+            if (!counts && !is_party(task, from)) {
+                report.problems.push_back("message " + std::to_string(sequence) + ": " + from +
+                                          " is not party to task '" + task.task_code + "'");
+                continue;
+            }
+            const auto outcome = apply_status(task.status, status->status);
             if (counts && outcome.effect == StatusEffect::advanced) {
                 task.status = outcome.next;
                 store_.update_task(
                     task, {0, task.task_code, "status", code + " from " + from, sequence, ""});
             } else {
-                store_.add_task_event(
-                    {0, task.task_code, "status_recorded",
-                     code + " from " + from + ": " + (counts ? outcome.reason : "not a lead unit"),
-                     sequence, ""});
+                store_.add_task_event({0, task.task_code, "status_recorded",
+                                       code + " from " + from + ": " +
+                                           (counts ? outcome.reason : "not theirs to give"),
+                                       sequence, ""});
             }
         }
         report.done++;
@@ -705,13 +831,20 @@ void Exchange::apply_message(const MessageEntry& message, StepReport& report) {
     if (profile->kind == edxml::TaskProfileKind::assignment) {
         bool for_us = false;
         for (const edxml::TaskRecord& record : profile->tasks) {
+            // Only what concerns us: a document to several agencies lists all their tasks.
+            if (!involves(record, settings_.sender.code))
+                continue;
             Task task = task_from_record(record, TaskSide::received, document.header.document_id);
-            if (task.issuer.empty())
-                task.issuer = document.header.from.organ_id;
+            task.issuer = from;  // who sent it, not what the profile claims
             for_us = true;
-            store_.insert_task(task,
-                               {0, task.task_code, "assigned",
-                                "assigned by " + document.header.from.organ_id, sequence, ""});
+            if (!store_.insert_task(
+                    task, {0, task.task_code, "assigned", "assigned by " + from, sequence, ""})) {
+                const auto existing = store_.task(task.task_code);
+                if (existing && existing->source_document_id != document.header.document_id)
+                    report.problems.push_back(
+                        "message " + std::to_string(sequence) + ": task code '" + task.task_code +
+                        "' already belongs to document " + existing->source_document_id);
+            }
         }
         // 01 (đã đến) back to the sender, once per document even when applied again.
         std::int64_t status_sequence = 0;
@@ -750,14 +883,25 @@ void Exchange::apply_message(const MessageEntry& message, StepReport& report) {
     if (profile->kind == edxml::TaskProfileKind::report) {
         for (const edxml::TaskRecord& record : profile->tasks) {
             auto task = store_.task(record.task_code);
-            if (!task || task->side != TaskSide::issued) {
+            if (!task || task->side != TaskSide::issued ||
+                task->source_document_id != profile->source_document_id) {
                 report.problems.push_back("message " + std::to_string(sequence) +
                                           " reports on task '" + record.task_code +
-                                          "', which we did not assign");
+                                          "', which we did not assign in that document");
+                continue;
+            }
+            if (!speaks_for_lead(*task, from)) {
+                // A coordinating unit's report is history, not the task's state.
+                if (is_party(*task, from))
+                    store_.add_task_event({0, task->task_code, "report_recorded",
+                                           "from " + from + " (not the lead unit)", sequence, ""});
+                else
+                    report.problems.push_back("message " + std::to_string(sequence) + ": " + from +
+                                              " is not party to task '" + task->task_code + "'");
                 continue;
             }
             Task updated = *task;
-            std::string detail = "from " + document.header.from.organ_id;
+            std::string detail = "from " + from;
             if (record.status_code) {
                 const auto outcome = apply_status(updated.status, *record.status_code);
                 if (outcome.effect == StatusEffect::advanced)
