@@ -369,9 +369,11 @@ int task(std::vector<std::string> args, std::ostream& out, std::ostream& err) {
                 connector::derive_timeliness(task->due_date, task->completion_date, today);
             out << "Nhiệm vụ:    " << task->title << "\n"
                 << "Mã:          " << task->task_code << "\n"
-                << "Văn bản giao: " << task->source_document_id << " (" << task->issuer << ")\n";
+                << "Văn bản:     " << task->source_document_id << " (" << task->issuer << ")\n";
             for (const auto& assignee : task->assignees)
-                out << edxml::vietnamese_label(assignee.role) << ":     " << assignee.name
+                out << (assignee.role == edxml::AssigneeRole::lead ? "Chủ trì:     "
+                                                                   : "Phối hợp:    ")
+                    << assignee.name
                     << (assignee.organ_id.empty() ? "" : " (" + assignee.organ_id + ")") << "\n";
             out << "Hạn:         "
                 << (task->due_date ? edxml::format_date(*task->due_date) : "không thời hạn")
