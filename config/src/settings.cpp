@@ -103,6 +103,12 @@ const std::vector<SettingSpec>& setting_table() {
          false},
         {"units.table", SettingType::path, "", "unit names to agency codes, for import-plan", "",
          false},
+        {"http.listen", SettingType::text, "",
+         "host:port of the backend API and health endpoints, e.g. 127.0.0.1:8380; empty: off", "",
+         false},
+        {"http.tls_certificate", SettingType::path, "", "HTTPS: certificate (PEM, chain)", "",
+         false},
+        {"http.tls_private_key", SettingType::path, "", "HTTPS: its private key (PEM)", "", false},
         {"shutdown.grace_ms", SettingType::integer, "10000",
          "how long a stop waits for work in hand", "", false},
     };

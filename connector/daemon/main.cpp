@@ -26,6 +26,8 @@ constexpr const char* kUsage =
     "       | list [--json] | show CODE        tasks (with --config FILE)\n"
     "  import-plan FILE --number N --notation X [--dry-run]\n"
     "                                          assign a plan appendix's tasks (with --config)\n"
+    "  token create --name N --role R | revoke --name N | list\n"
+    "                                          API tokens of the backend API (with --config)\n"
     "  migrate [--store URL]                   apply database migrations (default "
     "sqlite3:var/connector.db)\n"
     "  audit verify-chain [--store URL]        check the hash chains of the message and audit "
@@ -60,6 +62,8 @@ int main(int argc, char** argv) {
         return daemon_commands::config_defaults(std::cout);
     if (command == "task")
         return daemon_commands::task(rest, std::cout, std::cerr);
+    if (command == "token")
+        return daemon_commands::token(rest, std::cout, std::cerr);
     if (command == "import-plan")
         return daemon_commands::import_plan(rest, std::cout, std::cerr);
     if (command == "axis")

@@ -21,6 +21,8 @@
 #include "connector/error.hpp"
 #include "connector/plan_import.hpp"
 #include "context.hpp"
+#include "http_api/api_server.hpp"
+#include "store/soci_store.hpp"
 
 namespace daemon_commands {
 namespace {
@@ -175,6 +177,37 @@ int run(std::vector<std::string> args, std::ostream& out, std::ostream& err) {
             context->settings.text("store.url")
                 .substr(0, context->settings.text("store.url").find(':')) +
             " axis=" + context->settings.text("axis.base_url"));
+    std::unique_ptr<http_api::ApiServer> api;
+    if (context->settings.has("http.listen")) {
+        const std::string listen = context->settings.text("http.listen");
+        const auto colon = listen.rfind(':');
+        if (colon == std::string::npos ||
+            listen.find_first_not_of("0123456789", colon + 1) != std::string::npos ||
+            colon + 1 == listen.size() || listen.size() - colon > 6) {
+            err << "connector run: http.listen: '" << listen << "' is not host:port\n";
+            return 2;
+        }
+        http_api::ServerSettings server;
+        server.host = listen.substr(0, colon);
+        server.port = static_cast<unsigned short>(std::stoul(listen.substr(colon + 1)));
+        server.tls_certificate = context->settings.text("http.tls_certificate");
+        server.tls_private_key = context->settings.text("http.tls_private_key");
+        const std::string store_url = context->settings.text("store.url");
+        api = std::make_unique<http_api::ApiServer>(
+            server, [store_url] { return store::open_store(store_url); },
+            [&exchange] {
+                return exchange.circuit_open()
+                           ? std::vector<std::string>{"axis: sending paused (circuit open)"}
+                           : std::vector<std::string>{};
+            });
+        try {
+            api->start();
+        } catch (const std::exception& error) {
+            err << "connector run: http.listen " << listen << ": " << error.what() << "\n";
+            return 2;
+        }
+        log(err, "info", "http.start", "url=" + api->base_url());
+    }
     try {
         log_step(err, "recover", exchange.recover());
         do {
@@ -402,6 +435,75 @@ int task(std::vector<std::string> args, std::ostream& out, std::ostream& err) {
         return 2;
     } catch (const std::exception& error) {
         err << "connector task " << action << ": " << error.what() << "\n";
+        return 1;
+    }
+}
+
+int token(std::vector<std::string> args, std::ostream& out, std::ostream& err) {
+    const std::string config_path = config_path_from(args);
+    static const char* kUsage =
+        "usage: connector token create --name NAME --role backend|clerk|auditor|admin | revoke "
+        "--name NAME | list   (--config FILE)\n";
+    if (args.empty()) {
+        err << kUsage;
+        return 2;
+    }
+    std::string name, role;
+    for (std::size_t i = 1; i + 1 < args.size(); i += 2) {
+        if (args[i] == "--name")
+            name = args[i + 1];
+        else if (args[i] == "--role")
+            role = args[i + 1];
+        else {
+            err << "connector token: unknown option '" << args[i] << "'\n" << kUsage;
+            return 2;
+        }
+    }
+    try {
+        auto context = open_context(config_path, true);
+        connector::Store& store = *context->store;
+        if (args[0] == "create") {
+            if (name.empty() || name.size() > 64 ||
+                name.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789-_.") !=
+                    std::string::npos) {
+                err << "connector token create: --name must be 1..64 of a-z 0-9 - _ .\n";
+                return 2;
+            }
+            if (role != "backend" && role != "clerk" && role != "auditor" && role != "admin") {
+                err << "connector token create: --role must be backend, clerk, auditor or admin\n";
+                return 2;
+            }
+            const std::string secret = http_api::new_token();
+            store.create_api_client(name, http_api::token_hash(secret), role);
+            store.append_audit({0, "cli", "TOKEN_CREATED", name, "role " + role, "", "", ""});
+            out << secret << "\n";
+            err << "token for '" << name << "' (" << role
+                << "): shown once, store it now; only its hash is kept\n";
+            return 0;
+        }
+        if (args[0] == "revoke" && !name.empty()) {
+            if (!store.revoke_api_client(name)) {
+                err << "connector token revoke: no valid token named '" << name << "'\n";
+                return 1;
+            }
+            store.append_audit({0, "cli", "TOKEN_REVOKED", name, "", "", "", ""});
+            out << "revoked " << name << "\n";
+            return 0;
+        }
+        if (args[0] == "list") {
+            for (const auto& client : store.api_clients())
+                out << client.name << "\t" << client.role << "\t" << client.created_at << "\t"
+                    << (client.revoked_at.empty() ? "valid" : "revoked " + client.revoked_at)
+                    << "\n";
+            return 0;
+        }
+        err << kUsage;
+        return 2;
+    } catch (const connector::DuplicateError&) {
+        err << "connector token create: the name '" << name << "' is taken\n";
+        return 1;
+    } catch (const std::exception& error) {
+        err << "connector token: " << error.what() << "\n";
         return 1;
     }
 }

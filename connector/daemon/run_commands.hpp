@@ -15,6 +15,8 @@ int check_config(std::vector<std::string> args, std::ostream& out, std::ostream&
 int config_defaults(std::ostream& out);
 // connector task assign|report|list|show …
 int task(std::vector<std::string> args, std::ostream& out, std::ostream& err);
+// connector token create|revoke|list: API tokens for the backend API.
+int token(std::vector<std::string> args, std::ostream& out, std::ostream& err);
 // connector import-plan FILE --number N --notation X …
 int import_plan(std::vector<std::string> args, std::ostream& out, std::ostream& err);
 

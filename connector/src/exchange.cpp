@@ -135,7 +135,9 @@ struct Exchange::State {
     std::atomic<bool> stop{false};
     std::mt19937_64 random;
     int failures_in_a_row = 0;
-    std::optional<std::chrono::system_clock::time_point> open_until;
+    // Milliseconds since 1970 until which sending stops; 0: closed. Atomic: the HTTP
+    // server's readiness check reads it from another thread.
+    std::atomic<long long> open_until_ms{0};
 };
 
 Exchange::Exchange(Store& store, AxisTransport& axis, const Clock& clock, ExchangeSettings settings)
@@ -157,8 +159,14 @@ bool Exchange::stop_requested() const {
     return state_->stop;
 }
 
+namespace {
+long long milliseconds_since_epoch(std::chrono::system_clock::time_point when) {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(when.time_since_epoch()).count();
+}
+}  // namespace
+
 bool Exchange::circuit_open() const {
-    return state_->open_until && clock_.now() < *state_->open_until;
+    return milliseconds_since_epoch(clock_.now()) < state_->open_until_ms.load();
 }
 
 std::int64_t Exchange::queue_package(const std::string& kind, const std::string& document_id,
@@ -400,7 +408,7 @@ StepReport Exchange::send_pending(std::size_t limit) {
                 (message->status_code.empty() ? "" : " code=" + message->status_code) +
                 " knobstick=" + sent.value() + " to=" + message->to_agencies);
             state_->failures_in_a_row = 0;
-            state_->open_until.reset();
+            state_->open_until_ms = 0;
             report.done++;
             continue;
         }
@@ -413,7 +421,8 @@ StepReport Exchange::send_pending(std::size_t limit) {
             store_.set_transport_state(message->sequence, "retry_wait");
             report.retried++;
             if (++state_->failures_in_a_row >= settings_.breaker.threshold)
-                state_->open_until = clock_.now() + settings_.breaker.open_for;
+                state_->open_until_ms =
+                    milliseconds_since_epoch(clock_.now() + settings_.breaker.open_for);
             continue;
         }
         store_.set_transport_state(message->sequence, "failed: " + error.message());

@@ -918,6 +918,74 @@ class SociStore final : public connector::Store {
         }
     }
 
+    void create_api_client(const std::string& name, const std::string& token_hash,
+                           const std::string& role) override {
+        reconnect_if_broken();
+        try {
+            const std::string at = now_utc();
+            sql_ << "INSERT INTO api_clients (name, token_hash, role, created_at) VALUES (:name, "
+                    ":hash, :role, :at)",
+                soci::use(name, "name"), soci::use(token_hash, "hash"), soci::use(role, "role"),
+                soci::use(at, "at");
+        } catch (...) {
+            note_failure();
+            rethrow("create_api_client", name);
+        }
+    }
+
+    std::optional<connector::ApiClient> api_client_by_token_hash(
+        const std::string& token_hash) override {
+        reconnect_if_broken();
+        try {
+            soci::rowset<soci::row> rows =
+                (sql_.prepare << "SELECT name, role, created_at FROM api_clients WHERE token_hash "
+                                 "= :hash AND revoked_at IS NULL",
+                 soci::use(token_hash, "hash"));
+            for (const soci::row& row : rows)
+                return connector::ApiClient{row.get<std::string>(0), row.get<std::string>(1),
+                                            row.get<std::string>(2), ""};
+            return std::nullopt;
+        } catch (...) {
+            note_failure();
+            rethrow("api_client_by_token_hash", "");
+        }
+    }
+
+    bool revoke_api_client(const std::string& name) override {
+        reconnect_if_broken();
+        try {
+            const std::string at = now_utc();
+            soci::statement statement =
+                (sql_.prepare << "UPDATE api_clients SET revoked_at = :at WHERE name = :name AND "
+                                 "revoked_at IS NULL",
+                 soci::use(at, "at"), soci::use(name, "name"));
+            statement.execute(true);
+            return statement.get_affected_rows() == 1;
+        } catch (...) {
+            note_failure();
+            rethrow("revoke_api_client", name);
+        }
+    }
+
+    std::vector<connector::ApiClient> api_clients() override {
+        reconnect_if_broken();
+        try {
+            std::vector<connector::ApiClient> clients;
+            soci::rowset<soci::row> rows =
+                (sql_.prepare << "SELECT name, role, created_at, revoked_at FROM api_clients "
+                                 "ORDER BY name");
+            for (const soci::row& row : rows) {
+                clients.push_back(
+                    {row.get<std::string>(0), row.get<std::string>(1), row.get<std::string>(2),
+                     row.get_indicator(3) == soci::i_ok ? row.get<std::string>(3) : std::string()});
+            }
+            return clients;
+        } catch (...) {
+            note_failure();
+            rethrow("api_clients", "");
+        }
+    }
+
     std::vector<connector::Task> tasks_of_document(const std::string& source_document_id) override {
         reconnect_if_broken();
         try {

@@ -33,6 +33,14 @@ struct ChainHead {
     std::string hash;
 };
 
+// A caller of the backend API: its token is stored as a SHA-256 hash only.
+struct ApiClient {
+    std::string name;
+    std::string role;  // backend, clerk, auditor, admin
+    std::string created_at;
+    std::string revoked_at;  // empty while valid
+};
+
 class Store {
   public:
     virtual ~Store() = default;
@@ -96,6 +104,14 @@ class Store {
     // Tasks ordered by code, after `after_code` (empty: from the start), at most `limit`.
     virtual std::vector<Task> tasks(const std::string& after_code, std::size_t limit) = 0;
     virtual std::vector<TaskEvent> task_events(const std::string& task_code) = 0;
+    // API clients. create_api_client throws DuplicateError for a name in use.
+    virtual void create_api_client(const std::string& name, const std::string& token_hash,
+                                   const std::string& role) = 0;
+    // The client holding this token hash, unless revoked.
+    virtual std::optional<ApiClient> api_client_by_token_hash(const std::string& token_hash) = 0;
+    virtual bool revoke_api_client(const std::string& name) = 0;
+    virtual std::vector<ApiClient> api_clients() = 0;
+
     // The tasks a document assigned (source_document_id), ordered by code.
     virtual std::vector<Task> tasks_of_document(const std::string& source_document_id) = 0;
 };

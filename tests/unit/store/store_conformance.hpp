@@ -457,6 +457,27 @@ inline void messages_are_found_by_knobstick_and_document(const Backend& backend)
             .empty());
 }
 
+// API clients: a name once, found by token hash until revoked.
+inline void api_clients_by_hash(const Backend& backend) {
+    const auto store = fresh_store(backend, "api_clients");
+    store->create_api_client("idesk-backend", std::string(64, 'a'), "backend");
+    store->create_api_client("kiem-toan", std::string(64, 'b'), "auditor");
+    BOOST_CHECK_THROW(store->create_api_client("idesk-backend", std::string(64, 'c'), "admin"),
+                      DuplicateError);
+    const auto found = store->api_client_by_token_hash(std::string(64, 'a'));
+    BOOST_REQUIRE(found.has_value());
+    BOOST_TEST(found->name == "idesk-backend");
+    BOOST_TEST(found->role == "backend");
+    BOOST_TEST(!store->api_client_by_token_hash("' OR '1'='1").has_value());
+    BOOST_TEST(store->revoke_api_client("idesk-backend"));
+    BOOST_TEST(!store->revoke_api_client("idesk-backend"));
+    BOOST_TEST(!store->api_client_by_token_hash(std::string(64, 'a')).has_value());
+    const auto all = store->api_clients();
+    BOOST_REQUIRE_EQUAL(all.size(), 2u);
+    BOOST_TEST(!all[0].revoked_at.empty());
+    BOOST_TEST(all[1].revoked_at.empty());
+}
+
 // `connector audit verify-chain` on a tampered database: exit 1, naming the sequence.
 inline void verify_chain_command(const Backend& backend) {
     std::string url;
