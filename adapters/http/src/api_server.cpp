@@ -20,6 +20,7 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "connector/clock.hpp"
 #include "connector/error.hpp"
 #include "connector/task_status.hpp"
 
@@ -87,13 +88,6 @@ Object::Ptr task_json(const connector::Task& task, const edxml::Date& today) {
                                   task.due_date, task.completion_date, today)));
     object->set("updatedAt", task.updated_at);
     return object;
-}
-
-edxml::Date vietnam_today() {
-    const std::time_t now = std::time(nullptr) + 7 * 3600;
-    std::tm parts{};
-    gmtime_r(&now, &parts);
-    return {parts.tm_year + 1900, parts.tm_mon + 1, parts.tm_mday};
 }
 
 }  // namespace
@@ -183,7 +177,7 @@ struct ApiServer::Impl {
             if (method != "GET")
                 return send_error(response, HTTPResponse::HTTP_METHOD_NOT_ALLOWED,
                                   method + " is not allowed on " + path);
-            const edxml::Date today = vietnam_today();
+            const edxml::Date today = connector::vietnam_date(std::chrono::system_clock::now());
             if (path == "/api/v1/tasks") {
                 std::string after;
                 std::size_t limit = 100;
