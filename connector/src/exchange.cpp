@@ -73,36 +73,33 @@ Task task_from_record(const edxml::TaskRecord& record, TaskSide side,
     return task;
 }
 
-// Whether a status from `organ_id` speaks for the task's lead unit: the unit itself, or
-// the agency above it (a province's connector reports for its departments).
+// Whether an assignee is `agency` itself or a unit directly under it (a province's
+// connector speaks for its departments).
+bool is_or_under(const edxml::TaskAssignee& assignee, const std::string& agency) {
+    return !assignee.organ_id.empty() &&
+           (assignee.organ_id == agency ||
+            edxml::parent_agency_code(assignee.organ_id).value_or("") == agency);
+}
+
+// Whether a status or report from `organ_id` speaks for the task's lead unit.
 bool speaks_for_lead(const Task& task, const std::string& organ_id) {
     return std::any_of(task.assignees.begin(), task.assignees.end(), [&](const auto& assignee) {
-        if (assignee.role != edxml::AssigneeRole::lead || assignee.organ_id.empty())
-            return false;
-        return assignee.organ_id == organ_id ||
-               edxml::parent_agency_code(assignee.organ_id).value_or("") == organ_id;
+        return assignee.role == edxml::AssigneeRole::lead && is_or_under(assignee, organ_id);
     });
 }
 
-// Whether `organ_id` is one of the task's units (lead or coordinating), or the agency
-// above one: who may add to a task's history.
+// Whether `organ_id` is the issuer or one of the task's units (or the agency above
+// one): who may add to a task's history.
 bool is_party(const Task& task, const std::string& organ_id) {
-    if (task.issuer == organ_id)
-        return true;
-    return std::any_of(task.assignees.begin(), task.assignees.end(), [&](const auto& assignee) {
-        return !assignee.organ_id.empty() &&
-               (assignee.organ_id == organ_id ||
-                edxml::parent_agency_code(assignee.organ_id).value_or("") == organ_id);
-    });
+    return task.issuer == organ_id ||
+           std::any_of(task.assignees.begin(), task.assignees.end(),
+                       [&](const auto& assignee) { return is_or_under(assignee, organ_id); });
 }
 
 // Whether a record assigns anything to `agency` or to a unit under it.
 bool involves(const edxml::TaskRecord& record, const std::string& agency) {
-    return std::any_of(record.assignees.begin(), record.assignees.end(), [&](const auto& assignee) {
-        return !assignee.organ_id.empty() &&
-               (assignee.organ_id == agency ||
-                edxml::parent_agency_code(assignee.organ_id).value_or("") == agency);
-    });
+    return std::any_of(record.assignees.begin(), record.assignees.end(),
+                       [&](const auto& assignee) { return is_or_under(assignee, agency); });
 }
 
 bool is_receiver_code(edxml::StatusKind kind) {
@@ -193,15 +190,16 @@ std::int64_t Exchange::queue_package(const std::string& kind, const std::string&
     const MessageEntry logged = store_.append_message(std::move(entry));
     // A crash here leaves a logged message without its outbox item: recover() queues it.
     crash_point("outbound.logged");
-    // The state first: once queued, a running daemon may send it at once and record
-    // `sent`, which must not be overwritten afterwards.
+    // The state, then our side of it, then the outbox item: once queued, a running daemon
+    // may send it at once and record `sent`, so everything else is done before. A crash
+    // before the item exists leaves state `queued`, which recover() completes.
     store_.set_transport_state(logged.sequence, "queued");
+    apply_local_effects(logged);
     try {
         store_.enqueue(WorkQueue::outbox, kOutboxPrefix + std::to_string(logged.sequence),
                        std::to_string(logged.sequence));
     } catch (const DuplicateError&) {
     }
-    apply_local_effects(logged);
     return logged.sequence;
 }
 
@@ -382,16 +380,6 @@ StepReport Exchange::send_pending(std::size_t limit) {
             report.problems.push_back("outbox item '" + item->key + "' names no logged message");
             store_.complete(WorkQueue::outbox, item->id, settings_.worker_id);
             continue;
-        }
-        // Our side of it (tasks recorded, a report's progress, a revocation), in case the
-        // command that queued it died before doing that: idempotent.
-        try {
-            apply_local_effects(*message);
-        } catch (const TransientError&) {
-            throw;
-        } catch (const std::exception& error) {
-            report.problems.push_back("message " + std::to_string(message->sequence) +
-                                      ": our side of it failed: " + error.what());
         }
         const auto sent = axis_.send_edoc(
             {settings_.sender.code,

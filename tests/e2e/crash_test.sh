@@ -23,17 +23,6 @@ fail() {
     exit 1
 }
 
-store_url() {  # name
-    if [[ $backend == postgresql ]]; then
-        local server database=crash_$1_$$
-        server=$(cat "$pg_url_file")
-        PGOPTIONS=--client-min-messages=warning psql "$server" -q -v ON_ERROR_STOP=1 \
-            -c "DROP DATABASE IF EXISTS $database" -c "CREATE DATABASE $database" >&2
-        echo "${server%/*}/$database"
-    else
-        echo "sqlite3:$work/$1.db"
-    fi
-}
 query() {  # name sql: one value per line
     local url
     url=$(grep '^store.url' "$work/$1.conf" | cut -d' ' -f3)
@@ -44,27 +33,13 @@ query() {  # name sql: one value per line
     fi
 }
 
-write_config() {  # name agency-code agency-name secret key
-    cat > "$work/$1.conf" <<CONF
-agency.code = $2
-agency.name = $3
-store.url = $(store_url "$1")
-axis.base_url = http://127.0.0.1:1/unused
-axis.secret_file = $source_dir/samples/axis-sim/secrets/$4
-signing.key_file = $pki/$5.key
-signing.certificate_file = $pki/$5.pem
-signing.chain_file = $pki/intermediate.pem
-signing.passphrase_file = $pki/passphrase.txt
-verify.policy = require
-verify.trust = $pki/anchors
-poll.interval_ms = 100
+source "$(dirname "$0")/common.sh"
+settings="poll.interval_ms = 100
 retry.base_ms = 50
 retry.cap_ms = 500
-worker.lease_ms = 1500
-CONF
-}
-write_config g22 000.00.00.G22 "Văn phòng Chính phủ" g22.secret g22
-write_config h20 000.00.00.H20 "Ủy ban nhân dân tỉnh Đồng Tháp" h20.secret h20
+worker.lease_ms = 1500"
+write_config g22 000.00.00.G22 "Văn phòng Chính phủ" g22.secret g22 <<< "$settings"
+write_config h20 000.00.00.H20 "Ủy ban nhân dân tỉnh Đồng Tháp" h20.secret h20 <<< "$settings"
 
 coproc SIM { exec "$connector" axis-sim --config "$source_dir/samples/axis-sim/axis-sim.json" \
     --port 0 --database "$work/axis-sim.db"; }

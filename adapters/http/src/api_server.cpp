@@ -14,7 +14,6 @@
 #include <Poco/Net/ServerSocket.h>
 #include <Poco/URI.h>
 #include <openssl/rand.h>
-#include <openssl/sha.h>
 
 #include <mutex>
 #include <sstream>
@@ -23,6 +22,7 @@
 #include "connector/clock.hpp"
 #include "connector/error.hpp"
 #include "connector/task_status.hpp"
+#include "edxml/attachments.hpp"
 
 namespace http_api {
 namespace {
@@ -100,9 +100,7 @@ std::string new_token() {
 }
 
 std::string token_hash(const std::string& token) {
-    unsigned char digest[SHA256_DIGEST_LENGTH];
-    SHA256(reinterpret_cast<const unsigned char*>(token.data()), token.size(), digest);
-    return hex(digest, sizeof digest);
+    return edxml::sha256_hex(token);
 }
 
 struct ApiServer::Impl {

@@ -132,7 +132,7 @@ class Exchange {
     void apply_message(const MessageEntry& message, StepReport& report);
     // What a package we send means on our side: an assignment's tasks recorded (issued),
     // a report's progress and status on our received task, a revocation's tasks
-    // withdrawn. Idempotent; run when queued, before sending, and at recovery.
+    // withdrawn. Idempotent; run when queued (before the outbox item exists) and at recovery.
     void apply_local_effects(const MessageEntry& message);
     // What to do with a logged inbound message: "stored" (apply it), "duplicate" (the
     // document came before under another knobstick) or "refused: …".
