@@ -9,6 +9,9 @@ packages=(
     xmlsec1
     libsoci-dev libsqlite3-dev libpq-dev
     libboost-test-dev sqlite3
+    # tests/api/openapi_check.sh: the OpenAPI 3.0 schema and a Go validator built offline
+    golang-go golang-github-getkin-kin-openapi-dev golang-github-invopop-yaml-dev
+    golang-github-xeipuuv-gojsonschema-dev openapi-specification
 )
 if [[ "${1:-}" == "--with-postgresql" ]]; then
     packages+=(postgresql)

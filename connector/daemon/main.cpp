@@ -28,6 +28,7 @@ constexpr const char* kUsage =
     "                                          assign a plan appendix's tasks (with --config)\n"
     "  token create --name N --role R | revoke --name N | list\n"
     "                                          API tokens of the backend API (with --config)\n"
+    "  api routes                              the HTTP routes the daemon answers\n"
     "  migrate [--store URL]                   apply database migrations (default "
     "sqlite3:var/connector.db)\n"
     "  audit verify-chain [--store URL]        check the hash chains of the message and audit "
@@ -68,6 +69,8 @@ int main(int argc, char** argv) {
         return daemon_commands::import_plan(rest, std::cout, std::cerr);
     if (command == "axis")
         return daemon_commands::axis(rest, std::cout, std::cerr);
+    if (command == "api")
+        return daemon_commands::api_routes(rest, std::cout, std::cerr);
     if (command == "axis-sim")
         return axis_sim::run_cli(rest, std::cout, std::cerr);
     if (command == "migrate")

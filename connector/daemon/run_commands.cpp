@@ -20,8 +20,10 @@
 
 #include "connector/error.hpp"
 #include "connector/plan_import.hpp"
+#include "connector/secret.hpp"
 #include "context.hpp"
 #include "http_api/api_server.hpp"
+#include "http_api/webhook_dispatcher.hpp"
 #include "store/soci_store.hpp"
 
 namespace daemon_commands {
@@ -50,6 +52,9 @@ std::string utc_now() {
 // must not forge a log line.
 void log(std::ostream& err, const char* level, const std::string& event,
          const std::string& context = {}) {
+    // Lines come from the loop, the API's threads and the webhook thread.
+    static std::mutex mutex;
+    std::lock_guard lock(mutex);
     std::string safe = context;
     for (char& c : safe) {
         if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f)
@@ -60,8 +65,10 @@ void log(std::ostream& err, const char* level, const std::string& event,
         << std::flush;
 }
 
-void log_step(std::ostream& err, const std::string& event, const connector::StepReport& report) {
-    if (report.done + report.retried + report.failed + report.duplicates > 0) {
+// Logs a pass; true when it did something.
+bool log_step(std::ostream& err, const std::string& event, const connector::StepReport& report) {
+    const bool did = report.done + report.retried + report.failed + report.duplicates > 0;
+    if (did) {
         log(err, "info", event,
             "done=" + std::to_string(report.done) + " retried=" + std::to_string(report.retried) +
                 " failed=" + std::to_string(report.failed) +
@@ -71,12 +78,104 @@ void log_step(std::ostream& err, const std::string& event, const connector::Step
         log(err, "info", event + ".item", item);
     for (const auto& problem : report.problems)
         log(err, "warning", event + ".problem", "detail=\"" + problem + "\"");
+    return did;
 }
 
 // Waits for SIGINT/SIGTERM on a thread of its own (they are blocked everywhere else), so
 // the main loop can sleep on a condition variable and wake at once on a stop request.
 // After a stop request the daemon has `grace` to finish the item in hand; past it, the
 // process exits at once, which is safe: what was in hand is leased and picked up again.
+// The API server's store connection and exchange: a context of its own (the daemon's
+// is used by the loop's thread only).
+class ContextBackend final : public http_api::Backend {
+  public:
+    explicit ContextBackend(std::unique_ptr<Context> context) : context_(std::move(context)) {}
+    connector::Store& store() override { return *context_->store; }
+    connector::Exchange* exchange() override { return context_->exchange.get(); }
+
+  private:
+    std::unique_ptr<Context> context_;
+};
+
+std::unique_ptr<http_api::ApiServer> start_api(Context& context, const std::string& config_path,
+                                               std::shared_ptr<http_api::ChangeSignal> changes,
+                                               std::ostream& err) {
+    if (!context.settings.has("http.listen"))
+        return nullptr;
+    const std::string listen = context.settings.text("http.listen");
+    const auto colon = listen.rfind(':');
+    if (colon == std::string::npos ||
+        listen.find_first_not_of("0123456789", colon + 1) != std::string::npos ||
+        colon + 1 == listen.size() || listen.size() - colon > 6)
+        throw connector::ConfigError("http.listen: '" + listen + "' is not host:port");
+    http_api::ServerSettings server;
+    server.host = listen.substr(0, colon);
+    server.port = static_cast<unsigned short>(std::stoul(listen.substr(colon + 1)));
+    server.tls_certificate = context.settings.text("http.tls_certificate");
+    server.tls_private_key = context.settings.text("http.tls_private_key");
+    server.max_body_bytes =
+        static_cast<std::size_t>(context.settings.integer("http.max_body_bytes"));
+    if (context.settings.has("units.table")) {
+        const std::string units = context.settings.text("units.table");
+        server.agencies = connector::UnitDirectory::parse(read_text_file(units), units).entries();
+    }
+    connector::Exchange& exchange = *context.exchange;
+    auto api = std::make_unique<http_api::ApiServer>(
+        server,
+        [config_path] {
+            return std::make_unique<ContextBackend>(open_context(config_path, false));
+        },
+        [&exchange] {
+            return exchange.circuit_open()
+                       ? std::vector<std::string>{"axis: sending paused (circuit open)"}
+                       : std::vector<std::string>{};
+        },
+        std::move(changes));
+    try {
+        api->start();
+    } catch (const std::exception& error) {
+        throw connector::ConfigError("http.listen " + listen + ": " + error.what());
+    }
+    log(err, "info", "http.start", "url=" + api->base_url());
+    return api;
+}
+
+std::unique_ptr<http_api::WebhookDispatcher> start_webhooks(
+    Context& context, std::shared_ptr<http_api::ChangeSignal> changes, std::ostream& err) {
+    if (!context.settings.has("webhook.url"))
+        return nullptr;
+    http_api::WebhookSettings settings;
+    settings.url = context.settings.text("webhook.url");
+    settings.secret =
+        connector::read_secret("webhook.secret_file", context.settings.text("webhook.secret_file"),
+                               context.settings.text("webhook.secret_env"));
+    settings.ca_file = context.settings.text("webhook.ca_file");
+    settings.timeout = std::chrono::milliseconds(context.settings.integer("webhook.timeout_ms"));
+    settings.retry_base =
+        std::chrono::milliseconds(context.settings.integer("webhook.retry_base_ms"));
+    settings.retry_cap =
+        std::chrono::milliseconds(context.settings.integer("webhook.retry_cap_ms"));
+    settings.give_up_after =
+        std::chrono::seconds(context.settings.integer("webhook.give_up_after_s"));
+    auto dispatcher = std::make_unique<http_api::WebhookDispatcher>(
+        settings, store::open_store(context.settings.text("store.url")), std::move(changes),
+        [&err](const std::string& line) {
+            const auto space = line.find(' ');
+            log(err,
+                line.find("retry") != std::string::npos ||
+                        line.find("abandoned") != std::string::npos ||
+                        line.find("failed") != std::string::npos
+                    ? "warning"
+                    : "info",
+                line.substr(6, space == std::string::npos ? std::string::npos : space - 6),
+                space == std::string::npos ? "" : line.substr(space + 1));
+        });
+    dispatcher->start();
+    // Not the URL's query: it may carry a key.
+    log(err, "info", "webhook.start", "url=" + settings.url.substr(0, settings.url.find('?')));
+    return dispatcher;
+}
+
 class StopSignal {
   public:
     StopSignal(std::function<void()> on_stop, std::chrono::milliseconds grace, std::ostream& err)
@@ -167,8 +266,15 @@ int run(std::vector<std::string> args, std::ostream& out, std::ostream& err) {
         return 2;
     }
     connector::Exchange& exchange = *context->exchange;
-    StopSignal stop([&exchange] { exchange.request_stop(); },
-                    std::chrono::milliseconds(context->settings.integer("shutdown.grace_ms")), err);
+    // Wakes the loop when the API queued something, and the feed and the webhooks when a
+    // pass changed tasks.
+    const auto changes = std::make_shared<http_api::ChangeSignal>();
+    StopSignal stop(
+        [&exchange, changes] {
+            exchange.request_stop();
+            changes->notify();
+        },
+        std::chrono::milliseconds(context->settings.integer("shutdown.grace_ms")), err);
     const auto interval = std::chrono::milliseconds(context->settings.integer("poll.interval_ms"));
     log(err, "info", "daemon.start",
         "agency=" + context->settings.text("agency.code") +
@@ -178,55 +284,57 @@ int run(std::vector<std::string> args, std::ostream& out, std::ostream& err) {
                 .substr(0, context->settings.text("store.url").find(':')) +
             " axis=" + context->settings.text("axis.base_url"));
     std::unique_ptr<http_api::ApiServer> api;
-    if (context->settings.has("http.listen")) {
-        const std::string listen = context->settings.text("http.listen");
-        const auto colon = listen.rfind(':');
-        if (colon == std::string::npos ||
-            listen.find_first_not_of("0123456789", colon + 1) != std::string::npos ||
-            colon + 1 == listen.size() || listen.size() - colon > 6) {
-            err << "connector run: http.listen: '" << listen << "' is not host:port\n";
-            return 2;
-        }
-        http_api::ServerSettings server;
-        server.host = listen.substr(0, colon);
-        server.port = static_cast<unsigned short>(std::stoul(listen.substr(colon + 1)));
-        server.tls_certificate = context->settings.text("http.tls_certificate");
-        server.tls_private_key = context->settings.text("http.tls_private_key");
-        const std::string store_url = context->settings.text("store.url");
-        api = std::make_unique<http_api::ApiServer>(
-            server, [store_url] { return store::open_store(store_url); },
-            [&exchange] {
-                return exchange.circuit_open()
-                           ? std::vector<std::string>{"axis: sending paused (circuit open)"}
-                           : std::vector<std::string>{};
-            });
-        try {
-            api->start();
-        } catch (const std::exception& error) {
-            err << "connector run: http.listen " << listen << ": " << error.what() << "\n";
-            return 2;
-        }
-        log(err, "info", "http.start", "url=" + api->base_url());
+    std::unique_ptr<http_api::WebhookDispatcher> webhooks;
+    try {
+        api = start_api(*context, config_path, changes, err);
+        webhooks = start_webhooks(*context, changes, err);
+    } catch (const std::exception& error) {
+        err << "connector run: " << error.what() << "\n";
+        return 2;
     }
     try {
         log_step(err, "recover", exchange.recover());
         do {
-            log_step(err, "outbox.send", exchange.send_pending());
-            log_step(err, "inbound.poll.edoc", exchange.poll(connector::AxisMessageType::edoc));
-            log_step(err, "inbound.poll.status", exchange.poll(connector::AxisMessageType::status));
-            log_step(err, "inbox.apply", exchange.apply_pending());
-            log_step(err, "outbox.delivery", exchange.track_deliveries());
+            // Taken before the passes: a call the API makes meanwhile wakes the next wait.
+            const std::uint64_t seen = changes->generation();
+            bool changed = false;
+            changed |= log_step(err, "outbox.send", exchange.send_pending());
+            changed |=
+                log_step(err, "inbound.poll.edoc", exchange.poll(connector::AxisMessageType::edoc));
+            changed |= log_step(err, "inbound.poll.status",
+                                exchange.poll(connector::AxisMessageType::status));
+            changed |= log_step(err, "inbox.apply", exchange.apply_pending());
+            changed |= log_step(err, "outbox.delivery", exchange.track_deliveries());
             if (exchange.circuit_open())
                 log(err, "warning", "axis.circuit_open");
-        } while (!once && !stop.wait_for(interval));
+            if (changed)
+                changes->notify();
+            if (once)
+                break;
+            changes->wait(seen, interval);
+        } while (!stop.wait_for(std::chrono::milliseconds(0)));
     } catch (const std::exception& error) {
         // The store is unusable (disk, database down) or something unforeseen: stop, the
         // supervisor restarts us, and recover() picks up what was in flight.
         log(err, "error", "daemon.failed", std::string("detail=\"") + error.what() + "\"");
         return 1;
     }
+    if (webhooks)
+        webhooks->stop();
+    if (api)
+        api->stop();
     log(err, "info", "daemon.stop");
     out << std::flush;
+    return 0;
+}
+
+int api_routes(std::vector<std::string> args, std::ostream& out, std::ostream& err) {
+    if (args.size() != 1 || args[0] != "routes") {
+        err << "usage: connector api routes\n";
+        return 2;
+    }
+    for (const auto& route : http_api::route_table())
+        out << route << "\n";
     return 0;
 }
 

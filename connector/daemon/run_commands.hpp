@@ -19,5 +19,7 @@ int task(std::vector<std::string> args, std::ostream& out, std::ostream& err);
 int token(std::vector<std::string> args, std::ostream& out, std::ostream& err);
 // connector import-plan FILE --number N --notation X …
 int import_plan(std::vector<std::string> args, std::ostream& out, std::ostream& err);
+// `connector api routes`: the routes the HTTP server answers (docs/openapi.yaml must match).
+int api_routes(std::vector<std::string> args, std::ostream& out, std::ostream& err);
 
 }  // namespace daemon_commands

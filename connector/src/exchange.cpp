@@ -203,6 +203,18 @@ std::int64_t Exchange::queue_package(const std::string& kind, const std::string&
     return logged.sequence;
 }
 
+std::int64_t Exchange::queue_new_document(const edxml::DocumentPackage& package) {
+    if (!store_.messages_by_document(Direction::outbound, "edoc", package.header.document_id)
+             .empty())
+        throw DuplicateError("document " + package.header.document_id +
+                             " was sent already: choose another number");
+    std::vector<std::string> to;
+    for (const auto& organization : package.header.to)
+        to.push_back(organization.organ_id);
+    return queue_package("edoc", package.header.document_id, join(to, ","), "",
+                         package.header.subject, edxml::write_document(package));
+}
+
 std::int64_t Exchange::assign(const AssignmentDocument& document) {
     AssignmentDocument numbered = document;
     if (numbered.code_number.empty())
@@ -217,15 +229,7 @@ std::int64_t Exchange::assign(const AssignmentDocument& document) {
     if (!checked.ok())
         throw std::invalid_argument("the task profile would be refused: " +
                                     checked.errors.front().to_string());
-    if (!store_.messages_by_document(Direction::outbound, "edoc", package.header.document_id)
-             .empty())
-        throw std::invalid_argument("document " + package.header.document_id +
-                                    " was sent already: choose another number");
-    std::vector<std::string> to;
-    for (const auto& organization : package.header.to)
-        to.push_back(organization.organ_id);
-    return queue_package("edoc", package.header.document_id, join(to, ","), "",
-                         package.header.subject, edxml::write_document(package));
+    return queue_new_document(package);
 }
 
 std::int64_t Exchange::report(const ReportRequest& request) {
@@ -282,8 +286,62 @@ std::int64_t Exchange::report(const ReportRequest& request) {
                          package.header.subject, edxml::write_document(package));
 }
 
+std::int64_t Exchange::send_document(const PlainDocument& document) {
+    PlainDocument numbered = document;
+    if (numbered.code_number.empty())
+        numbered.code_number = std::to_string(store_.message_head().sequence + 1);
+    if (numbered.code_notation.empty())
+        numbered.code_notation = "CV";
+    const edxml::DocumentPackage package =
+        build_document(settings_.sender, numbered, vietnam_time(clock_.now()));
+    return queue_new_document(package);
+}
+
+std::int64_t Exchange::send_status(const std::string& task_code, edxml::StatusKind code,
+                                   const std::string& note) {
+    const auto task = store_.task(task_code);
+    if (!task)
+        throw std::invalid_argument("no task '" + task_code + "'");
+    std::string to;
+    if (code == edxml::StatusKind::take_back_request) {
+        if (task->side != TaskSide::issued)
+            throw std::invalid_argument("task '" + task_code +
+                                        "' was assigned to us: only its issuer asks for it back");
+        for (const auto& assignee : task->assignees)
+            if (assignee.role == edxml::AssigneeRole::lead && !assignee.organ_id.empty()) {
+                to = assignee.organ_id;
+                break;
+            }
+        if (to.empty())
+            throw std::invalid_argument("task '" + task_code + "' has no lead unit to ask");
+    } else if (code == edxml::StatusKind::change_accepted ||
+               code == edxml::StatusKind::change_rejected) {
+        if (task->side != TaskSide::received)
+            throw std::invalid_argument("task '" + task_code +
+                                        "' was assigned by us: its lead unit answers 15/16");
+        to = task->issuer;
+    } else {
+        throw std::invalid_argument("status " + edxml::canonical_code(code) +
+                                    " is not sent as a status package: report it");
+    }
+    const auto outcome = apply_status(task->status, edxml::StatusCode::from_kind(code));
+    if (outcome.effect != StatusEffect::advanced)
+        throw std::invalid_argument("status " + edxml::canonical_code(code) +
+                                    " cannot be sent: " + outcome.reason);
+    const edxml::StatusPackage package = build_status(
+        settings_.sender, to, task->source_document_id, code, note, vietnam_time(clock_.now()));
+    return queue_package("status", task->source_document_id, to, edxml::canonical_code(code),
+                         package.description, edxml::write_status(package));
+}
+
 void Exchange::apply_local_effects(const MessageEntry& message) {
-    if (message.direction != Direction::outbound || message.kind != "edoc")
+    if (message.direction != Direction::outbound)
+        return;
+    if (message.kind == "status") {
+        apply_sent_status(message);
+        return;
+    }
+    if (message.kind != "edoc")
         return;
     const edxml::ReadResult read = edxml::read_package(message.raw);
     const auto* document =
@@ -576,6 +634,23 @@ std::int64_t Exchange::revoke(const std::string& document_id, const std::string&
     return sequence;
 }
 
+std::vector<Task> Exchange::tasks_about(const MessageEntry& message) {
+    std::vector<Task> tasks = store_.tasks_of_document(message.document_id);
+    if (!tasks.empty())
+        return tasks;
+    // A report or a status is about the assignment it answers.
+    const edxml::ReadResult read = edxml::read_package(message.raw);
+    if (!read.ok())
+        return tasks;
+    if (const auto* status = std::get_if<edxml::StatusPackage>(&*read.package))
+        return store_.tasks_of_document(status->response_for.document_id);
+    const auto& document = std::get<edxml::DocumentPackage>(*read.package);
+    for (const auto& answered : document.header.response_for)
+        for (Task& task : store_.tasks_of_document(answered.document_id))
+            tasks.push_back(std::move(task));
+    return tasks;
+}
+
 StepReport Exchange::track_deliveries(std::size_t limit) {
     StepReport report;
     for (const auto& [sequence, state] : store_.messages_in_state("sent ", limit)) {
@@ -601,6 +676,10 @@ StepReport Exchange::track_deliveries(std::size_t limit) {
         if (!failed.empty()) {
             store_.set_transport_state(
                 sequence, "delivery_failed: " + join(failed, ", ") + " (" + knobstick + ")");
+            // The tasks the package was about learn it too: the backend is told.
+            for (const Task& task : tasks_about(*message))
+                store_.add_task_event({0, task.task_code, "delivery_failed",
+                                       "not delivered to " + join(failed, ", "), sequence, ""});
             report.failed++;
         } else if (all_done) {
             store_.set_transport_state(sequence, "delivered " + knobstick);
@@ -610,6 +689,31 @@ StepReport Exchange::track_deliveries(std::size_t limit) {
         }
     }
     return report;
+}
+
+void Exchange::apply_sent_status(const MessageEntry& message) {
+    const edxml::ReadResult read = edxml::read_package(message.raw);
+    const auto* status = read.ok() ? std::get_if<edxml::StatusPackage>(&*read.package) : nullptr;
+    if (!status)
+        return;
+    const edxml::StatusKind kind = status->status.kind();
+    const std::string& to = status->response_for.organ_id;
+    for (Task task : store_.tasks_of_document(status->response_for.document_id)) {
+        const bool ours = (kind == edxml::StatusKind::take_back_request &&
+                           task.side == TaskSide::issued && speaks_for_lead(task, to)) ||
+                          ((kind == edxml::StatusKind::change_accepted ||
+                            kind == edxml::StatusKind::change_rejected) &&
+                           task.side == TaskSide::received && task.issuer == to);
+        if (!ours)
+            continue;
+        const auto outcome = apply_status(task.status, status->status);
+        if (outcome.effect != StatusEffect::advanced)
+            continue;
+        task.status = outcome.next;
+        store_.update_task(
+            task, {0, task.task_code, "status", status->status.wire_text() + " sent to " + to,
+                   message.sequence, ""});
+    }
 }
 
 std::string Exchange::inbound_disposition(const MessageEntry& stored) {

@@ -204,7 +204,16 @@ UnitDirectory UnitDirectory::parse(std::string_view table, const std::string& so
 }
 
 void UnitDirectory::add(const std::string& name, const std::string& code) {
-    codes_[fold_vietnamese(name)] = code;
+    const std::string folded = fold_vietnamese(name);
+    codes_[folded] = code;
+    names_.emplace(folded, trim(name));
+}
+
+std::vector<std::pair<std::string, std::string>> UnitDirectory::entries() const {
+    std::vector<std::pair<std::string, std::string>> entries;
+    for (const auto& [folded, code] : codes_)
+        entries.emplace_back(names_.at(folded), code);
+    return entries;
 }
 
 std::optional<std::string> UnitDirectory::code_for(std::string_view name) const {

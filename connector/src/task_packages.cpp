@@ -32,6 +32,22 @@ void attach_profile(edxml::DocumentPackage& package, const edxml::TaskProfile& p
     package.attachments.push_back(std::move(attachment));
 }
 
+// Files of the sender's choosing, each listed in the manifest; content ids are made
+// unique ("file-<n>") when the caller gives none.
+void attach_files(edxml::DocumentPackage& package,
+                  const std::vector<edxml::Attachment>& attachments) {
+    int number = 0;
+    for (edxml::Attachment attachment : attachments) {
+        ++number;
+        if (attachment.content_id.empty())
+            attachment.content_id = "file-" + std::to_string(number);
+        package.has_manifest = true;
+        package.manifest.push_back({attachment.content_id, attachment.content_type,
+                                    attachment.description, attachment.attachment_name});
+        package.attachments.push_back(std::move(attachment));
+    }
+}
+
 void add_trace(edxml::DocumentPackage& package, const std::string& sender,
                const edxml::DateTime& now) {
     edxml::TraceHeaderList trace;
@@ -110,6 +126,28 @@ edxml::DocumentPackage build_assignment(const Sender& sender, const AssignmentDo
     }
     add_trace(package, sender.code, now);
     attach_profile(package, profile, "nhiemvu-" + document.code_number);
+    attach_files(package, document.attachments);
+    return package;
+}
+
+edxml::DocumentPackage build_document(const Sender& sender, const PlainDocument& document,
+                                      const edxml::DateTime& now) {
+    if (document.to.empty())
+        throw std::invalid_argument("a document needs at least one recipient");
+    edxml::DocumentPackage package;
+    edxml::MessageHeader& header = package.header;
+    header.from = organization(sender.code, sender.name);
+    header.to = document.to;
+    header.document_id =
+        document_id_for(sender.code, now.date, document.code_number, document.code_notation);
+    header.code = {document.code_number, document.code_notation};
+    header.promulgation = {sender.place, now.date};
+    header.document_type.type_name = "Công văn";
+    header.subject = document.subject;
+    header.content = document.content;
+    header.signer = document.signer;
+    add_trace(package, sender.code, now);
+    attach_files(package, document.attachments);
     return package;
 }
 

@@ -2,6 +2,7 @@
 
 #include <Poco/JSON/Array.h>
 #include <Poco/JSON/Object.h>
+#include <Poco/JSON/Parser.h>
 #include <Poco/Net/Context.h>
 #include <Poco/Net/HTTPRequestHandler.h>
 #include <Poco/Net/HTTPRequestHandlerFactory.h>
@@ -15,16 +16,24 @@
 #include <Poco/URI.h>
 #include <openssl/rand.h>
 
+#include <algorithm>
+#include <map>
 #include <mutex>
-#include <sstream>
 #include <stdexcept>
 
 #include "connector/clock.hpp"
 #include "connector/error.hpp"
 #include "connector/task_status.hpp"
+#include "edxml/agency_code.hpp"
 #include "edxml/attachments.hpp"
+#include "field_reader.hpp"
+#include "json_views.hpp"
 
 namespace http_api {
+
+// docs/openapi.yaml, embedded at build time.
+extern const std::string_view openapi_yaml;
+
 namespace {
 
 using Poco::JSON::Object;
@@ -42,55 +51,276 @@ std::string hex(const unsigned char* bytes, std::size_t size) {
     return out;
 }
 
-void send_json(HTTPServerResponse& response, HTTPResponse::HTTPStatus status,
-               const Poco::Dynamic::Var& body) {
-    std::ostringstream text;
-    Poco::JSON::Stringifier::stringify(body, text);
-    response.setStatus(status);
-    response.setContentType("application/json; charset=utf-8");
-    response.setContentLength(static_cast<std::streamsize>(text.str().size()));
-    response.send() << text.str();
+// Who may make a call: one bit per role.
+enum Role : unsigned { kBackend = 1, kClerk = 2, kAuditor = 4, kAdmin = 8 };
+constexpr unsigned kEveryRole = kBackend | kClerk | kAuditor | kAdmin;
+constexpr unsigned kPublic = 0;
+
+unsigned role_bit(const std::string& role) {
+    if (role == "backend")
+        return kBackend;
+    if (role == "clerk")
+        return kClerk;
+    if (role == "auditor")
+        return kAuditor;
+    if (role == "admin")
+        return kAdmin;
+    return 0;
 }
 
-void send_error(HTTPServerResponse& response, HTTPResponse::HTTPStatus status,
-                const std::string& message) {
-    Object::Ptr body = new Object;
-    body->set("error", message);
-    send_json(response, status, body);
-}
+enum class RouteId {
+    healthz,
+    readyz,
+    openapi,
+    list_tasks,
+    assign,
+    task,
+    report,
+    document,
+    events,
+    agencies
+};
 
-Object::Ptr task_json(const connector::Task& task, const edxml::Date& today) {
-    Object::Ptr object = new Object(Poco::JSON_PRESERVE_KEY_ORDER);
-    object->set("code", task.task_code);
-    object->set("side", connector::to_string(task.side));
-    object->set("sourceDocumentId", task.source_document_id);
-    object->set("title", task.title);
-    object->set("issuer", task.issuer);
-    Poco::JSON::Array::Ptr assignees = new Poco::JSON::Array;
-    for (const auto& assignee : task.assignees) {
-        Object::Ptr entry = new Object(Poco::JSON_PRESERVE_KEY_ORDER);
-        entry->set("role", edxml::to_string(assignee.role));
-        entry->set("organId", assignee.organ_id);
-        entry->set("name", assignee.name);
-        assignees->add(entry);
+struct Route {
+    const char* method;
+    const char* pattern;  // segments; "{code}" matches one (percent-decoded) segment
+    unsigned roles;       // kPublic: no token needed
+    RouteId id;
+};
+
+const Route kRoutes[] = {
+    {"GET", "/healthz", kPublic, RouteId::healthz},
+    {"GET", "/readyz", kPublic, RouteId::readyz},
+    {"GET", "/api/v1/openapi.yaml", kPublic, RouteId::openapi},
+    {"GET", "/api/v1/tasks", kEveryRole, RouteId::list_tasks},
+    {"POST", "/api/v1/tasks", kBackend | kAdmin, RouteId::assign},
+    {"GET", "/api/v1/tasks/{code}", kEveryRole, RouteId::task},
+    {"POST", "/api/v1/tasks/{code}/reports", kBackend | kClerk | kAdmin, RouteId::report},
+    {"POST", "/api/v1/documents", kBackend | kAdmin, RouteId::document},
+    {"GET", "/api/v1/events", kEveryRole, RouteId::events},
+    {"GET", "/api/v1/agencies", kEveryRole, RouteId::agencies},
+};
+
+std::vector<std::string> split_path(const std::string& path) {
+    std::vector<std::string> segments;
+    std::size_t start = 1;
+    while (start <= path.size()) {
+        const std::size_t end = std::min(path.find('/', start), path.size());
+        segments.push_back(path.substr(start, end - start));
+        start = end + 1;
     }
-    object->set("assignees", assignees);
-    object->set("dueDate", task.due_date ? edxml::format_date(*task.due_date) : std::string());
-    object->set("dueText", task.due_text);
-    object->set("status",
-                task.status.current ? edxml::canonical_code(*task.status.current) : std::string());
-    object->set("withdrawn", task.status.withdrawn);
-    object->set("progress", task.progress);
-    object->set("progressNote", task.progress_note);
-    object->set("completionDate",
-                task.completion_date ? edxml::format_date(*task.completion_date) : std::string());
-    object->set("timeliness", connector::to_string(connector::derive_timeliness(
-                                  task.due_date, task.completion_date, today)));
-    object->set("updatedAt", task.updated_at);
-    return object;
+    return segments;
+}
+
+// The route's parameter when `segments` match its pattern.
+std::optional<std::string> match(const Route& route, const std::vector<std::string>& segments) {
+    const auto pattern = split_path(route.pattern);
+    if (pattern.size() != segments.size())
+        return std::nullopt;
+    std::string parameter;
+    for (std::size_t i = 0; i < pattern.size(); ++i) {
+        if (pattern[i] == "{code}") {
+            if (segments[i].empty())
+                return std::nullopt;
+            parameter = segments[i];
+        } else if (pattern[i] != segments[i]) {
+            return std::nullopt;
+        }
+    }
+    return parameter;
+}
+
+bool valid_utf8(const std::string& text) {
+    std::size_t i = 0;
+    while (i < text.size()) {
+        const auto c = static_cast<unsigned char>(text[i]);
+        std::size_t length = c < 0x80         ? 1
+                             : (c >> 5) == 6  ? 2
+                             : (c >> 4) == 14 ? 3
+                             : (c >> 3) == 30 ? 4
+                                              : 0;
+        if (length == 0 || (length == 2 && c < 0xc2) || i + length > text.size())
+            return false;
+        for (std::size_t k = 1; k < length; ++k)
+            if ((static_cast<unsigned char>(text[i + k]) & 0xc0) != 0x80)
+                return false;
+        const auto second = length > 1 ? static_cast<unsigned char>(text[i + 1]) : 0;
+        if ((c == 0xe0 && second < 0xa0) || (c == 0xed && second >= 0xa0) ||
+            (c == 0xf0 && second < 0x90) || c > 0xf4 || (c == 0xf4 && second >= 0x90))
+            return false;
+        i += length;
+    }
+    return true;
+}
+
+// What a handler answers.
+struct Reply {
+    int status = 200;
+    Poco::Dynamic::Var json;  // the body, unless `text` is set
+    std::string text;
+    std::string content_type;
+    std::vector<std::pair<std::string, std::string>> headers;
+};
+
+Reply error_reply(int status, const std::string& message) {
+    Object::Ptr body = new Object(Poco::JSON_PRESERVE_KEY_ORDER);
+    body->set("error", message);
+    return {status, body, {}, {}, {}};
+}
+
+// A request the handler refuses; carries the reply.
+struct Refusal {
+    Reply reply;
+};
+
+[[noreturn]] void refuse(int status, const std::string& message) {
+    throw Refusal{error_reply(status, message)};
+}
+
+[[noreturn]] void refuse_fields(const std::vector<Problem>& problems) {
+    Object::Ptr body = new Object(Poco::JSON_PRESERVE_KEY_ORDER);
+    body->set("error", problems.size() == 1
+                           ? problems.front().field + ": " + problems.front().reason
+                           : std::to_string(problems.size()) + " fields are wrong");
+    Poco::JSON::Array::Ptr list = new Poco::JSON::Array;
+    for (const auto& problem : problems) {
+        Object::Ptr entry = new Object(Poco::JSON_PRESERVE_KEY_ORDER);
+        entry->set("field", problem.field);
+        entry->set("reason", problem.reason);
+        list->add(entry);
+    }
+    body->set("problems", list);
+    throw Refusal{Reply{400, body, {}, {}, {}}};
+}
+
+void check(FieldReader& reader) {
+    if (!reader.problems.empty())
+        refuse_fields(reader.problems);
+}
+
+Poco::Dynamic::Var parse_body(const std::string& body) {
+    if (body.empty())
+        refuse_fields({{"(body)", "a JSON object is required"}});
+    if (!valid_utf8(body))
+        refuse_fields({{"(body)", "is not valid UTF-8"}});
+    Poco::JSON::Parser parser;
+    parser.setDepth(16);  // the deepest body nests 4 levels; the parser recurses per level
+    try {
+        return parser.parse(body);
+    } catch (const Poco::Exception& error) {
+        refuse_fields({{"(body)", "is not JSON: " + error.message()}});
+    }
+}
+
+std::string agency_code(FieldReader& reader, const Object::Ptr& object, const std::string& path,
+                        const std::string& name, bool required) {
+    std::string code = reader.text(object, path, name, required, 64);
+    if (!code.empty()) {
+        if (const auto verdict = edxml::check_agency_code(code); !verdict.ok())
+            reader.problem(FieldReader::join(path, name),
+                           "'" + code + "' is not an agency code: " + verdict.problem);
+    }
+    return code;
+}
+
+std::optional<edxml::Date> date_field(FieldReader& reader, const Object::Ptr& object,
+                                      const std::string& path, const std::string& name) {
+    const std::string text = reader.text(object, path, name, false, 10);
+    if (text.empty())
+        return std::nullopt;
+    const auto date = api_date(text);
+    if (!date)
+        reader.problem(FieldReader::join(path, name), "'" + text + "' is not a yyyy-MM-dd date");
+    return date;
+}
+
+edxml::SignerInfo signer(FieldReader& reader, const Object::Ptr& document,
+                         const std::string& path) {
+    edxml::SignerInfo signer;
+    if (!document || !document->has("signer"))
+        return signer;
+    const std::string field = FieldReader::join(path, "signer");
+    const auto object =
+        reader.object(document->get("signer"), field, {"fullName", "position", "competence"});
+    signer.full_name = reader.text(object, field, "fullName", false, 200);
+    signer.position = reader.text(object, field, "position", false, 200);
+    signer.competence = reader.text(object, field, "competence", false, 200);
+    return signer;
+}
+
+std::vector<edxml::Attachment> attachments(FieldReader& reader, const Object::Ptr& object,
+                                           const std::string& path) {
+    std::vector<edxml::Attachment> files;
+    reader.array(object, path, "attachments", 0, 50,
+                 [&](const Poco::Dynamic::Var& value, const std::string& field) {
+                     const auto entry = reader.object(
+                         value, field, {"name", "contentType", "description", "base64"});
+                     edxml::Attachment file;
+                     file.attachment_name = reader.text(entry, field, "name", true, 255);
+                     file.content_type = reader.text(entry, field, "contentType", false, 100);
+                     if (file.content_type.empty())
+                         file.content_type = "application/octet-stream";
+                     file.description = reader.text(entry, field, "description", false, 1000);
+                     const std::string base64 =
+                         reader.text(entry, field, "base64", true, 64u * 1024u * 1024u);
+                     if (file.attachment_name.find_first_of("/\\") != std::string::npos)
+                         reader.problem(field + ".name", "must be a file name, not a path");
+                     if (!base64.empty()) {
+                         try {
+                             edxml::decode_base64(base64);
+                             file.encoded = base64;
+                         } catch (const std::exception& error) {
+                             reader.problem(field + ".base64",
+                                            std::string("is not base64: ") + error.what());
+                         }
+                     }
+                     files.push_back(std::move(file));
+                 });
+    return files;
+}
+
+// number and notation make the DocumentId "<sender>,<date>,<number>/<notation>".
+void document_code(FieldReader& reader, const Object::Ptr& document, const std::string& path,
+                   bool required, std::string& number, std::string& notation) {
+    number = reader.text(document, path, "number", required, 30);
+    notation = reader.text(document, path, "notation", required, 60);
+    if (number.find_first_of(",/#") != std::string::npos)
+        reader.problem(FieldReader::join(path, "number"), "must not hold ',', '/' or '#'");
+    if (notation.find_first_of(",#") != std::string::npos)
+        reader.problem(FieldReader::join(path, "notation"), "must not hold ',' or '#'");
+}
+
+std::optional<edxml::StatusKind> status_field(FieldReader& reader, const Object::Ptr& object) {
+    const std::string code = reader.text(object, "", "status", false, 2);
+    if (code.empty())
+        return std::nullopt;
+    static const std::map<std::string, edxml::StatusKind> kCodes = {
+        {"02", edxml::StatusKind::rejected},        {"03", edxml::StatusKind::accepted},
+        {"04", edxml::StatusKind::assigned},        {"05", edxml::StatusKind::processing},
+        {"06", edxml::StatusKind::completed},       {"13", edxml::StatusKind::take_back_request},
+        {"15", edxml::StatusKind::change_accepted}, {"16", edxml::StatusKind::change_rejected},
+    };
+    const auto found = kCodes.find(code);
+    if (found == kCodes.end()) {
+        reader.problem("status", "'" + code + "' is not one of 02, 03, 04, 05, 06, 13, 15, 16");
+        return std::nullopt;
+    }
+    return found->second;
+}
+
+std::string lower_hex_sha256(const std::string& text) {
+    return edxml::sha256_hex(text);
 }
 
 }  // namespace
+
+std::vector<std::string> route_table() {
+    std::vector<std::string> routes;
+    for (const Route& route : kRoutes)
+        routes.push_back(std::string(route.method) + " " + route.pattern);
+    std::sort(routes.begin(), routes.end());
+    return routes;
+}
 
 std::string new_token() {
     unsigned char bytes[32];
@@ -105,131 +335,675 @@ std::string token_hash(const std::string& token) {
 
 struct ApiServer::Impl {
     ServerSettings settings;
-    StoreOpener open_store;
+    BackendOpener open_backend;
     ReadinessCheck readiness;
-    std::mutex store_mutex;  // one connection for the server, used by one request at a time
-    std::unique_ptr<connector::Store> store;
+    std::shared_ptr<ChangeSignal> changes;
+    // One backend (store connection and exchange) for the server, used by one request at
+    // a time; the feed's long poll waits without holding it.
+    std::mutex backend_mutex;
+    std::unique_ptr<Backend> backend;
     std::unique_ptr<Poco::Net::HTTPServer> server;
     unsigned short port = 0;
     bool tls = false;
 
-    connector::Store& store_locked() {
-        if (!store)
-            store = open_store();
-        return *store;
+    Backend& backend_locked() {
+        if (!backend)
+            backend = open_backend();
+        return *backend;
     }
 
+    // Runs `work` with the backend; a store failure drops the connection (reopened at the
+    // next request) and answers 503.
+    template <typename Work>
+    auto with_backend(Work work) {
+        std::lock_guard lock(backend_mutex);
+        try {
+            return work(backend_locked());
+        } catch (const connector::DuplicateError&) {
+            throw;
+        } catch (const connector::Error& error) {
+            backend.reset();
+            refuse(503, std::string("store: ") + error.what());
+        }
+    }
+
+    static edxml::Date today() { return connector::vietnam_date(std::chrono::system_clock::now()); }
+
     void handle(HTTPServerRequest& request, HTTPServerResponse& response) {
-        const Poco::URI uri(request.getURI());
-        const std::string path = uri.getPath();
-        const std::string& method = request.getMethod();
-        if (request.getContentLength() > static_cast<std::streamsize>(settings.max_body_bytes))
-            return send_error(
-                response, HTTPResponse::HTTP_REQUEST_ENTITY_TOO_LARGE,
-                "the body is over " + std::to_string(settings.max_body_bytes) + " bytes");
-        if (path == "/healthz") {
+        Reply reply;
+        try {
+            reply = route(request);
+        } catch (const Refusal& refusal) {
+            reply = refusal.reply;
+        } catch (const std::exception& error) {
+            reply = error_reply(500, std::string("internal error: ") + error.what());
+        }
+        send(response, reply);
+    }
+
+    static void send(HTTPServerResponse& response, const Reply& reply) {
+        const std::string body = reply.text.empty() ? to_text(reply.json) : reply.text;
+        response.setStatus(static_cast<HTTPResponse::HTTPStatus>(reply.status));
+        response.setContentType(reply.content_type.empty() ? "application/json; charset=utf-8"
+                                                           : reply.content_type);
+        for (const auto& [name, value] : reply.headers)
+            response.set(name, value);
+        response.setContentLength(static_cast<std::streamsize>(body.size()));
+        response.send() << body;
+    }
+
+    Reply route(HTTPServerRequest& request) {
+        const std::string& uri = request.getURI();
+        const std::string raw_path = uri.substr(0, uri.find('?'));
+        if (raw_path.empty() || raw_path[0] != '/')
+            refuse(400, "the request path must start with '/'");
+        std::vector<std::string> segments;
+        for (const auto& segment : split_path(raw_path)) {
+            std::string decoded;
+            try {
+                Poco::URI::decode(segment, decoded);
+            } catch (const Poco::Exception&) {
+                refuse(400, "the path has a bad %-escape");
+            }
+            segments.push_back(decoded);
+        }
+        const Route* found = nullptr;
+        std::string parameter;
+        std::vector<std::string> allowed;
+        for (const Route& route : kRoutes) {
+            if (const auto matched = match(route, segments)) {
+                allowed.emplace_back(route.method);
+                if (request.getMethod() == route.method) {
+                    found = &route;
+                    parameter = *matched;
+                }
+            }
+        }
+        if (allowed.empty())
+            refuse(404, "no such path: " + raw_path);
+        if (!found) {
+            Reply reply = error_reply(405, request.getMethod() + " is not allowed on " + raw_path);
+            std::string allow;
+            for (const auto& method : allowed)
+                allow += (allow.empty() ? "" : ", ") + method;
+            reply.headers.emplace_back("Allow", allow);
+            return reply;
+        }
+        if (request.getContentLength() > static_cast<std::streamsize>(settings.max_body_bytes)) {
+            drain(request);
+            refuse(413, "the body is over " + std::to_string(settings.max_body_bytes) + " bytes");
+        }
+
+        if (found->id == RouteId::healthz) {
             Object::Ptr body = new Object;
             body->set("status", "ok");
-            return send_json(response, HTTPResponse::HTTP_OK, body);
+            return {200, body, {}, {}, {}};
         }
-        if (path == "/readyz") {
-            std::vector<std::string> problems;
-            try {
-                std::lock_guard lock(store_mutex);
-                store_locked().schema_version();
-            } catch (const std::exception& error) {
-                store.reset();
-                problems.push_back(std::string("store: ") + error.what());
-            }
-            for (auto& problem : readiness())
-                problems.push_back(std::move(problem));
-            Object::Ptr body = new Object;
-            body->set("status", problems.empty() ? "ready" : "not ready");
-            Poco::JSON::Array::Ptr list = new Poco::JSON::Array;
-            for (const auto& problem : problems)
-                list->add(problem);
-            body->set("problems", list);
-            return send_json(
-                response,
-                problems.empty() ? HTTPResponse::HTTP_OK : HTTPResponse::HTTP_SERVICE_UNAVAILABLE,
-                body);
-        }
-        if (path.rfind("/api/v1/", 0) != 0)
-            return send_error(response, HTTPResponse::HTTP_NOT_FOUND, "no such path: " + path);
+        if (found->id == RouteId::readyz)
+            return ready();
+        if (found->id == RouteId::openapi)
+            return {200, {}, std::string(openapi_yaml), "application/yaml; charset=utf-8", {}};
 
-        std::lock_guard lock(store_mutex);
-        try {
-            connector::Store& db = store_locked();
-            const std::string authorization = request.get("Authorization", "");
-            if (authorization.rfind("Bearer ", 0) != 0) {
-                response.set("WWW-Authenticate", "Bearer");
-                return send_error(response, HTTPResponse::HTTP_UNAUTHORIZED,
-                                  "an API token is required: Authorization: Bearer <token>");
-            }
-            const auto client = db.api_client_by_token_hash(token_hash(authorization.substr(7)));
-            if (!client) {
-                response.set("WWW-Authenticate", "Bearer");
-                return send_error(response, HTTPResponse::HTTP_UNAUTHORIZED,
-                                  "the API token is unknown or revoked");
-            }
-            if (method != "GET")
-                return send_error(response, HTTPResponse::HTTP_METHOD_NOT_ALLOWED,
-                                  method + " is not allowed on " + path);
-            const edxml::Date today = connector::vietnam_date(std::chrono::system_clock::now());
-            if (path == "/api/v1/tasks") {
-                std::string after;
-                std::size_t limit = 100;
-                for (const auto& [name, value] : uri.getQueryParameters()) {
-                    if (name == "after") {
-                        after = value;
-                    } else if (name == "limit") {
-                        if (value.empty() || value.size() > 4 ||
-                            value.find_first_not_of("0123456789") != std::string::npos ||
-                            std::stoul(value) == 0 || std::stoul(value) > 1000)
-                            return send_error(response, HTTPResponse::HTTP_BAD_REQUEST,
-                                              "limit: '" + value + "' is not 1..1000");
-                        limit = std::stoul(value);
-                    } else {
-                        return send_error(response, HTTPResponse::HTTP_BAD_REQUEST,
-                                          "unknown query parameter '" + name + "'");
-                    }
-                }
-                const auto tasks = db.tasks(after, limit);
-                Poco::JSON::Array::Ptr list = new Poco::JSON::Array;
-                for (const auto& task : tasks)
-                    list->add(task_json(task, today));
-                Object::Ptr body = new Object(Poco::JSON_PRESERVE_KEY_ORDER);
-                body->set("tasks", list);
-                body->set("next", tasks.size() == limit ? Poco::Dynamic::Var(tasks.back().task_code)
-                                                        : Poco::Dynamic::Var());
-                return send_json(response, HTTPResponse::HTTP_OK, body);
-            }
-            const std::string prefix = "/api/v1/tasks/";
-            if (path.rfind(prefix, 0) == 0 && path.size() > prefix.size()) {
-                const std::string code = path.substr(prefix.size());
-                const auto task = db.task(code);
-                if (!task)
-                    return send_error(response, HTTPResponse::HTTP_NOT_FOUND,
-                                      "no task '" + code + "'");
-                Object::Ptr body = task_json(*task, today);
-                Poco::JSON::Array::Ptr history = new Poco::JSON::Array;
-                for (const auto& event : db.task_events(code)) {
-                    Object::Ptr entry = new Object(Poco::JSON_PRESERVE_KEY_ORDER);
-                    entry->set("at", event.recorded_at);
-                    entry->set("kind", event.kind);
-                    entry->set("detail", event.detail);
-                    entry->set("message", event.message_sequence);
-                    history->add(entry);
-                }
-                body->set("history", history);
-                return send_json(response, HTTPResponse::HTTP_OK, body);
-            }
-            return send_error(response, HTTPResponse::HTTP_NOT_FOUND, "no such path: " + path);
-        } catch (const connector::Error& error) {
-            store.reset();  // reopened at the next request
-            return send_error(response, HTTPResponse::HTTP_SERVICE_UNAVAILABLE,
-                              std::string("store: ") + error.what());
+        const connector::ApiClient client = authenticate(request);
+        if ((found->roles & role_bit(client.role)) == 0) {
+            if (std::string(found->method) != "GET")
+                audit(client, "API_CALL_FORBIDDEN", raw_path, request.getMethod());
+            refuse(403,
+                   "role '" + client.role + "' may not " + found->method + " " + found->pattern);
         }
+        const Poco::URI::QueryParameters query = Poco::URI(uri).getQueryParameters();
+        if (std::string(found->method) == "GET") {
+            switch (found->id) {
+                case RouteId::list_tasks:
+                    return list_tasks(query);
+                case RouteId::task:
+                    return one_task(parameter, query);
+                case RouteId::events:
+                    return events(query);
+                case RouteId::agencies:
+                    return agencies(query);
+                default:
+                    break;
+            }
+            refuse(404, "no such path: " + raw_path);
+        }
+        const std::string body = read_body(request);
+        if (!query.empty())
+            refuse(400, "unknown query parameter '" + query.front().first + "'");
+        return idempotent(request, client, raw_path, body, [&] {
+            switch (found->id) {
+                case RouteId::assign:
+                    return assign(client, body);
+                case RouteId::report:
+                    return report(client, parameter, body);
+                case RouteId::document:
+                    return document(client, body);
+                default:
+                    refuse(404, "no such path: " + raw_path);
+            }
+        });
+    }
+
+    std::string read_body(HTTPServerRequest& request) {
+        std::string body;
+        char buffer[8192];
+        std::istream& in = request.stream();
+        while (in.read(buffer, sizeof buffer) || in.gcount() > 0) {
+            body.append(buffer, static_cast<std::size_t>(in.gcount()));
+            if (body.size() > settings.max_body_bytes) {
+                drain(request);
+                refuse(413,
+                       "the body is over " + std::to_string(settings.max_body_bytes) + " bytes");
+            }
+        }
+        return body;
+    }
+
+    // Reads and drops what is left of a refused body, up to 4 MiB, so that the client,
+    // still sending, reads our 413 instead of a connection reset; a larger upload is cut
+    // off (the connection closes) rather than read.
+    static void drain(HTTPServerRequest& request) {
+        constexpr std::streamsize kBound = 4 * 1024 * 1024;
+        const std::streamsize declared = request.getContentLength();
+        if (declared != HTTPServerRequest::UNKNOWN_CONTENT_LENGTH && declared > kBound)
+            return;
+        char buffer[8192];
+        std::streamsize dropped = 0;
+        std::istream& in = request.stream();
+        while (dropped < kBound && (in.read(buffer, sizeof buffer) || in.gcount() > 0))
+            dropped += in.gcount();
+    }
+
+    Reply ready() {
+        std::vector<std::string> problems;
+        try {
+            std::lock_guard lock(backend_mutex);
+            backend_locked().store().schema_version();
+        } catch (const std::exception& error) {
+            std::lock_guard lock(backend_mutex);
+            backend.reset();
+            problems.push_back(std::string("store: ") + error.what());
+        }
+        for (auto& problem : readiness())
+            problems.push_back(std::move(problem));
+        Object::Ptr body = new Object;
+        body->set("status", problems.empty() ? "ready" : "not ready");
+        Poco::JSON::Array::Ptr list = new Poco::JSON::Array;
+        for (const auto& problem : problems)
+            list->add(problem);
+        body->set("problems", list);
+        return {problems.empty() ? 200 : 503, body, {}, {}, {}};
+    }
+
+    connector::ApiClient authenticate(HTTPServerRequest& request) {
+        const std::string authorization = request.get("Authorization", "");
+        Reply unauthorized;
+        if (authorization.rfind("Bearer ", 0) != 0) {
+            unauthorized =
+                error_reply(401, "an API token is required: Authorization: Bearer <token>");
+        } else {
+            const std::string hash = token_hash(authorization.substr(7));
+            const auto client =
+                with_backend([&](Backend& b) { return b.store().api_client_by_token_hash(hash); });
+            if (client)
+                return *client;
+            unauthorized = error_reply(401, "the API token is unknown or revoked");
+        }
+        unauthorized.headers.emplace_back("WWW-Authenticate", "Bearer");
+        throw Refusal{unauthorized};
+    }
+
+    void audit(const connector::ApiClient& client, const std::string& action,
+               const std::string& target, const std::string& detail) {
+        with_backend([&](Backend& b) {
+            audit_locked(b, client, action, target, detail);
+            return 0;
+        });
+    }
+
+    // Runs a mutating call once per Idempotency-Key: a repeat gets the first answer.
+    template <typename Call>
+    Reply idempotent(HTTPServerRequest& request, const connector::ApiClient& client,
+                     const std::string& path, const std::string& body, Call call) {
+        if (!request.has("Idempotency-Key"))
+            return finish(call());
+        const std::string key = request.get("Idempotency-Key");
+        if (key.empty() || key.size() > 200 ||
+            std::any_of(key.begin(), key.end(), [](char c) { return c < 0x21 || c > 0x7e; }))
+            refuse(400, "Idempotency-Key must be 1..200 printable ASCII characters");
+        const std::string hash = lower_hex_sha256(request.getMethod() + "\n" + path + "\n" + body);
+        const auto earlier = with_backend([&](Backend& b) {
+            return b.store().claim_idempotency_key(client.name, key, hash,
+                                                   settings.idempotency_keep);
+        });
+        if (earlier) {
+            if (earlier->request_hash != hash)
+                refuse(422,
+                       "Idempotency-Key '" + key + "' was used for another request; use a new key");
+            if (earlier->status == 0)
+                refuse(409, "the request with Idempotency-Key '" + key +
+                                "' is in progress or was cut short; look at the task list "
+                                "before trying again with a new key");
+            Reply replay{earlier->status, {}, earlier->body, {}, {{"Idempotent-Replayed", "true"}}};
+            return replay;
+        }
+        Reply reply;
+        try {
+            reply = finish(call());
+        } catch (const Refusal& refusal) {
+            reply = refusal.reply;
+        } catch (...) {
+            with_backend([&](Backend& b) {
+                b.store().release_idempotency_key(client.name, key);
+                return 0;
+            });
+            throw;
+        }
+        if (reply.status >= 500) {
+            with_backend([&](Backend& b) {
+                b.store().release_idempotency_key(client.name, key);
+                return 0;
+            });
+        } else {
+            reply.text = to_text(reply.json);
+            with_backend([&](Backend& b) {
+                b.store().record_idempotent_answer(client.name, key, reply.status, reply.text);
+                return 0;
+            });
+        }
+        return reply;
+    }
+
+    Reply finish(Reply reply) {
+        if (reply.status < 300 && changes)
+            changes->notify();
+        return reply;
+    }
+
+    connector::Exchange& exchange_of(Backend& b) {
+        connector::Exchange* exchange = b.exchange();
+        if (!exchange)
+            refuse(503, "this server only reads: no exchange is configured");
+        return *exchange;
+    }
+
+    // --- POST /api/v1/tasks ---
+    Reply assign(const connector::ApiClient& client, const std::string& text) {
+        FieldReader reader;
+        const auto body = reader.object(parse_body(text), "", {"document", "tasks"});
+        check(reader);
+        const auto document = reader.object(
+            body->has("document") ? body->get("document") : Poco::Dynamic::Var(), "document",
+            {"number", "notation", "subject", "content", "signer", "attachments"});
+        connector::AssignmentDocument assignment;
+        if (document) {
+            document_code(reader, document, "document", true, assignment.code_number,
+                          assignment.code_notation);
+            assignment.subject = reader.text(document, "document", "subject", true, 1000);
+            assignment.content = reader.text(document, "document", "content", false, 100000);
+            assignment.signer = signer(reader, document, "document");
+            assignment.attachments = attachments(reader, document, "document");
+        }
+        std::set<std::string> codes;
+        reader.array(
+            body, "", "tasks", 1, 500,
+            [&](const Poco::Dynamic::Var& value, const std::string& path) {
+                const auto object =
+                    reader.object(value, path,
+                                  {"code", "title", "content", "lead", "coordinating", "dueDate",
+                                   "dueText", "expectedResult", "priority"});
+                edxml::TaskRecord task;
+                task.task_code = reader.text(object, path, "code", false, 300);
+                if (!task.task_code.empty() && !codes.insert(task.task_code).second)
+                    reader.problem(path + ".code", "'" + task.task_code + "' is given twice");
+                task.title = reader.text(object, path, "title", true, 2000);
+                task.content = reader.text(object, path, "content", false, 100000);
+                const std::string lead_path = path + ".lead";
+                const auto lead = reader.object(
+                    object && object->has("lead") ? object->get("lead") : Poco::Dynamic::Var(),
+                    lead_path, {"organId", "name"});
+                if (lead) {
+                    task.assignees.push_back({edxml::AssigneeRole::lead,
+                                              agency_code(reader, lead, lead_path, "organId", true),
+                                              reader.text(lead, lead_path, "name", false, 500)});
+                }
+                reader.array(
+                    object, path, "coordinating", 0, 200,
+                    [&](const Poco::Dynamic::Var& unit, const std::string& unit_path) {
+                        const auto entry = reader.object(unit, unit_path, {"organId", "name"});
+                        edxml::TaskAssignee assignee{
+                            edxml::AssigneeRole::coordinating,
+                            agency_code(reader, entry, unit_path, "organId", false),
+                            reader.text(entry, unit_path, "name", false, 500)};
+                        if (assignee.organ_id.empty() && assignee.name.empty())
+                            reader.problem(unit_path, "needs organId or name");
+                        task.assignees.push_back(std::move(assignee));
+                    });
+                task.due_date = date_field(reader, object, path, "dueDate");
+                task.due_text = reader.text(object, path, "dueText", false, 500);
+                task.expected_result = reader.text(object, path, "expectedResult", false, 10000);
+                task.priority = reader.integer(object, path, "priority", 0, 9);
+                assignment.tasks.push_back(std::move(task));
+            });
+        check(reader);
+        return with_backend([&](Backend& b) {
+            std::int64_t sequence = 0;
+            try {
+                sequence = exchange_of(b).assign(assignment);
+            } catch (const connector::DuplicateError& error) {
+                refuse(409, error.what());
+            } catch (const std::invalid_argument& error) {
+                refuse_fields({{"tasks", error.what()}});
+            }
+            Object::Ptr answer = document_answer(b, sequence);
+            const std::string document_id = answer->getValue<std::string>("documentId");
+            Poco::JSON::Array::Ptr tasks = new Poco::JSON::Array;
+            for (const auto& task : b.store().tasks_of_document(document_id))
+                tasks->add(task.task_code);
+            answer->set("tasks", tasks);
+            audit_locked(b, client, "API_TASKS_ASSIGNED", document_id,
+                         "message " + std::to_string(sequence) + ", " +
+                             std::to_string(assignment.tasks.size()) + " tasks");
+            return Reply{202, answer, {}, {}, {}};
+        });
+    }
+
+    // {"documentId", "message"} of a package just queued.
+    static Object::Ptr document_answer(Backend& b, std::int64_t sequence) {
+        const auto logged = b.store().messages(sequence - 1, 1);
+        Object::Ptr answer = new Object(Poco::JSON_PRESERVE_KEY_ORDER);
+        answer->set("documentId", logged.empty() ? std::string() : logged.front().document_id);
+        answer->set("message", sequence);
+        return answer;
+    }
+
+    void audit_locked(Backend& b, const connector::ApiClient& client, const std::string& action,
+                      const std::string& target, const std::string& detail) {
+        connector::AuditEntry entry;
+        entry.actor = "api:" + client.name;
+        entry.action = action;
+        entry.target = target;
+        entry.detail = detail;
+        b.store().append_audit(entry);
+    }
+
+    // --- POST /api/v1/tasks/{code}/reports ---
+    Reply report(const connector::ApiClient& client, const std::string& code,
+                 const std::string& text) {
+        FieldReader reader;
+        const auto body =
+            reader.object(parse_body(text), "", {"status", "progress", "note", "completionDate"});
+        check(reader);
+        const auto status = status_field(reader, body);
+        const auto progress = reader.integer(body, "", "progress", 0, 100);
+        const std::string note = reader.text(body, "", "note", false, 4000);
+        const auto completion = date_field(reader, body, "", "completionDate");
+        if (!body->has("status") && !body->has("progress") && !body->has("note"))
+            reader.problem("(body)", "needs at least one of status, progress, note");
+        const bool handshake = status && (*status == edxml::StatusKind::take_back_request ||
+                                          *status == edxml::StatusKind::change_accepted ||
+                                          *status == edxml::StatusKind::change_rejected);
+        if (handshake && (progress || completion))
+            reader.problem("status", "13, 15 and 16 are sent alone, without progress or dates");
+        check(reader);
+        return with_backend([&](Backend& b) {
+            if (!b.store().task(code))
+                refuse(404, "no task '" + code + "'");
+            std::int64_t sequence = 0;
+            try {
+                if (handshake) {
+                    sequence = exchange_of(b).send_status(code, *status, note);
+                } else {
+                    connector::ReportRequest request;
+                    request.task_code = code;
+                    request.status = status;
+                    request.progress = progress;
+                    request.note = note;
+                    request.completion_date = completion;
+                    sequence = exchange_of(b).report(request);
+                }
+            } catch (const std::invalid_argument& error) {
+                refuse(409, error.what());
+            }
+            Object::Ptr answer = new Object(Poco::JSON_PRESERVE_KEY_ORDER);
+            answer->set("message", sequence);
+            answer->set("task", task_json(*b.store().task(code), today()));
+            audit_locked(b, client, "API_TASK_REPORTED", code,
+                         "message " + std::to_string(sequence) +
+                             (status ? ", status " + edxml::canonical_code(*status) : ""));
+            return Reply{202, answer, {}, {}, {}};
+        });
+    }
+
+    // --- POST /api/v1/documents ---
+    Reply document(const connector::ApiClient& client, const std::string& text) {
+        FieldReader reader;
+        const auto body = reader.object(
+            parse_body(text), "",
+            {"number", "notation", "subject", "content", "signer", "to", "attachments"});
+        check(reader);
+        connector::PlainDocument plain;
+        // No number: the connector numbers it (the message sequence, notation CV).
+        document_code(reader, body, "", false, plain.code_number, plain.code_notation);
+        plain.subject = reader.text(body, "", "subject", true, 1000);
+        plain.content = reader.text(body, "", "content", false, 100000);
+        plain.signer = signer(reader, body, "");
+        plain.attachments = attachments(reader, body, "");
+        reader.array(body, "", "to", 1, 100,
+                     [&](const Poco::Dynamic::Var& value, const std::string& path) {
+                         const auto entry = reader.object(value, path, {"organId", "name"});
+                         edxml::Organization organization;
+                         organization.organ_id = agency_code(reader, entry, path, "organId", true);
+                         organization.organ_name = reader.text(entry, path, "name", false, 500);
+                         plain.to.push_back(std::move(organization));
+                     });
+        check(reader);
+        return with_backend([&](Backend& b) {
+            std::int64_t sequence = 0;
+            try {
+                sequence = exchange_of(b).send_document(plain);
+            } catch (const connector::DuplicateError& error) {
+                refuse(409, error.what());
+            } catch (const std::invalid_argument& error) {
+                refuse_fields({{"(body)", error.what()}});
+            }
+            Object::Ptr answer = document_answer(b, sequence);
+            const std::string document_id = answer->getValue<std::string>("documentId");
+            audit_locked(b, client, "API_DOCUMENT_SENT", document_id,
+                         "message " + std::to_string(sequence));
+            return Reply{202, answer, {}, {}, {}};
+        });
+    }
+
+    // --- GET /api/v1/tasks ---
+    static std::size_t limit_of(const std::string& value) {
+        if (value.empty() || value.size() > 4 ||
+            value.find_first_not_of("0123456789") != std::string::npos || std::stoul(value) == 0 ||
+            std::stoul(value) > 1000)
+            refuse_fields({{"limit", "'" + value + "' is not 1..1000"}});
+        return std::stoul(value);
+    }
+
+    Reply list_tasks(const Poco::URI::QueryParameters& query) {
+        connector::TaskQuery filter;
+        std::string timeliness;
+        FieldReader reader;
+        std::set<std::string> seen;
+        for (const auto& [name, value] : query) {
+            if (!seen.insert(name).second) {
+                reader.problem(name, "is given twice");
+                continue;
+            }
+            if (name == "after") {
+                filter.after_code = value;
+            } else if (name == "limit") {
+                filter.limit = limit_of(value);
+            } else if (name == "agency") {
+                if (const auto verdict = edxml::check_agency_code(value); !verdict.ok())
+                    reader.problem(name, "'" + value + "' is not an agency code");
+                filter.agency = value;
+            } else if (name == "status") {
+                if (value.size() != 2 || value.find_first_not_of("0123456789") != std::string::npos)
+                    reader.problem(name, "'" + value + "' is not a two-digit status code");
+                filter.status = value;
+            } else if (name == "side") {
+                if (value != "issued" && value != "received")
+                    reader.problem(name, "must be issued or received");
+                filter.side = value;
+            } else if (name == "timeliness") {
+                static const std::set<std::string> kKnown = {"open_on_time", "open_overdue",
+                                                             "done_on_time", "done_late"};
+                if (kKnown.count(value) == 0)
+                    reader.problem(name,
+                                   "must be open_on_time, open_overdue, done_on_time or "
+                                   "done_late");
+                timeliness = value;
+            } else if (name == "dueBefore" || name == "dueAfter") {
+                const auto date = api_date(value);
+                if (!date)
+                    reader.problem(name, "'" + value + "' is not a yyyy-MM-dd date");
+                else
+                    (name == "dueBefore" ? filter.due_before : filter.due_after) =
+                        edxml::format_date(*date);
+            } else if (name == "q") {
+                if (value.size() > 200 || !valid_utf8(value))
+                    reader.problem(name, "must be valid UTF-8, at most 200 bytes");
+                filter.text = value;
+            } else {
+                reader.problem(name, "unknown query parameter");
+            }
+        }
+        check(reader);
+        const edxml::Date now = today();
+        const std::size_t limit = filter.limit;
+        std::vector<connector::Task> page;
+        bool more = false;
+        // Timeliness depends on today, so it is filtered here, page by page.
+        with_backend([&](Backend& b) {
+            while (page.size() < limit) {
+                filter.limit = limit + 1;
+                const auto batch = b.store().find_tasks(filter);
+                for (const auto& task : batch) {
+                    if (!timeliness.empty() &&
+                        connector::to_string(connector::derive_timeliness(
+                            task.due_date, task.completion_date, now)) != timeliness)
+                        continue;
+                    if (page.size() == limit) {
+                        more = true;
+                        break;
+                    }
+                    page.push_back(task);
+                }
+                if (more || batch.size() < filter.limit)
+                    break;
+                filter.after_code = batch.back().task_code;
+            }
+            return 0;
+        });
+        Poco::JSON::Array::Ptr list = new Poco::JSON::Array;
+        for (const auto& task : page)
+            list->add(task_json(task, now));
+        Object::Ptr body = new Object(Poco::JSON_PRESERVE_KEY_ORDER);
+        body->set("tasks", list);
+        body->set("next", more ? Poco::Dynamic::Var(page.back().task_code) : Poco::Dynamic::Var());
+        return {200, body, {}, {}, {}};
+    }
+
+    Reply one_task(const std::string& code, const Poco::URI::QueryParameters& query) {
+        if (!query.empty())
+            refuse_fields({{query.front().first, "unknown query parameter"}});
+        return with_backend([&](Backend& b) {
+            const auto task = b.store().task(code);
+            if (!task)
+                refuse(404, "no task '" + code + "'");
+            Object::Ptr body = task_json(*task, today());
+            Poco::JSON::Array::Ptr history = new Poco::JSON::Array;
+            for (const auto& event : b.store().task_events(code)) {
+                Object::Ptr entry = new Object(Poco::JSON_PRESERVE_KEY_ORDER);
+                entry->set("at", event.recorded_at);
+                entry->set("kind", event.kind);
+                entry->set("detail", event.detail);
+                entry->set("message", event.message_sequence);
+                history->add(entry);
+            }
+            body->set("history", history);
+            return Reply{200, body, {}, {}, {}};
+        });
+    }
+
+    // --- GET /api/v1/events ---
+    Reply events(const Poco::URI::QueryParameters& query) {
+        std::int64_t after = 0;
+        std::size_t limit = 100;
+        long long wait_seconds = 0;
+        FieldReader reader;
+        std::set<std::string> seen;
+        const auto number = [&](const std::string& name, const std::string& value,
+                                long long high) -> long long {
+            if (value.empty() || value.size() > 18 ||
+                value.find_first_not_of("0123456789") != std::string::npos ||
+                std::stoll(value) > high) {
+                reader.problem(name, "'" + value + "' is not 0.." + std::to_string(high));
+                return 0;
+            }
+            return std::stoll(value);
+        };
+        for (const auto& [name, value] : query) {
+            if (!seen.insert(name).second)
+                reader.problem(name, "is given twice");
+            else if (name == "after")
+                after = number(name, value, std::numeric_limits<std::int64_t>::max() / 2);
+            else if (name == "limit")
+                limit = limit_of(value);
+            else if (name == "wait")
+                wait_seconds = number(name, value, settings.max_wait.count());
+            else
+                reader.problem(name, "unknown query parameter");
+        }
+        check(reader);
+        const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(wait_seconds);
+        std::uint64_t generation = changes ? changes->generation() : 0;
+        while (true) {
+            auto answer = with_backend([&](Backend& b) -> std::optional<Reply> {
+                const auto found = b.store().backend_events(after, limit);
+                if (found.empty() && std::chrono::steady_clock::now() < deadline)
+                    return std::nullopt;
+                const edxml::Date now = today();
+                Poco::JSON::Array::Ptr list = new Poco::JSON::Array;
+                for (const auto& event : found)
+                    list->add(event_json(event, b.store(), now));
+                Object::Ptr body = new Object(Poco::JSON_PRESERVE_KEY_ORDER);
+                body->set("events", list);
+                body->set("last", found.empty() ? after : found.back().sequence);
+                return Reply{200, body, {}, {}, {}};
+            });
+            if (answer)
+                return *answer;
+            // Woken by this process's changes at once; others' are seen within 250 ms.
+            const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+                deadline - std::chrono::steady_clock::now());
+            const auto step =
+                std::clamp(left, std::chrono::milliseconds(1), std::chrono::milliseconds(250));
+            if (changes)
+                generation = changes->wait(generation, step);
+            else
+                std::this_thread::sleep_for(step);
+        }
+    }
+
+    Reply agencies(const Poco::URI::QueryParameters& query) {
+        if (!query.empty())
+            refuse_fields({{query.front().first, "unknown query parameter"}});
+        Poco::JSON::Array::Ptr list = new Poco::JSON::Array;
+        for (const auto& [name, code] : settings.agencies) {
+            Object::Ptr entry = new Object(Poco::JSON_PRESERVE_KEY_ORDER);
+            entry->set("code", code);
+            entry->set("name", name);
+            list->add(entry);
+        }
+        Object::Ptr body = new Object;
+        body->set("agencies", list);
+        return {200, body, {}, {}, {}};
     }
 };
 
@@ -259,11 +1033,13 @@ class Factory final : public Poco::Net::HTTPRequestHandlerFactory {
 
 }  // namespace
 
-ApiServer::ApiServer(ServerSettings settings, StoreOpener open_store, ReadinessCheck readiness)
+ApiServer::ApiServer(ServerSettings settings, BackendOpener open_backend, ReadinessCheck readiness,
+                     std::shared_ptr<ChangeSignal> changes)
     : impl_(std::make_unique<Impl>()) {
     impl_->settings = std::move(settings);
-    impl_->open_store = std::move(open_store);
+    impl_->open_backend = std::move(open_backend);
     impl_->readiness = std::move(readiness);
+    impl_->changes = std::move(changes);
 }
 
 ApiServer::~ApiServer() {

@@ -21,8 +21,10 @@ namespace migrations {
 // Generated from adapters/store/migrations/<dialect>/*.sql at build time.
 extern const std::string_view sqlite_0001;
 extern const std::string_view sqlite_0002;
+extern const std::string_view sqlite_0003;
 extern const std::string_view postgresql_0001;
 extern const std::string_view postgresql_0002;
+extern const std::string_view postgresql_0003;
 }  // namespace migrations
 
 namespace {
@@ -47,6 +49,11 @@ struct Dialect {
     const char* now_millis;
     std::vector<std::string_view> migrations;
 };
+
+constexpr const char* kSelectTasks =
+    "SELECT task_code, side, source_document_id, title, content, issuer, due_date, due_text, "
+    "priority, progress, progress_note, status_code, take_back_requested, withdrawn, "
+    "completion_date, created_at, updated_at FROM tasks ";
 
 constexpr const char* kMessageColumns =
     "sequence, direction, kind, business_type, document_id, knobstick_id, from_agency, "
@@ -81,7 +88,7 @@ const Dialect kSqlite{
     "RETURNING id, item_key, payload, attempts",
     nullptr,
     "(CAST((julianday('now') - 2440587.5) * 86400000.0 AS INTEGER))",
-    {migrations::sqlite_0001, migrations::sqlite_0002},
+    {migrations::sqlite_0001, migrations::sqlite_0002, migrations::sqlite_0003},
 };
 
 const Dialect kPostgresql{
@@ -113,7 +120,7 @@ const Dialect kPostgresql{
     ":signature_verdict, "
     ":signer, :recorded_at, :prev_hash, :entry_hash FROM head",
     "(floor(extract(epoch FROM clock_timestamp()) * 1000))::bigint",
-    {migrations::postgresql_0001, migrations::postgresql_0002},
+    {migrations::postgresql_0001, migrations::postgresql_0002, migrations::postgresql_0003},
 };
 
 struct Target {
@@ -264,8 +271,7 @@ Target parse_url(const std::string& url) {
     }
 }
 
-std::string now_utc() {
-    const auto now = std::chrono::system_clock::now();
+std::string utc_text(std::chrono::system_clock::time_point now) {
     const std::time_t seconds = std::chrono::system_clock::to_time_t(now);
     const auto millis =
         std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() %
@@ -277,6 +283,10 @@ std::string now_utc() {
                   parts.tm_year + 1900, parts.tm_mon + 1, parts.tm_mday, parts.tm_hour,
                   parts.tm_min, parts.tm_sec, static_cast<int>(millis));
     return buffer;
+}
+
+std::string now_utc() {
+    return utc_text(std::chrono::system_clock::now());
 }
 
 // Statements of a migration file: split on ';' at a line end; comment lines dropped.
@@ -394,6 +404,18 @@ std::int64_t integer(const soci::row& row, std::size_t column) {
         default:
             return std::stoll(row.get<std::string>(column));
     }
+}
+
+// A backend_events row: id, kind, subject_key, payload, message_sequence, recorded_at.
+connector::BackendEvent backend_event_from(const soci::row& row, std::size_t first) {
+    connector::BackendEvent event;
+    event.sequence = integer(row, first);
+    event.kind = row.get<std::string>(first + 1);
+    event.task_code = row.get<std::string>(first + 2);
+    event.detail = row.get<std::string>(first + 3);
+    event.message_sequence = integer(row, first + 4);
+    event.recorded_at = row.get<std::string>(first + 5);
+    return event;
 }
 
 // A messages row selected with kMessageColumns, in that order.
@@ -996,6 +1018,197 @@ class SociStore final : public connector::Store {
         }
     }
 
+    std::vector<connector::Task> find_tasks(const connector::TaskQuery& query) override {
+        reconnect_if_broken();
+        try {
+            // Every filter is bound; an empty one matches everything. LIKE patterns
+            // escape their wildcards so that the text is matched as written.
+            std::string pattern;
+            if (!query.text.empty()) {
+                pattern = "%";
+                for (const char c : query.text) {
+                    if (c == '%' || c == '_' || c == '!')
+                        pattern += '!';
+                    pattern += c;
+                }
+                pattern += "%";
+            }
+            const std::string where =
+                "WHERE task_code > :code "
+                "AND (:agency1 = '' OR issuer = :agency2 OR task_code IN (SELECT task_code FROM "
+                "task_assignees WHERE organ_id = :agency3)) "
+                "AND (:status1 = '' OR status_code = :status2) "
+                "AND (:side1 = '' OR side = :side2) "
+                "AND (:before1 = '' OR (due_date IS NOT NULL AND due_date <= :before2)) "
+                "AND (:after1 = '' OR (due_date IS NOT NULL AND due_date >= :after2)) "
+                "AND (:pattern1 = '' OR lower(title) LIKE lower(:pattern2) ESCAPE '!' OR "
+                "lower(content) LIKE lower(:pattern3) ESCAPE '!')";
+            const long long count = static_cast<long long>(query.limit);
+            soci::rowset<soci::row> rows =
+                (sql_.prepare << std::string(kSelectTasks) + where +
+                                     " ORDER BY task_code LIMIT :count",
+                 soci::use(query.after_code, "code"), soci::use(query.agency, "agency1"),
+                 soci::use(query.agency, "agency2"), soci::use(query.agency, "agency3"),
+                 soci::use(query.status, "status1"), soci::use(query.status, "status2"),
+                 soci::use(query.side, "side1"), soci::use(query.side, "side2"),
+                 soci::use(query.due_before, "before1"), soci::use(query.due_before, "before2"),
+                 soci::use(query.due_after, "after1"), soci::use(query.due_after, "after2"),
+                 soci::use(pattern, "pattern1"), soci::use(pattern, "pattern2"),
+                 soci::use(pattern, "pattern3"), soci::use(count, "count"));
+            return tasks_from(rows);
+        } catch (...) {
+            note_failure();
+            rethrow("find_tasks", query.after_code);
+        }
+    }
+
+    std::vector<connector::BackendEvent> backend_events(std::int64_t after_sequence,
+                                                        std::size_t limit) override {
+        reconnect_if_broken();
+        try {
+            std::vector<connector::BackendEvent> events;
+            long long after = after_sequence;
+            long long count = static_cast<long long>(limit);
+            soci::rowset<soci::row> rows =
+                (sql_.prepare << "SELECT id, kind, subject_key, payload, message_sequence, "
+                                 "recorded_at FROM backend_events WHERE id > :after ORDER BY id "
+                                 "LIMIT :count",
+                 soci::use(after, "after"), soci::use(count, "count"));
+            for (const soci::row& row : rows)
+                events.push_back(backend_event_from(row, 0));
+            return events;
+        } catch (...) {
+            note_failure();
+            rethrow("backend_events", std::to_string(after_sequence));
+        }
+    }
+
+    std::int64_t last_backend_event() override {
+        reconnect_if_broken();
+        try {
+            long long last = 0;
+            soci::indicator indicator = soci::i_null;
+            sql_ << "SELECT max(id) FROM backend_events", soci::into(last, indicator);
+            return indicator == soci::i_ok ? last : 0;
+        } catch (...) {
+            note_failure();
+            rethrow("last_backend_event", "");
+        }
+    }
+
+    std::optional<std::pair<connector::BackendEvent, connector::WebhookDelivery>>
+    next_webhook_event(const std::string& target) override {
+        reconnect_if_broken();
+        try {
+            soci::rowset<soci::row> rows =
+                (sql_.prepare
+                     << "SELECT e.id, e.kind, e.subject_key, e.payload, e.message_sequence, "
+                        "e.recorded_at, d.state, d.attempts, d.next_attempt_at, d.last_error "
+                        "FROM backend_events e LEFT JOIN webhook_deliveries d ON d.event_id = "
+                        "e.id AND d.target = :target1 WHERE e.id > (SELECT coalesce(max(event_id), "
+                        "0) FROM webhook_deliveries WHERE target = :target2 AND state <> "
+                        "'pending') ORDER BY e.id LIMIT 1",
+                 soci::use(target, "target1"), soci::use(target, "target2"));
+            for (const soci::row& row : rows) {
+                connector::WebhookDelivery delivery;
+                delivery.event_sequence = integer(row, 0);
+                delivery.state = "pending";
+                if (row.get_indicator(6) == soci::i_ok) {
+                    delivery.attempts = static_cast<int>(integer(row, 7));
+                    delivery.next_attempt_at_ms =
+                        row.get_indicator(8) == soci::i_ok ? integer(row, 8) : 0;
+                    delivery.last_error = row.get<std::string>(9);
+                }
+                return std::make_pair(backend_event_from(row, 0), delivery);
+            }
+            return std::nullopt;
+        } catch (...) {
+            note_failure();
+            rethrow("next_webhook_event", target);
+        }
+    }
+
+    void record_webhook_delivery(const std::string& target,
+                                 const connector::WebhookDelivery& delivery) override {
+        reconnect_if_broken();
+        try {
+            long long event = delivery.event_sequence;
+            long long next = delivery.next_attempt_at_ms;
+            sql_ << "INSERT INTO webhook_deliveries (event_id, target, state, attempts, "
+                    "next_attempt_at, last_error) VALUES (:event, :target, :state, :attempts, "
+                    ":next, :error) ON CONFLICT (target, event_id) DO UPDATE SET state = "
+                    "excluded.state, attempts = excluded.attempts, next_attempt_at = "
+                    "excluded.next_attempt_at, last_error = excluded.last_error",
+                soci::use(event, "event"), soci::use(target, "target"),
+                soci::use(delivery.state, "state"), soci::use(delivery.attempts, "attempts"),
+                soci::use(next, "next"), soci::use(delivery.last_error, "error");
+        } catch (...) {
+            note_failure();
+            rethrow("record_webhook_delivery", std::to_string(delivery.event_sequence));
+        }
+    }
+
+    std::optional<connector::IdempotentAnswer> claim_idempotency_key(
+        const std::string& client, const std::string& key, const std::string& request_hash,
+        std::chrono::seconds keep) override {
+        reconnect_if_broken();
+        try {
+            WriteTransaction transaction(sql_, dialect_);
+            const auto now = std::chrono::system_clock::now();
+            const std::string oldest = utc_text(now - keep);
+            sql_ << "DELETE FROM idempotency_keys WHERE created_at < :oldest",
+                soci::use(oldest, "oldest");
+            soci::rowset<soci::row> rows =
+                (sql_.prepare << "SELECT request_hash, status, body, created_at FROM "
+                                 "idempotency_keys WHERE client = :client AND idempotency_key = "
+                                 ":key",
+                 soci::use(client, "client"), soci::use(key, "key"));
+            for (const soci::row& row : rows) {
+                connector::IdempotentAnswer answer{
+                    row.get<std::string>(0), static_cast<int>(integer(row, 1)),
+                    row.get<std::string>(2), row.get<std::string>(3)};
+                transaction.commit();
+                return answer;
+            }
+            const std::string at = utc_text(now);
+            sql_ << "INSERT INTO idempotency_keys (client, idempotency_key, request_hash, "
+                    "created_at) VALUES (:client, :key, :hash, :at)",
+                soci::use(client, "client"), soci::use(key, "key"), soci::use(request_hash, "hash"),
+                soci::use(at, "at");
+            transaction.commit();
+            return std::nullopt;
+        } catch (...) {
+            note_failure();
+            rethrow("claim_idempotency_key", key);
+        }
+    }
+
+    void record_idempotent_answer(const std::string& client, const std::string& key, int status,
+                                  const std::string& body) override {
+        reconnect_if_broken();
+        try {
+            sql_ << "UPDATE idempotency_keys SET status = :status, body = :body WHERE client = "
+                    ":client AND idempotency_key = :key",
+                soci::use(status, "status"), soci::use(body, "body"), soci::use(client, "client"),
+                soci::use(key, "key");
+        } catch (...) {
+            note_failure();
+            rethrow("record_idempotent_answer", key);
+        }
+    }
+
+    void release_idempotency_key(const std::string& client, const std::string& key) override {
+        reconnect_if_broken();
+        try {
+            sql_ << "DELETE FROM idempotency_keys WHERE client = :client AND idempotency_key = "
+                    ":key AND status = 0",
+                soci::use(client, "client"), soci::use(key, "key");
+        } catch (...) {
+            note_failure();
+            rethrow("release_idempotency_key", key);
+        }
+    }
+
     std::vector<connector::TaskEvent> task_events(const std::string& task_code) override {
         reconnect_if_broken();
         try {
@@ -1222,20 +1435,38 @@ class SociStore final : public connector::Store {
              soci::use(event.detail, "detail"), soci::use(sequence, sequence_indicator, "sequence"),
              soci::use(at, "at"));
         statement.execute(true);
-        return statement.get_affected_rows() == 1;
+        if (statement.get_affected_rows() != 1)
+            return false;
+        insert_backend_event(event, at);
+        return true;
+    }
+
+    // The change feed's entry for a task event, in the same transaction. On PostgreSQL
+    // event writers are serialised until commit, so that a reader paging by sequence
+    // never sees 12 before 11 commits (and then skips 11). SQLite writers are serial.
+    void insert_backend_event(const connector::TaskEvent& event, const std::string& at) {
+        if (dialect_.lock_head[0] != '\0')
+            sql_ << "SELECT pg_advisory_xact_lock(7102017)";
+        const std::string kind = "task." + event.kind;
+        long long sequence = event.message_sequence;
+        sql_ << "INSERT INTO backend_events (kind, subject_key, payload, message_sequence, "
+                "recorded_at) VALUES (:kind, :code, :detail, :sequence, :at)",
+            soci::use(kind, "kind"), soci::use(event.task_code, "code"),
+            soci::use(event.detail, "detail"), soci::use(sequence, "sequence"), soci::use(at, "at");
     }
 
     std::vector<connector::Task> select_tasks(const std::string& where, const std::string& key,
                                               std::size_t limit) {
-        std::vector<connector::Task> found;
         const long long count = static_cast<long long>(limit);
         soci::rowset<soci::row> rows =
-            (sql_.prepare << "SELECT task_code, side, source_document_id, title, content, issuer, "
-                             "due_date, due_text, priority, progress, progress_note, status_code, "
-                             "take_back_requested, withdrawn, completion_date, created_at, "
-                             "updated_at FROM tasks " +
-                                 where + " ORDER BY task_code LIMIT :count",
+            (sql_.prepare << std::string(kSelectTasks) + where + " ORDER BY task_code LIMIT :count",
              soci::use(key, "code"), soci::use(count, "count"));
+        return tasks_from(rows);
+    }
+
+    // Tasks from the rows of kSelectTasks, with their assignees.
+    std::vector<connector::Task> tasks_from(soci::rowset<soci::row>& rows) {
+        std::vector<connector::Task> found;
         for (const soci::row& row : rows) {
             connector::Task task;
             task.task_code = row.get<std::string>(0);

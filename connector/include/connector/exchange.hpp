@@ -101,6 +101,13 @@ class Exchange {
     // Revokes (thu hồi) an assignment we sent: a package of business type 1 to the same
     // recipients, and our tasks of that document withdrawn.
     std::int64_t revoke(const std::string& document_id, const std::string& reason);
+    // A plain document; refused when its DocumentId was sent before.
+    std::int64_t send_document(const PlainDocument& document);
+    // The status handshake of a task, as a status package about its source document:
+    // 13 (take back) to the lead unit of a task we assigned; 15/16 (agree / refuse) to
+    // the issuer of a task assigned to us that asked for it back.
+    std::int64_t send_status(const std::string& task_code, edxml::StatusKind code,
+                             const std::string& note);
 
     // At start: queues what was logged but not queued (a crash in between) and records
     // the tasks of such assignments. Inbound needs nothing: a knobstick stored but not
@@ -129,11 +136,18 @@ class Exchange {
                                const std::string& to, const std::string& status_code,
                                const std::string& subject, std::string bytes,
                                int business_type = 0);
+    // Queues a document of ours; refused (DuplicateError) when its DocumentId was sent.
+    std::int64_t queue_new_document(const edxml::DocumentPackage& package);
     void apply_message(const MessageEntry& message, StepReport& report);
     // What a package we send means on our side: an assignment's tasks recorded (issued),
     // a report's progress and status on our received task, a revocation's tasks
     // withdrawn. Idempotent; run when queued (before the outbox item exists) and at recovery.
     void apply_local_effects(const MessageEntry& message);
+    // A 13 or 15/16 we send: the take-back handshake state of our side of the tasks.
+    void apply_sent_status(const MessageEntry& message);
+    // The tasks a logged package is about: those it assigned, or those of the
+    // assignment it answers (a report, a status).
+    std::vector<Task> tasks_about(const MessageEntry& message);
     // What to do with a logged inbound message: "stored" (apply it), "duplicate" (the
     // document came before under another knobstick) or "refused: …".
     std::string inbound_disposition(const MessageEntry& stored);

@@ -45,9 +45,12 @@ class UnitDirectory {
     void add(const std::string& name, const std::string& code);
     std::optional<std::string> code_for(std::string_view name) const;
     std::size_t size() const { return codes_.size(); }
+    // Each name as first written, with its code, ordered by name.
+    std::vector<std::pair<std::string, std::string>> entries() const;
 
   private:
-    std::map<std::string, std::string> codes_;
+    std::map<std::string, std::string> codes_;  // folded name → code
+    std::map<std::string, std::string> names_;  // folded name → name as written
 };
 
 struct PlanImport {

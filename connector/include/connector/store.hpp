@@ -41,6 +41,47 @@ struct ApiClient {
     std::string revoked_at;  // empty while valid
 };
 
+// One entry of the change feed: written with the task event it reports, in the same
+// transaction, so the feed misses nothing and shows nothing that was rolled back.
+// Sequences become visible in increasing order (writers of events are serialised).
+struct BackendEvent {
+    std::int64_t sequence = 0;
+    std::string kind;  // "task." + the task event's kind: task.assigned, task.status…
+    std::string task_code;
+    std::string detail;
+    std::int64_t message_sequence = 0;  // 0: not from a message
+    std::string recorded_at;
+};
+
+// Where the webhook delivery of one event stands, for one target URL.
+struct WebhookDelivery {
+    std::int64_t event_sequence = 0;
+    std::string state;  // pending, delivered, abandoned
+    int attempts = 0;
+    std::int64_t next_attempt_at_ms = 0;  // Unix milliseconds; 0: now
+    std::string last_error;
+};
+
+// The first answer to a mutating API call made with an Idempotency-Key.
+struct IdempotentAnswer {
+    std::string request_hash;  // SHA-256 of method, path and body
+    int status = 0;            // 0: the first call has not answered (in progress, or cut short)
+    std::string body;
+    std::string created_at;
+};
+
+// Filters of the task list; empty fields do not filter. Text matches title or content.
+struct TaskQuery {
+    std::string after_code;  // cursor: tasks ordered by code, after this one
+    std::size_t limit = 100;
+    std::string agency;      // issuer or any assignee
+    std::string status;      // two-digit code
+    std::string side;        // issued, received
+    std::string due_before;  // yyyy-MM-dd, inclusive
+    std::string due_after;
+    std::string text;
+};
+
 class Store {
   public:
     virtual ~Store() = default;
@@ -114,6 +155,31 @@ class Store {
 
     // The tasks a document assigned (source_document_id), ordered by code.
     virtual std::vector<Task> tasks_of_document(const std::string& source_document_id) = 0;
+    virtual std::vector<Task> find_tasks(const TaskQuery& query) = 0;
+
+    // The change feed: events after `after_sequence`, oldest first, at most `limit`.
+    virtual std::vector<BackendEvent> backend_events(std::int64_t after_sequence,
+                                                     std::size_t limit) = 0;
+    virtual std::int64_t last_backend_event() = 0;
+
+    // Webhooks. The oldest event not yet delivered or abandoned for `target`, after the
+    // last one that was (events are delivered in order), with its delivery so far.
+    virtual std::optional<std::pair<BackendEvent, WebhookDelivery>> next_webhook_event(
+        const std::string& target) = 0;
+    virtual void record_webhook_delivery(const std::string& target,
+                                         const WebhookDelivery& delivery) = 0;
+
+    // Idempotency keys, per client. Claims `key` for a call: nullopt when it was free (the
+    // caller goes on and records its answer), else what the first call left. Keys older
+    // than `keep` are forgotten first.
+    virtual std::optional<IdempotentAnswer> claim_idempotency_key(const std::string& client,
+                                                                  const std::string& key,
+                                                                  const std::string& request_hash,
+                                                                  std::chrono::seconds keep) = 0;
+    virtual void record_idempotent_answer(const std::string& client, const std::string& key,
+                                          int status, const std::string& body) = 0;
+    // Frees a claimed key whose call failed before doing anything, so it can be retried.
+    virtual void release_idempotency_key(const std::string& client, const std::string& key) = 0;
 };
 
 // Walks both chains of a store (pages of 1 000 entries).

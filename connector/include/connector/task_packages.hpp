@@ -27,6 +27,19 @@ struct AssignmentDocument {
     edxml::SignerInfo signer;
     // Tasks; an empty task code becomes "<DocumentId>#<n>" (n from 1, in order).
     std::vector<edxml::TaskRecord> tasks;
+    // Files sent with the document (the signed decision, the plan…), beside the profile.
+    std::vector<edxml::Attachment> attachments;
+};
+
+// A plain document (no tasks) to one or more agencies.
+struct PlainDocument {
+    std::string code_number;
+    std::string code_notation;
+    std::string subject;
+    std::string content;
+    edxml::SignerInfo signer;
+    std::vector<edxml::Organization> to;
+    std::vector<edxml::Attachment> attachments;
 };
 
 // The document's id: "<sender>,<yyyy/MM/dd>,<number>/<notation>" (QCVN 102 §1.6).
@@ -38,6 +51,10 @@ std::string document_id_for(const std::string& sender, const edxml::Date& date,
 // lead unit with an agency code, or two tasks share a code.
 edxml::DocumentPackage build_assignment(const Sender& sender, const AssignmentDocument& document,
                                         const edxml::DateTime& now);
+
+// A plain document package. Throws std::invalid_argument when it has no recipient.
+edxml::DocumentPackage build_document(const Sender& sender, const PlainDocument& document,
+                                      const edxml::DateTime& now);
 
 // What a report answers: the assignment document and its sender.
 struct ReportTarget {

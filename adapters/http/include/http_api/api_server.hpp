@@ -1,15 +1,18 @@
 // The daemon's HTTP server (adapters/http): health and readiness, and the backend API
-// under /api/v1 for iDesk, authenticated with API tokens (stored as SHA-256 hashes).
-// Today: GET /healthz, GET /readyz, GET /api/v1/tasks, GET /api/v1/tasks/{code}.
+// under /api/v1 for iDesk (docs/api.md, docs/openapi.yaml), authenticated with API
+// tokens stored as SHA-256 hashes.
 #pragma once
 
 #include <chrono>
 #include <functional>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
+#include "connector/exchange.hpp"
 #include "connector/store.hpp"
+#include "http_api/change_signal.hpp"
 
 namespace http_api {
 
@@ -19,18 +22,33 @@ struct ServerSettings {
     // Both set: HTTPS (PEM files; the certificate file may hold the chain).
     std::string tls_certificate;
     std::string tls_private_key;
-    std::size_t max_body_bytes = 1024 * 1024;
+    std::size_t max_body_bytes = 16 * 1024 * 1024;  // attachments travel as base64
     std::chrono::seconds timeout{30};
+    // GET /api/v1/agencies: (name, code), from units.table.
+    std::vector<std::pair<std::string, std::string>> agencies;
+    std::chrono::seconds idempotency_keep{7 * 24 * 3600};
+    std::chrono::seconds max_wait{60};  // GET /events?wait=
 };
 
-// Opens the server's own store connection (the daemon's is not shared across threads).
-using StoreOpener = std::function<std::unique_ptr<connector::Store>()>;
+// What the server works with: its own store connection (the daemon's is not shared
+// across threads) and an Exchange over it that queues what the API submits; the
+// daemon's loop sends it. No exchange: the API only reads.
+class Backend {
+  public:
+    virtual ~Backend() = default;
+    virtual connector::Store& store() = 0;
+    virtual connector::Exchange* exchange() = 0;
+};
+using BackendOpener = std::function<std::unique_ptr<Backend>()>;
 // What keeps the connector from being ready (empty: ready), e.g. "axis circuit open".
 using ReadinessCheck = std::function<std::vector<std::string>()>;
 
 class ApiServer {
   public:
-    ApiServer(ServerSettings settings, StoreOpener open_store, ReadinessCheck readiness);
+    // `changes` is notified after every accepted mutating call and waited on by the
+    // change feed's long poll; the daemon notifies it after its passes too.
+    ApiServer(ServerSettings settings, BackendOpener open_backend, ReadinessCheck readiness,
+              std::shared_ptr<ChangeSignal> changes = nullptr);
     ~ApiServer();
     ApiServer(const ApiServer&) = delete;
     ApiServer& operator=(const ApiServer&) = delete;
@@ -45,6 +63,10 @@ class ApiServer {
   private:
     std::unique_ptr<Impl> impl_;
 };
+
+// The routes the server answers, "METHOD /path/{param}", sorted: what docs/openapi.yaml
+// must describe (tests compare them).
+std::vector<std::string> route_table();
 
 // A new API token: 32 random bytes as 64 hex digits. Shown once, never stored.
 std::string new_token();

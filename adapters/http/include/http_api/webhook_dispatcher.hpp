@@ -1,0 +1,70 @@
+// Pushes the change feed to iDesk: each event, in sequence order, POSTed to one URL with
+// X-Connector-Event-Seq, X-Connector-Timestamp and X-Connector-Signature (sha256=HMAC of
+// "<timestamp>.<body>" with the shared secret). A failed delivery is retried after a
+// capped exponential backoff with full jitter, and later events wait for it, so that
+// iDesk applies them in order; an event still undelivered `give_up_after` after it
+// happened is abandoned (it stays in the feed) and the next one is tried. Where each
+// delivery stands is kept in webhook_deliveries, so a restart neither loses nor re-sends
+// what was acknowledged (an acknowledgement lost in a crash is re-sent: iDesk drops
+// sequences it has seen).
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "connector/store.hpp"
+#include "http_api/change_signal.hpp"
+
+namespace http_api {
+
+struct WebhookSettings {
+    std::string url;  // http:// or https://
+    std::string secret;
+    std::string ca_file;  // https: the CA to trust (empty: the system's)
+    std::chrono::milliseconds timeout{10'000};
+    std::chrono::milliseconds retry_base{1'000};
+    std::chrono::milliseconds retry_cap{60'000};
+    std::chrono::seconds give_up_after{24 * 3600};
+    // How often the store is looked at when nothing in this process signalled a change.
+    std::chrono::milliseconds idle_check{250};
+};
+
+// What the dispatcher did, for the daemon's log: "event=webhook.delivered seq=17 …".
+using WebhookLog = std::function<void(const std::string& line)>;
+
+class WebhookDispatcher {
+  public:
+    WebhookDispatcher(WebhookSettings settings, std::unique_ptr<connector::Store> store,
+                      std::shared_ptr<ChangeSignal> changes, WebhookLog log);
+    ~WebhookDispatcher();  // stops
+    WebhookDispatcher(const WebhookDispatcher&) = delete;
+    WebhookDispatcher& operator=(const WebhookDispatcher&) = delete;
+
+    void start();
+    // Stops after the delivery in hand (bounded by the timeout).
+    void stop();
+
+    // One step, for tests and the thread: delivers (or retries, or abandons) the next
+    // due event. Returns false when nothing was due.
+    bool deliver_next();
+
+    // The signature header's value for a body sent at `timestamp` (Unix seconds).
+    static std::string signature(const std::string& secret, const std::string& timestamp,
+                                 const std::string& body);
+
+  private:
+    void run();
+    WebhookSettings settings_;
+    std::unique_ptr<connector::Store> store_;
+    std::shared_ptr<ChangeSignal> changes_;
+    WebhookLog log_;
+    std::atomic<bool> stopping_{false};
+    std::thread thread_;
+    std::uint64_t seed_;
+};
+
+}  // namespace http_api

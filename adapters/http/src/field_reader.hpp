@@ -1,0 +1,127 @@
+// Reading a JSON request body field by field, collecting every problem with its path
+// ("tasks[2].lead.organId") instead of stopping at the first: a 400 lists them all.
+// Fields the API does not know are problems too, so a misspelt optional field is not
+// silently ignored.
+#pragma once
+
+#include <Poco/JSON/Array.h>
+#include <Poco/JSON/Object.h>
+
+#include <initializer_list>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+namespace http_api {
+
+struct Problem {
+    std::string field;
+    std::string reason;
+};
+
+class FieldReader {
+  public:
+    std::vector<Problem> problems;
+
+    void problem(const std::string& field, const std::string& reason) {
+        problems.push_back({field, reason});
+    }
+
+    // The object at `path`, with unknown fields reported; null when it is not an object.
+    Poco::JSON::Object::Ptr object(const Poco::Dynamic::Var& value, const std::string& path,
+                                   std::initializer_list<const char*> known) {
+        if (value.isEmpty() || value.type() != typeid(Poco::JSON::Object::Ptr)) {
+            problem(path.empty() ? "(body)" : path, "must be a JSON object");
+            return nullptr;
+        }
+        auto object = value.extract<Poco::JSON::Object::Ptr>();
+        const std::set<std::string> allowed(known.begin(), known.end());
+        for (const auto& name : object->getNames())
+            if (allowed.count(name) == 0)
+                problem(join(path, name), "unknown field");
+        return object;
+    }
+
+    // A string field; required ones must be present and not blank.
+    std::string text(const Poco::JSON::Object::Ptr& object, const std::string& path,
+                     const std::string& name, bool required, std::size_t max_length) {
+        const std::string field = join(path, name);
+        if (!object || !object->has(name) || object->isNull(name)) {
+            if (required)
+                problem(field, "is required");
+            return {};
+        }
+        const Poco::Dynamic::Var value = object->get(name);
+        if (!value.isString()) {
+            problem(field, "must be a string");
+            return {};
+        }
+        std::string text = value.extract<std::string>();
+        if (required && text.find_first_not_of(" \t\r\n") == std::string::npos)
+            problem(field, "must not be blank");
+        else if (text.size() > max_length)
+            problem(field, "is longer than " + std::to_string(max_length) + " bytes");
+        else if (has_control_character(text))
+            problem(field, "holds a control character");
+        return text;
+    }
+
+    std::optional<int> integer(const Poco::JSON::Object::Ptr& object, const std::string& path,
+                               const std::string& name, int low, int high) {
+        const std::string field = join(path, name);
+        if (!object || !object->has(name) || object->isNull(name))
+            return std::nullopt;
+        const Poco::Dynamic::Var value = object->get(name);
+        if (!value.isInteger()) {
+            problem(field, "must be an integer");
+            return std::nullopt;
+        }
+        const auto number = value.convert<long long>();
+        if (number < low || number > high) {
+            problem(field, "must be " + std::to_string(low) + ".." + std::to_string(high));
+            return std::nullopt;
+        }
+        return static_cast<int>(number);
+    }
+
+    // The array at `name` (absent: empty), each element handed to `each` with its path.
+    template <typename Each>
+    std::size_t array(const Poco::JSON::Object::Ptr& object, const std::string& path,
+                      const std::string& name, std::size_t min, std::size_t max, Each each) {
+        const std::string field = join(path, name);
+        if (!object || !object->has(name) || object->isNull(name)) {
+            if (min > 0)
+                problem(field, "is required");
+            return 0;
+        }
+        const Poco::Dynamic::Var value = object->get(name);
+        if (value.type() != typeid(Poco::JSON::Array::Ptr)) {
+            problem(field, "must be an array");
+            return 0;
+        }
+        const auto array = value.extract<Poco::JSON::Array::Ptr>();
+        if (array->size() < min || array->size() > max) {
+            problem(field, "must have " + std::to_string(min) + ".." + std::to_string(max) +
+                               " entries, not " + std::to_string(array->size()));
+            return 0;
+        }
+        for (std::size_t i = 0; i < array->size(); ++i)
+            each(array->get(static_cast<unsigned>(i)), field + "[" + std::to_string(i) + "]");
+        return array->size();
+    }
+
+    static std::string join(const std::string& path, const std::string& name) {
+        return path.empty() ? name : path + "." + name;
+    }
+
+  private:
+    static bool has_control_character(const std::string& text) {
+        for (const unsigned char c : text)
+            if ((c < 0x20 && c != '\n' && c != '\r' && c != '\t') || c == 0x7f)
+                return true;
+        return false;
+    }
+};
+
+}  // namespace http_api

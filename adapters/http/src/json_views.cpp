@@ -1,0 +1,87 @@
+#include "json_views.hpp"
+
+#include <Poco/JSON/Array.h>
+#include <Poco/JSON/Stringifier.h>
+
+#include <sstream>
+
+#include "connector/task_status.hpp"
+
+namespace http_api {
+
+using Poco::JSON::Object;
+
+std::string iso_date(const edxml::Date& date) {
+    std::string text = edxml::format_date(date);
+    for (char& c : text)
+        if (c == '/')
+            c = '-';
+    return text;
+}
+
+std::optional<edxml::Date> api_date(const std::string& text) {
+    // yyyy-MM-dd only: the API has one date form.
+    if (text.size() != 10 || text[4] != '-' || text[7] != '-')
+        return std::nullopt;
+    const auto parsed = edxml::parse_date(text);
+    if (!parsed)
+        return std::nullopt;
+    return parsed->value;
+}
+
+Object::Ptr task_json(const connector::Task& task, const edxml::Date& today) {
+    Object::Ptr object = new Object(Poco::JSON_PRESERVE_KEY_ORDER);
+    object->set("code", task.task_code);
+    object->set("side", connector::to_string(task.side));
+    object->set("sourceDocumentId", task.source_document_id);
+    object->set("title", task.title);
+    object->set("issuer", task.issuer);
+    Poco::JSON::Array::Ptr assignees = new Poco::JSON::Array;
+    for (const auto& assignee : task.assignees) {
+        Object::Ptr entry = new Object(Poco::JSON_PRESERVE_KEY_ORDER);
+        entry->set("role", edxml::to_string(assignee.role));
+        entry->set("organId", assignee.organ_id);
+        entry->set("name", assignee.name);
+        assignees->add(entry);
+    }
+    object->set("assignees", assignees);
+    object->set("dueDate", task.due_date ? Poco::Dynamic::Var(iso_date(*task.due_date))
+                                         : Poco::Dynamic::Var());
+    object->set("dueText", task.due_text);
+    object->set("status", task.status.current
+                              ? Poco::Dynamic::Var(edxml::canonical_code(*task.status.current))
+                              : Poco::Dynamic::Var());
+    object->set("takeBackRequested", task.status.take_back_requested);
+    object->set("withdrawn", task.status.withdrawn);
+    object->set("progress", task.progress);
+    object->set("progressNote", task.progress_note);
+    object->set("completionDate", task.completion_date
+                                      ? Poco::Dynamic::Var(iso_date(*task.completion_date))
+                                      : Poco::Dynamic::Var());
+    object->set("timeliness", connector::to_string(connector::derive_timeliness(
+                                  task.due_date, task.completion_date, today)));
+    object->set("updatedAt", task.updated_at);
+    return object;
+}
+
+Object::Ptr event_json(const connector::BackendEvent& event, connector::Store& store,
+                       const edxml::Date& today) {
+    Object::Ptr object = new Object(Poco::JSON_PRESERVE_KEY_ORDER);
+    object->set("seq", event.sequence);
+    object->set("kind", event.kind);
+    object->set("taskCode", event.task_code);
+    object->set("detail", event.detail);
+    object->set("message", event.message_sequence);
+    object->set("at", event.recorded_at);
+    const auto task = store.task(event.task_code);
+    object->set("task", task ? Poco::Dynamic::Var(task_json(*task, today)) : Poco::Dynamic::Var());
+    return object;
+}
+
+std::string to_text(const Poco::Dynamic::Var& json) {
+    std::ostringstream text;
+    Poco::JSON::Stringifier::stringify(json, text);
+    return text.str();
+}
+
+}  // namespace http_api

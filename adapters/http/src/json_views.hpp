@@ -1,0 +1,25 @@
+// The JSON the API and the webhooks show: a task, a change-feed event. One place, so
+// that the feed, the webhook body and GET /tasks agree field by field.
+#pragma once
+
+#include <Poco/JSON/Object.h>
+
+#include <string>
+
+#include "connector/store.hpp"
+#include "edxml/dates.hpp"
+
+namespace http_api {
+
+// yyyy-MM-dd (the API's form; the store and edXML write yyyy/MM/dd).
+std::string iso_date(const edxml::Date& date);
+// An API date (yyyy-MM-dd), or nothing.
+std::optional<edxml::Date> api_date(const std::string& text);
+
+Poco::JSON::Object::Ptr task_json(const connector::Task& task, const edxml::Date& today);
+// The event with the task as it is now (null when it is gone).
+Poco::JSON::Object::Ptr event_json(const connector::BackendEvent& event, connector::Store& store,
+                                   const edxml::Date& today);
+std::string to_text(const Poco::Dynamic::Var& json);
+
+}  // namespace http_api

@@ -1,0 +1,191 @@
+#include "http_api/webhook_dispatcher.hpp"
+
+#include <Poco/Net/Context.h>
+#include <Poco/Net/HTTPClientSession.h>
+#include <Poco/Net/HTTPRequest.h>
+#include <Poco/Net/HTTPResponse.h>
+#include <Poco/Net/HTTPSClientSession.h>
+#include <Poco/Net/NetSSL.h>
+#include <Poco/URI.h>
+#include <openssl/hmac.h>
+
+#include <mutex>
+#include <random>
+
+#include "connector/clock.hpp"
+#include "connector/error.hpp"
+#include "json_views.hpp"
+
+namespace http_api {
+namespace {
+
+long long unix_millis() {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+
+// recorded_at (UTC ISO 8601 with milliseconds) in Unix milliseconds; 0 when unreadable.
+long long millis_of(const std::string& recorded_at) {
+    std::tm parts{};
+    int millis = 0;
+    if (std::sscanf(recorded_at.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d.%3dZ", &parts.tm_year,
+                    &parts.tm_mon, &parts.tm_mday, &parts.tm_hour, &parts.tm_min, &parts.tm_sec,
+                    &millis) < 6)
+        return 0;
+    parts.tm_year -= 1900;
+    parts.tm_mon -= 1;
+    return static_cast<long long>(timegm(&parts)) * 1000 + millis;
+}
+
+}  // namespace
+
+std::string WebhookDispatcher::signature(const std::string& secret, const std::string& timestamp,
+                                         const std::string& body) {
+    const std::string signed_text = timestamp + "." + body;
+    unsigned char digest[EVP_MAX_MD_SIZE];
+    unsigned int length = 0;
+    HMAC(EVP_sha256(), secret.data(), static_cast<int>(secret.size()),
+         reinterpret_cast<const unsigned char*>(signed_text.data()), signed_text.size(), digest,
+         &length);
+    static const char kHex[] = "0123456789abcdef";
+    std::string out = "sha256=";
+    for (unsigned int i = 0; i < length; ++i) {
+        out += kHex[digest[i] >> 4];
+        out += kHex[digest[i] & 15];
+    }
+    return out;
+}
+
+WebhookDispatcher::WebhookDispatcher(WebhookSettings settings,
+                                     std::unique_ptr<connector::Store> store,
+                                     std::shared_ptr<ChangeSignal> changes, WebhookLog log)
+    : settings_(std::move(settings)),
+      store_(std::move(store)),
+      changes_(changes ? std::move(changes) : std::make_shared<ChangeSignal>()),
+      log_(std::move(log)),
+      seed_(std::random_device{}()) {
+    const Poco::URI uri(settings_.url);
+    if (uri.getScheme() != "http" && uri.getScheme() != "https")
+        throw connector::ConfigError("webhook.url: '" + settings_.url +
+                                     "' is not an http:// or https:// URL");
+    if (settings_.secret.empty())
+        throw connector::ConfigError("webhook.secret_file: the webhook secret is empty");
+}
+
+WebhookDispatcher::~WebhookDispatcher() {
+    stop();
+}
+
+void WebhookDispatcher::start() {
+    stopping_ = false;
+    thread_ = std::thread([this] { run(); });
+}
+
+void WebhookDispatcher::stop() {
+    stopping_ = true;
+    changes_->notify();
+    if (thread_.joinable())
+        thread_.join();
+}
+
+void WebhookDispatcher::run() {
+    std::uint64_t generation = changes_->generation();
+    while (!stopping_) {
+        bool delivered = false;
+        try {
+            delivered = deliver_next();
+        } catch (const std::exception& error) {
+            log_(std::string("event=webhook.store_failed problem=") + error.what());
+        }
+        if (!delivered)
+            generation = changes_->wait(generation, settings_.idle_check);
+    }
+}
+
+bool WebhookDispatcher::deliver_next() {
+    const auto next = store_->next_webhook_event(settings_.url);
+    if (!next)
+        return false;
+    auto [event, delivery] = *next;
+    const long long now = unix_millis();
+    if (delivery.next_attempt_at_ms > now)
+        return false;  // backing off
+
+    const std::string body = to_text(
+        event_json(event, *store_, connector::vietnam_date(std::chrono::system_clock::now())));
+    const std::string timestamp = std::to_string(now / 1000);
+    std::string problem;
+    try {
+        const Poco::URI uri(settings_.url);
+        std::unique_ptr<Poco::Net::HTTPClientSession> session;
+        if (uri.getScheme() == "https") {
+            static std::once_flag ssl_initialised;
+            std::call_once(ssl_initialised, [] { Poco::Net::initializeSSL(); });
+            Poco::Net::Context::Ptr context = new Poco::Net::Context(
+                Poco::Net::Context::TLS_CLIENT_USE, "", "", settings_.ca_file,
+                Poco::Net::Context::VERIFY_RELAXED, 9, settings_.ca_file.empty());
+            session = std::make_unique<Poco::Net::HTTPSClientSession>(uri.getHost(), uri.getPort(),
+                                                                      context);
+        } else {
+            session = std::make_unique<Poco::Net::HTTPClientSession>(uri.getHost(), uri.getPort());
+        }
+        session->setTimeout(Poco::Timespan(settings_.timeout.count() * 1000));
+        Poco::Net::HTTPRequest request(Poco::Net::HTTPRequest::HTTP_POST, uri.getPathEtc(),
+                                       Poco::Net::HTTPMessage::HTTP_1_1);
+        request.setContentType("application/json");
+        request.setContentLength(static_cast<std::streamsize>(body.size()));
+        request.set("X-Connector-Event-Seq", std::to_string(event.sequence));
+        request.set("X-Connector-Timestamp", timestamp);
+        request.set("X-Connector-Signature", signature(settings_.secret, timestamp, body));
+        session->sendRequest(request) << body;
+        Poco::Net::HTTPResponse response;
+        std::istream& answer = session->receiveResponse(response);
+        answer.ignore(std::numeric_limits<std::streamsize>::max());
+        const int status = static_cast<int>(response.getStatus());
+        if (status < 200 || status > 299)
+            problem = "HTTP " + std::to_string(status);
+    } catch (const Poco::Exception& error) {
+        problem = error.displayText();
+    } catch (const std::exception& error) {
+        problem = error.what();
+    }
+
+    delivery.attempts++;
+    if (problem.empty()) {
+        delivery.state = "delivered";
+        delivery.last_error.clear();
+        store_->record_webhook_delivery(settings_.url, delivery);
+        log_("event=webhook.delivered seq=" + std::to_string(event.sequence) +
+             " kind=" + event.kind + " attempts=" + std::to_string(delivery.attempts));
+        return true;
+    }
+    delivery.last_error = problem;
+    const long long happened = millis_of(event.recorded_at);
+    if (happened != 0 && now - happened >= std::chrono::duration_cast<std::chrono::milliseconds>(
+                                               settings_.give_up_after)
+                                               .count()) {
+        delivery.state = "abandoned";
+        store_->record_webhook_delivery(settings_.url, delivery);
+        log_("event=webhook.abandoned seq=" + std::to_string(event.sequence) +
+             " attempts=" + std::to_string(delivery.attempts) + " problem=" + problem +
+             " (the event stays in GET /api/v1/events)");
+        return true;
+    }
+    // Full jitter: uniform in [0, min(cap, base · 2^(attempts-1))].
+    const int doublings = std::min(delivery.attempts - 1, 30);
+    const long long ceiling =
+        std::min<long long>(settings_.retry_cap.count(), settings_.retry_base.count() << doublings);
+    std::mt19937_64 random(seed_ + static_cast<std::uint64_t>(delivery.attempts) +
+                           static_cast<std::uint64_t>(event.sequence));
+    const long long delay = std::uniform_int_distribution<long long>(0, ceiling)(random);
+    delivery.state = "pending";
+    delivery.next_attempt_at_ms = now + delay;
+    store_->record_webhook_delivery(settings_.url, delivery);
+    log_("event=webhook.retry seq=" + std::to_string(event.sequence) +
+         " attempts=" + std::to_string(delivery.attempts) + " in_ms=" + std::to_string(delay) +
+         " problem=" + problem);
+    return false;
+}
+
+}  // namespace http_api

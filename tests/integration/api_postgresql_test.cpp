@@ -1,0 +1,41 @@
+// The backend API and webhooks on PostgreSQL (the CTest fixture's server).
+#include "api_test.hpp"
+
+BOOST_AUTO_TEST_SUITE(api_postgresql)
+
+BOOST_AUTO_TEST_CASE(health_readiness_and_tokens) {
+    api_scenarios::health_readiness_and_tokens(store_backends::kPostgresql);
+}
+BOOST_AUTO_TEST_CASE(assignments_are_queued_and_readable) {
+    api_scenarios::assignments_are_queued_and_readable(store_backends::kPostgresql);
+}
+BOOST_AUTO_TEST_CASE(bad_requests_name_every_wrong_field) {
+    api_scenarios::bad_requests_name_every_wrong_field(store_backends::kPostgresql);
+}
+BOOST_AUTO_TEST_CASE(idempotent_repeats_do_nothing_twice) {
+    api_scenarios::idempotent_repeats_do_nothing_twice(store_backends::kPostgresql);
+}
+BOOST_AUTO_TEST_CASE(roles_limit_what_a_token_may_do) {
+    api_scenarios::roles_limit_what_a_token_may_do(store_backends::kPostgresql);
+}
+BOOST_AUTO_TEST_CASE(reports_move_tasks_and_are_refused_when_they_cannot) {
+    api_scenarios::reports_move_tasks_and_are_refused_when_they_cannot(store_backends::kPostgresql);
+}
+BOOST_AUTO_TEST_CASE(documents_are_sent) {
+    api_scenarios::documents_are_sent(store_backends::kPostgresql);
+}
+BOOST_AUTO_TEST_CASE(the_task_list_filters) {
+    api_scenarios::the_task_list_filters(store_backends::kPostgresql);
+}
+BOOST_AUTO_TEST_CASE(the_change_feed_pages_and_long_polls) {
+    api_scenarios::the_change_feed_pages_and_long_polls(store_backends::kPostgresql);
+}
+BOOST_AUTO_TEST_CASE(webhooks_arrive_in_order_after_an_outage) {
+    api_scenarios::webhooks_arrive_in_order_after_an_outage(store_backends::kPostgresql);
+}
+BOOST_AUTO_TEST_CASE(webhooks_with_a_wrong_secret_or_too_old_are_not_accepted) {
+    api_scenarios::webhooks_with_a_wrong_secret_or_too_old_are_not_accepted(
+        store_backends::kPostgresql);
+}
+
+BOOST_AUTO_TEST_SUITE_END()

@@ -1,0 +1,730 @@
+// The backend API over real HTTP on loopback, with a real store (SQLite or PostgreSQL)
+// and a real Exchange queuing real packages: every endpoint with valid and invalid
+// input, idempotent repeats, token roles, the change feed and its long poll, and the
+// webhook dispatcher against a receiver that checks the signature on its own (OpenSSL's
+// HMAC, not the dispatcher's code). Scenarios take the store backend; the _sqlite and
+// _postgresql files run them.
+#pragma once
+
+#include <boost/test/unit_test.hpp>
+
+#include <Poco/JSON/Array.h>
+#include <Poco/JSON/Object.h>
+#include <Poco/JSON/Parser.h>
+#include <Poco/Net/HTTPClientSession.h>
+#include <Poco/Net/HTTPRequest.h>
+#include <Poco/Net/HTTPRequestHandler.h>
+#include <Poco/Net/HTTPRequestHandlerFactory.h>
+#include <Poco/Net/HTTPResponse.h>
+#include <Poco/Net/HTTPServer.h>
+#include <Poco/Net/HTTPServerRequest.h>
+#include <Poco/Net/HTTPServerResponse.h>
+#include <Poco/Net/ServerSocket.h>
+#include <Poco/StreamCopier.h>
+#include <Poco/URI.h>
+#include <openssl/hmac.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <future>
+#include <mutex>
+
+#include "connector/clock.hpp"
+#include "connector/error.hpp"
+#include "connector/exchange.hpp"
+#include "edxml/attachments.hpp"
+#include "edxml/reader.hpp"
+#include "http_api/api_server.hpp"
+#include "http_api/webhook_dispatcher.hpp"
+#include "store/soci_store.hpp"
+#include "store_backends.hpp"
+#include "vdxp/http_axis_client.hpp"
+
+namespace api_scenarios {
+
+inline constexpr const char* kOurAgency = "000.00.00.G22";
+
+struct Answer {
+    int status = 0;
+    std::string body;
+    std::string authenticate;
+    bool replayed = false;
+    Poco::JSON::Object::Ptr json() const {
+        Poco::JSON::Parser parser;
+        return parser.parse(body).extract<Poco::JSON::Object::Ptr>();
+    }
+    std::string error() const { return json()->getValue<std::string>("error"); }
+    // "field: reason" of each problem of a 400.
+    std::vector<std::string> problems() const {
+        std::vector<std::string> lines;
+        const auto list = json()->getArray("problems");
+        for (std::size_t i = 0; list && i < list->size(); ++i) {
+            const auto problem = list->getObject(static_cast<unsigned>(i));
+            lines.push_back(problem->getValue<std::string>("field") + ": " +
+                            problem->getValue<std::string>("reason"));
+        }
+        return lines;
+    }
+    bool has_problem(const std::string& field, const std::string& reason_part) const {
+        for (const auto& line : problems())
+            if (line.rfind(field + ": ", 0) == 0 && line.find(reason_part) != std::string::npos)
+                return true;
+        return false;
+    }
+};
+
+inline std::string encoded(const std::string& code) {
+    std::string out;
+    Poco::URI::encode(code, ",/#?&=+ '", out);
+    return out;
+}
+
+// The server's backend: its own store connection and an Exchange over it. The axis is
+// a real client to a closed port: the API only queues, it never reaches the axis.
+class TestBackend final : public http_api::Backend {
+  public:
+    explicit TestBackend(const std::string& url)
+        : store_(store::open_store(url)), axis_(axis_settings()) {
+        connector::ExchangeSettings settings;
+        settings.sender = {kOurAgency, "Văn phòng Chính phủ", "Hà Nội"};
+        exchange_ = std::make_unique<connector::Exchange>(*store_, axis_, clock_, settings);
+    }
+    connector::Store& store() override { return *store_; }
+    connector::Exchange* exchange() override { return exchange_.get(); }
+
+  private:
+    static vdxp::ClientSettings axis_settings() {
+        vdxp::ClientSettings settings;
+        settings.base_url = "http://127.0.0.1:9/adapter";
+        settings.systemid = kOurAgency;
+        settings.secret = "unused";
+        return settings;
+    }
+    std::unique_ptr<connector::Store> store_;
+    vdxp::HttpAxisClient axis_;
+    connector::SystemClock clock_;
+    std::unique_ptr<connector::Exchange> exchange_;
+};
+
+struct Harness {
+    std::string url;
+    std::unique_ptr<connector::Store> store;
+    std::string backend_token = http_api::new_token();
+    std::string clerk_token = http_api::new_token();
+    std::string auditor_token = http_api::new_token();
+    std::atomic<bool> circuit_open{false};
+    std::shared_ptr<http_api::ChangeSignal> changes = std::make_shared<http_api::ChangeSignal>();
+    std::unique_ptr<http_api::ApiServer> server;
+
+    Harness(const store_backends::Backend& backend, const std::string& label,
+            std::size_t max_body = 16 * 1024 * 1024)
+        : url(backend.fresh_url(label)), store(store::open_store(url, store::Migrations::apply)) {
+        store->create_api_client("idesk", http_api::token_hash(backend_token), "backend");
+        store->create_api_client("clerk", http_api::token_hash(clerk_token), "clerk");
+        store->create_api_client("auditor", http_api::token_hash(auditor_token), "auditor");
+        http_api::ServerSettings settings;
+        settings.max_body_bytes = max_body;
+        settings.agencies = {{"UBND tỉnh Đồng Tháp", "000.00.00.H20"},
+                             {"Sở Nội vụ", "000.00.14.H20"}};
+        const std::string store_url = url;
+        server = std::make_unique<http_api::ApiServer>(
+            settings, [store_url] { return std::make_unique<TestBackend>(store_url); },
+            [this] {
+                return circuit_open ? std::vector<std::string>{"axis paused"}
+                                    : std::vector<std::string>{};
+            },
+            changes);
+        server->start();
+    }
+
+    Answer call(const std::string& method, const std::string& path, const std::string& bearer = {},
+                const std::string& body = {}, const std::string& idempotency_key = {},
+                std::streamsize declared_length = -1) {
+        Poco::Net::HTTPClientSession session("127.0.0.1", server->port());
+        session.setTimeout(Poco::Timespan(120, 0));
+        Poco::Net::HTTPRequest request(method, path, Poco::Net::HTTPMessage::HTTP_1_1);
+        if (!bearer.empty())
+            request.set("Authorization", "Bearer " + bearer);
+        if (!idempotency_key.empty())
+            request.set("Idempotency-Key", idempotency_key);
+        if (!body.empty())
+            request.setContentType("application/json");
+        if (declared_length >= 0) {
+            request.setContentLength(declared_length);
+            session.sendRequest(request);
+        } else {
+            request.setContentLength(static_cast<std::streamsize>(body.size()));
+            session.sendRequest(request) << body;
+        }
+        Poco::Net::HTTPResponse response;
+        std::istream& in = session.receiveResponse(response);
+        Answer answer;
+        answer.status = static_cast<int>(response.getStatus());
+        answer.authenticate = response.get("WWW-Authenticate", "");
+        answer.replayed = response.get("Idempotent-Replayed", "") == "true";
+        Poco::StreamCopier::copyToString(in, answer.body);
+        return answer;
+    }
+
+    // A task assigned to us (received), as the inbound pipeline records it.
+    void receive_task(const std::string& code, const std::string& due = "2030/12/31") {
+        connector::Task task;
+        task.task_code = code;
+        task.side = connector::TaskSide::received;
+        task.source_document_id = "000.00.00.H20,2026/01/05,12/KH-UBND";
+        task.title = "Báo cáo kết quả thực hiện Đề án 06";
+        task.issuer = "000.00.00.H20";
+        task.assignees = {{edxml::AssigneeRole::lead, kOurAgency, "Văn phòng Chính phủ"}};
+        task.due_date = edxml::parse_date(due)->value;
+        task.status.current = edxml::StatusKind::received;
+        BOOST_REQUIRE(store->insert_task(task, {0, code, "assigned", "by 000.00.00.H20", 0, ""}));
+    }
+};
+
+inline std::string assignment_body(const std::string& number, const std::string& extra_task = {}) {
+    return R"({"document": {"number": ")" + number +
+           R"(", "notation": "KH-VPCP", "subject": "Kế hoạch thực hiện Quyết định số 1012/QĐ-TTg",
+              "signer": {"fullName": "Trần Văn Sơn", "position": "Bộ trưởng, Chủ nhiệm"},
+              "attachments": [{"name": "ke-hoach.pdf", "contentType": "application/pdf",
+                               "base64": "JVBERi0xLjQKJcfsj6IK"}]},
+            "tasks": [
+              {"title": "Xây dựng phân hệ theo dõi nhiệm vụ trên iDesk",
+               "lead": {"organId": "000.00.00.H20", "name": "UBND tỉnh Đồng Tháp"},
+               "coordinating": [{"organId": "000.00.14.H20", "name": "Sở Nội vụ"},
+                                {"name": "Các sở, ban, ngành tỉnh"}],
+               "dueDate": "2026-12-31", "dueText": "Quý IV năm 2026", "priority": 1},
+              {"title": "Kết nối với Hệ thống theo dõi nhiệm vụ của Chính phủ",
+               "lead": {"organId": "000.00.00.H20", "name": "UBND tỉnh Đồng Tháp"}})" +
+           extra_task + "]}";
+}
+
+// --- scenarios ---
+
+inline void health_readiness_and_tokens(const store_backends::Backend& backend) {
+    Harness h(backend, "api_health");
+    BOOST_TEST(h.call("GET", "/healthz").status == 200);
+    BOOST_TEST(h.call("GET", "/readyz").status == 200);
+    h.circuit_open = true;
+    const Answer paused = h.call("GET", "/readyz");
+    BOOST_TEST(paused.status == 503);
+    BOOST_TEST(paused.json()->getArray("problems")->getElement<std::string>(0) == "axis paused");
+
+    const Answer none = h.call("GET", "/api/v1/tasks");
+    BOOST_TEST(none.status == 401);
+    BOOST_TEST(none.authenticate == "Bearer");
+    BOOST_TEST(h.call("GET", "/api/v1/tasks", "not-a-token").status == 401);
+    BOOST_TEST(h.call("GET", "/api/v1/tasks", "' OR '1'='1").status == 401);
+    BOOST_TEST(h.call("POST", "/api/v1/tasks", "", assignment_body("1")).status == 401);
+    BOOST_TEST(h.call("GET", "/api/v1/tasks", h.backend_token).status == 200);
+    h.store->revoke_api_client("idesk");
+    const Answer revoked = h.call("GET", "/api/v1/tasks", h.backend_token);
+    BOOST_TEST(revoked.status == 401);
+    BOOST_TEST(revoked.error() == "the API token is unknown or revoked");
+
+    // The contract is public, and is the file in docs/.
+    const Answer spec = h.call("GET", "/api/v1/openapi.yaml");
+    BOOST_TEST(spec.status == 200);
+    BOOST_TEST(spec.body.rfind("openapi: 3.0", 0) == 0);
+    BOOST_TEST(h.call("GET", "/api/v1/nothing", h.clerk_token).status == 404);
+    const Answer wrong_method = h.call("DELETE", "/api/v1/tasks", h.clerk_token);
+    BOOST_TEST(wrong_method.status == 405);
+}
+
+inline void assignments_are_queued_and_readable(const store_backends::Backend& backend) {
+    Harness h(backend, "api_assign");
+    const Answer accepted =
+        h.call("POST", "/api/v1/tasks", h.backend_token, assignment_body("125"));
+    BOOST_REQUIRE_MESSAGE(accepted.status == 202, accepted.body);
+    const auto answer = accepted.json();
+    const std::string document_id = answer->getValue<std::string>("documentId");
+    BOOST_TEST(document_id.rfind(std::string(kOurAgency) + ",", 0) == 0);
+    BOOST_TEST(document_id.find(",125/KH-VPCP") != std::string::npos);
+    const auto codes = answer->getArray("tasks");
+    BOOST_REQUIRE_EQUAL(codes->size(), 2u);
+    const std::string first = codes->getElement<std::string>(0);
+    BOOST_TEST(first == document_id + "#1");
+
+    // The package is logged, queued and carries the attachment beside the task profile.
+    const auto logged = h.store->messages(answer->getValue<std::int64_t>("message") - 1, 1);
+    BOOST_REQUIRE_EQUAL(logged.size(), 1u);
+    BOOST_TEST(logged.front().document_id == document_id);
+    BOOST_TEST(logged.front().to_agencies == "000.00.00.H20");
+    BOOST_TEST(h.store->pending_count(connector::WorkQueue::outbox) == 1);
+    const auto read = edxml::read_package(logged.front().raw);
+    BOOST_REQUIRE(read.ok());
+    const auto& package = std::get<edxml::DocumentPackage>(*read.package);
+    bool has_pdf = false;
+    for (const auto& attachment : package.attachments)
+        has_pdf |= attachment.attachment_name == "ke-hoach.pdf" &&
+                   edxml::decode_attachment(attachment) == "%PDF-1.4\n%\xc7\xec\x8f\xa2\n";
+    BOOST_TEST(has_pdf);
+
+    const Answer task = h.call("GET", "/api/v1/tasks/" + encoded(first), h.auditor_token);
+    BOOST_REQUIRE_MESSAGE(task.status == 200, task.body);
+    const auto body = task.json();
+    BOOST_TEST(body->getValue<std::string>("side") == "issued");
+    BOOST_TEST(body->getValue<std::string>("dueDate") == "2026-12-31");
+    BOOST_TEST(body->getArray("assignees")->size() == 3u);
+    BOOST_TEST(body->getArray("history")->getObject(0)->getValue<std::string>("kind") ==
+               "assigned");
+    // The call is in the audit chain under the client's name.
+    bool audited = false;
+    for (const auto& entry : h.store->audit_entries(0, 100))
+        audited |= entry.actor == "api:idesk" && entry.action == "API_TASKS_ASSIGNED" &&
+                   entry.target == document_id;
+    BOOST_TEST(audited);
+    // The same document number again is a conflict, not a second package.
+    const Answer again = h.call("POST", "/api/v1/tasks", h.backend_token, assignment_body("125"));
+    BOOST_TEST(again.status == 409);
+    BOOST_TEST(again.error().find("was sent already") != std::string::npos);
+    BOOST_TEST(h.store->pending_count(connector::WorkQueue::outbox) == 1);
+}
+
+inline void bad_requests_name_every_wrong_field(const store_backends::Backend& backend) {
+    Harness h(backend, "api_invalid", 64 * 1024);
+    const auto post = [&](const std::string& body) {
+        return h.call("POST", "/api/v1/tasks", h.backend_token, body);
+    };
+    const Answer unknown = post(assignment_body("1", R"(, {"title": "x", "colour": "đỏ",
+        "lead": {"organId": "000.00.00.H20"}})"));
+    BOOST_TEST(unknown.status == 400);
+    BOOST_TEST(unknown.has_problem("tasks[2].colour", "unknown field"));
+
+    const Answer many = post(R"({"document": {"notation": "KH", "subject": " ",
+        "attachments": [{"name": "../etc/passwd", "base64": "not base64!"}]},
+        "tasks": [{"lead": {"organId": "H20-bad"}, "dueDate": "31/12/2026", "priority": "high"},
+                  {"title": "t", "lead": "000.00.00.H20"}]})");
+    BOOST_TEST(many.status == 400);
+    BOOST_TEST(many.has_problem("document.number", "is required"));
+    BOOST_TEST(many.has_problem("document.subject", "must not be blank"));
+    BOOST_TEST(many.has_problem("document.attachments[0].name", "not a path"));
+    BOOST_TEST(many.has_problem("document.attachments[0].base64", "not base64"));
+    BOOST_TEST(many.has_problem("tasks[0].title", "is required"));
+    BOOST_TEST(many.has_problem("tasks[0].lead.organId", "not an agency code"));
+    BOOST_TEST(many.has_problem("tasks[0].dueDate", "yyyy-MM-dd"));
+    BOOST_TEST(many.has_problem("tasks[0].priority", "integer"));
+    BOOST_TEST(many.has_problem("tasks[1].lead", "JSON object"));
+
+    BOOST_TEST(post(R"({"document": {"number": "1", "notation": "KH", "subject": "s"},
+                        "tasks": []})")
+                   .has_problem("tasks", "1..500"));
+    BOOST_TEST(post("not json").has_problem("(body)", "not JSON"));
+    BOOST_TEST(post("[1, 2]").has_problem("(body)", "JSON object"));
+    BOOST_TEST(post(std::string("{\"document\": \"\xff\xfe\"}")).has_problem("(body)", "UTF-8"));
+    BOOST_TEST(post(std::string(5000, '[') + std::string(5000, ']')).status == 400);
+    BOOST_TEST(post(R"({"document": {"number": "1", "notation": "KH", "subject": "a\u0000b"},
+                        "tasks": [{"title": "t", "lead": {"organId": "000.00.00.H20"}}]})")
+                   .has_problem("document.subject", "control character"));
+    // Over the configured limit: refused before it is read, and when it lies about it.
+    BOOST_TEST(h.call("POST", "/api/v1/tasks", h.backend_token, {}, {}, 10 * 1024 * 1024).status ==
+               413);
+    BOOST_TEST(post(assignment_body(std::string(70 * 1024, '1'))).status == 413);
+    // Nothing of it reached the store.
+    BOOST_TEST(h.store->pending_count(connector::WorkQueue::outbox) == 0);
+    BOOST_TEST(h.store->message_head().sequence == 0);
+}
+
+inline void idempotent_repeats_do_nothing_twice(const store_backends::Backend& backend) {
+    Harness h(backend, "api_idempotent");
+    const std::string body = assignment_body("7");
+    const Answer first = h.call("POST", "/api/v1/tasks", h.backend_token, body, "key-7");
+    BOOST_REQUIRE_MESSAGE(first.status == 202, first.body);
+    BOOST_TEST(!first.replayed);
+    const Answer repeat = h.call("POST", "/api/v1/tasks", h.backend_token, body, "key-7");
+    BOOST_TEST(repeat.status == 202);
+    BOOST_TEST(repeat.replayed);
+    BOOST_TEST(repeat.body == first.body);
+    BOOST_TEST(h.store->message_head().sequence == 1);
+
+    const Answer other_body =
+        h.call("POST", "/api/v1/tasks", h.backend_token, assignment_body("8"), "key-7");
+    BOOST_TEST(other_body.status == 422);
+    BOOST_TEST(h.store->message_head().sequence == 1);
+    // A refused call's answer is kept too: the repeat gets the same 400.
+    const Answer bad = h.call("POST", "/api/v1/tasks", h.backend_token, "{}", "key-bad");
+    BOOST_TEST(bad.status == 400);
+    const Answer bad_again = h.call("POST", "/api/v1/tasks", h.backend_token, "{}", "key-bad");
+    BOOST_TEST(bad_again.status == 400);
+    BOOST_TEST(bad_again.replayed);
+    BOOST_TEST(h.call("POST", "/api/v1/tasks", h.backend_token, body, "bad key").status == 400);
+    BOOST_TEST(
+        h.call("POST", "/api/v1/tasks", h.backend_token, body, std::string(201, 'k')).status ==
+        400);
+
+    // Keys belong to their client: the clerk's "key-7" is another key.
+    h.receive_task("H20#1");
+    const Answer clerk = h.call("POST", "/api/v1/tasks/H20%231/reports", h.clerk_token,
+                                R"({"status": "03"})", "key-7");
+    BOOST_TEST(clerk.status == 202);
+    BOOST_TEST(!clerk.replayed);
+    BOOST_TEST(h.store->message_head().sequence == 2);
+}
+
+inline void roles_limit_what_a_token_may_do(const store_backends::Backend& backend) {
+    Harness h(backend, "api_roles");
+    h.receive_task("H20#1");
+    const Answer auditor = h.call("POST", "/api/v1/tasks", h.auditor_token, assignment_body("1"));
+    BOOST_TEST(auditor.status == 403);
+    BOOST_TEST(auditor.error() == "role 'auditor' may not POST /api/v1/tasks");
+    BOOST_TEST(h.call("POST", "/api/v1/tasks", h.clerk_token, assignment_body("1")).status == 403);
+    BOOST_TEST(h.call("POST", "/api/v1/documents", h.clerk_token, "{}").status == 403);
+    BOOST_TEST(
+        h.call("POST", "/api/v1/tasks/H20%231/reports", h.auditor_token, R"({"status": "03"})")
+            .status == 403);
+    BOOST_TEST(h.store->message_head().sequence == 0);
+    for (const char* path :
+         {"/api/v1/tasks", "/api/v1/events", "/api/v1/agencies", "/api/v1/tasks/H20%231"})
+        BOOST_TEST(h.call("GET", path, h.auditor_token).status == 200);
+    BOOST_TEST(h.call("POST", "/api/v1/tasks/H20%231/reports", h.clerk_token, R"({"status": "03"})")
+                   .status == 202);
+    // Refusals of mutating calls are audited.
+    int forbidden = 0;
+    for (const auto& entry : h.store->audit_entries(0, 100))
+        forbidden += entry.action == "API_CALL_FORBIDDEN";
+    BOOST_TEST(forbidden == 4);
+}
+
+inline void reports_move_tasks_and_are_refused_when_they_cannot(
+    const store_backends::Backend& backend) {
+    Harness h(backend, "api_reports");
+    h.receive_task("H20#1");
+    const auto report = [&](const std::string& code, const std::string& body) {
+        return h.call("POST", "/api/v1/tasks/" + encoded(code) + "/reports", h.backend_token, body);
+    };
+    const Answer progress =
+        report("H20#1", R"({"status": "05", "progress": 40, "note": "Đang xây dựng dự thảo"})");
+    BOOST_REQUIRE_MESSAGE(progress.status == 202, progress.body);
+    const auto task = progress.json()->getObject("task");
+    BOOST_TEST(task->getValue<std::string>("status") == "05");
+    BOOST_TEST(task->getValue<int>("progress") == 40);
+    BOOST_TEST(task->getValue<std::string>("progressNote") == "Đang xây dựng dự thảo");
+    BOOST_TEST(h.store->pending_count(connector::WorkQueue::outbox) == 1);
+
+    BOOST_TEST(report("H20#1", R"({"status": "07"})").has_problem("status", "is not one of"));
+    BOOST_TEST(report("H20#1", R"({"progress": 101})").has_problem("progress", "0..100"));
+    BOOST_TEST(report("H20#1", R"({})").has_problem("(body)", "at least one"));
+    BOOST_TEST(report("H20#1", R"({"status": "13", "progress": 5})").status == 400);
+    const Answer backwards = report("H20#1", R"({"status": "03"})");
+    BOOST_TEST(backwards.status == 409);
+    // 13 is the issuer's: not for a task assigned to us.
+    BOOST_TEST(report("H20#1", R"({"status": "13"})").status == 409);
+    BOOST_TEST(report("no such task", R"({"status": "05"})").status == 404);
+    BOOST_TEST(report("x'; DROP TABLE tasks; --", R"({"status": "05"})").status == 404);
+    BOOST_TEST(h.store->task("H20#1").has_value());
+
+    // On a task we assigned: 13 asks its lead unit to give it back.
+    const Answer assigned = h.call("POST", "/api/v1/tasks", h.backend_token, assignment_body("9"));
+    BOOST_REQUIRE_EQUAL(assigned.status, 202);
+    const std::string ours = assigned.json()->getArray("tasks")->getElement<std::string>(0);
+    BOOST_TEST(report(ours, R"({"status": "05"})").status == 409);
+    const Answer take_back = report(ours, R"({"status": "13", "note": "Điều chỉnh kế hoạch"})");
+    BOOST_REQUIRE_MESSAGE(take_back.status == 202, take_back.body);
+    BOOST_TEST(take_back.json()->getObject("task")->getValue<bool>("takeBackRequested"));
+    const auto logged =
+        h.store->messages(take_back.json()->getValue<std::int64_t>("message") - 1, 1);
+    BOOST_TEST(logged.front().kind == "status");
+    BOOST_TEST(logged.front().status_code == "13");
+    BOOST_TEST(logged.front().to_agencies == "000.00.00.H20");
+    BOOST_TEST(report(ours, R"({"status": "13"})").status == 409);  // asked already
+}
+
+inline void documents_are_sent(const store_backends::Backend& backend) {
+    Harness h(backend, "api_documents");
+    const std::string body = R"({"subject": "Công văn đôn đốc", "content": "Đề nghị báo cáo",
+        "to": [{"organId": "000.00.00.H20", "name": "UBND tỉnh Đồng Tháp"}],
+        "attachments": [{"name": "cv.txt", "contentType": "text/plain", "base64": "eGluIGNow6Bv"}]})";
+    const Answer sent = h.call("POST", "/api/v1/documents", h.backend_token, body);
+    BOOST_REQUIRE_MESSAGE(sent.status == 202, sent.body);
+    const auto logged = h.store->messages(sent.json()->getValue<std::int64_t>("message") - 1, 1);
+    BOOST_REQUIRE_EQUAL(logged.size(), 1u);
+    BOOST_TEST(logged.front().document_id == sent.json()->getValue<std::string>("documentId"));
+    BOOST_TEST(logged.front().subject == "Công văn đôn đốc");
+    BOOST_TEST(h.call("POST", "/api/v1/documents", h.backend_token, R"({"subject": "s", "to": []})")
+                   .has_problem("to", "1..100"));
+    BOOST_TEST(h.call("POST", "/api/v1/documents", h.backend_token,
+                      R"({"subject": "s", "to": [{"organId": "bad"}], "number": "1/2"})")
+                   .problems()
+                   .size() == 2u);
+}
+
+inline void the_task_list_filters(const store_backends::Backend& backend) {
+    Harness h(backend, "api_filters");
+    h.receive_task("A#1", "2020/01/31");  // overdue
+    h.receive_task("A#2", "2030/06/30");
+    h.receive_task("A#3", "2030/12/31");
+    BOOST_REQUIRE_EQUAL(
+        h.call("POST", "/api/v1/tasks", h.backend_token, assignment_body("3")).status, 202);
+    const auto codes = [&](const std::string& query) {
+        const Answer answer = h.call("GET", "/api/v1/tasks?" + query, h.clerk_token);
+        BOOST_REQUIRE_MESSAGE(answer.status == 200, query + " → " + answer.body);
+        std::vector<std::string> found;
+        const auto list = answer.json()->getArray("tasks");
+        for (std::size_t i = 0; i < list->size(); ++i)
+            found.push_back(
+                list->getObject(static_cast<unsigned>(i))->getValue<std::string>("code"));
+        return found;
+    };
+    BOOST_TEST(codes("side=received") == (std::vector<std::string>{"A#1", "A#2", "A#3"}));
+    BOOST_TEST(codes("side=issued").size() == 2u);
+    BOOST_TEST(codes("agency=000.00.14.H20").size() == 1u);  // a coordinating unit
+    BOOST_TEST(codes("agency=000.00.00.H20").size() == 5u);  // issuer of 3, lead of 2
+    BOOST_TEST(codes("timeliness=open_overdue") == (std::vector<std::string>{"A#1"}));
+    BOOST_TEST(codes("dueBefore=2030-06-30&side=received") ==
+               (std::vector<std::string>{"A#1", "A#2"}));
+    BOOST_TEST(codes("dueAfter=2030-07-01") == (std::vector<std::string>{"A#3"}));
+    BOOST_TEST(codes("status=01").size() == 3u);
+    BOOST_TEST(codes("q=" + encoded("phân hệ")).size() == 1u);
+    BOOST_TEST(codes("q=" + encoded("100%")).empty());  // % is a character, not a wildcard
+    BOOST_TEST(codes("q=" + encoded("' OR 1=1; DROP TABLE tasks; --")).empty());
+    BOOST_TEST(codes("limit=2&side=received") == (std::vector<std::string>{"A#1", "A#2"}));
+    const Answer page = h.call("GET", "/api/v1/tasks?limit=2&side=received", h.clerk_token);
+    BOOST_TEST(page.json()->getValue<std::string>("next") == "A#2");
+    BOOST_TEST(codes("limit=2&side=received&after=A%232") == (std::vector<std::string>{"A#3"}));
+    // Timeliness filters after the query: a page still has up to `limit` matches.
+    BOOST_TEST(codes("limit=1&timeliness=open_on_time").size() == 1u);
+
+    const Answer wrong =
+        h.call("GET", "/api/v1/tasks?status=5&side=both&dueBefore=tomorrow&colour=red&agency=abc",
+               h.clerk_token);
+    BOOST_TEST(wrong.status == 400);
+    BOOST_TEST(wrong.problems().size() == 5u);
+    BOOST_TEST(h.call("GET", "/api/v1/tasks?limit=0", h.clerk_token).status == 400);
+    BOOST_TEST(h.store->tasks("", 100).size() == 5u);
+
+    const Answer agencies = h.call("GET", "/api/v1/agencies", h.clerk_token);
+    BOOST_REQUIRE_EQUAL(agencies.status, 200);
+    const auto list = agencies.json()->getArray("agencies");
+    BOOST_REQUIRE_EQUAL(list->size(), 2u);
+    BOOST_TEST(list->getObject(0)->getValue<std::string>("name") == "UBND tỉnh Đồng Tháp");
+}
+
+inline void the_change_feed_pages_and_long_polls(const store_backends::Backend& backend) {
+    Harness h(backend, "api_events");
+    h.receive_task("H20#1");
+    const Answer first = h.call("GET", "/api/v1/events", h.auditor_token);
+    BOOST_REQUIRE_EQUAL(first.status, 200);
+    const auto events = first.json()->getArray("events");
+    BOOST_REQUIRE_EQUAL(events->size(), 1u);
+    const auto event = events->getObject(0);
+    BOOST_TEST(event->getValue<std::string>("kind") == "task.assigned");
+    BOOST_TEST(event->getValue<std::string>("taskCode") == "H20#1");
+    BOOST_TEST(event->getObject("task")->getValue<std::string>("side") == "received");
+    const auto last = first.json()->getValue<std::int64_t>("last");
+    BOOST_TEST(last == event->getValue<std::int64_t>("seq"));
+
+    const Answer nothing =
+        h.call("GET", "/api/v1/events?after=" + std::to_string(last), h.auditor_token);
+    BOOST_TEST(nothing.json()->getArray("events")->size() == 0u);
+    BOOST_TEST(nothing.json()->getValue<std::int64_t>("last") == last);
+
+    // A long poll returns with the event a report makes meanwhile (whether the report
+    // lands before the poll starts waiting or while it waits, the event is in the answer).
+    auto poll = std::async(std::launch::async, [&] {
+        return h.call("GET", "/api/v1/events?wait=60&after=" + std::to_string(last),
+                      h.auditor_token);
+    });
+    const Answer reported = h.call("POST", "/api/v1/tasks/H20%231/reports", h.clerk_token,
+                                   R"({"status": "05", "progress": 10})");
+    BOOST_REQUIRE_EQUAL(reported.status, 202);
+    const Answer woken = poll.get();
+    BOOST_REQUIRE_EQUAL(woken.status, 200);
+    const auto new_events = woken.json()->getArray("events");
+    BOOST_REQUIRE_GE(new_events->size(), 1u);
+    BOOST_TEST(new_events->getObject(0)->getValue<std::int64_t>("seq") > last);
+    BOOST_TEST(h.call("GET", "/api/v1/events?wait=61", h.auditor_token).status == 400);
+    BOOST_TEST(h.call("GET", "/api/v1/events?after=-1", h.auditor_token).status == 400);
+    BOOST_TEST(h.call("GET", "/api/v1/events?after=1&after=2", h.auditor_token).status == 400);
+}
+
+// --- webhooks ---
+
+inline std::string hmac_hex(const std::string& secret, const std::string& text) {
+    unsigned char digest[EVP_MAX_MD_SIZE];
+    unsigned int length = 0;
+    HMAC(EVP_sha256(), secret.data(), static_cast<int>(secret.size()),
+         reinterpret_cast<const unsigned char*>(text.data()), text.size(), digest, &length);
+    std::string out;
+    char byte[3];
+    for (unsigned int i = 0; i < length; ++i) {
+        std::snprintf(byte, sizeof byte, "%02x", digest[i]);
+        out += byte;
+    }
+    return out;
+}
+
+// iDesk's side of the webhooks, minimal: checks the signature and the sequence header,
+// answers 503 while down, and records what it accepted.
+class Receiver {
+  public:
+    explicit Receiver(std::string secret) : secret_(std::move(secret)) {
+        Poco::Net::HTTPServerParams::Ptr params = new Poco::Net::HTTPServerParams;
+        params->setMaxThreads(2);
+        server_ = std::make_unique<Poco::Net::HTTPServer>(new Factory(*this), socket_, params);
+        server_->start();
+    }
+    ~Receiver() { server_->stopAll(true); }
+    std::string url() const {
+        return "http://127.0.0.1:" + std::to_string(socket_.address().port()) + "/hooks";
+    }
+    void set_up(bool up) { up_ = up; }
+    std::vector<std::int64_t> accepted() {
+        std::lock_guard lock(mutex_);
+        return accepted_;
+    }
+    int refused_signatures() const { return bad_signatures_; }
+    // Waits (bounded) until `count` events were accepted; the dispatcher runs on its own.
+    bool wait_for(std::size_t count, std::chrono::seconds limit) {
+        std::unique_lock lock(mutex_);
+        return arrived_.wait_for(lock, limit, [&] { return accepted_.size() >= count; });
+    }
+
+  private:
+    class Handler final : public Poco::Net::HTTPRequestHandler {
+      public:
+        explicit Handler(Receiver& receiver) : receiver_(receiver) {}
+        void handleRequest(Poco::Net::HTTPServerRequest& request,
+                           Poco::Net::HTTPServerResponse& response) override {
+            std::string body;
+            Poco::StreamCopier::copyToString(request.stream(), body);
+            const std::string timestamp = request.get("X-Connector-Timestamp", "");
+            const std::string expected =
+                "sha256=" + hmac_hex(receiver_.secret_, timestamp + "." + body);
+            Poco::JSON::Parser parser;
+            const auto seq =
+                parser.parse(body).extract<Poco::JSON::Object::Ptr>()->getValue<std::int64_t>(
+                    "seq");
+            if (!receiver_.up_) {
+                response.setStatus(Poco::Net::HTTPResponse::HTTP_SERVICE_UNAVAILABLE);
+            } else if (request.get("X-Connector-Signature", "") != expected ||
+                       request.get("X-Connector-Event-Seq", "") != std::to_string(seq)) {
+                receiver_.bad_signatures_++;
+                response.setStatus(Poco::Net::HTTPResponse::HTTP_UNAUTHORIZED);
+            } else {
+                std::lock_guard lock(receiver_.mutex_);
+                receiver_.accepted_.push_back(seq);
+                receiver_.arrived_.notify_all();
+                response.setStatus(Poco::Net::HTTPResponse::HTTP_NO_CONTENT);
+            }
+            response.setContentLength(0);
+            response.send();
+        }
+
+      private:
+        Receiver& receiver_;
+    };
+    class Factory final : public Poco::Net::HTTPRequestHandlerFactory {
+      public:
+        explicit Factory(Receiver& receiver) : receiver_(receiver) {}
+        Poco::Net::HTTPRequestHandler* createRequestHandler(
+            const Poco::Net::HTTPServerRequest&) override {
+            return new Handler(receiver_);
+        }
+
+      private:
+        Receiver& receiver_;
+    };
+
+    std::string secret_;
+    Poco::Net::ServerSocket socket_{Poco::Net::SocketAddress("127.0.0.1", 0)};
+    std::unique_ptr<Poco::Net::HTTPServer> server_;
+    std::atomic<bool> up_{true};
+    std::atomic<int> bad_signatures_{0};
+    std::mutex mutex_;
+    std::condition_variable arrived_;
+    std::vector<std::int64_t> accepted_;
+};
+
+inline http_api::WebhookSettings webhook_settings(const std::string& url,
+                                                  const std::string& secret) {
+    http_api::WebhookSettings settings;
+    settings.url = url;
+    settings.secret = secret;
+    settings.timeout = std::chrono::milliseconds(30'000);
+    settings.retry_base = std::chrono::milliseconds(0);  // retries due at once: no waiting here
+    settings.retry_cap = std::chrono::milliseconds(0);
+    return settings;
+}
+
+inline void webhooks_arrive_in_order_after_an_outage(const store_backends::Backend& backend) {
+    Harness h(backend, "api_webhooks");
+    Receiver receiver("hook-secret");
+    for (int i = 1; i <= 3; ++i)
+        h.receive_task("H20#" + std::to_string(i));
+    http_api::WebhookDispatcher dispatcher(webhook_settings(receiver.url(), "hook-secret"),
+                                           store::open_store(h.url), h.changes,
+                                           [](const std::string&) {});
+    // iDesk is down: the first event is retried, nothing later overtakes it.
+    receiver.set_up(false);
+    for (int attempt = 0; attempt < 3; ++attempt)
+        BOOST_TEST(!dispatcher.deliver_next());
+    const auto pending = h.store->next_webhook_event(receiver.url());
+    BOOST_REQUIRE(pending.has_value());
+    BOOST_TEST(pending->second.attempts == 3);
+    BOOST_TEST(pending->second.last_error == "HTTP 503");
+    BOOST_TEST(receiver.accepted().empty());
+    // Back: everything, in order, once.
+    receiver.set_up(true);
+    while (dispatcher.deliver_next()) {
+    }
+    const auto events = h.store->backend_events(0, 100);
+    std::vector<std::int64_t> expected;
+    for (const auto& event : events)
+        expected.push_back(event.sequence);
+    BOOST_TEST(receiver.accepted() == expected);
+    BOOST_TEST(!h.store->next_webhook_event(receiver.url()).has_value());
+
+    // A restarted dispatcher (new store connection) sends nothing again.
+    http_api::WebhookDispatcher restarted(webhook_settings(receiver.url(), "hook-secret"),
+                                          store::open_store(h.url), h.changes,
+                                          [](const std::string&) {});
+    BOOST_TEST(!restarted.deliver_next());
+    BOOST_TEST(receiver.accepted().size() == expected.size());
+
+    // Running on its own thread: an API call's events arrive without anyone stepping it.
+    restarted.start();
+    const Answer reported =
+        h.call("POST", "/api/v1/tasks/H20%232/reports", h.clerk_token, R"({"status": "03"})");
+    BOOST_REQUIRE_EQUAL(reported.status, 202);
+    BOOST_TEST(receiver.wait_for(expected.size() + 1, std::chrono::seconds(60)));
+    restarted.stop();
+    BOOST_TEST(receiver.accepted().back() == h.store->last_backend_event());
+    BOOST_TEST(receiver.refused_signatures() == 0);
+}
+
+inline void webhooks_with_a_wrong_secret_or_too_old_are_not_accepted(
+    const store_backends::Backend& backend) {
+    Harness h(backend, "api_webhooks_refused");
+    Receiver receiver("the-real-secret");
+    h.receive_task("H20#1");
+    h.receive_task("H20#2");
+    // Signed with another secret: iDesk refuses it, the dispatcher keeps retrying.
+    http_api::WebhookDispatcher wrong(webhook_settings(receiver.url(), "a-guessed-secret"),
+                                      store::open_store(h.url), h.changes,
+                                      [](const std::string&) {});
+    BOOST_TEST(!wrong.deliver_next());
+    BOOST_TEST(receiver.refused_signatures() == 1);
+    BOOST_TEST(receiver.accepted().empty());
+    // Past the give-up age the event is abandoned, logged, and the next one goes; the
+    // abandoned one stays in the feed.
+    auto settings = webhook_settings(receiver.url(), "the-real-secret");
+    settings.give_up_after = std::chrono::seconds(0);
+    receiver.set_up(false);
+    std::vector<std::string> log;
+    http_api::WebhookDispatcher impatient(settings, store::open_store(h.url), h.changes,
+                                          [&](const std::string& line) { log.push_back(line); });
+    BOOST_TEST(impatient.deliver_next());  // the first: abandoned
+    BOOST_TEST(log.back().find("event=webhook.abandoned") == 0);
+    receiver.set_up(true);
+    BOOST_TEST(impatient.deliver_next());  // the second: delivered
+    const auto events = h.store->backend_events(0, 10);
+    BOOST_TEST(receiver.accepted() == (std::vector<std::int64_t>{events.back().sequence}));
+    BOOST_TEST(events.size() == 2u);
+    const auto ftp = [&] {
+        http_api::WebhookDispatcher refused(webhook_settings("ftp://x/", "s"),
+                                            store::open_store(h.url), nullptr,
+                                            [](const std::string&) {});
+    };
+    BOOST_CHECK_THROW(ftp(), connector::ConfigError);
+}
+
+}  // namespace api_scenarios
