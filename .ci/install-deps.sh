@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the build, the tests and the demo need; does nothing when
 # they are all present. Usage: .ci/install-deps.sh [--with-postgresql]
+# (--with-postgresql: also what only the test suite needs, PostgreSQL among it.)
 set -euo pipefail
 
 packages=(
@@ -9,12 +10,15 @@ packages=(
     xmlsec1
     libsoci-dev libsqlite3-dev libpq-dev
     libboost-test-dev sqlite3
-    # tests/api/openapi_check.sh: the OpenAPI 3.0 schema and a Go validator built offline
-    golang-go golang-github-getkin-kin-openapi-dev golang-github-invopop-yaml-dev
-    golang-github-xeipuuv-gojsonschema-dev openapi-specification
+    jq  # the demo and tests/e2e/idesk_sims.sh read the iDesk simulators' JSON
 )
 if [[ "${1:-}" == "--with-postgresql" ]]; then
-    packages+=(postgresql)
+    packages+=(
+        postgresql
+        # tests/api/openapi_check.sh: the OpenAPI 3.0 schema and a Go validator built offline
+        golang-go golang-github-getkin-kin-openapi-dev golang-github-invopop-yaml-dev
+        golang-github-xeipuuv-gojsonschema-dev openapi-specification
+    )
 fi
 
 missing=()

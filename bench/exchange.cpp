@@ -9,7 +9,9 @@
 // SQLite always (files under /tmp); PostgreSQL when CONNECTOR_BENCH_POSTGRESQL holds a
 // server URL whose user may create databases.
 //
-// Usage: exchange [--quick]
+// Usage: exchange [--quick] [--api]
+//   --api: the API-driven mode instead (bench/exchange_api.cpp): POST /api/v1/tasks at
+//   one daemon to the webhook at the other, through real daemon processes.
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/rsa.h>
@@ -29,6 +31,10 @@
 #include "connector/exchange.hpp"
 #include "store/soci_store.hpp"
 #include "vdxp/http_axis_client.hpp"
+
+namespace bench_api {
+int run(const std::string& connector, const std::string& work, const std::string& pki, bool quick);
+}
 
 namespace {
 
@@ -188,7 +194,18 @@ void print(const char* label, const Figures& figures, double rsa_rate, int tasks
 }  // namespace
 
 int main(int argc, char** argv) {
-    const bool quick = argc > 1 && std::string(argv[1]) == "--quick";
+    bool quick = false, api = false;
+    for (int i = 1; i < argc; ++i) {
+        const std::string arg = argv[i];
+        if (arg == "--quick") {
+            quick = true;
+        } else if (arg == "--api") {
+            api = true;
+        } else {
+            std::fprintf(stderr, "usage: exchange [--quick] [--api]\n");
+            return 2;
+        }
+    }
     const int assignments = quick ? 5 : 40;
     const int tasks_per_assignment = 10;
     const std::string work = "/tmp/connector-bench-exchange";
@@ -201,6 +218,8 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "cannot make the test PKI\n");
         return 1;
     }
+    if (api)
+        return bench_api::run(CONNECTOR_BINARY, work, pki, quick);
     const double rsa_rate = rsa_signatures_per_second(pki + "/h20.key", "");
     std::printf("exchange: %d assignments of %d tasks, signed and verified, durable commits\n",
                 assignments, tasks_per_assignment);

@@ -294,24 +294,38 @@ int run(std::vector<std::string> args, std::ostream& out, std::ostream& err) {
     }
     try {
         log_step(err, "recover", exchange.recover());
+        // The axis is asked every `poll.interval_ms`; what the API queues is sent at once.
+        auto next_poll = std::chrono::steady_clock::now();
         do {
-            // Taken before the passes: a call the API makes meanwhile wakes the next wait.
+            // Taken before the passes: a call the API makes meanwhile means another pass at
+            // once; the loop's own notifications (counted) do not.
             const std::uint64_t seen = changes->generation();
-            bool changed = false;
-            changed |= log_step(err, "outbox.send", exchange.send_pending());
-            changed |=
-                log_step(err, "inbound.poll.edoc", exchange.poll(connector::AxisMessageType::edoc));
-            changed |= log_step(err, "inbound.poll.status",
-                                exchange.poll(connector::AxisMessageType::status));
-            changed |= log_step(err, "inbox.apply", exchange.apply_pending());
-            changed |= log_step(err, "outbox.delivery", exchange.track_deliveries());
-            if (exchange.circuit_open())
-                log(err, "warning", "axis.circuit_open");
-            if (changed)
-                changes->notify();
+            std::uint64_t own = 0;
+            // Each step that changed something wakes the feed and the webhooks at once.
+            const auto step = [&](const char* name, const connector::StepReport& report) {
+                if (log_step(err, name, report)) {
+                    changes->notify();
+                    ++own;
+                }
+            };
+            step("outbox.send", exchange.send_pending());
+            if (std::chrono::steady_clock::now() >= next_poll) {
+                next_poll = std::chrono::steady_clock::now() + interval;
+                step("inbound.poll.edoc", exchange.poll(connector::AxisMessageType::edoc));
+                step("inbound.poll.status", exchange.poll(connector::AxisMessageType::status));
+                step("inbox.apply", exchange.apply_pending());
+                step("outbox.delivery", exchange.track_deliveries());
+                if (exchange.circuit_open())
+                    log(err, "warning", "axis.circuit_open");
+            }
             if (once)
                 break;
-            changes->wait(seen, interval);
+            const std::uint64_t now = changes->generation();
+            if (now == seen + own) {
+                const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+                    next_poll - std::chrono::steady_clock::now());
+                changes->wait(now, std::max(left, std::chrono::milliseconds(0)));
+            }
         } while (!stop.wait_for(std::chrono::milliseconds(0)));
     } catch (const std::exception& error) {
         // The store is unusable (disk, database down) or something unforeseen: stop, the

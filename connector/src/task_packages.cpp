@@ -101,8 +101,12 @@ edxml::DocumentPackage build_assignment(const Sender& sender, const AssignmentDo
     int number = 0;
     for (edxml::TaskRecord task : document.tasks) {
         ++number;
+        // No code: "<DocumentId>#<n>"; a code that starts with '#' ("#III.3", the plan's
+        // section and row) is appended to the DocumentId, which the caller cannot know.
         if (task.task_code.empty())
             task.task_code = header.document_id + "#" + std::to_string(number);
+        else if (task.task_code[0] == '#')
+            task.task_code = header.document_id + task.task_code;
         if (!codes.insert(task.task_code).second)
             throw std::invalid_argument("task code '" + task.task_code + "' appears twice");
         if (task.issuer.empty())

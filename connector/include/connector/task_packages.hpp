@@ -25,7 +25,8 @@ struct AssignmentDocument {
     std::string subject;
     std::string content;
     edxml::SignerInfo signer;
-    // Tasks; an empty task code becomes "<DocumentId>#<n>" (n from 1, in order).
+    // Tasks; an empty task code becomes "<DocumentId>#<n>" (n from 1, in order), and one
+    // that starts with '#' is appended to the DocumentId ("#III.3").
     std::vector<edxml::TaskRecord> tasks;
     // Files sent with the document (the signed decision, the plan…), beside the profile.
     std::vector<edxml::Attachment> attachments;

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "axis_sim/simulator.hpp"
+#include "sample_support/http_server.hpp"
 
 namespace axis_sim {
 namespace {
@@ -24,31 +25,6 @@ constexpr const char* kUsage =
     "  axis-sim listening on <base URL>\n"
     "Exit status: 0 after a clean stop, 1 when the server cannot start, 2 for bad\n"
     "arguments or a bad config file.\n";
-
-// Blocks SIGINT and SIGTERM in this thread (and so in the server threads started after
-// it) and restores the previous mask when it goes out of scope.
-class BlockedSignals {
-  public:
-    BlockedSignals() {
-        sigemptyset(&signals_);
-        sigaddset(&signals_, SIGINT);
-        sigaddset(&signals_, SIGTERM);
-        pthread_sigmask(SIG_BLOCK, &signals_, &previous_);
-    }
-    ~BlockedSignals() { pthread_sigmask(SIG_SETMASK, &previous_, nullptr); }
-    BlockedSignals(const BlockedSignals&) = delete;
-    BlockedSignals& operator=(const BlockedSignals&) = delete;
-
-    int wait() const {
-        int received = 0;
-        sigwait(&signals_, &received);
-        return received;
-    }
-
-  private:
-    sigset_t signals_{};
-    sigset_t previous_{};
-};
 
 }  // namespace
 
@@ -122,7 +98,7 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
         config.base_path = *base_path;
     }
 
-    BlockedSignals signals;
+    sample_support::BlockedSignals signals;
     try {
         Simulator simulator(std::move(config));
         simulator.start();

@@ -2,14 +2,13 @@
 // the admin endpoints. State lives in memory under one mutex, with a write-through SQLite
 // copy when a database is configured.
 #include "axis_sim/simulator.hpp"
+#include "sample_support/http_server.hpp"
 
 #include <Poco/Exception.h>
 #include <Poco/JSON/Array.h>
 #include <Poco/JSON/Object.h>
 #include <Poco/JSON/Parser.h>
 #include <Poco/Net/Context.h>
-#include <Poco/Net/HTTPRequestHandler.h>
-#include <Poco/Net/HTTPRequestHandlerFactory.h>
 #include <Poco/Net/HTTPServer.h>
 #include <Poco/Net/HTTPServerParams.h>
 #include <Poco/Net/HTTPServerRequest.h>
@@ -310,52 +309,7 @@ class Simulator::Impl {
     std::map<std::string, std::uint64_t> faults_injected_;
 };
 
-namespace {
-
-class RequestHandler : public Poco::Net::HTTPRequestHandler {
-  public:
-    explicit RequestHandler(std::function<void(HTTPServerRequest&, HTTPServerResponse&)> handle)
-        : handle_(std::move(handle)) {}
-    void handleRequest(HTTPServerRequest& request, HTTPServerResponse& response) override {
-        handle_(request, response);
-    }
-
-  private:
-    std::function<void(HTTPServerRequest&, HTTPServerResponse&)> handle_;
-};
-
-class HandlerFactory : public Poco::Net::HTTPRequestHandlerFactory {
-  public:
-    explicit HandlerFactory(std::function<void(HTTPServerRequest&, HTTPServerResponse&)> handle)
-        : handle_(std::move(handle)) {}
-    Poco::Net::HTTPRequestHandler* createRequestHandler(const HTTPServerRequest&) override {
-        return new RequestHandler(handle_);
-    }
-
-  private:
-    std::function<void(HTTPServerRequest&, HTTPServerResponse&)> handle_;
-};
-
-// Reads the body, refusing (false) as soon as it is over `limit`.
-bool read_body(HTTPServerRequest& request, std::size_t limit, std::string& body) {
-    if (request.hasContentLength() && request.getContentLength64() >= 0 &&
-        static_cast<std::uint64_t>(request.getContentLength64()) > limit)
-        return false;
-    std::istream& in = request.stream();
-    char buffer[64 * 1024];
-    while (in) {
-        in.read(buffer, sizeof buffer);
-        const auto count = static_cast<std::size_t>(in.gcount());
-        if (count == 0)
-            break;
-        if (body.size() + count > limit)
-            return false;
-        body.append(buffer, count);
-    }
-    return true;
-}
-
-}  // namespace
+namespace {}  // namespace
 
 Simulator::Impl::Impl(SimulatorConfig config)
     : config_(std::move(config)), base_path_(normalised_base_path(config_.base_path)) {
@@ -465,9 +419,10 @@ void Simulator::Impl::start() {
     // waits for, and stop() can wait for exactly them.
     pool_ = std::make_unique<Poco::ThreadPool>(2, 17);
     server_ = std::make_unique<Poco::Net::HTTPServer>(
-        new HandlerFactory([this](HTTPServerRequest& request, HTTPServerResponse& response) {
-            handle(request, response);
-        }),
+        new sample_support::FunctionHandlerFactory(
+            [this](HTTPServerRequest& request, HTTPServerResponse& response) {
+                handle(request, response);
+            }),
         *pool_, *socket, params);
     server_->start();
 }
@@ -612,7 +567,7 @@ void Simulator::Impl::handle_operation(const std::string& operation, HTTPServerR
                                   ? std::min(kJsonBodyLimit, config_.max_body_bytes)
                                   : config_.max_body_bytes;
     std::string body;
-    if (!read_body(request, limit, body)) {
+    if (!sample_support::read_body(request, limit, body)) {
         refuse_too_large(request, response, limit);
         return;
     }
@@ -1234,7 +1189,7 @@ void Simulator::Impl::handle_admin(const std::string& path, HTTPServerRequest& r
         return;
     }
     std::string body;
-    if (!read_body(request, kJsonBodyLimit, body)) {
+    if (!sample_support::read_body(request, kJsonBodyLimit, body)) {
         refuse_too_large(request, response, kJsonBodyLimit);
         return;
     }

@@ -420,6 +420,80 @@ inline void tasks_are_idempotent(const Backend& backend) {
         PermanentError);
 }
 
+// The change feed follows the task events exactly: one event per recorded task event,
+// none for a write that was skipped (a message applied twice) or rolled back (no such
+// task). Webhook deliveries move the "next event" on; idempotency keys keep an answer.
+inline void feed_webhooks_and_idempotency_keys(const Backend& backend) {
+    std::string url;
+    const auto store = fresh_store(backend, "feed", &url);
+    const auto other = store::open_store(url);  // a second writer, as the API server is
+    const MessageEntry message = store->append_message(sample_entry(1));
+    Task task = sample_task("F#1");
+    BOOST_TEST(store->insert_task(task, {0, "F#1", "assigned", "by G22", message.sequence, ""}));
+    BOOST_TEST(!store->insert_task(task, {0, "F#1", "assigned", "by G22", message.sequence, ""}));
+    task.progress = 50;
+    BOOST_TEST(other->update_task(task, {0, "F#1", "progress", "50 %", message.sequence, ""}));
+    BOOST_TEST(!store->update_task(task, {0, "F#1", "progress", "50 %", message.sequence, ""}));
+    BOOST_CHECK_THROW(other->update_task(sample_task("none"), {0, "none", "progress", "", 0, ""}),
+                      PermanentError);
+    BOOST_TEST(store->add_task_event({0, "F#1", "delivery_failed", "not delivered", 0, ""}));
+    const auto events = other->backend_events(0, 100);
+    BOOST_REQUIRE_EQUAL(events.size(), 3u);
+    BOOST_TEST(events[0].kind == "task.assigned");
+    BOOST_TEST(events[0].message_sequence == message.sequence);
+    BOOST_TEST(events[1].kind == "task.progress");
+    BOOST_TEST(events[1].detail == "50 %");
+    BOOST_TEST(events[2].kind == "task.delivery_failed");
+    BOOST_TEST(events[0].sequence < events[1].sequence);
+    BOOST_TEST(events[1].sequence < events[2].sequence);
+    BOOST_TEST(store->last_backend_event() == events[2].sequence);
+    BOOST_TEST(store->backend_events(events[0].sequence, 1).front().sequence == events[1].sequence);
+
+    const std::string target = "http://idesk.local/hooks?x='; DROP TABLE backend_events; --";
+    auto next = store->next_webhook_event(target);
+    BOOST_REQUIRE(next.has_value());
+    BOOST_TEST(next->first.sequence == events[0].sequence);
+    BOOST_TEST(next->second.attempts == 0);
+    connector::WebhookDelivery delivery = next->second;
+    delivery.attempts = 1;
+    delivery.last_error = "HTTP 503";
+    delivery.next_attempt_at_ms = 42;
+    store->record_webhook_delivery(target, delivery);
+    next = other->next_webhook_event(target);
+    BOOST_TEST(next->first.sequence == events[0].sequence);  // still the first: in order
+    BOOST_TEST(next->second.attempts == 1);
+    BOOST_TEST(next->second.next_attempt_at_ms == 42);
+    BOOST_TEST(next->second.last_error == "HTTP 503");
+    delivery.state = "delivered";
+    store->record_webhook_delivery(target, delivery);
+    delivery.event_sequence = events[1].sequence;
+    delivery.state = "abandoned";
+    store->record_webhook_delivery(target, delivery);
+    BOOST_TEST(store->next_webhook_event(target)->first.sequence == events[2].sequence);
+    // Another target has its own place in the feed.
+    BOOST_TEST(store->next_webhook_event("http://other/")->first.sequence == events[0].sequence);
+
+    const auto keep = std::chrono::hours(24);
+    BOOST_TEST(!store->claim_idempotency_key("idesk", "k1", "hash-a", keep).has_value());
+    auto earlier = other->claim_idempotency_key("idesk", "k1", "hash-a", keep);
+    BOOST_REQUIRE(earlier.has_value());
+    BOOST_TEST(earlier->status == 0);  // claimed, no answer yet
+    store->record_idempotent_answer("idesk", "k1", 202, "{\"message\": 7}");
+    earlier = other->claim_idempotency_key("idesk", "k1", "hash-b", keep);
+    BOOST_TEST(earlier->status == 202);
+    BOOST_TEST(earlier->request_hash == "hash-a");
+    BOOST_TEST(earlier->body == "{\"message\": 7}");
+    BOOST_TEST(!store->claim_idempotency_key("clerk", "k1", "hash-a", keep).has_value());
+    // A key whose call failed is freed; an answered one is not.
+    store->release_idempotency_key("clerk", "k1");
+    BOOST_TEST(!store->claim_idempotency_key("clerk", "k1", "hash-a", keep).has_value());
+    store->release_idempotency_key("idesk", "k1");
+    BOOST_TEST(store->claim_idempotency_key("idesk", "k1", "hash-a", keep).has_value());
+    // Keys older than `keep` are forgotten.
+    BOOST_TEST(!store->claim_idempotency_key("idesk", "k1", "hash-a", std::chrono::seconds(-1))
+                    .has_value());
+}
+
 // A postponed item waits (its lease runs on); one postponed into the past is free again.
 inline void postponed_items_wait(const Backend& backend) {
     const auto store = fresh_store(backend, "postpone");

@@ -44,6 +44,9 @@ BOOST_AUTO_TEST_CASE(postpone) {
 BOOST_AUTO_TEST_CASE(message_lookup) {
     messages_are_found_by_knobstick_and_document(store_backends::kSqlite);
 }
+BOOST_AUTO_TEST_CASE(feed_webhooks_and_idempotency) {
+    feed_webhooks_and_idempotency_keys(store_backends::kSqlite);
+}
 BOOST_AUTO_TEST_CASE(api_clients) {
     api_clients_by_hash(store_backends::kSqlite);
 }
