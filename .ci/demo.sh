@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # The run command: installs what is missing, builds a release binary and runs the main
-# job. Until the daemon lands (issue 6) the main job is an inspection of the bundled
-# sample packages: full validation of every sample, a readable summary of the task
-# assignment, a task report, a status, and a package repaired from another producer;
-# then signing and verifying with a throwaway PKI; then the main job: the axis
-# simulator and two connector daemons exchanging the seed plan's tasks (below).
+# job. First a look at the bundled sample packages (validation of every sample, readable
+# summaries of an assignment, a report, a status and a package repaired from another
+# producer) and signing with a throwaway PKI; then the main job: the axis simulator, two
+# connector daemons and an iDesk simulator on each side exchanging the seed plan's tasks
+# over the backend API and webhooks (below).
 # `--exit` ends after the demo instead of leaving the daemons running until Ctrl-C.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,7 +14,7 @@ bash .ci/install-deps.sh
 build_dir=build/release
 cmake -S . -B "$build_dir" -DCMAKE_BUILD_TYPE=Release -DCONNECTOR_BUILD_TESTS=OFF \
     -DCONNECTOR_BUILD_BENCH=OFF >/dev/null
-cmake --build "$build_dir" -j2 --target connector
+cmake --build "$build_dir" -j2 --target connector idesk-sim
 
 connector="$build_dir/connector/daemon/connector"
 echo
@@ -49,19 +49,22 @@ rm -f "$build_dir/demo.db" "$build_dir/demo.db-wal" "$build_dir/demo.db-shm"
 "$connector" migrate --store "sqlite3:$build_dir/demo.db"
 "$connector" audit verify-chain --store "sqlite3:$build_dir/demo.db"
 
-# The main job: the axis simulator and two connector daemons on SQLite, the Government
-# office (G22) and the province (H20), both signing and requiring valid signatures. G22
-# assigns the seed plan's tasks; H20 receives them and answers 01 by itself, then reports
-# progress and completion on one task; G22 sees it all.
+# The main job: the axis simulator, two connector daemons on SQLite (the Government
+# office, G22, and the province, H20; both signing and requiring valid signatures) and
+# an iDesk simulator on each side, driving its connector over the backend API and
+# learning every change by webhook. G22's iDesk assigns the seed plan's 13 tasks; H20's
+# iDesk learns them and its clerks answer: I.1 rejected (02), III.3 accepted, in
+# progress and completed (03, 05, 06), the others accepted (03). G22 sees it all.
 demo_dir=var/demo
 rm -rf "$demo_dir"
 mkdir -p "$demo_dir"
+idesk_sim="$build_dir/samples/idesk-sim/idesk-sim"
 echo
 echo "== connector axis-sim (samples/axis-sim/axis-sim.json, any free port)"
 coproc AXIS_SIM { exec "$connector" axis-sim --config samples/axis-sim/axis-sim.json --port 0 \
     --database "$demo_dir/axis-sim.db"; }
 pids=("$AXIS_SIM_PID")
-stop_all() {  # the daemons first, so that they do not log the simulator's absence
+stop_all() {  # the daemons and iDesks first, so that they do not log the axis's absence
     kill "${pids[@]:1}" 2>/dev/null || true
     wait "${pids[@]:1}" 2>/dev/null || true
     kill "${pids[0]}" 2>/dev/null || true
@@ -81,20 +84,11 @@ as_connector() {  # g22|h20 command…: the connector with that side's config an
         CONNECTOR_SIGNING_CERTIFICATE_FILE="$PWD/$pki/$side.pem" \
         "$connector" "$@" --config "config/demo/$side.conf"
 }
-for side in g22 h20; do
-    # A simple command, so that $! is the daemon itself and stop_all reaches it.
-    CONNECTOR_SIGNING_KEY_FILE="$PWD/$pki/$side.key" \
-        CONNECTOR_SIGNING_CERTIFICATE_FILE="$PWD/$pki/$side.pem" \
-        "$connector" run --config "config/demo/$side.conf" 2> "$demo_dir/$side.log" &
-    pids+=($!)
-done
-echo "daemons: G22 (log $demo_dir/g22.log), H20 (log $demo_dir/h20.log)"
-
 wait_for() {  # description command…: retries the check until it holds, up to 60 s
     local description=$1
     shift
     for _ in $(seq 120); do
-        if "$@"; then
+        if "$@" > /dev/null 2>&1; then
             return 0
         fi
         sleep 0.5
@@ -102,40 +96,86 @@ wait_for() {  # description command…: retries the check until it holds, up to 
     echo "the demo did not see: $description (see $demo_dir/*.log)" >&2
     exit 1
 }
-all_at() {  # side status: every task of the side is at that status code
-    local listed
-    listed=$(as_connector "$1" task list | cut -f3 | sort -u)
-    [[ $(as_connector "$1" task list | wc -l) == 13 && $listed == "$2" ]]
+free_port() {  # the configured port when nothing answers on it, else another one
+    local port=$1
+    while (exec 3<> "/dev/tcp/127.0.0.1/$port") 2> /dev/null; do
+        port=$((20000 + RANDOM % 40000))
+    done
+    echo "$port"
 }
 
+# side port scenario: a token and a webhook secret for the side's iDesk, the iDesk
+# simulator, then the daemon (its API on the port, its webhooks to that iDesk).
+start_side() {
+    local side=$1 port scenario=$3 sim_url
+    port=$(free_port "$2")
+    head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$demo_dir/$side-webhook.secret"
+    as_connector "$side" token create --name idesk --role backend > "$demo_dir/$side.token" \
+        2> /dev/null
+    "$idesk_sim" --connector "http://127.0.0.1:$port" --token-file "$demo_dir/$side.token" \
+        --webhook-secret-file "$demo_dir/$side-webhook.secret" --scenario "$scenario" \
+        --name "$side-idesk" --listen 127.0.0.1:0 > "$demo_dir/$side-idesk.out" \
+        2> "$demo_dir/$side-idesk.log" &
+    pids+=($!)
+    wait_for "the $side iDesk simulator listening" grep -q "listening on" "$demo_dir/$side-idesk.out"
+    sim_url=$(head -1 "$demo_dir/$side-idesk.out")
+    sim_url=${sim_url##* }
+    # A simple command, so that $! is the daemon itself and stop_all reaches it.
+    CONNECTOR_SIGNING_KEY_FILE="$PWD/$pki/$side.key" \
+        CONNECTOR_SIGNING_CERTIFICATE_FILE="$PWD/$pki/$side.pem" \
+        CONNECTOR_HTTP_LISTEN="127.0.0.1:$port" CONNECTOR_WEBHOOK_URL="$sim_url/webhook" \
+        "$connector" run --config "config/demo/$side.conf" 2> "$demo_dir/$side.log" &
+    pids+=($!)
+    echo "$side: connector API http://127.0.0.1:$port (log $demo_dir/$side.log), iDesk" \
+        "simulator $sim_url (log $demo_dir/$side-idesk.log)"
+    eval "${side}_api=http://127.0.0.1:$port ${side}_idesk=$sim_url"
+}
 echo
-echo "== Văn phòng Chính phủ imports the plan appendix and assigns its 13 tasks"
-as_connector g22 import-plan samples/plans/ke-hoach-1012-phu-luc.tsv --number 125 \
-    --notation TB-VPCP --subject "Giao nhiệm vụ triển khai Quyết định 1012/QĐ-TTg" 2> /dev/null
-wait_for "13 tasks at the province, 01 back at the office" all_at g22 01
+echo "== the province (H20) and the Government office (G22): connector daemons and iDesk simulators"
+start_side h20 8381 samples/idesk-sim/scenarios/h20-clerks.json
+start_side g22 8380 samples/idesk-sim/scenarios/g22-submit.json
+
+answered() {  # G22's connector has every answer: 02 on I.1, 06 on III.3, 03 on the rest
+    local listed
+    listed=$(as_connector g22 task list | cut -f1,3)
+    grep -q $'#I\\.1\t02' <<< "$listed" && grep -q $'#III\\.3\t06' <<< "$listed" &&
+        [[ $(grep -c $'\t03$' <<< "$listed") == 11 ]]
+}
 echo
-echo "== UBND tỉnh Đồng Tháp has them (connector task list, H20)"
-as_connector h20 task list | cut -f1,3,4,5 | sed 's/^[^#]*#/#/'
-code=$(as_connector h20 task list | cut -f1 | grep '#III.3$')
+echo "== G22's iDesk assigns the plan's 13 tasks (POST /api/v1/tasks); H20's clerks answer"
+wait_for "every answer back at the office" answered
+# shellcheck disable=SC2154 # set by start_side
+wait_for "G22's iDesk told of every change" bash -c "[[ \$(curl -sf '$g22_idesk/state' | jq .highestSeq) == \
+\$(curl -sf -H 'Authorization: Bearer $(cat "$demo_dir/g22.token")' '$g22_api/api/v1/events?limit=1000' | jq .last) ]]"
 echo
-echo "== Sở KH&CN reports on III.3: 05 Đang xử lý, 40 %, then 06 Hoàn thành"
-as_connector h20 task report "$code" --status 05 --progress 40 --note "Đã kết nối thử nghiệm với Trục"
-wait_for "the report at the office" bash -c "'$connector' task show '$code' --config config/demo/g22.conf | grep -q '40%'"
-as_connector h20 task report "$code" --status 06 --note "Đã kết nối chính thức"
-wait_for "the completion at the office" bash -c "'$connector' task show '$code' --config config/demo/g22.conf | grep -q '06 Hoàn thành'"
+echo "== UBND tỉnh Đồng Tháp's iDesk (webhooks received, reports its clerks sent)"
+curl -sf "$h20_idesk/state" | jq -r '"events applied: \(.applied), bad signatures: \(.badSignatures), reports sent: \(.reportsSent)",
+    (.tasks[] | select(.side == "received") | "  \(.code | sub("^[^#]*"; ""))\t\(.status)\t\(.progress)%\t\(.title[0:60])")'
+echo
+echo "== Văn phòng Chính phủ's iDesk (webhooks received)"
+curl -sf "$g22_idesk/state" | jq -r '"events applied: \(.applied), bad signatures: \(.badSignatures), duplicates dropped: \(.duplicates)",
+    (.tasks[] | "  \(.code | sub("^[^#]*"; ""))\t\(.status)\t\(.progress)%\t\(.timeliness)")'
+code=$(as_connector g22 task list | cut -f1 | grep '#III.3$')
 echo
 echo "== what Văn phòng Chính phủ sees (connector task show, G22)"
 as_connector g22 task show "$code"
+echo
+echo "== the API: completed tasks at G22 (GET /api/v1/tasks?status=06)"
+curl -sf -H "Authorization: Bearer $(cat "$demo_dir/g22.token")" "$g22_api/api/v1/tasks?status=06" |
+    jq -r '.tasks[] | "\(.code)\t\(.status)\t\(.completionDate)\t\(.title)"'
 echo
 echo "== the message logs are intact (connector audit verify-chain)"
 for side in g22 h20; do
     "$connector" audit verify-chain --store "sqlite3:$demo_dir/$side.db" | head -1
 done
 echo
-echo "Data: $demo_dir/g22.db, $demo_dir/h20.db (SQLite), logs $demo_dir/*.log."
+echo "Data: $demo_dir/g22.db, $demo_dir/h20.db (SQLite), logs $demo_dir/*.log, API tokens" \
+    "$demo_dir/*.token."
 if [[ "${1:-}" == "--exit" ]]; then
     exit 0
 fi
-echo "The daemons keep running (try: $connector task list --config config/demo/g22.conf)."
+echo "The daemons and iDesk simulators keep running. Try:"
+echo "  curl -H \"Authorization: Bearer \$(cat $demo_dir/g22.token)\" '$g22_api/api/v1/tasks?side=issued'"
+echo "  $connector task list --config config/demo/g22.conf"
 echo "Ctrl-C stops them."
 wait
