@@ -85,6 +85,28 @@ bool log_step(std::ostream& err, const std::string& event, const connector::Step
 // the main loop can sleep on a condition variable and wake at once on a stop request.
 // After a stop request the daemon has `grace` to finish the item in hand; past it, the
 // process exits at once, which is safe: what was in hand is leased and picked up again.
+// A line "event=NAME key=value…" from an adapter, in the daemon's log format.
+void log_line(std::ostream& err, const char* level, const std::string& line) {
+    const std::string body = line.rfind("event=", 0) == 0 ? line.substr(6) : line;
+    const auto space = body.find(' ');
+    log(err, level, body.substr(0, space),
+        space == std::string::npos ? std::string() : body.substr(space + 1));
+}
+
+long long positive(const config::Settings& settings, const std::string& key) {
+    const long long value = settings.integer(key);
+    if (value <= 0)
+        throw connector::ConfigError(key + ": must be above 0, not " + std::to_string(value));
+    return value;
+}
+
+long long not_negative(const config::Settings& settings, const std::string& key) {
+    const long long value = settings.integer(key);
+    if (value < 0)
+        throw connector::ConfigError(key + ": must not be negative, not " + std::to_string(value));
+    return value;
+}
+
 // The API server's store connection and exchange: a context of its own (the daemon's
 // is used by the loop's thread only).
 class ContextBackend final : public http_api::Backend {
@@ -114,7 +136,8 @@ std::unique_ptr<http_api::ApiServer> start_api(Context& context, const std::stri
     server.tls_certificate = context.settings.text("http.tls_certificate");
     server.tls_private_key = context.settings.text("http.tls_private_key");
     server.max_body_bytes =
-        static_cast<std::size_t>(context.settings.integer("http.max_body_bytes"));
+        static_cast<std::size_t>(positive(context.settings, "http.max_body_bytes"));
+    server.log = [&err](const std::string& line) { log_line(err, "warning", line); };
     if (context.settings.has("units.table")) {
         const std::string units = context.settings.text("units.table");
         server.agencies = connector::UnitDirectory::parse(read_text_file(units), units).entries();
@@ -150,25 +173,20 @@ std::unique_ptr<http_api::WebhookDispatcher> start_webhooks(
         connector::read_secret("webhook.secret_file", context.settings.text("webhook.secret_file"),
                                context.settings.text("webhook.secret_env"));
     settings.ca_file = context.settings.text("webhook.ca_file");
-    settings.timeout = std::chrono::milliseconds(context.settings.integer("webhook.timeout_ms"));
+    settings.timeout = std::chrono::milliseconds(positive(context.settings, "webhook.timeout_ms"));
     settings.retry_base =
-        std::chrono::milliseconds(context.settings.integer("webhook.retry_base_ms"));
+        std::chrono::milliseconds(not_negative(context.settings, "webhook.retry_base_ms"));
     settings.retry_cap =
-        std::chrono::milliseconds(context.settings.integer("webhook.retry_cap_ms"));
+        std::chrono::milliseconds(not_negative(context.settings, "webhook.retry_cap_ms"));
     settings.give_up_after =
-        std::chrono::seconds(context.settings.integer("webhook.give_up_after_s"));
+        std::chrono::seconds(not_negative(context.settings, "webhook.give_up_after_s"));
     auto dispatcher = std::make_unique<http_api::WebhookDispatcher>(
         settings, store::open_store(context.settings.text("store.url")), std::move(changes),
         [&err](const std::string& line) {
-            const auto space = line.find(' ');
-            log(err,
-                line.find("retry") != std::string::npos ||
-                        line.find("abandoned") != std::string::npos ||
-                        line.find("failed") != std::string::npos
-                    ? "warning"
-                    : "info",
-                line.substr(6, space == std::string::npos ? std::string::npos : space - 6),
-                space == std::string::npos ? "" : line.substr(space + 1));
+            const bool trouble = line.find("retry") != std::string::npos ||
+                                 line.find("abandoned") != std::string::npos ||
+                                 line.find("failed") != std::string::npos;
+            log_line(err, trouble ? "warning" : "info", line);
         });
     dispatcher->start();
     // Not the URL's query: it may carry a key.
@@ -275,7 +293,13 @@ int run(std::vector<std::string> args, std::ostream& out, std::ostream& err) {
             changes->notify();
         },
         std::chrono::milliseconds(context->settings.integer("shutdown.grace_ms")), err);
-    const auto interval = std::chrono::milliseconds(context->settings.integer("poll.interval_ms"));
+    std::chrono::milliseconds interval{};
+    try {
+        interval = std::chrono::milliseconds(positive(context->settings, "poll.interval_ms"));
+    } catch (const std::exception& error) {
+        err << "connector run: " << error.what() << "\n";
+        return 2;
+    }
     log(err, "info", "daemon.start",
         "agency=" + context->settings.text("agency.code") +
             // The kind of store only: a PostgreSQL URL may carry a password.
@@ -286,8 +310,10 @@ int run(std::vector<std::string> args, std::ostream& out, std::ostream& err) {
     std::unique_ptr<http_api::ApiServer> api;
     std::unique_ptr<http_api::WebhookDispatcher> webhooks;
     try {
-        api = start_api(*context, config_path, changes, err);
+        // Webhooks first: what the API's first calls change is then pushed, not skipped
+        // as history.
         webhooks = start_webhooks(*context, changes, err);
+        api = start_api(*context, config_path, changes, err);
     } catch (const std::exception& error) {
         err << "connector run: " << error.what() << "\n";
         return 2;

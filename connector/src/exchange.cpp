@@ -638,16 +638,25 @@ std::vector<Task> Exchange::tasks_about(const MessageEntry& message) {
     std::vector<Task> tasks = store_.tasks_of_document(message.document_id);
     if (!tasks.empty())
         return tasks;
-    // A report or a status is about the assignment it answers.
+    // A status or a report is about some tasks of the assignment it answers: those of
+    // the unit it went to (a status), those it reports on (a report).
     const edxml::ReadResult read = edxml::read_package(message.raw);
     if (!read.ok())
         return tasks;
-    if (const auto* status = std::get_if<edxml::StatusPackage>(&*read.package))
-        return store_.tasks_of_document(status->response_for.document_id);
+    if (const auto* status = std::get_if<edxml::StatusPackage>(&*read.package)) {
+        const std::string& to = status->response_for.organ_id;
+        for (Task& task : store_.tasks_of_document(status->response_for.document_id))
+            if (task.issuer == to || speaks_for_lead(task, to))
+                tasks.push_back(std::move(task));
+        return tasks;
+    }
     const auto& document = std::get<edxml::DocumentPackage>(*read.package);
-    for (const auto& answered : document.header.response_for)
-        for (Task& task : store_.tasks_of_document(answered.document_id))
-            tasks.push_back(std::move(task));
+    const auto profile = profile_of(document);
+    if (!profile)
+        return tasks;
+    for (const edxml::TaskRecord& record : profile->tasks)
+        if (auto task = store_.task(record.task_code))
+            tasks.push_back(std::move(*task));
     return tasks;
 }
 

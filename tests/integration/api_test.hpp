@@ -139,7 +139,8 @@ struct Harness {
 
     Answer call(const std::string& method, const std::string& path, const std::string& bearer = {},
                 const std::string& body = {}, const std::string& idempotency_key = {},
-                std::streamsize declared_length = -1) {
+                std::streamsize declared_length = -1,
+                const std::string& content_type = "application/json") {
         Poco::Net::HTTPClientSession session("127.0.0.1", server->port());
         session.setTimeout(Poco::Timespan(120, 0));
         Poco::Net::HTTPRequest request(method, path, Poco::Net::HTTPMessage::HTTP_1_1);
@@ -147,8 +148,8 @@ struct Harness {
             request.set("Authorization", "Bearer " + bearer);
         if (!idempotency_key.empty())
             request.set("Idempotency-Key", idempotency_key);
-        if (!body.empty())
-            request.setContentType("application/json");
+        if (!body.empty() && !content_type.empty())
+            request.setContentType(content_type);
         if (declared_length >= 0) {
             request.setContentLength(declared_length);
             session.sendRequest(request);
@@ -315,6 +316,17 @@ inline void bad_requests_name_every_wrong_field(const store_backends::Backend& b
     BOOST_TEST(post(R"({"document": {"number": "1", "notation": "KH", "subject": "a\u0000b"},
                         "tasks": [{"title": "t", "lead": {"organId": "000.00.00.H20"}}]})")
                    .has_problem("document.subject", "control character"));
+    BOOST_TEST(post(assignment_body("1", R"(, {"title": "t", "priority": true,
+        "lead": {"organId": "000.00.00.H20"}})"))
+                   .has_problem("tasks[2].priority", "integer"));
+    BOOST_TEST(post(assignment_body("1", R"(, {"title": "t", "priority": 99999999999999999999,
+        "lead": {"organId": "000.00.00.H20"}})"))
+                   .status == 400);
+    BOOST_TEST(h.call("POST", "/api/v1/tasks", h.backend_token, assignment_body("1"), {}, -1,
+                      "application/x-www-form-urlencoded")
+                   .status == 415);
+    BOOST_TEST(h.call("GET", "/api/v1/tasks?q=%zz", h.backend_token).status == 400);
+    BOOST_TEST(h.call("GET", "/api/v1/tasks/A%00B", h.backend_token).status == 400);
     // Over the configured limit: refused before it is read, and when it lies about it.
     BOOST_TEST(h.call("POST", "/api/v1/tasks", h.backend_token, {}, {}, 10 * 1024 * 1024).status ==
                413);
@@ -403,6 +415,9 @@ inline void reports_move_tasks_and_are_refused_when_they_cannot(
     BOOST_TEST(report("H20#1", R"({"status": "07"})").has_problem("status", "is not one of"));
     BOOST_TEST(report("H20#1", R"({"progress": 101})").has_problem("progress", "0..100"));
     BOOST_TEST(report("H20#1", R"({})").has_problem("(body)", "at least one"));
+    BOOST_TEST(report("H20#1", R"({"note": null})").has_problem("(body)", "at least one"));
+    BOOST_TEST(report("H20#1", R"({"note": ")" + std::string(70 * 1024, 'x') + R"("})").status ==
+               413);
     BOOST_TEST(report("H20#1", R"({"status": "13", "progress": 5})").status == 400);
     const Answer backwards = report("H20#1", R"({"status": "03"})");
     BOOST_TEST(backwards.status == 409);
@@ -725,6 +740,21 @@ inline void webhooks_with_a_wrong_secret_or_too_old_are_not_accepted(
                                             [](const std::string&) {});
     };
     BOOST_CHECK_THROW(ftp(), connector::ConfigError);
+
+    // A URL served for the first time starts after the events already there (they are in
+    // the feed) and pushes what comes next.
+    Receiver fresh("the-real-secret");
+    http_api::WebhookDispatcher first_time(
+        webhook_settings(fresh.url() + "?key=x", "the-real-secret"), store::open_store(h.url),
+        h.changes, [](const std::string&) {});
+    first_time.start();
+    const Answer reported =
+        h.call("POST", "/api/v1/tasks/H20%232/reports", h.clerk_token, R"({"status": "03"})");
+    BOOST_REQUIRE_EQUAL(reported.status, 202);
+    BOOST_TEST(fresh.wait_for(1, std::chrono::seconds(60)));
+    first_time.stop();
+    BOOST_TEST(fresh.accepted().front() > events.back().sequence);
+    BOOST_TEST(h.store->webhook_position(fresh.url()).has_value());  // recorded without the query
 }
 
 }  // namespace api_scenarios

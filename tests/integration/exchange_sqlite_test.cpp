@@ -19,5 +19,8 @@ BOOST_AUTO_TEST_CASE(updates_and_replacements_apply_to_tasks) {
 BOOST_AUTO_TEST_CASE(a_forged_sender_is_refused) {
     exchange_scenarios::a_forged_sender_is_refused(store_backends::kSqlite);
 }
+BOOST_AUTO_TEST_CASE(a_refused_delivery_reaches_the_feed) {
+    exchange_scenarios::a_refused_delivery_reaches_the_feed(store_backends::kSqlite);
+}
 
 BOOST_AUTO_TEST_SUITE_END()

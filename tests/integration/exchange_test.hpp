@@ -417,4 +417,34 @@ inline void unsigned_copy_first_does_not_shut_out_the_signed_one(
             .size() >= 3u);
 }
 
+// A package a recipient refuses (here: unsigned, to a province that requires
+// signatures) ends `delivery_failed` at the sender, and each of its tasks records it:
+// the backend learns it from the change feed.
+inline void a_refused_delivery_reaches_the_feed(const store_backends::Backend& backend) {
+    Scenario scenario(backend, "delivery_failed");
+    ExchangeSettings settings;
+    settings.sender = {"000.00.00.H20", "Ủy ban nhân dân tỉnh Đồng Tháp", "Đồng Tháp"};
+    settings.worker_id = "strict-h20";
+    edxml::TrustOptions trust;
+    trust.anchors = {std::string(CONNECTOR_TEST_PKI_DIR) + "/anchors"};
+    settings.verifier = std::make_shared<const edxml::Verifier>(trust);
+    settings.verify_policy = VerifyPolicy::require;
+    Exchange strict(*scenario.province->store, *scenario.province->client, scenario.clock,
+                    settings);
+    const std::string document_id = scenario.assign_seed_plan();
+    BOOST_TEST(scenario.government->exchange->send_pending().done == 1u);
+    BOOST_TEST(strict.poll(AxisMessageType::edoc).failed >= 1u);
+    const StepReport tracked = scenario.government->exchange->track_deliveries();
+    BOOST_TEST(tracked.failed == 1u);
+    const auto tasks = scenario.government->store->tasks_of_document(document_id);
+    BOOST_REQUIRE_EQUAL(tasks.size(), 13u);
+    std::size_t failures = 0;
+    for (const auto& event : scenario.government->store->backend_events(0, 1000))
+        failures += event.kind == "task.delivery_failed";
+    BOOST_TEST(failures == tasks.size());
+    const auto history = scenario.government->store->task_events(tasks.front().task_code);
+    BOOST_TEST(history.back().kind == "delivery_failed");
+    BOOST_TEST(history.back().detail.find("not delivered to 000.00.") == 0u, history.back().detail);
+}
+
 }  // namespace exchange_scenarios

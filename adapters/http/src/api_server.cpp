@@ -17,9 +17,13 @@
 #include <openssl/rand.h>
 
 #include <algorithm>
+#include <atomic>
+#include <condition_variable>
 #include <map>
 #include <mutex>
+#include <set>
 #include <stdexcept>
+#include <thread>
 
 #include "connector/clock.hpp"
 #include "connector/error.hpp"
@@ -67,6 +71,9 @@ unsigned role_bit(const std::string& role) {
         return kAdmin;
     return 0;
 }
+
+constexpr std::size_t kReportBodyLimit = 64 * 1024;
+constexpr int kMaxLongPolls = 16;
 
 enum class RouteId {
     healthz,
@@ -345,6 +352,18 @@ struct ApiServer::Impl {
     std::unique_ptr<Poco::Net::HTTPServer> server;
     unsigned short port = 0;
     bool tls = false;
+    // stop() waits for the requests in hand (a long poll ends at `stopping`), so that no
+    // handler outlives the server.
+    std::atomic<bool> stopping{false};
+    std::mutex active_mutex;
+    std::condition_variable idle;
+    int active = 0;
+    std::atomic<int> long_polls{0};
+
+    void note(const std::string& line) {
+        if (settings.log)
+            settings.log(line);
+    }
 
     Backend& backend_locked() {
         if (!backend)
@@ -363,22 +382,41 @@ struct ApiServer::Impl {
             throw;
         } catch (const connector::Error& error) {
             backend.reset();
-            refuse(503, std::string("store: ") + error.what());
+            note(std::string("event=http.store_failed problem=") + error.what());
+            refuse(503, "the store is not reachable; try again later");
         }
     }
 
     static edxml::Date today() { return connector::vietnam_date(std::chrono::system_clock::now()); }
 
     void handle(HTTPServerRequest& request, HTTPServerResponse& response) {
+        {
+            std::lock_guard lock(active_mutex);
+            ++active;
+        }
         Reply reply;
+        bool body_read = false;
         try {
-            reply = route(request);
+            reply = route(request, body_read);
         } catch (const Refusal& refusal) {
             reply = refusal.reply;
+        } catch (const connector::DuplicateError& error) {
+            reply = error_reply(409, error.what());
         } catch (const std::exception& error) {
-            reply = error_reply(500, std::string("internal error: ") + error.what());
+            note(std::string("event=http.internal_error problem=") + error.what());
+            reply = error_reply(500, "internal error");
         }
-        send(response, reply);
+        // A body left unread would be taken for the next request on this connection.
+        if (!body_read && (request.getChunkedTransferEncoding() || request.getContentLength() > 0))
+            response.setKeepAlive(false);
+        try {
+            send(response, reply);
+        } catch (const std::exception&) {
+            // the client went away; nothing to answer
+        }
+        std::lock_guard lock(active_mutex);
+        if (--active == 0)
+            idle.notify_all();
     }
 
     static void send(HTTPServerResponse& response, const Reply& reply) {
@@ -392,7 +430,7 @@ struct ApiServer::Impl {
         response.send() << body;
     }
 
-    Reply route(HTTPServerRequest& request) {
+    Reply route(HTTPServerRequest& request, bool& body_read) {
         const std::string& uri = request.getURI();
         const std::string raw_path = uri.substr(0, uri.find('?'));
         if (raw_path.empty() || raw_path[0] != '/')
@@ -405,6 +443,8 @@ struct ApiServer::Impl {
             } catch (const Poco::Exception&) {
                 refuse(400, "the path has a bad %-escape");
             }
+            if (decoded.find('\0') != std::string::npos || !valid_utf8(decoded))
+                refuse(400, "the path holds a NUL or is not UTF-8");
             segments.push_back(decoded);
         }
         const Route* found = nullptr;
@@ -429,9 +469,13 @@ struct ApiServer::Impl {
             reply.headers.emplace_back("Allow", allow);
             return reply;
         }
-        if (request.getContentLength() > static_cast<std::streamsize>(settings.max_body_bytes)) {
-            drain(request);
-            refuse(413, "the body is over " + std::to_string(settings.max_body_bytes) + " bytes");
+        // A report is a few fields: its limit is small, so that a clerk's token cannot make
+        // the server parse megabytes.
+        const std::size_t body_limit =
+            found->id == RouteId::report ? kReportBodyLimit : settings.max_body_bytes;
+        if (request.getContentLength() > static_cast<std::streamsize>(body_limit)) {
+            body_read = drain(request);
+            refuse(413, "the body is over " + std::to_string(body_limit) + " bytes");
         }
 
         if (found->id == RouteId::healthz) {
@@ -451,7 +495,12 @@ struct ApiServer::Impl {
             refuse(403,
                    "role '" + client.role + "' may not " + found->method + " " + found->pattern);
         }
-        const Poco::URI::QueryParameters query = Poco::URI(uri).getQueryParameters();
+        Poco::URI::QueryParameters query;
+        try {
+            query = Poco::URI(uri).getQueryParameters();
+        } catch (const Poco::Exception&) {
+            refuse(400, "the query has a bad %-escape");
+        }
         if (std::string(found->method) == "GET") {
             switch (found->id) {
                 case RouteId::list_tasks:
@@ -467,7 +516,16 @@ struct ApiServer::Impl {
             }
             refuse(404, "no such path: " + raw_path);
         }
-        const std::string body = read_body(request);
+        if (request.has("Content-Type")) {
+            std::string media =
+                request.getContentType().substr(0, request.getContentType().find(';'));
+            media.erase(media.find_last_not_of(" \t") + 1);
+            std::transform(media.begin(), media.end(), media.begin(),
+                           [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+            if (media != "application/json")
+                refuse(415, "the body must be application/json, not '" + media + "'");
+        }
+        const std::string body = read_body(request, body_limit, body_read);
         if (!query.empty())
             refuse(400, "unknown query parameter '" + query.front().first + "'");
         return idempotent(request, client, raw_path, body, [&] {
@@ -484,34 +542,36 @@ struct ApiServer::Impl {
         });
     }
 
-    std::string read_body(HTTPServerRequest& request) {
+    static std::string read_body(HTTPServerRequest& request, std::size_t limit, bool& body_read) {
         std::string body;
         char buffer[8192];
         std::istream& in = request.stream();
         while (in.read(buffer, sizeof buffer) || in.gcount() > 0) {
             body.append(buffer, static_cast<std::size_t>(in.gcount()));
-            if (body.size() > settings.max_body_bytes) {
-                drain(request);
-                refuse(413,
-                       "the body is over " + std::to_string(settings.max_body_bytes) + " bytes");
+            if (body.size() > limit) {
+                body_read = drain(request);
+                refuse(413, "the body is over " + std::to_string(limit) + " bytes");
             }
         }
+        body_read = true;
         return body;
     }
 
     // Reads and drops what is left of a refused body, up to 4 MiB, so that the client,
     // still sending, reads our 413 instead of a connection reset; a larger upload is cut
     // off (the connection closes) rather than read.
-    static void drain(HTTPServerRequest& request) {
+    // True when the body was read to its end.
+    static bool drain(HTTPServerRequest& request) {
         constexpr std::streamsize kBound = 4 * 1024 * 1024;
         const std::streamsize declared = request.getContentLength();
         if (declared != HTTPServerRequest::UNKNOWN_CONTENT_LENGTH && declared > kBound)
-            return;
+            return false;
         char buffer[8192];
         std::streamsize dropped = 0;
         std::istream& in = request.stream();
-        while (dropped < kBound && (in.read(buffer, sizeof buffer) || in.gcount() > 0))
+        while (dropped <= kBound && (in.read(buffer, sizeof buffer) || in.gcount() > 0))
             dropped += in.gcount();
+        return dropped <= kBound;
     }
 
     Reply ready() {
@@ -522,7 +582,9 @@ struct ApiServer::Impl {
         } catch (const std::exception& error) {
             std::lock_guard lock(backend_mutex);
             backend.reset();
-            problems.push_back(std::string("store: ") + error.what());
+            // No token is needed here: the details (host, user) go to the log only.
+            note(std::string("event=http.store_failed problem=") + error.what());
+            problems.push_back("store: not reachable");
         }
         for (auto& problem : readiness())
             problems.push_back(std::move(problem));
@@ -695,26 +757,47 @@ struct ApiServer::Impl {
             } catch (const std::invalid_argument& error) {
                 refuse_fields({{"tasks", error.what()}});
             }
-            Object::Ptr answer = document_answer(b, sequence);
+            // Queued: from here on nothing may turn the answer into an error, or a retry
+            // with the same Idempotency-Key would not get this 202.
+            Object::Ptr answer = accepted(b, sequence);
             const std::string document_id = answer->getValue<std::string>("documentId");
             Poco::JSON::Array::Ptr tasks = new Poco::JSON::Array;
-            for (const auto& task : b.store().tasks_of_document(document_id))
-                tasks->add(task.task_code);
+            best_effort("task list of " + document_id, [&] {
+                for (const auto& task : b.store().tasks_of_document(document_id))
+                    tasks->add(task.task_code);
+            });
             answer->set("tasks", tasks);
-            audit_locked(b, client, "API_TASKS_ASSIGNED", document_id,
-                         "message " + std::to_string(sequence) + ", " +
-                             std::to_string(assignment.tasks.size()) + " tasks");
+            best_effort("audit", [&] {
+                audit_locked(b, client, "API_TASKS_ASSIGNED", document_id,
+                             "message " + std::to_string(sequence) + ", " +
+                                 std::to_string(assignment.tasks.size()) + " tasks");
+            });
             return Reply{202, answer, {}, {}, {}};
         });
     }
 
     // {"documentId", "message"} of a package just queued.
-    static Object::Ptr document_answer(Backend& b, std::int64_t sequence) {
-        const auto logged = b.store().messages(sequence - 1, 1);
+    Object::Ptr accepted(Backend& b, std::int64_t sequence) {
+        std::string document_id;
+        best_effort("message " + std::to_string(sequence), [&] {
+            const auto logged = b.store().messages(sequence - 1, 1);
+            if (!logged.empty())
+                document_id = logged.front().document_id;
+        });
         Object::Ptr answer = new Object(Poco::JSON_PRESERVE_KEY_ORDER);
-        answer->set("documentId", logged.empty() ? std::string() : logged.front().document_id);
+        answer->set("documentId", document_id);
         answer->set("message", sequence);
         return answer;
+    }
+
+    // Work after the call's effect is committed: a failure is logged, not answered.
+    template <typename Work>
+    void best_effort(const std::string& what, Work work) {
+        try {
+            work();
+        } catch (const std::exception& error) {
+            note("event=http.after_commit_failed what=\"" + what + "\" problem=" + error.what());
+        }
     }
 
     void audit_locked(Backend& b, const connector::ApiClient& client, const std::string& action,
@@ -738,7 +821,7 @@ struct ApiServer::Impl {
         const auto progress = reader.integer(body, "", "progress", 0, 100);
         const std::string note = reader.text(body, "", "note", false, 4000);
         const auto completion = date_field(reader, body, "", "completionDate");
-        if (!body->has("status") && !body->has("progress") && !body->has("note"))
+        if (!status && !progress && note.empty())
             reader.problem("(body)", "needs at least one of status, progress, note");
         const bool handshake = status && (*status == edxml::StatusKind::take_back_request ||
                                           *status == edxml::StatusKind::change_accepted ||
@@ -767,10 +850,15 @@ struct ApiServer::Impl {
             }
             Object::Ptr answer = new Object(Poco::JSON_PRESERVE_KEY_ORDER);
             answer->set("message", sequence);
-            answer->set("task", task_json(*b.store().task(code), today()));
-            audit_locked(b, client, "API_TASK_REPORTED", code,
-                         "message " + std::to_string(sequence) +
-                             (status ? ", status " + edxml::canonical_code(*status) : ""));
+            best_effort("task " + code, [&] {
+                if (const auto task = b.store().task(code))
+                    answer->set("task", task_json(*task, today()));
+            });
+            best_effort("audit", [&] {
+                audit_locked(b, client, "API_TASK_REPORTED", code,
+                             "message " + std::to_string(sequence) +
+                                 (status ? ", status " + edxml::canonical_code(*status) : ""));
+            });
             return Reply{202, answer, {}, {}, {}};
         });
     }
@@ -807,10 +895,12 @@ struct ApiServer::Impl {
             } catch (const std::invalid_argument& error) {
                 refuse_fields({{"(body)", error.what()}});
             }
-            Object::Ptr answer = document_answer(b, sequence);
+            Object::Ptr answer = accepted(b, sequence);
             const std::string document_id = answer->getValue<std::string>("documentId");
-            audit_locked(b, client, "API_DOCUMENT_SENT", document_id,
-                         "message " + std::to_string(sequence));
+            best_effort("audit", [&] {
+                audit_locked(b, client, "API_DOCUMENT_SENT", document_id,
+                             "message " + std::to_string(sequence));
+            });
             return Reply{202, answer, {}, {}, {}};
         });
     }
@@ -877,24 +967,33 @@ struct ApiServer::Impl {
         const edxml::Date now = today();
         const std::size_t limit = filter.limit;
         std::vector<connector::Task> page;
-        bool more = false;
-        // Timeliness depends on today, so it is filtered here, page by page.
+        // Timeliness depends on today, so it is filtered here, batch by batch. At most
+        // kMaxScanned tasks are looked at per call: past that, `next` lets the caller go on.
+        constexpr std::size_t kMaxScanned = 20'000;
+        std::string next;
         with_backend([&](Backend& b) {
-            while (page.size() < limit) {
-                filter.limit = limit + 1;
+            std::size_t scanned = 0;
+            filter.limit = timeliness.empty() ? limit + 1 : std::max<std::size_t>(limit + 1, 500);
+            while (next.empty()) {
                 const auto batch = b.store().find_tasks(filter);
                 for (const auto& task : batch) {
-                    if (!timeliness.empty() &&
+                    ++scanned;
+                    const bool matches =
+                        timeliness.empty() ||
                         connector::to_string(connector::derive_timeliness(
-                            task.due_date, task.completion_date, now)) != timeliness)
-                        continue;
-                    if (page.size() == limit) {
-                        more = true;
+                            task.due_date, task.completion_date, now)) == timeliness;
+                    if (matches && page.size() == limit) {
+                        next = page.back().task_code;  // one more exists
                         break;
                     }
-                    page.push_back(task);
+                    if (matches)
+                        page.push_back(task);
+                    if (scanned >= kMaxScanned) {
+                        next = task.task_code;
+                        break;
+                    }
                 }
-                if (more || batch.size() < filter.limit)
+                if (batch.size() < filter.limit)
                     break;
                 filter.after_code = batch.back().task_code;
             }
@@ -905,7 +1004,7 @@ struct ApiServer::Impl {
             list->add(task_json(task, now));
         Object::Ptr body = new Object(Poco::JSON_PRESERVE_KEY_ORDER);
         body->set("tasks", list);
-        body->set("next", more ? Poco::Dynamic::Var(page.back().task_code) : Poco::Dynamic::Var());
+        body->set("next", next.empty() ? Poco::Dynamic::Var() : Poco::Dynamic::Var(next));
         return {200, body, {}, {}, {}};
     }
 
@@ -952,7 +1051,7 @@ struct ApiServer::Impl {
             if (!seen.insert(name).second)
                 reader.problem(name, "is given twice");
             else if (name == "after")
-                after = number(name, value, std::numeric_limits<std::int64_t>::max() / 2);
+                after = number(name, value, 1LL << 62);
             else if (name == "limit")
                 limit = limit_of(value);
             else if (name == "wait")
@@ -961,12 +1060,21 @@ struct ApiServer::Impl {
                 reader.problem(name, "unknown query parameter");
         }
         check(reader);
+        // Long polls hold a server thread each: past kMaxLongPolls at once, or while
+        // stopping, the call answers at once (the caller asks again).
+        struct Slot {
+            std::atomic<int>& count;
+            explicit Slot(std::atomic<int>& c) : count(c) { ++count; }
+            ~Slot() { --count; }
+        } slot(long_polls);
+        if (long_polls > kMaxLongPolls)
+            wait_seconds = 0;
         const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(wait_seconds);
         std::uint64_t generation = changes ? changes->generation() : 0;
         while (true) {
             auto answer = with_backend([&](Backend& b) -> std::optional<Reply> {
                 const auto found = b.store().backend_events(after, limit);
-                if (found.empty() && std::chrono::steady_clock::now() < deadline)
+                if (found.empty() && !stopping && std::chrono::steady_clock::now() < deadline)
                     return std::nullopt;
                 const edxml::Date now = today();
                 Poco::JSON::Array::Ptr list = new Poco::JSON::Array;
@@ -1072,7 +1180,9 @@ void ApiServer::start() {
     }
     impl_->port = socket->address().port();
     Poco::Net::HTTPServerParams::Ptr params = new Poco::Net::HTTPServerParams;
-    params->setMaxThreads(8);
+    params->setMaxThreads(32);  // long polls hold one each (at most kMaxLongPolls)
+    params->setMaxQueued(128);
+    params->setKeepAliveTimeout(Poco::Timespan(10, 0));
     params->setTimeout(Poco::Timespan(impl_->settings.timeout.count(), 0));
     params->setKeepAlive(true);
     impl_->server = std::make_unique<Poco::Net::HTTPServer>(new Factory(*impl_), *socket, params);
@@ -1080,10 +1190,17 @@ void ApiServer::start() {
 }
 
 void ApiServer::stop() {
-    if (impl_->server) {
-        impl_->server->stopAll(true);
-        impl_->server.reset();
-    }
+    if (!impl_->server)
+        return;
+    impl_->stopping = true;
+    if (impl_->changes)
+        impl_->changes->notify();  // long polls end
+    impl_->server->stopAll(true);
+    // No handler may outlive the server: wait for the requests in hand.
+    std::unique_lock lock(impl_->active_mutex);
+    impl_->idle.wait(lock, [&] { return impl_->active == 0; });
+    lock.unlock();
+    impl_->server.reset();
 }
 
 unsigned short ApiServer::port() const {

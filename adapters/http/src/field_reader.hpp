@@ -73,11 +73,16 @@ class FieldReader {
         if (!object || !object->has(name) || object->isNull(name))
             return std::nullopt;
         const Poco::Dynamic::Var value = object->get(name);
-        if (!value.isInteger()) {
+        if (!value.isInteger() || value.isBoolean()) {  // Poco counts true as an integer
             problem(field, "must be an integer");
             return std::nullopt;
         }
-        const auto number = value.convert<long long>();
+        long long number = 0;
+        try {
+            number = value.convert<long long>();
+        } catch (const Poco::Exception&) {
+            number = value.isSigned() ? low - 1LL : high + 1LL;  // beyond 64 bits
+        }
         if (number < low || number > high) {
             problem(field, "must be " + std::to_string(low) + ".." + std::to_string(high));
             return std::nullopt;

@@ -65,12 +65,27 @@ WebhookDispatcher::WebhookDispatcher(WebhookSettings settings,
       changes_(changes ? std::move(changes) : std::make_shared<ChangeSignal>()),
       log_(std::move(log)),
       seed_(std::random_device{}()) {
-    const Poco::URI uri(settings_.url);
-    if (uri.getScheme() != "http" && uri.getScheme() != "https")
+    Poco::URI uri;
+    try {
+        uri = Poco::URI(settings_.url);
+    } catch (const Poco::Exception& error) {
+        throw connector::ConfigError("webhook.url: '" + settings_.url + "': " + error.message());
+    }
+    if ((uri.getScheme() != "http" && uri.getScheme() != "https") || uri.getHost().empty())
         throw connector::ConfigError("webhook.url: '" + settings_.url +
                                      "' is not an http:// or https:// URL");
     if (settings_.secret.empty())
         throw connector::ConfigError("webhook.secret_file: the webhook secret is empty");
+    // Deliveries are recorded under the URL without its query, which may carry a key.
+    target_ = settings_.url.substr(0, settings_.url.find('?'));
+    if (uri.getScheme() == "https") {
+        static std::once_flag ssl_initialised;
+        std::call_once(ssl_initialised, [] { Poco::Net::initializeSSL(); });
+        tls_ = new Poco::Net::Context(Poco::Net::Context::TLS_CLIENT_USE, "", "", settings_.ca_file,
+                                      Poco::Net::Context::VERIFY_RELAXED, 9,
+                                      settings_.ca_file.empty());
+        tls_->requireMinimumProtocol(Poco::Net::Context::PROTO_TLSV1_2);
+    }
 }
 
 WebhookDispatcher::~WebhookDispatcher() {
@@ -78,8 +93,30 @@ WebhookDispatcher::~WebhookDispatcher() {
 }
 
 void WebhookDispatcher::start() {
+    if (thread_.joinable())
+        return;
+    // The first time this URL is served, what happened before is in the feed only: a
+    // store with years of events does not flood iDesk the day webhooks are turned on.
+    if (!store_->webhook_position(target_)) {
+        if (const std::int64_t last = store_->last_backend_event(); last > 0) {
+            connector::WebhookDelivery skipped;
+            skipped.event_sequence = last;
+            skipped.state = "skipped";
+            store_->record_webhook_delivery(target_, skipped);
+            say("event=webhook.start_after seq=" + std::to_string(last) +
+                " (earlier events are in GET /api/v1/events)");
+        }
+    }
     stopping_ = false;
     thread_ = std::thread([this] { run(); });
+}
+
+void WebhookDispatcher::say(const std::string& line) noexcept {
+    try {
+        log_(line);
+    } catch (...) {
+        // a log that fails must not stop the deliveries
+    }
 }
 
 void WebhookDispatcher::stop() {
@@ -96,7 +133,7 @@ void WebhookDispatcher::run() {
         try {
             delivered = deliver_next();
         } catch (const std::exception& error) {
-            log_(std::string("event=webhook.store_failed problem=") + error.what());
+            say(std::string("event=webhook.store_failed problem=") + error.what());
         }
         if (!delivered)
             generation = changes_->wait(generation, settings_.idle_check);
@@ -104,7 +141,7 @@ void WebhookDispatcher::run() {
 }
 
 bool WebhookDispatcher::deliver_next() {
-    const auto next = store_->next_webhook_event(settings_.url);
+    const auto next = store_->next_webhook_event(target_);
     if (!next)
         return false;
     auto [event, delivery] = *next;
@@ -119,14 +156,9 @@ bool WebhookDispatcher::deliver_next() {
     try {
         const Poco::URI uri(settings_.url);
         std::unique_ptr<Poco::Net::HTTPClientSession> session;
-        if (uri.getScheme() == "https") {
-            static std::once_flag ssl_initialised;
-            std::call_once(ssl_initialised, [] { Poco::Net::initializeSSL(); });
-            Poco::Net::Context::Ptr context = new Poco::Net::Context(
-                Poco::Net::Context::TLS_CLIENT_USE, "", "", settings_.ca_file,
-                Poco::Net::Context::VERIFY_RELAXED, 9, settings_.ca_file.empty());
-            session = std::make_unique<Poco::Net::HTTPSClientSession>(uri.getHost(), uri.getPort(),
-                                                                      context);
+        if (tls_) {
+            session =
+                std::make_unique<Poco::Net::HTTPSClientSession>(uri.getHost(), uri.getPort(), tls_);
         } else {
             session = std::make_unique<Poco::Net::HTTPClientSession>(uri.getHost(), uri.getPort());
         }
@@ -141,7 +173,9 @@ bool WebhookDispatcher::deliver_next() {
         session->sendRequest(request) << body;
         Poco::Net::HTTPResponse response;
         std::istream& answer = session->receiveResponse(response);
-        answer.ignore(std::numeric_limits<std::streamsize>::max());
+        // The answer's body is not needed; a receiver that streams on must not hold the
+        // deliveries up.
+        answer.ignore(64 * 1024);
         const int status = static_cast<int>(response.getStatus());
         if (status < 200 || status > 299)
             problem = "HTTP " + std::to_string(status);
@@ -155,9 +189,9 @@ bool WebhookDispatcher::deliver_next() {
     if (problem.empty()) {
         delivery.state = "delivered";
         delivery.last_error.clear();
-        store_->record_webhook_delivery(settings_.url, delivery);
-        log_("event=webhook.delivered seq=" + std::to_string(event.sequence) +
-             " kind=" + event.kind + " attempts=" + std::to_string(delivery.attempts));
+        store_->record_webhook_delivery(target_, delivery);
+        say("event=webhook.delivered seq=" + std::to_string(event.sequence) +
+            " kind=" + event.kind + " attempts=" + std::to_string(delivery.attempts));
         return true;
     }
     delivery.last_error = problem;
@@ -166,10 +200,10 @@ bool WebhookDispatcher::deliver_next() {
                                                settings_.give_up_after)
                                                .count()) {
         delivery.state = "abandoned";
-        store_->record_webhook_delivery(settings_.url, delivery);
-        log_("event=webhook.abandoned seq=" + std::to_string(event.sequence) +
-             " attempts=" + std::to_string(delivery.attempts) + " problem=" + problem +
-             " (the event stays in GET /api/v1/events)");
+        store_->record_webhook_delivery(target_, delivery);
+        say("event=webhook.abandoned seq=" + std::to_string(event.sequence) +
+            " attempts=" + std::to_string(delivery.attempts) + " problem=" + problem +
+            " (the event stays in GET /api/v1/events)");
         return true;
     }
     // Full jitter: uniform in [0, min(cap, base · 2^(attempts-1))].
@@ -181,10 +215,10 @@ bool WebhookDispatcher::deliver_next() {
     const long long delay = std::uniform_int_distribution<long long>(0, ceiling)(random);
     delivery.state = "pending";
     delivery.next_attempt_at_ms = now + delay;
-    store_->record_webhook_delivery(settings_.url, delivery);
-    log_("event=webhook.retry seq=" + std::to_string(event.sequence) +
-         " attempts=" + std::to_string(delivery.attempts) + " in_ms=" + std::to_string(delay) +
-         " problem=" + problem);
+    store_->record_webhook_delivery(target_, delivery);
+    say("event=webhook.retry seq=" + std::to_string(event.sequence) +
+        " attempts=" + std::to_string(delivery.attempts) + " in_ms=" + std::to_string(delay) +
+        " problem=" + problem);
     return false;
 }
 

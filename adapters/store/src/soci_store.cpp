@@ -1105,9 +1105,9 @@ class SociStore final : public connector::Store {
                      << "SELECT e.id, e.kind, e.subject_key, e.payload, e.message_sequence, "
                         "e.recorded_at, d.state, d.attempts, d.next_attempt_at, d.last_error "
                         "FROM backend_events e LEFT JOIN webhook_deliveries d ON d.event_id = "
-                        "e.id AND d.target = :target1 WHERE e.id > (SELECT coalesce(max(event_id), "
-                        "0) FROM webhook_deliveries WHERE target = :target2 AND state <> "
-                        "'pending') ORDER BY e.id LIMIT 1",
+                        "e.id AND d.target = :target1 WHERE e.id > coalesce((SELECT event_id FROM "
+                        "webhook_deliveries WHERE target = :target2 AND state <> 'pending' "
+                        "ORDER BY event_id DESC LIMIT 1), 0) ORDER BY e.id LIMIT 1",
                  soci::use(target, "target1"), soci::use(target, "target2"));
             for (const soci::row& row : rows) {
                 connector::WebhookDelivery delivery;
@@ -1148,6 +1148,22 @@ class SociStore final : public connector::Store {
         }
     }
 
+    std::optional<std::int64_t> webhook_position(const std::string& target) override {
+        reconnect_if_broken();
+        try {
+            soci::rowset<soci::row> rows =
+                (sql_.prepare << "SELECT event_id FROM webhook_deliveries WHERE target = :target "
+                                 "AND state <> 'pending' ORDER BY event_id DESC LIMIT 1",
+                 soci::use(target, "target"));
+            for (const soci::row& row : rows)
+                return integer(row, 0);
+            return std::nullopt;
+        } catch (...) {
+            note_failure();
+            rethrow("webhook_position", target);
+        }
+    }
+
     std::optional<connector::IdempotentAnswer> claim_idempotency_key(
         const std::string& client, const std::string& key, const std::string& request_hash,
         std::chrono::seconds keep) override {
@@ -1158,25 +1174,29 @@ class SociStore final : public connector::Store {
             const std::string oldest = utc_text(now - keep);
             sql_ << "DELETE FROM idempotency_keys WHERE created_at < :oldest",
                 soci::use(oldest, "oldest");
-            soci::rowset<soci::row> rows =
-                (sql_.prepare << "SELECT request_hash, status, body, created_at FROM "
-                                 "idempotency_keys WHERE client = :client AND idempotency_key = "
-                                 ":key",
-                 soci::use(client, "client"), soci::use(key, "key"));
-            for (const soci::row& row : rows) {
-                connector::IdempotentAnswer answer{
-                    row.get<std::string>(0), static_cast<int>(integer(row, 1)),
-                    row.get<std::string>(2), row.get<std::string>(3)};
-                transaction.commit();
-                return answer;
-            }
+            // Insert first: two daemons racing for one key both end here, one wins.
             const std::string at = utc_text(now);
-            sql_ << "INSERT INTO idempotency_keys (client, idempotency_key, request_hash, "
-                    "created_at) VALUES (:client, :key, :hash, :at)",
-                soci::use(client, "client"), soci::use(key, "key"), soci::use(request_hash, "hash"),
-                soci::use(at, "at");
+            soci::statement insert =
+                (sql_.prepare << "INSERT INTO idempotency_keys (client, idempotency_key, "
+                                 "request_hash, created_at) VALUES (:client, :key, :hash, :at) "
+                                 "ON CONFLICT DO NOTHING",
+                 soci::use(client, "client"), soci::use(key, "key"),
+                 soci::use(request_hash, "hash"), soci::use(at, "at"));
+            insert.execute(true);
+            std::optional<connector::IdempotentAnswer> earlier;
+            if (insert.get_affected_rows() == 0) {
+                soci::rowset<soci::row> rows =
+                    (sql_.prepare << "SELECT request_hash, status, body, created_at FROM "
+                                     "idempotency_keys WHERE client = :client AND "
+                                     "idempotency_key = :key",
+                     soci::use(client, "client"), soci::use(key, "key"));
+                for (const soci::row& row : rows)
+                    earlier = connector::IdempotentAnswer{
+                        row.get<std::string>(0), static_cast<int>(integer(row, 1)),
+                        row.get<std::string>(2), row.get<std::string>(3)};
+            }
             transaction.commit();
-            return std::nullopt;
+            return earlier;
         } catch (...) {
             note_failure();
             rethrow("claim_idempotency_key", key);

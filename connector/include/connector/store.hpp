@@ -56,7 +56,7 @@ struct BackendEvent {
 // Where the webhook delivery of one event stands, for one target URL.
 struct WebhookDelivery {
     std::int64_t event_sequence = 0;
-    std::string state;  // pending, delivered, abandoned
+    std::string state;  // pending, delivered, abandoned, skipped (before webhooks began)
     int attempts = 0;
     std::int64_t next_attempt_at_ms = 0;  // Unix milliseconds; 0: now
     std::string last_error;
@@ -168,6 +168,9 @@ class Store {
         const std::string& target) = 0;
     virtual void record_webhook_delivery(const std::string& target,
                                          const WebhookDelivery& delivery) = 0;
+    // The last event delivered, abandoned or skipped for `target`; nothing when no
+    // delivery was ever recorded for it.
+    virtual std::optional<std::int64_t> webhook_position(const std::string& target) = 0;
 
     // Idempotency keys, per client. Claims `key` for a call: nullopt when it was free (the
     // caller goes on and records its answer), else what the first call left. Keys older

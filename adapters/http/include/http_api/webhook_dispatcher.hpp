@@ -16,6 +16,8 @@
 #include <string>
 #include <thread>
 
+#include <Poco/Net/Context.h>
+
 #include "connector/store.hpp"
 #include "http_api/change_signal.hpp"
 
@@ -44,6 +46,8 @@ class WebhookDispatcher {
     WebhookDispatcher(const WebhookDispatcher&) = delete;
     WebhookDispatcher& operator=(const WebhookDispatcher&) = delete;
 
+    // Starts the delivery thread. The first time a URL is served, the events already in
+    // the store are skipped (recorded `skipped`; they stay in the feed).
     void start();
     // Stops after the delivery in hand (bounded by the timeout).
     void stop();
@@ -58,10 +62,13 @@ class WebhookDispatcher {
 
   private:
     void run();
+    void say(const std::string& line) noexcept;
     WebhookSettings settings_;
     std::unique_ptr<connector::Store> store_;
     std::shared_ptr<ChangeSignal> changes_;
     WebhookLog log_;
+    std::string target_;           // the URL without its query
+    Poco::Net::Context::Ptr tls_;  // https: made once
     std::atomic<bool> stopping_{false};
     std::thread thread_;
     std::uint64_t seed_;

@@ -12,5 +12,6 @@ CREATE TABLE idempotency_keys (
     created_at TEXT NOT NULL,
     PRIMARY KEY (client, idempotency_key)
 );
+CREATE INDEX idempotency_keys_by_age ON idempotency_keys (created_at);
 CREATE INDEX tasks_by_issuer ON tasks (issuer);
 CREATE INDEX task_assignees_by_organ ON task_assignees (organ_id);
