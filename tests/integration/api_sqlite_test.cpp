@@ -37,5 +37,11 @@ BOOST_AUTO_TEST_CASE(webhooks_with_a_wrong_secret_or_too_old_are_not_accepted) {
     api_scenarios::webhooks_with_a_wrong_secret_or_too_old_are_not_accepted(
         store_backends::kSqlite);
 }
+BOOST_AUTO_TEST_CASE(the_api_over_https) {
+    api_scenarios::the_api_over_https(store_backends::kSqlite);
+}
+BOOST_AUTO_TEST_CASE(webhooks_over_https_check_the_receiver) {
+    api_scenarios::webhooks_over_https_check_the_receiver(store_backends::kSqlite);
+}
 
 BOOST_AUTO_TEST_SUITE_END()

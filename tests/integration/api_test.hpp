@@ -11,14 +11,19 @@
 #include <Poco/JSON/Array.h>
 #include <Poco/JSON/Object.h>
 #include <Poco/JSON/Parser.h>
+#include <Poco/Net/Context.h>
 #include <Poco/Net/HTTPClientSession.h>
 #include <Poco/Net/HTTPRequest.h>
 #include <Poco/Net/HTTPRequestHandler.h>
 #include <Poco/Net/HTTPRequestHandlerFactory.h>
 #include <Poco/Net/HTTPResponse.h>
+#include <Poco/Net/HTTPSClientSession.h>
 #include <Poco/Net/HTTPServer.h>
 #include <Poco/Net/HTTPServerRequest.h>
 #include <Poco/Net/HTTPServerResponse.h>
+#include <Poco/Net/NetSSL.h>
+#include <Poco/Net/SSLException.h>
+#include <Poco/Net/SecureServerSocket.h>
 #include <Poco/Net/ServerSocket.h>
 #include <Poco/StreamCopier.h>
 #include <Poco/URI.h>
@@ -117,13 +122,19 @@ struct Harness {
     std::unique_ptr<http_api::ApiServer> server;
 
     Harness(const store_backends::Backend& backend, const std::string& label,
-            std::size_t max_body = 16 * 1024 * 1024)
+            std::size_t max_body = 16 * 1024 * 1024, const std::string& tls_certificate = {})
         : url(backend.fresh_url(label)), store(store::open_store(url, store::Migrations::apply)) {
         store->create_api_client("idesk", http_api::token_hash(backend_token), "backend");
         store->create_api_client("clerk", http_api::token_hash(clerk_token), "clerk");
         store->create_api_client("auditor", http_api::token_hash(auditor_token), "auditor");
         http_api::ServerSettings settings;
         settings.max_body_bytes = max_body;
+        if (!tls_certificate.empty()) {  // a name of the test PKI: localhost, wronghost
+            settings.tls_certificate =
+                std::string(CONNECTOR_TEST_PKI_DIR) + "/" + tls_certificate + ".pem";
+            settings.tls_private_key =
+                std::string(CONNECTOR_TEST_PKI_DIR) + "/" + tls_certificate + ".key";
+        }
         settings.agencies = {{"UBND tỉnh Đồng Tháp", "000.00.00.H20"},
                              {"Sở Nội vụ", "000.00.14.H20"}};
         const std::string store_url = url;
@@ -571,15 +582,32 @@ inline std::string hmac_hex(const std::string& secret, const std::string& text) 
 // answers 503 while down, and records what it accepted.
 class Receiver {
   public:
-    explicit Receiver(std::string secret) : secret_(std::move(secret)) {
+    // `tls_certificate`: a name of the test PKI (localhost, wronghost): HTTPS.
+    explicit Receiver(std::string secret, const std::string& tls_certificate = {})
+        : secret_(std::move(secret)) {
+        const Poco::Net::SocketAddress address("127.0.0.1", 0);
+        if (tls_certificate.empty()) {
+            socket_ = std::make_unique<Poco::Net::ServerSocket>(address);
+        } else {
+            Poco::Net::initializeSSL();
+            Poco::Net::Context::Params tls;
+            tls.certificateFile =
+                std::string(CONNECTOR_TEST_PKI_DIR) + "/" + tls_certificate + ".pem";
+            tls.privateKeyFile =
+                std::string(CONNECTOR_TEST_PKI_DIR) + "/" + tls_certificate + ".key";
+            tls.verificationMode = Poco::Net::Context::VERIFY_NONE;
+            socket_ = std::make_unique<Poco::Net::SecureServerSocket>(
+                address, 64, new Poco::Net::Context(Poco::Net::Context::TLS_SERVER_USE, tls));
+            scheme_ = "https";
+        }
         Poco::Net::HTTPServerParams::Ptr params = new Poco::Net::HTTPServerParams;
         params->setMaxThreads(2);
-        server_ = std::make_unique<Poco::Net::HTTPServer>(new Factory(*this), socket_, params);
+        server_ = std::make_unique<Poco::Net::HTTPServer>(new Factory(*this), *socket_, params);
         server_->start();
     }
     ~Receiver() { server_->stopAll(true); }
     std::string url() const {
-        return "http://127.0.0.1:" + std::to_string(socket_.address().port()) + "/hooks";
+        return scheme_ + "://127.0.0.1:" + std::to_string(socket_->address().port()) + "/hooks";
     }
     void set_up(bool up) { up_ = up; }
     std::vector<std::int64_t> accepted() {
@@ -640,7 +668,8 @@ class Receiver {
     };
 
     std::string secret_;
-    Poco::Net::ServerSocket socket_{Poco::Net::SocketAddress("127.0.0.1", 0)};
+    std::unique_ptr<Poco::Net::ServerSocket> socket_;
+    std::string scheme_ = "http";
     std::unique_ptr<Poco::Net::HTTPServer> server_;
     std::atomic<bool> up_{true};
     std::atomic<int> bad_signatures_{0};
@@ -755,6 +784,58 @@ inline void webhooks_with_a_wrong_secret_or_too_old_are_not_accepted(
     first_time.stop();
     BOOST_TEST(fresh.accepted().front() > events.back().sequence);
     BOOST_TEST(h.store->webhook_position(fresh.url()).has_value());  // recorded without the query
+}
+
+// The API over HTTPS (http.tls_certificate): a client that trusts the test CA gets in,
+// one that does not is refused at the handshake, plain HTTP gets no answer.
+inline void the_api_over_https(const store_backends::Backend& backend) {
+    Harness h(backend, "api_https", 16 * 1024 * 1024, "localhost");
+    BOOST_TEST(h.server->base_url().rfind("https://", 0) == 0);
+    const auto get = [&](const std::string& ca, const std::string& path) {
+        Poco::Net::Context::Ptr context = new Poco::Net::Context(
+            Poco::Net::Context::TLS_CLIENT_USE, std::string(CONNECTOR_TEST_PKI_DIR) + "/" + ca,
+            Poco::Net::Context::VERIFY_STRICT, 9, false);
+        Poco::Net::HTTPSClientSession session("127.0.0.1", h.server->port(), context);
+        Poco::Net::HTTPRequest request("GET", path, Poco::Net::HTTPMessage::HTTP_1_1);
+        request.set("Authorization", "Bearer " + h.auditor_token);
+        session.sendRequest(request);
+        Poco::Net::HTTPResponse response;
+        std::string body;
+        Poco::StreamCopier::copyToString(session.receiveResponse(response), body);
+        return static_cast<int>(response.getStatus());
+    };
+    BOOST_TEST(get("root.pem", "/healthz") == 200);
+    BOOST_TEST(get("root.pem", "/api/v1/tasks") == 200);
+    BOOST_CHECK_THROW(get("untrusted-root.pem", "/healthz"), Poco::Exception);
+    BOOST_CHECK_THROW(h.call("GET", "/healthz"), Poco::Exception);
+}
+
+// Webhooks over HTTPS (webhook.ca_file): delivered to a receiver whose certificate the
+// CA file vouches for and whose name matches; refused, and retried, otherwise.
+inline void webhooks_over_https_check_the_receiver(const store_backends::Backend& backend) {
+    Harness h(backend, "api_webhooks_https");
+    h.receive_task("H20#1");
+    const auto dispatcher_for = [&](const Receiver& receiver, const std::string& ca) {
+        auto settings = webhook_settings(receiver.url(), "s3cret");
+        settings.ca_file = std::string(CONNECTOR_TEST_PKI_DIR) + "/" + ca;
+        return std::make_unique<http_api::WebhookDispatcher>(settings, store::open_store(h.url),
+                                                             nullptr, [](const std::string&) {});
+    };
+    Receiver trusted("s3cret", "localhost");
+    BOOST_TEST(dispatcher_for(trusted, "root.pem")->deliver_next());
+    BOOST_TEST(trusted.accepted().size() == 1u);
+
+    Receiver impostor("s3cret", "localhost");
+    BOOST_TEST(!dispatcher_for(impostor, "untrusted-root.pem")->deliver_next());
+    const auto refused = h.store->next_webhook_event(impostor.url());
+    BOOST_REQUIRE(refused.has_value());
+    BOOST_TEST(refused->second.attempts == 1);
+    BOOST_TEST(!refused->second.last_error.empty());
+    BOOST_TEST(impostor.accepted().empty());
+
+    Receiver elsewhere("s3cret", "wronghost");  // certified for axis.example only
+    BOOST_TEST(!dispatcher_for(elsewhere, "root.pem")->deliver_next());
+    BOOST_TEST(elsewhere.accepted().empty());
 }
 
 }  // namespace api_scenarios

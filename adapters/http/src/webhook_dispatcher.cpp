@@ -15,6 +15,7 @@
 #include "connector/clock.hpp"
 #include "connector/error.hpp"
 #include "json_views.hpp"
+#include "tls/client_context.hpp"
 
 namespace http_api {
 namespace {
@@ -78,14 +79,8 @@ WebhookDispatcher::WebhookDispatcher(WebhookSettings settings,
         throw connector::ConfigError("webhook.secret_file: the webhook secret is empty");
     // Deliveries are recorded under the URL without its query, which may carry a key.
     target_ = settings_.url.substr(0, settings_.url.find('?'));
-    if (uri.getScheme() == "https") {
-        static std::once_flag ssl_initialised;
-        std::call_once(ssl_initialised, [] { Poco::Net::initializeSSL(); });
-        tls_ = new Poco::Net::Context(Poco::Net::Context::TLS_CLIENT_USE, "", "", settings_.ca_file,
-                                      Poco::Net::Context::VERIFY_RELAXED, 9,
-                                      settings_.ca_file.empty());
-        tls_->requireMinimumProtocol(Poco::Net::Context::PROTO_TLSV1_2);
-    }
+    if (uri.getScheme() == "https")
+        tls_ = tls::verified_client_context(uri.getHost(), settings_.ca_file, "webhook.ca_file");
 }
 
 WebhookDispatcher::~WebhookDispatcher() {

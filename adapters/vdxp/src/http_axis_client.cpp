@@ -14,8 +14,6 @@
 #include <Poco/Net/SSLManager.h>
 #include <Poco/URI.h>
 #include <openssl/sha.h>
-#include <openssl/ssl.h>
-#include <openssl/x509v3.h>
 
 #include <algorithm>
 #include <cctype>
@@ -26,6 +24,7 @@
 #include "connector/error.hpp"
 #include "edxml/attachments.hpp"
 #include "edxml/diagnostics.hpp"
+#include "tls/client_context.hpp"
 #include "vdxp/xroad_headers.hpp"
 
 namespace vdxp {
@@ -183,28 +182,8 @@ HttpAxisClient::HttpAxisClient(ClientSettings settings)
     if (scheme == "https") {
         if (!settings_.ca_file.empty() && !std::ifstream(settings_.ca_file))
             throw connector::ConfigError("axis.ca_file: cannot read " + settings_.ca_file);
-        static std::once_flag ssl_initialised;
-        std::call_once(ssl_initialised, [] { Poco::Net::initializeSSL(); });
-        Poco::Net::Context::Ptr context;
-        try {
-            // Strict verification always; the host name is checked by the session.
-            context = new Poco::Net::Context(Poco::Net::Context::TLS_CLIENT_USE, settings_.ca_file,
-                                             Poco::Net::Context::VERIFY_STRICT, 9,
-                                             settings_.ca_file.empty());
-            context->requireMinimumProtocol(Poco::Net::Context::PROTO_TLSV1_2);
-            // OpenSSL checks the host name during the handshake (IP addresses against IP
-            // SANs, names against DNS SANs, no CN fallback). Poco 1.11's own check would
-            // accept an IP host when any DNS name in the certificate resolves to it.
-            X509_VERIFY_PARAM* verify = SSL_CTX_get0_param(context->sslContext());
-            X509_VERIFY_PARAM_set_hostflags(verify, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
-            const bool ip_host = X509_VERIFY_PARAM_set1_ip_asc(verify, uri.getHost().c_str()) == 1;
-            if (!ip_host && X509_VERIFY_PARAM_set1_host(verify, uri.getHost().c_str(), 0) != 1)
-                throw connector::ConfigError("axis.base_url: cannot check the host name '" +
-                                             uri.getHost() + "'");
-            context->enableExtendedCertificateVerification(false);
-        } catch (const Poco::Exception& error) {
-            throw connector::ConfigError("axis.ca_file: " + error.displayText());
-        }
+        const Poco::Net::Context::Ptr context =
+            tls::verified_client_context(uri.getHost(), settings_.ca_file, "axis.ca_file");
         connection_->session =
             std::make_unique<Poco::Net::HTTPSClientSession>(uri.getHost(), uri.getPort(), context);
     } else {
