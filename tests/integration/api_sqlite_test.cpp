@@ -43,5 +43,8 @@ BOOST_AUTO_TEST_CASE(the_api_over_https) {
 BOOST_AUTO_TEST_CASE(webhooks_over_https_check_the_receiver) {
     api_scenarios::webhooks_over_https_check_the_receiver(store_backends::kSqlite);
 }
+BOOST_AUTO_TEST_CASE(the_idesk_simulator_fills_a_gap_from_the_feed) {
+    api_scenarios::the_idesk_simulator_fills_a_gap_from_the_feed(store_backends::kSqlite);
+}
 
 BOOST_AUTO_TEST_SUITE_END()

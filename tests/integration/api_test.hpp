@@ -41,6 +41,7 @@
 #include "edxml/reader.hpp"
 #include "http_api/api_server.hpp"
 #include "http_api/webhook_dispatcher.hpp"
+#include "idesk_sim/simulator.hpp"
 #include "store/soci_store.hpp"
 #include "store_backends.hpp"
 #include "vdxp/http_axis_client.hpp"
@@ -836,6 +837,65 @@ inline void webhooks_over_https_check_the_receiver(const store_backends::Backend
     Receiver elsewhere("s3cret", "wronghost");  // certified for axis.example only
     BOOST_TEST(!dispatcher_for(elsewhere, "root.pem")->deliver_next());
     BOOST_TEST(elsewhere.accepted().empty());
+}
+
+// The iDesk simulator against the real API: events abandoned while it was down leave a
+// gap, which it fills from the change feed when the next event arrives; a forged
+// webhook is refused.
+inline void the_idesk_simulator_fills_a_gap_from_the_feed(const store_backends::Backend& backend) {
+    Harness h(backend, "api_idesk_gap");
+    idesk_sim::SimulatorSettings settings;
+    settings.connector_url = h.server->base_url();
+    settings.token = h.auditor_token;
+    settings.webhook_secret = "gap-secret";
+    idesk_sim::Simulator idesk(settings);
+    idesk.start();
+    const auto admin = [&](const std::string& method, const std::string& path,
+                           const std::string& body, const std::string& signature = {}) {
+        Poco::Net::HTTPClientSession session("127.0.0.1", idesk.port());
+        Poco::Net::HTTPRequest request(method, path, Poco::Net::HTTPMessage::HTTP_1_1);
+        request.setContentType("application/json");
+        request.setContentLength(static_cast<std::streamsize>(body.size()));
+        if (!signature.empty()) {
+            request.set("X-Connector-Timestamp", std::to_string(std::time(nullptr)));
+            request.set("X-Connector-Signature", signature);
+            request.set("X-Connector-Event-Seq", "1");
+        }
+        session.sendRequest(request) << body;
+        Poco::Net::HTTPResponse response;
+        std::string answer;
+        Poco::StreamCopier::copyToString(session.receiveResponse(response), answer);
+        return static_cast<int>(response.getStatus());
+    };
+    auto webhooks = webhook_settings(idesk.base_url() + "/webhook", "gap-secret");
+    webhooks.give_up_after = std::chrono::seconds(0);  // a failed delivery is abandoned
+    http_api::WebhookDispatcher dispatcher(webhooks, store::open_store(h.url), h.changes,
+                                           [](const std::string&) {});
+    h.receive_task("H20#1");
+    h.receive_task("H20#2");
+    BOOST_REQUIRE_EQUAL(admin("POST", "/admin/availability", R"({"up": false})"), 200);
+    BOOST_TEST(dispatcher.deliver_next());  // abandoned
+    BOOST_TEST(dispatcher.deliver_next());  // abandoned
+    BOOST_REQUIRE_EQUAL(admin("POST", "/admin/availability", R"({"up": true})"), 200);
+    h.receive_task("H20#3");
+    BOOST_TEST(dispatcher.deliver_next());  // delivered: the simulator reads the gap first
+
+    BOOST_TEST(admin("POST", "/webhook", R"({"seq": 1, "kind": "task.assigned"})",
+                     "sha256=" + std::string(64, '0')) == 401);
+    Poco::JSON::Parser parser;
+    const auto state = parser.parse(idesk.state_json()).extract<Poco::JSON::Object::Ptr>();
+    std::vector<std::int64_t> applied;
+    const auto seqs = state->getArray("appliedSeqs");
+    for (std::size_t i = 0; i < seqs->size(); ++i)
+        applied.push_back(seqs->getElement<std::int64_t>(static_cast<unsigned>(i)));
+    std::vector<std::int64_t> feed;
+    for (const auto& event : h.store->backend_events(0, 100))
+        feed.push_back(event.sequence);
+    BOOST_TEST(applied == feed);
+    BOOST_TEST(state->getValue<int>("fromFeed") == 2);
+    BOOST_TEST(state->getValue<int>("badSignatures") == 1);
+    BOOST_TEST(state->getObject("tasks")->size() == 3u);
+    idesk.stop();
 }
 
 }  // namespace api_scenarios

@@ -56,7 +56,7 @@ struct SimulatorSettings {
     std::string token;           // Authorization: Bearer
     std::string webhook_secret;  // HMAC key of X-Connector-Signature
     Scenario scenario;
-    // How long a submission is retried, and a report step answered 409 or 429.
+    // How long a submission is retried, and a report step answered 429.
     std::chrono::seconds submit_timeout{60};
     std::chrono::seconds timestamp_tolerance{300};
     std::size_t max_body_bytes = 1024 * 1024;
