@@ -85,12 +85,11 @@ bool log_step(std::ostream& err, const std::string& event, const connector::Step
 // the main loop can sleep on a condition variable and wake at once on a stop request.
 // After a stop request the daemon has `grace` to finish the item in hand; past it, the
 // process exits at once, which is safe: what was in hand is leased and picked up again.
-// A line "event=NAME key=value…" from an adapter, in the daemon's log format.
-void log_line(std::ostream& err, const char* level, const std::string& line) {
-    const std::string body = line.rfind("event=", 0) == 0 ? line.substr(6) : line;
-    const auto space = body.find(' ');
-    log(err, level, body.substr(0, space),
-        space == std::string::npos ? std::string() : body.substr(space + 1));
+// The HTTP side's log lines, in the daemon's format.
+http_api::LogSink log_sink(std::ostream& err) {
+    return [&err](const char* level, const std::string& event, const std::string& detail) {
+        log(err, level, event, detail);
+    };
 }
 
 long long positive(const config::Settings& settings, const std::string& key) {
@@ -137,7 +136,7 @@ std::unique_ptr<http_api::ApiServer> start_api(Context& context, const std::stri
     server.tls_private_key = context.settings.text("http.tls_private_key");
     server.max_body_bytes =
         static_cast<std::size_t>(positive(context.settings, "http.max_body_bytes"));
-    server.log = [&err](const std::string& line) { log_line(err, "warning", line); };
+    server.log = log_sink(err);
     if (context.settings.has("units.table")) {
         const std::string units = context.settings.text("units.table");
         server.agencies = connector::UnitDirectory::parse(read_text_file(units), units).entries();
@@ -182,12 +181,7 @@ std::unique_ptr<http_api::WebhookDispatcher> start_webhooks(
         std::chrono::seconds(not_negative(context.settings, "webhook.give_up_after_s"));
     auto dispatcher = std::make_unique<http_api::WebhookDispatcher>(
         settings, store::open_store(context.settings.text("store.url")), std::move(changes),
-        [&err](const std::string& line) {
-            const bool trouble = line.find("retry") != std::string::npos ||
-                                 line.find("abandoned") != std::string::npos ||
-                                 line.find("failed") != std::string::npos;
-            log_line(err, trouble ? "warning" : "info", line);
-        });
+        log_sink(err));
     dispatcher->start();
     // Not the URL's query: it may carry a key.
     log(err, "info", "webhook.start", "url=" + settings.url.substr(0, settings.url.find('?')));

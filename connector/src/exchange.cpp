@@ -215,12 +215,17 @@ std::int64_t Exchange::queue_new_document(const edxml::DocumentPackage& package)
                          package.header.subject, edxml::write_document(package));
 }
 
+void Exchange::number_if_unnumbered(std::string& number, std::string& notation,
+                                    const char* default_notation) {
+    if (number.empty())
+        number = std::to_string(store_.message_head().sequence + 1);
+    if (notation.empty())
+        notation = default_notation;
+}
+
 std::int64_t Exchange::assign(const AssignmentDocument& document) {
     AssignmentDocument numbered = document;
-    if (numbered.code_number.empty())
-        numbered.code_number = std::to_string(store_.message_head().sequence + 1);
-    if (numbered.code_notation.empty())
-        numbered.code_notation = "GNV";
+    number_if_unnumbered(numbered.code_number, numbered.code_notation, "GNV");
     const edxml::DocumentPackage package =
         build_assignment(settings_.sender, numbered, vietnam_time(clock_.now()));
     // What the receiver will check, checked before anything is queued.
@@ -288,10 +293,7 @@ std::int64_t Exchange::report(const ReportRequest& request) {
 
 std::int64_t Exchange::send_document(const PlainDocument& document) {
     PlainDocument numbered = document;
-    if (numbered.code_number.empty())
-        numbered.code_number = std::to_string(store_.message_head().sequence + 1);
-    if (numbered.code_notation.empty())
-        numbered.code_notation = "CV";
+    number_if_unnumbered(numbered.code_number, numbered.code_notation, "CV");
     const edxml::DocumentPackage package =
         build_document(settings_.sender, numbered, vietnam_time(clock_.now()));
     return queue_new_document(package);

@@ -48,6 +48,24 @@ void attach_files(edxml::DocumentPackage& package,
     }
 }
 
+// A document of ours: sender, DocumentId, number/notation, place and date, kind, text.
+edxml::DocumentPackage new_document(const Sender& sender, const std::string& number,
+                                    const std::string& notation, const std::string& type_name,
+                                    const std::string& subject, const std::string& content,
+                                    const edxml::SignerInfo& signer, const edxml::DateTime& now) {
+    edxml::DocumentPackage package;
+    edxml::MessageHeader& header = package.header;
+    header.from = organization(sender.code, sender.name);
+    header.document_id = document_id_for(sender.code, now.date, number, notation);
+    header.code = {number, notation};
+    header.promulgation = {sender.place, now.date};
+    header.document_type.type_name = type_name;
+    header.subject = subject;
+    header.content = content;
+    header.signer = signer;
+    return package;
+}
+
 void add_trace(edxml::DocumentPackage& package, const std::string& sender,
                const edxml::DateTime& now) {
     edxml::TraceHeaderList trace;
@@ -80,17 +98,10 @@ edxml::DocumentPackage build_assignment(const Sender& sender, const AssignmentDo
                                         const edxml::DateTime& now) {
     if (document.tasks.empty())
         throw std::invalid_argument("an assignment needs at least one task");
-    edxml::DocumentPackage package;
+    edxml::DocumentPackage package =
+        new_document(sender, document.code_number, document.code_notation, "Giao nhiệm vụ",
+                     document.subject, document.content, document.signer, now);
     edxml::MessageHeader& header = package.header;
-    header.from = organization(sender.code, sender.name);
-    header.document_id =
-        document_id_for(sender.code, now.date, document.code_number, document.code_notation);
-    header.code = {document.code_number, document.code_notation};
-    header.promulgation = {sender.place, now.date};
-    header.document_type.type_name = "Giao nhiệm vụ";
-    header.subject = document.subject;
-    header.content = document.content;
-    header.signer = document.signer;
     header.steering_type = 1;
 
     edxml::TaskProfile profile;
@@ -138,18 +149,10 @@ edxml::DocumentPackage build_document(const Sender& sender, const PlainDocument&
                                       const edxml::DateTime& now) {
     if (document.to.empty())
         throw std::invalid_argument("a document needs at least one recipient");
-    edxml::DocumentPackage package;
-    edxml::MessageHeader& header = package.header;
-    header.from = organization(sender.code, sender.name);
-    header.to = document.to;
-    header.document_id =
-        document_id_for(sender.code, now.date, document.code_number, document.code_notation);
-    header.code = {document.code_number, document.code_notation};
-    header.promulgation = {sender.place, now.date};
-    header.document_type.type_name = "Công văn";
-    header.subject = document.subject;
-    header.content = document.content;
-    header.signer = document.signer;
+    edxml::DocumentPackage package =
+        new_document(sender, document.code_number, document.code_notation, "Công văn",
+                     document.subject, document.content, document.signer, now);
+    package.header.to = document.to;
     add_trace(package, sender.code, now);
     attach_files(package, document.attachments);
     return package;
@@ -160,15 +163,10 @@ edxml::DocumentPackage build_report(const Sender& sender, const ReportTarget& ta
                                     const std::string& code_number, const edxml::DateTime& now) {
     if (tasks.empty())
         throw std::invalid_argument("a report needs at least one task");
-    edxml::DocumentPackage package;
+    edxml::DocumentPackage package = new_document(
+        sender, code_number, "BC-NV", "Báo cáo", "Báo cáo tiến độ thực hiện nhiệm vụ", "", {}, now);
     edxml::MessageHeader& header = package.header;
-    header.from = organization(sender.code, sender.name);
     header.to.push_back(organization(target.organ_id, target.organ_name));
-    header.document_id = document_id_for(sender.code, now.date, code_number, "BC-NV");
-    header.code = {code_number, "BC-NV"};
-    header.promulgation = {sender.place, now.date};
-    header.document_type.type_name = "Báo cáo";
-    header.subject = "Báo cáo tiến độ thực hiện nhiệm vụ";
     edxml::ResponseFor answered;
     answered.organ_id = target.organ_id;
     answered.document_id = target.document_id;

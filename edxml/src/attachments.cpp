@@ -1,6 +1,7 @@
 #include "edxml/attachments.hpp"
 
 #include <openssl/evp.h>
+#include <openssl/hmac.h>
 
 #include <Poco/Zip/ZipArchive.h>
 #include <Poco/Zip/ZipStream.h>
@@ -187,20 +188,36 @@ std::string encode_base64(std::string_view bytes, std::size_t line_length) {
     return out;
 }
 
+namespace {
+std::string lower_hex(const unsigned char* bytes, unsigned int length) {
+    static const char kHex[] = "0123456789abcdef";
+    std::string hex;
+    hex.reserve(length * 2);
+    for (unsigned int i = 0; i < length; ++i) {
+        hex.push_back(kHex[bytes[i] >> 4]);
+        hex.push_back(kHex[bytes[i] & 15]);
+    }
+    return hex;
+}
+}  // namespace
+
 std::string sha256_hex(std::string_view bytes) {
     unsigned char digest[EVP_MAX_MD_SIZE];
     unsigned int length = 0;
     if (EVP_Digest(bytes.data(), bytes.size(), digest, &length, EVP_sha256(), nullptr) != 1) {
         throw Error(ErrorCode::io, "OpenSSL could not compute SHA-256");
     }
-    static const char kHex[] = "0123456789abcdef";
-    std::string hex;
-    hex.reserve(length * 2);
-    for (unsigned int i = 0; i < length; ++i) {
-        hex.push_back(kHex[digest[i] >> 4]);
-        hex.push_back(kHex[digest[i] & 15]);
-    }
-    return hex;
+    return lower_hex(digest, length);
+}
+
+std::string hmac_sha256_hex(std::string_view secret, std::string_view message) {
+    unsigned char digest[EVP_MAX_MD_SIZE];
+    unsigned int length = 0;
+    if (!HMAC(EVP_sha256(), secret.data(), static_cast<int>(secret.size()),
+              reinterpret_cast<const unsigned char*>(message.data()), message.size(), digest,
+              &length))
+        throw Error(ErrorCode::io, "OpenSSL could not compute HMAC-SHA256");
+    return lower_hex(digest, length);
 }
 
 std::string decode_attachment(const Attachment& attachment, std::size_t max_bytes) {

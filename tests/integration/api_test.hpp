@@ -27,7 +27,6 @@
 #include <Poco/Net/ServerSocket.h>
 #include <Poco/StreamCopier.h>
 #include <Poco/URI.h>
-#include <openssl/hmac.h>
 
 #include <atomic>
 #include <condition_variable>
@@ -42,6 +41,7 @@
 #include "http_api/api_server.hpp"
 #include "http_api/webhook_dispatcher.hpp"
 #include "idesk_sim/simulator.hpp"
+#include "independent_hmac.hpp"
 #include "store/soci_store.hpp"
 #include "store_backends.hpp"
 #include "vdxp/http_axis_client.hpp"
@@ -565,20 +565,6 @@ inline void the_change_feed_pages_and_long_polls(const store_backends::Backend& 
 
 // --- webhooks ---
 
-inline std::string hmac_hex(const std::string& secret, const std::string& text) {
-    unsigned char digest[EVP_MAX_MD_SIZE];
-    unsigned int length = 0;
-    HMAC(EVP_sha256(), secret.data(), static_cast<int>(secret.size()),
-         reinterpret_cast<const unsigned char*>(text.data()), text.size(), digest, &length);
-    std::string out;
-    char byte[3];
-    for (unsigned int i = 0; i < length; ++i) {
-        std::snprintf(byte, sizeof byte, "%02x", digest[i]);
-        out += byte;
-    }
-    return out;
-}
-
 // iDesk's side of the webhooks, minimal: checks the signature and the sequence header,
 // answers 503 while down, and records what it accepted.
 class Receiver {
@@ -632,7 +618,7 @@ class Receiver {
             Poco::StreamCopier::copyToString(request.stream(), body);
             const std::string timestamp = request.get("X-Connector-Timestamp", "");
             const std::string expected =
-                "sha256=" + hmac_hex(receiver_.secret_, timestamp + "." + body);
+                "sha256=" + independent_hmac_hex(receiver_.secret_, timestamp + "." + body);
             Poco::JSON::Parser parser;
             const auto seq =
                 parser.parse(body).extract<Poco::JSON::Object::Ptr>()->getValue<std::int64_t>(
@@ -679,6 +665,9 @@ class Receiver {
     std::vector<std::int64_t> accepted_;
 };
 
+// The dispatcher's log, unread.
+inline const http_api::LogSink kQuiet = [](const char*, const std::string&, const std::string&) {};
+
 inline http_api::WebhookSettings webhook_settings(const std::string& url,
                                                   const std::string& secret) {
     http_api::WebhookSettings settings;
@@ -696,8 +685,7 @@ inline void webhooks_arrive_in_order_after_an_outage(const store_backends::Backe
     for (int i = 1; i <= 3; ++i)
         h.receive_task("H20#" + std::to_string(i));
     http_api::WebhookDispatcher dispatcher(webhook_settings(receiver.url(), "hook-secret"),
-                                           store::open_store(h.url), h.changes,
-                                           [](const std::string&) {});
+                                           store::open_store(h.url), h.changes, kQuiet);
     // iDesk is down: the first event is retried, nothing later overtakes it.
     receiver.set_up(false);
     for (int attempt = 0; attempt < 3; ++attempt)
@@ -720,8 +708,7 @@ inline void webhooks_arrive_in_order_after_an_outage(const store_backends::Backe
 
     // A restarted dispatcher (new store connection) sends nothing again.
     http_api::WebhookDispatcher restarted(webhook_settings(receiver.url(), "hook-secret"),
-                                          store::open_store(h.url), h.changes,
-                                          [](const std::string&) {});
+                                          store::open_store(h.url), h.changes, kQuiet);
     BOOST_TEST(!restarted.deliver_next());
     BOOST_TEST(receiver.accepted().size() == expected.size());
 
@@ -744,8 +731,7 @@ inline void webhooks_with_a_wrong_secret_or_too_old_are_not_accepted(
     h.receive_task("H20#2");
     // Signed with another secret: iDesk refuses it, the dispatcher keeps retrying.
     http_api::WebhookDispatcher wrong(webhook_settings(receiver.url(), "a-guessed-secret"),
-                                      store::open_store(h.url), h.changes,
-                                      [](const std::string&) {});
+                                      store::open_store(h.url), h.changes, kQuiet);
     BOOST_TEST(!wrong.deliver_next());
     BOOST_TEST(receiver.refused_signatures() == 1);
     BOOST_TEST(receiver.accepted().empty());
@@ -755,8 +741,11 @@ inline void webhooks_with_a_wrong_secret_or_too_old_are_not_accepted(
     settings.give_up_after = std::chrono::seconds(0);
     receiver.set_up(false);
     std::vector<std::string> log;
-    http_api::WebhookDispatcher impatient(settings, store::open_store(h.url), h.changes,
-                                          [&](const std::string& line) { log.push_back(line); });
+    http_api::WebhookDispatcher impatient(
+        settings, store::open_store(h.url), h.changes,
+        [&](const char*, const std::string& event, const std::string& detail) {
+            log.push_back("event=" + event + " " + detail);
+        });
     BOOST_TEST(impatient.deliver_next());  // the first: abandoned
     BOOST_TEST(log.back().find("event=webhook.abandoned") == 0);
     receiver.set_up(true);
@@ -766,8 +755,7 @@ inline void webhooks_with_a_wrong_secret_or_too_old_are_not_accepted(
     BOOST_TEST(events.size() == 2u);
     const auto ftp = [&] {
         http_api::WebhookDispatcher refused(webhook_settings("ftp://x/", "s"),
-                                            store::open_store(h.url), nullptr,
-                                            [](const std::string&) {});
+                                            store::open_store(h.url), nullptr, kQuiet);
     };
     BOOST_CHECK_THROW(ftp(), connector::ConfigError);
 
@@ -776,7 +764,7 @@ inline void webhooks_with_a_wrong_secret_or_too_old_are_not_accepted(
     Receiver fresh("the-real-secret");
     http_api::WebhookDispatcher first_time(
         webhook_settings(fresh.url() + "?key=x", "the-real-secret"), store::open_store(h.url),
-        h.changes, [](const std::string&) {});
+        h.changes, kQuiet);
     first_time.start();
     const Answer reported =
         h.call("POST", "/api/v1/tasks/H20%232/reports", h.clerk_token, R"({"status": "03"})");
@@ -820,7 +808,7 @@ inline void webhooks_over_https_check_the_receiver(const store_backends::Backend
         auto settings = webhook_settings(receiver.url(), "s3cret");
         settings.ca_file = std::string(CONNECTOR_TEST_PKI_DIR) + "/" + ca;
         return std::make_unique<http_api::WebhookDispatcher>(settings, store::open_store(h.url),
-                                                             nullptr, [](const std::string&) {});
+                                                             nullptr, kQuiet);
     };
     Receiver trusted("s3cret", "localhost");
     BOOST_TEST(dispatcher_for(trusted, "root.pem")->deliver_next());
@@ -869,8 +857,7 @@ inline void the_idesk_simulator_fills_a_gap_from_the_feed(const store_backends::
     };
     auto webhooks = webhook_settings(idesk.base_url() + "/webhook", "gap-secret");
     webhooks.give_up_after = std::chrono::seconds(0);  // a failed delivery is abandoned
-    http_api::WebhookDispatcher dispatcher(webhooks, store::open_store(h.url), h.changes,
-                                           [](const std::string&) {});
+    http_api::WebhookDispatcher dispatcher(webhooks, store::open_store(h.url), h.changes, kQuiet);
     h.receive_task("H20#1");
     h.receive_task("H20#2");
     BOOST_REQUIRE_EQUAL(admin("POST", "/admin/availability", R"({"up": false})"), 200);

@@ -360,9 +360,9 @@ struct ApiServer::Impl {
     int active = 0;
     std::atomic<int> long_polls{0};
 
-    void note(const std::string& line) {
+    void note(const std::string& event, const std::string& detail) {
         if (settings.log)
-            settings.log(line);
+            settings.log("warning", event, detail);
     }
 
     Backend& backend_locked() {
@@ -382,7 +382,7 @@ struct ApiServer::Impl {
             throw;
         } catch (const connector::Error& error) {
             backend.reset();
-            note(std::string("event=http.store_failed problem=") + error.what());
+            note("http.store_failed", std::string("problem=") + error.what());
             refuse(503, "the store is not reachable; try again later");
         }
     }
@@ -403,7 +403,7 @@ struct ApiServer::Impl {
         } catch (const connector::DuplicateError& error) {
             reply = error_reply(409, error.what());
         } catch (const std::exception& error) {
-            note(std::string("event=http.internal_error problem=") + error.what());
+            note("http.internal_error", std::string("problem=") + error.what());
             reply = error_reply(500, "internal error");
         }
         // A body left unread would be taken for the next request on this connection.
@@ -583,7 +583,7 @@ struct ApiServer::Impl {
             std::lock_guard lock(backend_mutex);
             backend.reset();
             // No token is needed here: the details (host, user) go to the log only.
-            note(std::string("event=http.store_failed problem=") + error.what());
+            note("http.store_failed", std::string("problem=") + error.what());
             problems.push_back("store: not reachable");
         }
         for (auto& problem : readiness())
@@ -749,14 +749,8 @@ struct ApiServer::Impl {
             });
         check(reader);
         return with_backend([&](Backend& b) {
-            std::int64_t sequence = 0;
-            try {
-                sequence = exchange_of(b).assign(assignment);
-            } catch (const connector::DuplicateError& error) {
-                refuse(409, error.what());
-            } catch (const std::invalid_argument& error) {
-                refuse_fields({{"tasks", error.what()}});
-            }
+            const std::int64_t sequence =
+                queued([&] { return exchange_of(b).assign(assignment); }, "tasks");
             // Queued: from here on nothing may turn the answer into an error, or a retry
             // with the same Idempotency-Key would not get this 202.
             Object::Ptr answer = accepted(b, sequence);
@@ -774,6 +768,19 @@ struct ApiServer::Impl {
             });
             return Reply{202, answer, {}, {}, {}};
         });
+    }
+
+    // Runs the exchange call that queues a new document: a DocumentId sent already is
+    // 409, a request the package builder refuses is 400 on `field`.
+    template <typename Queue>
+    static std::int64_t queued(Queue queue, const std::string& field) {
+        try {
+            return queue();
+        } catch (const connector::DuplicateError& error) {
+            refuse(409, error.what());
+        } catch (const std::invalid_argument& error) {
+            refuse_fields({{field, error.what()}});
+        }
     }
 
     // {"documentId", "message"} of a package just queued.
@@ -796,7 +803,7 @@ struct ApiServer::Impl {
         try {
             work();
         } catch (const std::exception& error) {
-            note("event=http.after_commit_failed what=\"" + what + "\" problem=" + error.what());
+            note("http.after_commit_failed", "what=\"" + what + "\" problem=" + error.what());
         }
     }
 
@@ -887,14 +894,8 @@ struct ApiServer::Impl {
                      });
         check(reader);
         return with_backend([&](Backend& b) {
-            std::int64_t sequence = 0;
-            try {
-                sequence = exchange_of(b).send_document(plain);
-            } catch (const connector::DuplicateError& error) {
-                refuse(409, error.what());
-            } catch (const std::invalid_argument& error) {
-                refuse_fields({{"(body)", error.what()}});
-            }
+            const std::int64_t sequence =
+                queued([&] { return exchange_of(b).send_document(plain); }, "(body)");
             Object::Ptr answer = accepted(b, sequence);
             const std::string document_id = answer->getValue<std::string>("documentId");
             best_effort("audit", [&] {

@@ -7,13 +7,13 @@
 #include <Poco/Net/HTTPSClientSession.h>
 #include <Poco/Net/NetSSL.h>
 #include <Poco/URI.h>
-#include <openssl/hmac.h>
 
 #include <mutex>
 #include <random>
 
 #include "connector/clock.hpp"
 #include "connector/error.hpp"
+#include "edxml/attachments.hpp"
 #include "json_views.hpp"
 #include "tls/client_context.hpp"
 
@@ -43,30 +43,18 @@ long long millis_of(const std::string& recorded_at) {
 
 std::string WebhookDispatcher::signature(const std::string& secret, const std::string& timestamp,
                                          const std::string& body) {
-    const std::string signed_text = timestamp + "." + body;
-    unsigned char digest[EVP_MAX_MD_SIZE];
-    unsigned int length = 0;
-    HMAC(EVP_sha256(), secret.data(), static_cast<int>(secret.size()),
-         reinterpret_cast<const unsigned char*>(signed_text.data()), signed_text.size(), digest,
-         &length);
-    static const char kHex[] = "0123456789abcdef";
-    std::string out = "sha256=";
-    for (unsigned int i = 0; i < length; ++i) {
-        out += kHex[digest[i] >> 4];
-        out += kHex[digest[i] & 15];
-    }
-    return out;
+    return "sha256=" + edxml::hmac_sha256_hex(secret, timestamp + "." + body);
 }
 
 WebhookDispatcher::WebhookDispatcher(WebhookSettings settings,
                                      std::unique_ptr<connector::Store> store,
-                                     std::shared_ptr<ChangeSignal> changes, WebhookLog log)
+                                     std::shared_ptr<ChangeSignal> changes, LogSink log)
     : settings_(std::move(settings)),
       store_(std::move(store)),
       changes_(changes ? std::move(changes) : std::make_shared<ChangeSignal>()),
       log_(std::move(log)),
       seed_(std::random_device{}()) {
-    Poco::URI uri;
+    Poco::URI& uri = uri_;
     try {
         uri = Poco::URI(settings_.url);
     } catch (const Poco::Exception& error) {
@@ -98,17 +86,18 @@ void WebhookDispatcher::start() {
             skipped.event_sequence = last;
             skipped.state = "skipped";
             store_->record_webhook_delivery(target_, skipped);
-            say("event=webhook.start_after seq=" + std::to_string(last) +
-                " (earlier events are in GET /api/v1/events)");
+            say("info", "webhook.start_after",
+                "seq=" + std::to_string(last) + " (earlier events are in GET /api/v1/events)");
         }
     }
     stopping_ = false;
     thread_ = std::thread([this] { run(); });
 }
 
-void WebhookDispatcher::say(const std::string& line) noexcept {
+void WebhookDispatcher::say(const char* level, const std::string& event,
+                            const std::string& detail) noexcept {
     try {
-        log_(line);
+        log_(level, event, detail);
     } catch (...) {
         // a log that fails must not stop the deliveries
     }
@@ -128,7 +117,7 @@ void WebhookDispatcher::run() {
         try {
             delivered = deliver_next();
         } catch (const std::exception& error) {
-            say(std::string("event=webhook.store_failed problem=") + error.what());
+            say("warning", "webhook.store_failed", std::string("problem=") + error.what());
         }
         if (!delivered)
             generation = changes_->wait(generation, settings_.idle_check);
@@ -149,16 +138,16 @@ bool WebhookDispatcher::deliver_next() {
     const std::string timestamp = std::to_string(now / 1000);
     std::string problem;
     try {
-        const Poco::URI uri(settings_.url);
         std::unique_ptr<Poco::Net::HTTPClientSession> session;
         if (tls_) {
-            session =
-                std::make_unique<Poco::Net::HTTPSClientSession>(uri.getHost(), uri.getPort(), tls_);
+            session = std::make_unique<Poco::Net::HTTPSClientSession>(uri_.getHost(),
+                                                                      uri_.getPort(), tls_);
         } else {
-            session = std::make_unique<Poco::Net::HTTPClientSession>(uri.getHost(), uri.getPort());
+            session =
+                std::make_unique<Poco::Net::HTTPClientSession>(uri_.getHost(), uri_.getPort());
         }
         session->setTimeout(Poco::Timespan(settings_.timeout.count() * 1000));
-        Poco::Net::HTTPRequest request(Poco::Net::HTTPRequest::HTTP_POST, uri.getPathEtc(),
+        Poco::Net::HTTPRequest request(Poco::Net::HTTPRequest::HTTP_POST, uri_.getPathEtc(),
                                        Poco::Net::HTTPMessage::HTTP_1_1);
         request.setContentType("application/json");
         request.setContentLength(static_cast<std::streamsize>(body.size()));
@@ -185,8 +174,9 @@ bool WebhookDispatcher::deliver_next() {
         delivery.state = "delivered";
         delivery.last_error.clear();
         store_->record_webhook_delivery(target_, delivery);
-        say("event=webhook.delivered seq=" + std::to_string(event.sequence) +
-            " kind=" + event.kind + " attempts=" + std::to_string(delivery.attempts));
+        say("info", "webhook.delivered",
+            "seq=" + std::to_string(event.sequence) + " kind=" + event.kind +
+                " attempts=" + std::to_string(delivery.attempts));
         return true;
     }
     delivery.last_error = problem;
@@ -196,9 +186,10 @@ bool WebhookDispatcher::deliver_next() {
                                                .count()) {
         delivery.state = "abandoned";
         store_->record_webhook_delivery(target_, delivery);
-        say("event=webhook.abandoned seq=" + std::to_string(event.sequence) +
-            " attempts=" + std::to_string(delivery.attempts) + " problem=" + problem +
-            " (the event stays in GET /api/v1/events)");
+        say("warning", "webhook.abandoned",
+            "seq=" + std::to_string(event.sequence) +
+                " attempts=" + std::to_string(delivery.attempts) + " problem=" + problem +
+                " (the event stays in GET /api/v1/events)");
         return true;
     }
     // Full jitter: uniform in [0, min(cap, base · 2^(attempts-1))].
@@ -211,9 +202,9 @@ bool WebhookDispatcher::deliver_next() {
     delivery.state = "pending";
     delivery.next_attempt_at_ms = now + delay;
     store_->record_webhook_delivery(target_, delivery);
-    say("event=webhook.retry seq=" + std::to_string(event.sequence) +
-        " attempts=" + std::to_string(delivery.attempts) + " in_ms=" + std::to_string(delay) +
-        " problem=" + problem);
+    say("warning", "webhook.retry",
+        "seq=" + std::to_string(event.sequence) + " attempts=" + std::to_string(delivery.attempts) +
+            " in_ms=" + std::to_string(delay) + " problem=" + problem);
     return false;
 }
 

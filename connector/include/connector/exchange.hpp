@@ -136,6 +136,10 @@ class Exchange {
                                const std::string& to, const std::string& status_code,
                                const std::string& subject, std::string bytes,
                                int business_type = 0);
+    // A document without a number gets the next message sequence; without a notation,
+    // `default_notation`.
+    void number_if_unnumbered(std::string& number, std::string& notation,
+                              const char* default_notation);
     // Queues a document of ours; refused (DuplicateError) when its DocumentId was sent.
     std::int64_t queue_new_document(const edxml::DocumentPackage& package);
     void apply_message(const MessageEntry& message, StepReport& report);

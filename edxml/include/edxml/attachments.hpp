@@ -30,6 +30,8 @@ std::string decode_base64(std::string_view text);
 std::string encode_base64(std::string_view bytes, std::size_t line_length = 76);
 
 std::string sha256_hex(std::string_view bytes);
+// Lowercase hex HMAC-SHA256 of `message` under `secret` (the axis headers, webhooks).
+std::string hmac_sha256_hex(std::string_view secret, std::string_view message);
 
 // A decoded attachment; throws Error(invalid_base64) or Error(attachment_too_large).
 std::string decode_attachment(const Attachment& attachment,

@@ -2,6 +2,7 @@
 // the admin endpoints. State lives in memory under one mutex, with a write-through SQLite
 // copy when a database is configured.
 #include "axis_sim/simulator.hpp"
+#include "sample_support/hex.hpp"
 #include "sample_support/http_server.hpp"
 
 #include <Poco/Exception.h>
@@ -122,16 +123,7 @@ Reply fail(const std::string& code, const std::string& description, int status =
     return {status, kJsonType, to_json(object)};
 }
 
-std::string hex(const unsigned char* bytes, std::size_t size) {
-    static const char kDigits[] = "0123456789abcdef";
-    std::string text;
-    text.reserve(size * 2);
-    for (std::size_t i = 0; i < size; ++i) {
-        text += kDigits[bytes[i] >> 4];
-        text += kDigits[bytes[i] & 15];
-    }
-    return text;
-}
+using sample_support::hex;
 
 std::vector<unsigned char> sha256(std::string_view bytes) {
     std::vector<unsigned char> digest(EVP_MAX_MD_SIZE);
@@ -491,23 +483,7 @@ void Simulator::Impl::refuse_too_large(HTTPServerRequest& request, HTTPServerRes
          fail(kTooLarge,
               "the request body is larger than the limit of " + std::to_string(limit) + " bytes"),
          false);
-    // Lingering close: the rest of the body is discarded unread, so that closing with
-    // unread data does not reset the connection before the client has read the 413.
-    auto* impl = dynamic_cast<Poco::Net::HTTPServerRequestImpl*>(&request);
-    if (!impl)
-        return;
-    try {
-        Poco::Net::StreamSocket& socket = impl->socket();
-        socket.shutdownSend();
-        socket.setReceiveTimeout(Poco::Timespan(1, 0));
-        const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
-        char buffer[64 * 1024];
-        while (std::chrono::steady_clock::now() < deadline &&
-               socket.receiveBytes(buffer, sizeof buffer) > 0) {
-        }
-    } catch (const Poco::Exception&) {
-        // Timed out or reset: the connection closes either way.
-    }
+    sample_support::close_after_refusal(request);
 }
 
 bool Simulator::Impl::pause(std::chrono::milliseconds latency) {

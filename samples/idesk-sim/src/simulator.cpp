@@ -325,23 +325,7 @@ void Simulator::Impl::refuse_too_large(HTTPServerRequest& request, HTTPServerRes
         response,
         error_reply(413, "the body is over " + std::to_string(settings_.max_body_bytes) + " bytes"),
         false);
-    // Lingering close: the rest of the body is read and thrown away, so that closing with
-    // unread data does not reset the connection before the client has read the 413.
-    auto* impl = dynamic_cast<Poco::Net::HTTPServerRequestImpl*>(&request);
-    if (!impl)
-        return;
-    try {
-        Poco::Net::StreamSocket& socket = impl->socket();
-        socket.shutdownSend();
-        socket.setReceiveTimeout(Poco::Timespan(1, 0));
-        const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
-        char buffer[64 * 1024];
-        while (std::chrono::steady_clock::now() < deadline &&
-               socket.receiveBytes(buffer, sizeof buffer) > 0) {
-        }
-    } catch (const Poco::Exception&) {
-        // Timed out or reset: the connection closes either way.
-    }
+    sample_support::close_after_refusal(request);
 }
 
 void Simulator::Impl::handle(HTTPServerRequest& request, HTTPServerResponse& response) {

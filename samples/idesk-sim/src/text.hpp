@@ -6,6 +6,8 @@
 #include <string>
 #include <string_view>
 
+#include "sample_support/hex.hpp"
+
 namespace idesk_sim {
 
 inline bool is_digits(std::string_view text) {
@@ -34,16 +36,7 @@ inline std::string lower(std::string_view text) {
     return out;
 }
 
-inline std::string hex(const unsigned char* bytes, std::size_t size) {
-    static const char kDigits[] = "0123456789abcdef";
-    std::string text;
-    text.reserve(size * 2);
-    for (std::size_t i = 0; i < size; ++i) {
-        text += kDigits[bytes[i] >> 4];
-        text += kDigits[bytes[i] & 15];
-    }
-    return text;
-}
+using sample_support::hex;
 
 // Percent-encodes everything but RFC 3986's unreserved characters, so that a task code's
 // ',', '/' and '#' stay inside one path segment.

@@ -13,6 +13,7 @@
 #include "connector/exchange.hpp"
 #include "connector/store.hpp"
 #include "http_api/change_signal.hpp"
+#include "http_api/log_sink.hpp"
 
 namespace http_api {
 
@@ -28,9 +29,9 @@ struct ServerSettings {
     std::vector<std::pair<std::string, std::string>> agencies;
     std::chrono::seconds idempotency_keep{7 * 24 * 3600};
     std::chrono::seconds max_wait{60};  // GET /events?wait=
-    // Where failures the client is not told the details of go (store errors, 500s): one
-    // "event=… key=value" line each. Empty: nowhere.
-    std::function<void(const std::string& line)> log;
+    // Where failures the client is not told the details of go (store errors, 500s).
+    // Empty: nowhere.
+    LogSink log;
 };
 
 // What the server works with: its own store connection (the daemon's is not shared

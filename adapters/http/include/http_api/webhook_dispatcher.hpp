@@ -17,9 +17,11 @@
 #include <thread>
 
 #include <Poco/Net/Context.h>
+#include <Poco/URI.h>
 
 #include "connector/store.hpp"
 #include "http_api/change_signal.hpp"
+#include "http_api/log_sink.hpp"
 
 namespace http_api {
 
@@ -35,13 +37,12 @@ struct WebhookSettings {
     std::chrono::milliseconds idle_check{250};
 };
 
-// What the dispatcher did, for the daemon's log: "event=webhook.delivered seq=17 …".
-using WebhookLog = std::function<void(const std::string& line)>;
+// What the dispatcher did goes to the daemon's log: webhook.delivered, webhook.retry…
 
 class WebhookDispatcher {
   public:
     WebhookDispatcher(WebhookSettings settings, std::unique_ptr<connector::Store> store,
-                      std::shared_ptr<ChangeSignal> changes, WebhookLog log);
+                      std::shared_ptr<ChangeSignal> changes, LogSink log);
     ~WebhookDispatcher();  // stops
     WebhookDispatcher(const WebhookDispatcher&) = delete;
     WebhookDispatcher& operator=(const WebhookDispatcher&) = delete;
@@ -62,11 +63,12 @@ class WebhookDispatcher {
 
   private:
     void run();
-    void say(const std::string& line) noexcept;
+    void say(const char* level, const std::string& event, const std::string& detail) noexcept;
     WebhookSettings settings_;
     std::unique_ptr<connector::Store> store_;
     std::shared_ptr<ChangeSignal> changes_;
-    WebhookLog log_;
+    LogSink log_;
+    Poco::URI uri_;                // settings_.url, parsed once
     std::string target_;           // the URL without its query
     Poco::Net::Context::Ptr tls_;  // https: made once
     std::atomic<bool> stopping_{false};

@@ -15,6 +15,8 @@
 #include <utility>
 #include <vector>
 
+#include "edxml/attachments.hpp"
+
 namespace vdxp {
 
 inline constexpr const char* kHeaderPrefix = "XroadVnpt-";
@@ -38,8 +40,8 @@ Headers sign_request(const std::string& systemid, const std::string& secret,
 // The compact JSON object the signature covers: {"XroadVnpt-k":"v",…} in `keys` order.
 std::string sign_header_json(const Headers& signed_values);
 
-// Lowercase hex HMAC-SHA256 of `message` under `secret`.
-std::string hmac_sha256_hex(std::string_view secret, std::string_view message);
+// Lowercase hex HMAC-SHA256 of `message` under `secret` (edxml's, shared with the webhooks).
+using edxml::hmac_sha256_hex;
 
 struct Verification {
     bool ok = false;

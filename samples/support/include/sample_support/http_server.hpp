@@ -6,10 +6,13 @@
 #include <Poco/Net/HTTPRequestHandler.h>
 #include <Poco/Net/HTTPRequestHandlerFactory.h>
 #include <Poco/Net/HTTPServerRequest.h>
+#include <Poco/Net/HTTPServerRequestImpl.h>
 #include <Poco/Net/HTTPServerResponse.h>
+#include <Poco/Net/StreamSocket.h>
 #include <pthread.h>
 #include <signal.h>
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <istream>
@@ -60,6 +63,27 @@ inline bool read_body(Poco::Net::HTTPServerRequest& request, std::size_t limit, 
         body.append(buffer, count);
     }
     return true;
+}
+
+// After a refusal was sent unread (413): the rest of the body is read and thrown away
+// for up to 5 s, so that closing with unread data does not reset the connection before
+// the client has read the answer ("lingering close").
+inline void close_after_refusal(Poco::Net::HTTPServerRequest& request) {
+    auto* impl = dynamic_cast<Poco::Net::HTTPServerRequestImpl*>(&request);
+    if (!impl)
+        return;
+    try {
+        Poco::Net::StreamSocket& socket = impl->socket();
+        socket.shutdownSend();
+        socket.setReceiveTimeout(Poco::Timespan(1, 0));
+        const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+        char buffer[64 * 1024];
+        while (std::chrono::steady_clock::now() < deadline &&
+               socket.receiveBytes(buffer, sizeof buffer) > 0) {
+        }
+    } catch (const Poco::Exception&) {
+        // Timed out or reset: the connection closes either way.
+    }
 }
 
 // Blocks SIGINT and SIGTERM in this thread (and so in the server threads started after
