@@ -39,8 +39,12 @@ constexpr const char* kUsage =
     "  sign (--key K --cert C [--chain F] | --pkcs12 P) [--passphrase-file F |\n"
     "       --passphrase-env VAR] [--sha1] IN OUT\n"
     "                                  sign a package (RSA-SHA256; --sha1 for a legacy peer)\n"
-    "  verify --trust PATH... [--crl F]... [--system-trust] [--no-sha1] [--json] FILE...\n"
-    "                                  check signatures; exit 0 all valid, 1 some not valid\n"
+    "  verify --trust PATH... [--crl F|DIR]... [--system-trust] [--allow-sha1]\n"
+    "       [--sender CODE] [--signer-attribute CN|OU|UID|serialNumber|…] [--signers FILE]\n"
+    "       [--json] FILE...\n"
+    "                                  check signatures and that the signer is the sender\n"
+    "                                  (--sender, else the package's From); exit 0 all\n"
+    "                                  valid, 1 some not valid\n"
     "\n"
     "options for every command:\n"
     "  --max-size BYTES                refuse inputs larger than this (default 67108864)\n";
@@ -51,6 +55,7 @@ std::string parse_arguments(const std::vector<std::string>& args, Arguments& par
                                                 {"--unzip", &parsed.unzip},
                                                 {"--sha1", &parsed.sha1},
                                                 {"--no-sha1", &parsed.no_sha1},
+                                                {"--allow-sha1", &parsed.allow_sha1},
                                                 {"--system-trust", &parsed.system_trust}};
     const std::map<std::string, std::string*> values = {
         {"--out", &parsed.out_dir},
@@ -59,7 +64,10 @@ std::string parse_arguments(const std::vector<std::string>& args, Arguments& par
         {"--chain", &parsed.chain_file},
         {"--pkcs12", &parsed.pkcs12_file},
         {"--passphrase-file", &parsed.passphrase_file},
-        {"--passphrase-env", &parsed.passphrase_env}};
+        {"--passphrase-env", &parsed.passphrase_env},
+        {"--sender", &parsed.sender},
+        {"--signer-attribute", &parsed.signer_attribute},
+        {"--signers", &parsed.signers_file}};
     const std::map<std::string, std::vector<std::string>*> lists = {{"--trust", &parsed.trust},
                                                                     {"--crl", &parsed.crls}};
     for (std::size_t i = 1; i < args.size(); ++i) {

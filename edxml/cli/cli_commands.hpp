@@ -22,7 +22,10 @@ struct Arguments {
     // verify
     std::vector<std::string> trust, crls;
     bool system_trust = false;
-    bool no_sha1 = false;
+    bool no_sha1 = false;     // the default now; kept so older scripts still run
+    bool allow_sha1 = false;  // a legacy peer's RSA-SHA1
+    std::string sender;       // expected sender; default: the package's own From
+    std::string signer_attribute = "CN", signers_file;
 };
 
 int sign_command(const Arguments& args, std::ostream& out, std::ostream& err);

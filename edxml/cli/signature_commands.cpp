@@ -3,6 +3,7 @@
 #include <Poco/JSON/Object.h>
 
 #include <fstream>
+#include <map>
 #include <ostream>
 #include <sstream>
 
@@ -41,6 +42,7 @@ Poco::JSON::Object result_json(const std::string& file, const VerifyResult& resu
         signer.set("notBefore", result.signer->not_before);
         signer.set("notAfter", result.signer->not_after);
         signer.set("sha256", result.signer->fingerprint);
+        signer.set("agency", result.signer_agency);
         object.set("signer", signer);
     }
     return object;
@@ -93,14 +95,29 @@ int verify_command(const Arguments& args, std::ostream& out, std::ostream& err) 
     trust.anchors = args.trust;
     trust.crls = args.crls;
     trust.use_system_store = args.system_trust;
-    trust.allow_sha1 = !args.no_sha1;
+    trust.allow_sha1 = args.allow_sha1;
     const Verifier verifier(trust);
+    SignerPolicy signers(args.signer_attribute);
+    if (!args.signers_file.empty())
+        signers.load_table(args.signers_file);
     int not_valid = 0;
     Poco::JSON::Array results;
+    std::map<std::string, std::string> sender_of;
     for (const std::string& file : args.files) {
         VerifyResult result;
         try {
-            result = verifier.verify(read_input(file, args.read_options.limits.max_input_bytes));
+            const auto verified = verifier.verify_and_read(
+                read_input(file, args.read_options.limits.max_input_bytes), args.read_options);
+            result = verified.signature;
+            std::string sender = args.sender;
+            if (sender.empty() && verified.package.package) {
+                const auto& package = *verified.package.package;
+                sender = std::holds_alternative<DocumentPackage>(package)
+                             ? std::get<DocumentPackage>(package).header.from.organ_id
+                             : std::get<StatusPackage>(package).from.organ_id;
+            }
+            bind_signer(result, signers, sender);
+            sender_of[file] = sender;
         } catch (const Error& error) {
             result.verdict = Verdict::unsafe;
             result.reason = error.what();
@@ -112,7 +129,9 @@ int verify_command(const Arguments& args, std::ostream& out, std::ostream& err) 
         }
         out << to_string(result.verdict) << "  " << file << "\n  " << result.reason << "\n";
         if (result.signer) {
-            out << "  signer: " << result.signer->subject << "\n  issuer: " << result.signer->issuer
+            out << "  signer: " << result.signer->subject << "\n  agency: "
+                << (result.signer_agency.empty() ? "(none)" : result.signer_agency)
+                << "  sender: " << sender_of[file] << "\n  issuer: " << result.signer->issuer
                 << "\n  serial: " << result.signer->serial << "  valid "
                 << result.signer->not_before << " .. " << result.signer->not_after << "\n";
         }

@@ -1,6 +1,7 @@
 #include "crypto_support.hpp"
 
 #include <openssl/err.h>
+#include <openssl/objects.h>
 #include <openssl/rsa.h>
 
 #include <cstdio>
@@ -124,6 +125,20 @@ CertificateInfo describe_certificate(X509* cert) {
     info.not_before = asn1_time_text(X509_get0_notBefore(cert));
     info.not_after = asn1_time_text(X509_get0_notAfter(cert));
     info.fingerprint = sha256_hex(certificate_der(cert));
+    const X509_NAME* subject = X509_get_subject_name(cert);
+    for (int i = 0; i < X509_NAME_entry_count(subject); ++i) {
+        const X509_NAME_ENTRY* entry = X509_NAME_get_entry(subject, i);
+        const int nid = OBJ_obj2nid(X509_NAME_ENTRY_get_object(entry));
+        unsigned char* utf8 = nullptr;
+        const int length = ASN1_STRING_to_UTF8(&utf8, X509_NAME_ENTRY_get_data(entry));
+        if (length < 0)
+            continue;
+        const char* name = nid == NID_undef ? "" : OBJ_nid2sn(nid);
+        info.subject_attributes.emplace_back(
+            name ? name : "",
+            std::string(reinterpret_cast<char*>(utf8), static_cast<std::size_t>(length)));
+        OPENSSL_free(utf8);
+    }
     return info;
 }
 

@@ -189,6 +189,49 @@ std::string SigningCredentials::subject() const {
     return detail::describe_certificate(impl_->certificate.get()).subject;
 }
 
+std::string SigningCredentials::fingerprint() const {
+    return sha256_hex(detail::certificate_der(impl_->certificate.get()));
+}
+
+namespace {
+
+// The first certificate of a PEM file; throws Error(io) naming the file.
+detail::X509Ptr first_certificate_in(const std::string& certificate_pem_file) {
+    const std::string pem = detail::read_file(certificate_pem_file, "certificate");
+    BIO* bio = BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size()));
+    detail::X509Ptr certificate(PEM_read_bio_X509(bio, nullptr, nullptr, nullptr));
+    BIO_free(bio);
+    if (!certificate)
+        throw Error(ErrorCode::io, "cannot read certificate " + certificate_pem_file + ": " +
+                                       detail::take_openssl_error());
+    return certificate;
+}
+
+}  // namespace
+
+std::string sign_detached(const SigningCredentials& credentials, std::string_view data) {
+    return encode_base64(detail::sign_rsa(credentials.impl().private_key.get(), EVP_sha256(), data),
+                         0);
+}
+
+bool verify_detached(const std::string& certificate_pem_file, std::string_view data,
+                     const std::string& signature_base64) {
+    const detail::X509Ptr certificate = first_certificate_in(certificate_pem_file);
+    std::string signature;
+    try {
+        signature = decode_base64(signature_base64);
+    } catch (const Error&) {
+        return false;
+    }
+    EVP_PKEY* key = X509_get0_pubkey(certificate.get());
+    return key && detail::verify_rsa(key, EVP_sha256(), data, signature);
+}
+
+std::string certificate_fingerprint(const std::string& certificate_pem_file) {
+    const detail::X509Ptr certificate = first_certificate_in(certificate_pem_file);
+    return sha256_hex(detail::certificate_der(certificate.get()));
+}
+
 std::string sign_package(std::string_view package, const SigningCredentials& credentials,
                          const SignOptions& options) {
     detail::ParsedXml parsed = detail::parse_untrusted_xml(package, options.limits);

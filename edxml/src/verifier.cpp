@@ -315,10 +315,15 @@ struct CachedCertificate {
 struct ChainVerdict {
     Verdict verdict = Verdict::untrusted;
     std::string reason;
+    std::string issuer_der;       // of the signing certificate, when the chain holds (for OCSP)
     std::time_t valid_until = 0;  // cache entries are reused until then
 };
 
-std::vector<std::filesystem::path> pem_files_under(const std::string& path) {
+// `path` itself when it is a file, else the files of the directory with one of
+// `extensions`, sorted; `what` names the setting in errors.
+std::vector<std::filesystem::path> files_under(const std::string& path,
+                                               const std::vector<std::string>& extensions,
+                                               const std::string& what) {
     namespace fs = std::filesystem;
     std::vector<fs::path> files;
     std::error_code error;
@@ -326,16 +331,20 @@ std::vector<std::filesystem::path> pem_files_under(const std::string& path) {
         for (const auto& entry : fs::directory_iterator(path)) {
             const std::string extension = entry.path().extension().string();
             if (entry.is_regular_file() &&
-                (extension == ".pem" || extension == ".crt" || extension == ".cer"))
+                std::find(extensions.begin(), extensions.end(), extension) != extensions.end())
                 files.push_back(entry.path());
         }
         std::sort(files.begin(), files.end());
     } else if (fs::is_regular_file(path, error)) {
         files.emplace_back(path);
     } else {
-        throw Error(ErrorCode::io, "trust anchor '" + path + "' is neither a file nor a directory");
+        throw Error(ErrorCode::io, what + " '" + path + "' is neither a file nor a directory");
     }
     return files;
+}
+
+std::vector<std::filesystem::path> pem_files_under(const std::string& path) {
+    return files_under(path, {".pem", ".crt", ".cer"}, "trust anchor");
 }
 
 }  // namespace
@@ -360,14 +369,136 @@ const char* to_string(Verdict verdict) {
             return "revoked";
         case Verdict::unsafe:
             return "unsafe";
+        case Verdict::wrong_signer:
+            return "wrong_signer";
     }
     return "?";
 }
 
+const char* to_string(RevocationAnswer answer) {
+    switch (answer) {
+        case RevocationAnswer::good:
+            return "good";
+        case RevocationAnswer::revoked:
+            return "revoked";
+        case RevocationAnswer::unknown:
+            return "unknown";
+        case RevocationAnswer::unavailable:
+            return "unavailable";
+    }
+    return "?";
+}
+
+namespace {
+
+// A CRL as loaded, with what the stale check needs.
+struct LoadedCrl {
+    detail::X509CrlPtr crl;
+    std::string source;  // the file it came from
+    std::string issuer;  // RFC 2253
+    std::time_t next_update = std::numeric_limits<std::time_t>::max();
+};
+
+// The certificate store of one generation of CRLs: replaced whole by reload_crls, so a
+// check in progress keeps the store it started with.
+struct TrustGeneration {
+    detail::X509StorePtr store;
+    std::vector<LoadedCrl> crls;
+    std::time_t crl_next_update = std::numeric_limits<std::time_t>::max();
+};
+
+// What the verify callback needs to apply the grace rule to a stale CRL.
+struct CrlGrace {
+    std::time_t check_time = 0;
+    std::time_t grace = 0;
+    bool used_stale = false;
+    std::string stale_issuer;
+};
+
+int crl_grace_index() {
+    static const int index = X509_STORE_CTX_get_ex_new_index(0, nullptr, nullptr, nullptr, nullptr);
+    return index;
+}
+
+// OpenSSL refuses a chain whose CRL is past its nextUpdate; within the configured grace
+// we accept it (and say so in the reason): a CA that publishes late must not stop the
+// province's work, but only for a bounded time.
+int verify_with_crl_grace(int ok, X509_STORE_CTX* context) {
+    if (ok || X509_STORE_CTX_get_error(context) != X509_V_ERR_CRL_HAS_EXPIRED)
+        return ok;
+    auto* grace = static_cast<CrlGrace*>(X509_STORE_CTX_get_ex_data(context, crl_grace_index()));
+    X509_CRL* crl = X509_STORE_CTX_get0_current_crl(context);
+    struct tm parts {};
+    const ASN1_TIME* next = crl ? X509_CRL_get0_nextUpdate(crl) : nullptr;
+    if (!grace || !next || ASN1_TIME_to_tm(next, &parts) != 1)
+        return ok;
+    if (grace->check_time > timegm(&parts) + grace->grace)
+        return ok;
+    grace->used_stale = true;
+    grace->stale_issuer =
+        detail::describe_certificate(X509_STORE_CTX_get_current_cert(context)).issuer;
+    X509_STORE_CTX_set_error(context, X509_V_OK);
+    return 1;
+}
+
+std::vector<std::filesystem::path> crl_files_under(const std::string& path) {
+    auto files = files_under(path, {".pem", ".crl", ".der"}, "CRL");
+    if (files.empty())
+        throw Error(ErrorCode::io, "CRL directory '" + path + "' holds no .pem, .crl or .der file");
+    return files;
+}
+
+// Every CRL of a file: PEM files may hold several (one per CA), a DER file holds one.
+std::vector<LoadedCrl> read_crls(const std::filesystem::path& file) {
+    const std::string bytes = detail::read_file(file.string(), "CRL");
+    std::vector<LoadedCrl> crls;
+    BIO* bio = BIO_new_mem_buf(bytes.data(), static_cast<int>(bytes.size()));
+    while (X509_CRL* crl = PEM_read_bio_X509_CRL(bio, nullptr, nullptr, nullptr))
+        crls.push_back({detail::X509CrlPtr(crl), file.string(), {}, {}});
+    BIO_free(bio);
+    detail::take_openssl_error();  // the loop ends on "no start line"
+    if (crls.empty()) {
+        const auto* der = reinterpret_cast<const unsigned char*>(bytes.data());
+        if (X509_CRL* crl = d2i_X509_CRL(nullptr, &der, static_cast<long>(bytes.size())))
+            crls.push_back({detail::X509CrlPtr(crl), file.string(), {}, {}});
+    }
+    if (crls.empty())
+        throw Error(ErrorCode::io,
+                    "cannot read CRL " + file.string() + ": " +
+                        (detail::take_openssl_error().empty() ? std::string("no CRL in it")
+                                                              : detail::take_openssl_error()));
+    for (LoadedCrl& loaded : crls) {
+        BIO* name = BIO_new(BIO_s_mem());
+        X509_NAME_print_ex(name, X509_CRL_get_issuer(loaded.crl.get()), 0,
+                           XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB);
+        char* data = nullptr;
+        const long size = BIO_get_mem_data(name, &data);
+        loaded.issuer.assign(data, static_cast<std::size_t>(size));
+        BIO_free(name);
+        struct tm parts {};
+        if (const ASN1_TIME* next = X509_CRL_get0_nextUpdate(loaded.crl.get());
+            next && ASN1_TIME_to_tm(next, &parts) == 1)
+            loaded.next_update = timegm(&parts);
+    }
+    return crls;
+}
+
+std::string utc_text(std::time_t time) {
+    struct tm parts {};
+    gmtime_r(&time, &parts);
+    char buffer[32];
+    std::strftime(buffer, sizeof buffer, "%Y-%m-%dT%H:%M:%SZ", &parts);
+    return buffer;
+}
+
+}  // namespace
+
 struct Verifier::Impl {
     TrustOptions options;
-    detail::X509StorePtr store;
-    std::time_t crl_next_update = std::numeric_limits<std::time_t>::max();
+    std::vector<detail::X509Ptr> anchors;  // kept to build each generation's store
+
+    mutable std::mutex generation_mutex;
+    std::shared_ptr<const TrustGeneration> generation;
 
     // Decoding a certificate and its key again for every package costs more than the
     // signature check itself: both caches are keyed on the exact bytes received.
@@ -380,7 +511,38 @@ struct Verifier::Impl {
     ChainVerdict check_chain(const std::vector<std::shared_ptr<CachedCertificate>>& chain,
                              const std::string& cache_key, std::optional<std::time_t> at) const;
     VerifyResult verify_document(xmlDoc* doc, std::optional<std::time_t> at) const;
+    std::shared_ptr<const TrustGeneration> current() const {
+        std::lock_guard<std::mutex> lock(generation_mutex);
+        return generation;
+    }
+    // A store with the anchors and the CRLs read now; throws Error(io).
+    std::shared_ptr<const TrustGeneration> load_generation() const;
 };
+
+std::shared_ptr<const TrustGeneration> Verifier::Impl::load_generation() const {
+    auto loaded = std::make_shared<TrustGeneration>();
+    loaded->store.reset(X509_STORE_new());
+    if (!loaded->store)
+        throw Error(ErrorCode::io, "cannot create a certificate store");
+    for (const auto& anchor : anchors)
+        X509_STORE_add_cert(loaded->store.get(), anchor.get());
+    if (options.use_system_store)
+        X509_STORE_set_default_paths(loaded->store.get());
+    for (const std::string& path : options.crls) {
+        for (const auto& file : crl_files_under(path)) {
+            for (LoadedCrl& crl : read_crls(file)) {
+                X509_STORE_add_crl(loaded->store.get(), crl.crl.get());
+                loaded->crl_next_update = std::min(loaded->crl_next_update, crl.next_update);
+                loaded->crls.push_back(std::move(crl));
+            }
+        }
+    }
+    if (!loaded->crls.empty())
+        X509_STORE_set_flags(loaded->store.get(),
+                             X509_V_FLAG_CRL_CHECK | X509_V_FLAG_CRL_CHECK_ALL);
+    X509_STORE_set_verify_cb(loaded->store.get(), verify_with_crl_grace);
+    return loaded;
+}
 
 std::shared_ptr<CachedCertificate> Verifier::Impl::certificate(const std::string& base64) const {
     {
@@ -423,18 +585,28 @@ ChainVerdict Verifier::Impl::check_chain(
     detail::X509StackPtr untrusted(sk_X509_new_null());
     for (std::size_t i = 1; i < chain.size(); ++i)
         sk_X509_push(untrusted.get(), chain[i]->cert.get());
+    const std::shared_ptr<const TrustGeneration> trust = current();
     detail::X509StoreCtxPtr context(X509_STORE_CTX_new());
     ChainVerdict result;
-    if (!context || X509_STORE_CTX_init(context.get(), store.get(), chain[0]->cert.get(),
+    if (!context || X509_STORE_CTX_init(context.get(), trust->store.get(), chain[0]->cert.get(),
                                         untrusted.get()) != 1) {
         result.reason = "cannot set up certificate verification: " + detail::take_openssl_error();
         return result;
     }
     if (at)
         X509_STORE_CTX_set_time(context.get(), 0, *at);
+    CrlGrace grace{at.value_or(now), options.crl_grace_seconds, false, {}};
+    X509_STORE_CTX_set_ex_data(context.get(), crl_grace_index(), &grace);
     if (X509_verify_cert(context.get()) == 1) {
         result.verdict = Verdict::valid;
         result.reason = "the signature holds and the certificate chains to a trust anchor";
+        if (grace.used_stale)
+            result.reason += "; note: the CRL of " + grace.stale_issuer +
+                             " is past its nextUpdate (accepted within the grace of " +
+                             std::to_string(options.crl_grace_seconds) + " s)";
+        STACK_OF(X509)* verified = X509_STORE_CTX_get0_chain(context.get());
+        if (verified && sk_X509_num(verified) > 1)
+            result.issuer_der = detail::certificate_der(sk_X509_value(verified, 1));
         // A signing certificate: not a CA, allowed to sign, and a key of a useful size.
         X509* signer = chain[0]->cert.get();
         const uint32_t flags = X509_get_extension_flags(signer);
@@ -474,11 +646,15 @@ ChainVerdict Verifier::Impl::check_chain(
         }
         result.reason = std::string("certificate chain: ") + X509_verify_cert_error_string(error) +
                         " (at depth " + std::to_string(depth) + ")";
+        if (error == X509_V_ERR_UNABLE_TO_GET_CRL)
+            result.reason += ": every CA of the chain needs its CRL in verify.crl";
+        if (error == X509_V_ERR_CRL_HAS_EXPIRED)
+            result.reason += ": load a fresh CRL (it is reloaded on schedule and on SIGHUP)";
         detail::take_openssl_error();
     }
     // Reuse for ten minutes, never past a time when the verdict could change: the first
     // expiry in the chain, a certificate becoming valid, the next update of a CRL.
-    result.valid_until = std::min(now + 600, crl_next_update);
+    result.valid_until = std::min(now + 600, trust->crl_next_update);
     for (const auto& entry : chain) {
         for (const ASN1_TIME* limit :
              {X509_get0_notAfter(entry->cert.get()), X509_get0_notBefore(entry->cert.get())}) {
@@ -555,6 +731,30 @@ VerifyResult Verifier::Impl::verify_document(xmlDoc* doc, std::optional<std::tim
     const ChainVerdict trust = check_chain(chain, cache_key, at);
     result.verdict = trust.verdict;
     result.reason = trust.reason;
+    // OCSP after the chain holds; a responder that cannot be asked leaves the CRL verdict
+    // (soft fail, noted), a certificate it does not know is not trusted.
+    if (result.verdict == Verdict::valid && options.online_revocation &&
+        !trust.issuer_der.empty()) {
+        const RevocationStatus online = options.online_revocation->status(
+            detail::certificate_der(chain.front()->cert.get()), trust.issuer_der);
+        switch (online.answer) {
+            case RevocationAnswer::good:
+                result.reason += "; OCSP: good";
+                break;
+            case RevocationAnswer::revoked:
+                result.verdict = Verdict::revoked;
+                result.reason = "OCSP: the signing certificate is revoked: " + online.reason;
+                break;
+            case RevocationAnswer::unknown:
+                result.verdict = Verdict::untrusted;
+                result.reason =
+                    "OCSP: the responder does not know the signing certificate: " + online.reason;
+                break;
+            case RevocationAnswer::unavailable:
+                result.reason += "; note: OCSP unavailable (" + online.reason + "), CRLs only";
+                break;
+        }
+    }
     if (result.verdict == Verdict::valid &&
         (result.signature_method == dsig::kRsaSha1 || result.digest_method == dsig::kSha1))
         result.reason += "; note: SHA-1 algorithms (legacy)";
@@ -563,48 +763,40 @@ VerifyResult Verifier::Impl::verify_document(xmlDoc* doc, std::optional<std::tim
 
 Verifier::Verifier(const TrustOptions& options) : impl_(std::make_unique<Impl>()) {
     impl_->options = options;
-    impl_->store.reset(X509_STORE_new());
-    if (!impl_->store)
-        throw Error(ErrorCode::io, "cannot create a certificate store");
-    std::size_t anchors = 0;
     for (const std::string& path : options.anchors) {
         for (const auto& file : pem_files_under(path)) {
             const std::string pem = detail::read_file(file.string(), "trust anchor");
             BIO* bio = BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size()));
-            while (X509* cert = PEM_read_bio_X509(bio, nullptr, nullptr, nullptr)) {
-                X509_STORE_add_cert(impl_->store.get(), cert);
-                X509_free(cert);
-                ++anchors;
-            }
+            while (X509* cert = PEM_read_bio_X509(bio, nullptr, nullptr, nullptr))
+                impl_->anchors.emplace_back(cert);
             BIO_free(bio);
             detail::take_openssl_error();  // the loop ends on "no start line"
         }
     }
-    if (options.use_system_store) {
-        X509_STORE_set_default_paths(impl_->store.get());
-    } else if (anchors == 0) {
+    if (!options.use_system_store && impl_->anchors.empty())
         throw Error(ErrorCode::io, "no trust anchor certificate found in the configured paths");
+    impl_->generation = impl_->load_generation();
+}
+
+void Verifier::reload_crls() {
+    auto fresh = impl_->load_generation();
+    {
+        std::lock_guard<std::mutex> lock(impl_->generation_mutex);
+        impl_->generation = std::move(fresh);
     }
-    for (const std::string& path : options.crls) {
-        const std::string bytes = detail::read_file(path, "CRL");
-        BIO* bio = BIO_new_mem_buf(bytes.data(), static_cast<int>(bytes.size()));
-        detail::X509CrlPtr crl(PEM_read_bio_X509_CRL(bio, nullptr, nullptr, nullptr));
-        if (!crl) {
-            const auto* der = reinterpret_cast<const unsigned char*>(bytes.data());
-            crl.reset(d2i_X509_CRL(nullptr, &der, static_cast<long>(bytes.size())));
-        }
-        BIO_free(bio);
-        if (!crl)
-            throw Error(ErrorCode::io,
-                        "cannot read CRL " + path + ": " + detail::take_openssl_error());
-        X509_STORE_add_crl(impl_->store.get(), crl.get());
-        struct tm parts {};
-        if (const ASN1_TIME* next = X509_CRL_get0_nextUpdate(crl.get());
-            next && ASN1_TIME_to_tm(next, &parts) == 1)
-            impl_->crl_next_update = std::min(impl_->crl_next_update, timegm(&parts));
+    std::lock_guard<std::mutex> lock(impl_->mutex);
+    impl_->chains.clear();
+}
+
+std::vector<std::string> Verifier::stale_crls(std::optional<std::time_t> at) const {
+    const std::time_t now = at.value_or(std::time(nullptr));
+    std::vector<std::string> stale;
+    for (const LoadedCrl& crl : impl_->current()->crls) {
+        if (crl.next_update < now)
+            stale.push_back("CRL of " + crl.issuer + " (" + crl.source +
+                            ") is past its nextUpdate " + utc_text(crl.next_update));
     }
-    if (!options.crls.empty())
-        X509_STORE_set_flags(impl_->store.get(), X509_V_FLAG_CRL_CHECK | X509_V_FLAG_CRL_CHECK_ALL);
+    return stale;
 }
 
 Verifier::~Verifier() = default;

@@ -15,6 +15,9 @@
 #   future.key future.pem             valid from 2090-01-01
 #   revoked.key revoked.pem           revoked in crl-intermediate.pem
 #   crl-root.pem crl-intermediate.pem CRLs of both CAs
+#   crl-intermediate-before.pem       the intermediate's CRL before revoked.pem was revoked
+#   crl-intermediate-stale.pem        the intermediate's CRL with a nextUpdate in 2020
+#   crls/                             crl-root.pem and crl-intermediate.pem, as a directory
 #   untrusted-root.pem                a CA nobody configured
 #   untrusted.key untrusted.pem       issued by it
 #   localhost.key localhost.pem       a TLS server certificate for localhost and 127.0.0.1
@@ -124,8 +127,13 @@ issue intermediate wronghost "/C=VN/O=Test PKI/CN=axis.example" wronghost_ext "$
 # A TLS server sends its chain: leaf first, then the intermediate.
 cat intermediate.pem >> localhost.pem
 cat intermediate.pem >> wronghost.pem
+# Before the revocation: what a CA published earlier (a reload then brings the news).
+openssl ca -batch -config ca/intermediate/openssl.cnf -gencrl -out crl-intermediate-before.pem 2>/dev/null
 openssl ca -batch -config ca/intermediate/openssl.cnf -revoke revoked.pem 2>/dev/null
 openssl ca -batch -config ca/intermediate/openssl.cnf -gencrl -out crl-intermediate.pem 2>/dev/null
+# A CRL whose nextUpdate has passed (the CA stopped publishing).
+openssl ca -batch -config ca/intermediate/openssl.cnf -gencrl -crl_lastupdate 20200101000000Z \
+    -crl_nextupdate 20200102000000Z -out crl-intermediate-stale.pem 2>/dev/null
 openssl ca -batch -config ca/root/openssl.cnf -gencrl -out crl-root.pem 2>/dev/null
 
 self_signed_ca untrusted-root "/C=VN/O=Somebody Else/CN=Untrusted Root CA"
@@ -133,6 +141,8 @@ issue untrusted-root untrusted "/C=VN/O=Ủy ban nhân dân tỉnh Đồng Tháp
     "$now" "$valid_until"
 
 cp root.pem anchors/root.pem
+mkdir -p crls
+cp crl-root.pem crl-intermediate.pem crls/
 echo "test-passphrase-$(date -u +%s)" > passphrase.txt
 openssl pkcs8 -topk8 -v2 aes-256-cbc -in g22.key -out g22-encrypted.key -passout file:passphrase.txt
 mv g22-encrypted.key g22.key

@@ -12,6 +12,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "edxml/reader.hpp"
@@ -41,7 +42,8 @@ class SigningCredentials {
     // A PKCS#12 bundle (key, certificate, and CA certificates as the chain).
     static SigningCredentials from_pkcs12(const std::string& file, const std::string& passphrase);
 
-    std::string subject() const;  // of the signing certificate, RFC 2253
+    std::string subject() const;      // of the signing certificate, RFC 2253
+    std::string fingerprint() const;  // SHA-256 of its DER, hexadecimal
 
     struct Impl;
     const Impl& impl() const { return *impl_; }
@@ -62,6 +64,15 @@ struct SignOptions {
 std::string sign_package(std::string_view package, const SigningCredentials& credentials,
                          const SignOptions& options = {});
 
+// A detached RSA-SHA256 signature of `data` (base64, one line), for what is not a
+// package: the audit chain's checkpoints.
+std::string sign_detached(const SigningCredentials& credentials, std::string_view data);
+// Whether `signature_base64` is the signature of `data` by the key of the certificate in
+// `certificate_pem_file`. Throws Error(io) when the certificate cannot be read.
+bool verify_detached(const std::string& certificate_pem_file, std::string_view data,
+                     const std::string& signature_base64);
+std::string certificate_fingerprint(const std::string& certificate_pem_file);
+
 enum class Verdict {
     valid,          // the signature holds and the certificate chains to a trust anchor
     invalid,        // digest or signature value does not match: content changed, or wrong key
@@ -72,6 +83,7 @@ enum class Verdict {
     not_yet_valid,  // a certificate of the chain is not valid yet
     revoked,        // a certificate of the chain is on a configured CRL
     unsafe,         // the signature's structure is refused (wrapping, foreign transforms…)
+    wrong_signer,   // a valid signature by a certificate that does not belong to the sender
 };
 const char* to_string(Verdict verdict);
 
@@ -82,6 +94,9 @@ struct CertificateInfo {
     std::string not_before;   // yyyy-MM-ddTHH:mm:ssZ
     std::string not_after;    // yyyy-MM-ddTHH:mm:ssZ
     std::string fingerprint;  // SHA-256 of the DER, hexadecimal
+    // The subject's attributes in order, by OpenSSL short name ("CN", "O", "OU", "UID",
+    // "serialNumber"…), for the signer policy.
+    std::vector<std::pair<std::string, std::string>> subject_attributes;
 };
 
 struct VerifyResult {
@@ -91,8 +106,34 @@ struct VerifyResult {
     std::string canonicalization_method;  // algorithm URIs as found
     std::string signature_method;
     std::string digest_method;
+    // The agency the signer's certificate maps to (SignerPolicy), empty when none does;
+    // filled by bind_signer.
+    std::string signer_agency;
 
     bool is_valid() const { return verdict == Verdict::valid; }
+};
+
+// Online revocation (OCSP, adapters/ocsp), asked after the chain holds, beside the CRLs.
+enum class RevocationAnswer {
+    good,
+    revoked,
+    unknown,      // the responder does not know the certificate
+    unavailable,  // no answer could be had (network, malformed or unverifiable answer)
+};
+const char* to_string(RevocationAnswer answer);
+
+struct RevocationStatus {
+    RevocationAnswer answer = RevocationAnswer::unavailable;
+    std::string reason;  // a human sentence
+};
+
+class RevocationSource {
+  public:
+    virtual ~RevocationSource() = default;
+    // Whether `certificate_der` (issued by `issuer_der`) is revoked; never throws. Called
+    // from several threads at once.
+    virtual RevocationStatus status(const std::string& certificate_der,
+                                    const std::string& issuer_der) const = 0;
 };
 
 struct TrustOptions {
@@ -102,10 +143,44 @@ struct TrustOptions {
     std::vector<std::string> crls;
     // Also trust the system's CA store. Off: only the configured anchors count.
     bool use_system_store = false;
-    // Accept RSA-SHA1 / SHA-1 digests (real traffic still uses them). When false they are
+    // Accept RSA-SHA1 / SHA-1 digests (only for a legacy peer). When false they are
     // `unsafe`.
-    bool allow_sha1 = true;
+    bool allow_sha1 = false;
+    // A CRL past its nextUpdate still counts for this long (the CA is late publishing);
+    // after it, chains it covers are `untrusted` until a fresh CRL is loaded.
+    std::time_t crl_grace_seconds = 0;
+    // Asked after the chain and the CRLs hold; none: CRLs only.
+    std::shared_ptr<const RevocationSource> online_revocation;
 };
+
+// Which agency a signing certificate speaks for: the agency code read from one subject
+// attribute (CN by default: what the Vietnamese government CA and our test PKI use), or
+// an explicit table (fingerprint or RFC 2253 subject → agency code), which wins.
+class SignerPolicy {
+  public:
+    SignerPolicy() = default;
+    explicit SignerPolicy(std::string attribute) : attribute_(std::move(attribute)) {}
+    // A table file: one "FINGERPRINT-OR-SUBJECT <tab or spaces> AGENCY-CODE" a line, '#'
+    // comments. Throws Error(io) naming the file and line of anything wrong.
+    void load_table(const std::string& path);
+    void add(const std::string& fingerprint_or_subject, const std::string& agency_code);
+    const std::string& attribute() const { return attribute_; }
+
+    // The agency code of this certificate, or empty: the table's entry for its
+    // fingerprint or subject, else the agency code found in the attribute (the whole
+    // value, or a code-shaped word inside it, such as "MST:000.00.00.H20").
+    std::string agency_of(const CertificateInfo& certificate) const;
+
+  private:
+    std::string attribute_ = "CN";
+    std::vector<std::pair<std::string, std::string>>
+        table_;  // key (lower-case fingerprint or subject) → code
+};
+
+// Ties a verdict to the sender: fills `result.signer_agency` and turns `valid` into
+// `wrong_signer` when the certificate does not map to `sender` (the axis's word for who
+// sent the package, else the package's own From).
+void bind_signer(VerifyResult& result, const SignerPolicy& policy, const std::string& sender);
 
 class Verifier {
   public:
@@ -127,6 +202,13 @@ class Verifier {
     // is exactly what was checked.
     Verified verify_and_read(std::string_view package, const ReadOptions& options = {},
                              std::optional<std::time_t> at = {}) const;
+
+    // Reads the CRLs again (a schedule, SIGHUP): new revocations count from now on and
+    // cached chain verdicts are dropped. Throws Error(io) and keeps the CRLs it had when
+    // a file cannot be read.
+    void reload_crls();
+    // CRLs past their nextUpdate, one sentence each ("CRL of CN=… expired at …").
+    std::vector<std::string> stale_crls(std::optional<std::time_t> at = {}) const;
 
     struct Impl;
 

@@ -241,9 +241,40 @@ BOOST_AUTO_TEST_CASE(sign_with_pkcs12_and_a_passphrase_from_the_environment) {
     ::unsetenv("CONNECTOR_P12_PASSPHRASE");
     BOOST_TEST(signing.exit_code == 0, signing.err);
     BOOST_TEST(signing.out.find("RSA-SHA1") != std::string::npos);
-    BOOST_TEST(run({"verify", "--trust", test_pki::file("root.pem"), signed_path}).exit_code == 0);
+    // SHA-1 only when asked for (issue 12); --no-sha1 is the default and still accepted.
+    BOOST_TEST(run({"verify", "--trust", test_pki::file("root.pem"), "--allow-sha1", signed_path})
+                   .exit_code == 0);
+    BOOST_TEST(run({"verify", "--trust", test_pki::file("root.pem"), signed_path}).exit_code == 1);
     BOOST_TEST(run({"verify", "--trust", test_pki::file("root.pem"), "--no-sha1", signed_path})
                    .exit_code == 1);
+}
+
+// Issue 12: a valid signature by another agency's certificate is not a valid package of
+// the sender's; the command shows the signer's agency and the sender it was held to.
+BOOST_AUTO_TEST_CASE(verify_names_the_signer_agency_and_refuses_a_wrong_signer) {
+    TempDir dir("cli-wrong-signer");
+    const std::string signed_path = (dir.path / "signed.edxml").string();
+    const std::string passphrase = test_files::read(test_pki::file("passphrase.txt"));
+    ::setenv("CONNECTOR_G22_PASSPHRASE", passphrase.substr(0, passphrase.find('\n')).c_str(), 1);
+    // status-03 says it is from 000.00.00.H20; G22's key signs it.
+    const CliRun signing =
+        run({"sign", "--key", test_pki::file("g22.key"), "--cert", test_pki::file("g22.pem"),
+             "--passphrase-env", "CONNECTOR_G22_PASSPHRASE", "--chain",
+             test_pki::file("intermediate.pem"), sample_path("status-03.edxml"), signed_path});
+    ::unsetenv("CONNECTOR_G22_PASSPHRASE");
+    BOOST_REQUIRE_MESSAGE(signing.exit_code == 0, signing.err);
+    const CliRun wrong = run({"verify", "--trust", test_pki::file("anchors"), signed_path});
+    BOOST_TEST(wrong.exit_code == 1);
+    BOOST_TEST(wrong.out.rfind("wrong_signer  " + signed_path, 0) == 0u, wrong.out);
+    BOOST_TEST(wrong.out.find("agency: 000.00.00.G22  sender: 000.00.00.H20") != std::string::npos,
+               wrong.out);
+    const CliRun as_g22 = run({"verify", "--trust", test_pki::file("anchors"), "--sender",
+                               "000.00.00.G22", "--json", signed_path});
+    BOOST_TEST(as_g22.exit_code == 0, as_g22.out);
+    Poco::JSON::Parser parser;
+    const auto results = parser.parse(as_g22.out).extract<Poco::JSON::Array::Ptr>();
+    BOOST_TEST(results->getObject(0)->getObject("signer")->getValue<std::string>("agency") ==
+               "000.00.00.G22");
 }
 
 BOOST_AUTO_TEST_CASE(sign_and_verify_usage_errors) {

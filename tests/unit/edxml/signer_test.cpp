@@ -181,8 +181,12 @@ BOOST_AUTO_TEST_CASE(packages_that_cannot_be_signed) {
 BOOST_AUTO_TEST_CASE(legacy_sha1_on_request) {
     SignOptions options;
     options.algorithm = SignatureAlgorithm::rsa_sha1;
+    TrustOptions legacy_peer;
+    legacy_peer.anchors = {test_pki::file("anchors")};
+    legacy_peer.allow_sha1 = true;  // refused by default (issue 12)
     const VerifyResult result =
-        trusting_root().verify(sign_package(test_files::sample("status-04.edxml"), h20(), options));
+        Verifier(legacy_peer)
+            .verify(sign_package(test_files::sample("status-04.edxml"), h20(), options));
     BOOST_TEST(result.is_valid(), result.reason);
     BOOST_TEST(result.signature_method == "http://www.w3.org/2000/09/xmldsig#rsa-sha1");
     BOOST_TEST(result.digest_method == "http://www.w3.org/2000/09/xmldsig#sha1");
