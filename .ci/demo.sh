@@ -58,6 +58,8 @@ rm -f "$build_dir/demo.db" "$build_dir/demo.db-wal" "$build_dir/demo.db-shm"
 demo_dir=var/demo
 rm -rf "$demo_dir"
 mkdir -p "$demo_dir"
+# The daemons refuse secret files that group or others may read; git checks them out 0644.
+chmod 600 samples/axis-sim/secrets/*.secret
 idesk_sim="$build_dir/samples/idesk-sim/idesk-sim"
 echo
 echo "== connector axis-sim (samples/axis-sim/axis-sim.json, any free port)"
@@ -77,6 +79,9 @@ export CONNECTOR_AXIS_BASE_URL=${listening##* }
 export CONNECTOR_VERIFY_POLICY=require CONNECTOR_VERIFY_TRUST="$PWD/$pki/anchors"
 export CONNECTOR_SIGNING_CHAIN_FILE="$PWD/$pki/intermediate.pem"
 export CONNECTOR_SIGNING_PASSPHRASE_FILE="$PWD/$pki/passphrase.txt"
+# Signed checkpoints of both logs' heads, outside the databases (connector audit
+# verify-chain --checkpoints).
+export CONNECTOR_AUDIT_CHECKPOINT_EVERY_ENTRIES=10
 as_connector() {  # g22|h20 command…: the connector with that side's config and key
     local side=$1
     shift
@@ -110,6 +115,7 @@ start_side() {
     local side=$1 port scenario=$3 sim_url
     port=$(free_port "$2")
     head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$demo_dir/$side-webhook.secret"
+    chmod 600 "$demo_dir/$side-webhook.secret"
     as_connector "$side" token create --name idesk --role backend > "$demo_dir/$side.token" \
         2> /dev/null
     "$idesk_sim" --connector "http://127.0.0.1:$port" --token-file "$demo_dir/$side.token" \
@@ -124,6 +130,7 @@ start_side() {
     CONNECTOR_SIGNING_KEY_FILE="$PWD/$pki/$side.key" \
         CONNECTOR_SIGNING_CERTIFICATE_FILE="$PWD/$pki/$side.pem" \
         CONNECTOR_HTTP_LISTEN="127.0.0.1:$port" CONNECTOR_WEBHOOK_URL="$sim_url/webhook" \
+        CONNECTOR_AUDIT_CHECKPOINT_FILE="$PWD/$demo_dir/$side-checkpoints.log" \
         "$connector" run --config "config/demo/$side.conf" 2> "$demo_dir/$side.log" &
     pids+=($!)
     echo "$side: connector API http://127.0.0.1:$port (log $demo_dir/$side.log), iDesk" \
@@ -164,9 +171,10 @@ echo "== the API: completed tasks at G22 (GET /api/v1/tasks?status=06)"
 curl -sf -H "Authorization: Bearer $(cat "$demo_dir/g22.token")" "$g22_api/api/v1/tasks?status=06" |
     jq -r '.tasks[] | "\(.code)\t\(.status)\t\(.completionDate)\t\(.title)"'
 echo
-echo "== the message logs are intact (connector audit verify-chain)"
+echo "== the message logs are intact (connector audit verify-chain, against the signed checkpoints)"
 for side in g22 h20; do
-    "$connector" audit verify-chain --store "sqlite3:$demo_dir/$side.db" | head -1
+    "$connector" audit verify-chain --store "sqlite3:$demo_dir/$side.db" \
+        --checkpoints "$demo_dir/$side-checkpoints.log" --cert "$pki/$side.pem" | head -2
 done
 echo
 echo "Data: $demo_dir/g22.db, $demo_dir/h20.db (SQLite), logs $demo_dir/*.log, API tokens" \

@@ -24,6 +24,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <mutex>
@@ -87,6 +88,9 @@ class Arrivals final : public Poco::Net::HTTPRequestHandlerFactory {
 
 void write_file(const std::string& path, const std::string& text) {
     std::ofstream(path) << text;
+    // Secrets must be the owner's alone (the daemon refuses them otherwise).
+    std::filesystem::permissions(
+        path, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
 }
 
 std::string read_file(const std::string& path) {

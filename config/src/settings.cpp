@@ -30,6 +30,21 @@ std::string environment_name(const std::string& key) {
     return name;
 }
 
+}  // namespace
+
+std::vector<std::string> split_list(const std::string& value) {
+    std::vector<std::string> items;
+    std::stringstream parts(value);
+    for (std::string item; std::getline(parts, item, ',');) {
+        item = trim(item);
+        if (!item.empty())
+            items.push_back(item);
+    }
+    return items;
+}
+
+namespace {
+
 // Checks one value against its spec; the problem, or nothing.
 std::optional<std::string> problem_with(const SettingSpec& spec, const std::string& value) {
     switch (spec.type) {
@@ -88,7 +103,40 @@ const std::vector<SettingSpec>& setting_table() {
          false},
         {"verify.trust", SettingType::path, "", "trust anchors: a PEM file or a directory of them",
          "", false},
-        {"verify.crl", SettingType::path, "", "a CRL file (PEM or DER)", "", false},
+        {"verify.crl", SettingType::paths, "",
+         "CRLs, one per CA of the chain: files (PEM, several in one, or DER) or directories, "
+         "separated by commas",
+         "", false},
+        {"verify.crl_reload_s", SettingType::integer, "3600",
+         "how often the CRLs are read again (also on SIGHUP)", "", false},
+        {"verify.crl_grace_s", SettingType::integer, "0",
+         "how long a CRL past its nextUpdate still counts; then its chains are untrusted", "",
+         false},
+        {"verify.allow_sha1", SettingType::choice, "false",
+         "accept RSA-SHA1 / SHA-1 signatures (only for a legacy peer)", "true|false", false},
+        {"verify.ocsp", SettingType::text, "",
+         "OCSP: a responder URL (http://…), 'aia' (the certificate's own), or empty: off", "",
+         false},
+        {"verify.ocsp_max_age_s", SettingType::integer, "3600",
+         "how long an OCSP answer is reused, at most", "", false},
+        {"verify.ocsp_timeout_ms", SettingType::integer, "5000", "per OCSP request", "", false},
+        {"trust.signer_attribute", SettingType::text, "CN",
+         "the certificate subject attribute holding the agency code (CN, OU, UID, "
+         "serialNumber…)",
+         "", false},
+        {"trust.signers", SettingType::path, "",
+         "a table 'FINGERPRINT-OR-SUBJECT AGENCY-CODE' a line; wins over the attribute", "", false},
+        {"audit.checkpoint_file", SettingType::path, "",
+         "signed chain-head checkpoints are appended here (outside the database); needs "
+         "signing.key_file",
+         "", false},
+        {"audit.checkpoint_every_entries", SettingType::integer, "100",
+         "a checkpoint after this many new entries", "", false},
+        {"audit.checkpoint_every_s", SettingType::integer, "600",
+         "or after this many seconds with new entries", "", false},
+        {"secrets.allow_loose_permissions", SettingType::choice, "false",
+         "accept secret, key and passphrase files that group or others may read (warns)",
+         "true|false", false},
         {"poll.interval_ms", SettingType::integer, "5000", "how often to ask the axis", "", false},
         {"retry.base_ms", SettingType::integer, "2000", "first retry delay ceiling", "", false},
         {"retry.cap_ms", SettingType::integer, "300000", "largest retry delay", "", false},
@@ -174,6 +222,15 @@ Settings Settings::load(const std::string& path, char** environment) {
             if (spec->type == SettingType::path && !value.empty() &&
                 std::filesystem::path(value).is_relative())
                 resolved = (base / value).lexically_normal().string();
+            if (spec->type == SettingType::paths) {
+                resolved.clear();
+                for (const std::string& item : split_list(value)) {
+                    const std::filesystem::path one(item);
+                    resolved +=
+                        (resolved.empty() ? "" : ",") +
+                        (one.is_relative() ? (base / one).lexically_normal().string() : item);
+                }
+            }
             settings.values_[key] = resolved;
             settings.origins_[key] = where;
         }
@@ -222,9 +279,16 @@ Settings Settings::load(const std::string& path, char** environment) {
     const bool signs = settings.has("signing.key_file") || settings.has("signing.certificate_file");
     if (signs && !(settings.has("signing.key_file") && settings.has("signing.certificate_file")))
         problems.push_back("signing.key_file and signing.certificate_file go together");
-    if (settings.text("verify.policy") != "off" && settings.text("verify.trust").empty() &&
-        settings.text("verify.policy") == "require")
-        problems.push_back("verify.policy = require needs verify.trust");
+    // A policy that verifies without anchors would call every signature "unchecked":
+    // silently checking nothing is worse than refusing to start.
+    if (settings.text("verify.policy") != "off" && settings.text("verify.trust").empty())
+        problems.push_back("verify.policy = " + settings.text("verify.policy") +
+                           " needs verify.trust (trust anchors), or set verify.policy = off");
+    if (settings.has("audit.checkpoint_file") && !settings.has("signing.key_file"))
+        problems.push_back("audit.checkpoint_file needs signing.key_file (checkpoints are signed)");
+    const std::string ocsp = settings.text("verify.ocsp");
+    if (!ocsp.empty() && ocsp != "aia" && ocsp.rfind("http://", 0) != 0)
+        problems.push_back("verify.ocsp: '" + ocsp + "' is neither an http:// URL nor 'aia'");
     if (!problems.empty()) {
         std::string message;
         for (const auto& problem : problems)

@@ -7,6 +7,7 @@
 
 #include "connector/error.hpp"
 #include "connector/secret.hpp"
+#include "ocsp/ocsp_source.hpp"
 #include "store/soci_store.hpp"
 
 extern char** environ;
@@ -41,13 +42,20 @@ std::unique_ptr<Context> open_context(const std::string& config_path, bool migra
     context->store = store::open_store(
         settings.text("store.url"), migrate ? store::Migrations::apply : store::Migrations::refuse);
 
+    context->secret_rules.allow_loose_permissions =
+        settings.text("secrets.allow_loose_permissions") == "true";
+    context->secret_rules.warn = [context = context.get()](const std::string& warning) {
+        context->warnings.push_back(warning);
+    };
+    const connector::SecretFileRules& rules = context->secret_rules;
+
     vdxp::ClientSettings client;
     client.base_url = settings.text("axis.base_url");
     client.systemid = settings.has("axis.systemid") ? settings.text("axis.systemid")
                                                     : settings.text("agency.code");
-    client.secret =
-        connector::read_secret("axis.secret_file/axis.secret_env",
-                               settings.text("axis.secret_file"), settings.text("axis.secret_env"));
+    client.secret = connector::read_secret("axis.secret_file/axis.secret_env",
+                                           settings.text("axis.secret_file"),
+                                           settings.text("axis.secret_env"), rules);
     client.ca_file = settings.text("axis.ca_file");
     client.connect_timeout = std::chrono::milliseconds(settings.integer("axis.connect_timeout_ms"));
     client.read_timeout = std::chrono::milliseconds(settings.integer("axis.read_timeout_ms"));
@@ -61,7 +69,8 @@ std::unique_ptr<Context> open_context(const std::string& config_path, bool migra
         if (settings.has("signing.passphrase_file") || settings.has("signing.passphrase_env"))
             passphrase = connector::read_secret("signing.passphrase_file/signing.passphrase_env",
                                                 settings.text("signing.passphrase_file"),
-                                                settings.text("signing.passphrase_env"));
+                                                settings.text("signing.passphrase_env"), rules);
+        connector::check_secret_file("signing.key_file", settings.text("signing.key_file"), rules);
         try {
             exchange.signing = std::make_shared<const edxml::SigningCredentials>(
                 edxml::SigningCredentials::from_pem(
@@ -75,17 +84,49 @@ std::unique_ptr<Context> open_context(const std::string& config_path, bool migra
     exchange.verify_policy = policy == "require" ? connector::VerifyPolicy::require
                              : policy == "off"   ? connector::VerifyPolicy::off
                                                  : connector::VerifyPolicy::verify;
-    if (settings.has("verify.trust") && exchange.verify_policy != connector::VerifyPolicy::off) {
+    if (exchange.verify_policy != connector::VerifyPolicy::off) {
         edxml::TrustOptions trust;
         trust.anchors.push_back(settings.text("verify.trust"));
-        if (settings.has("verify.crl"))
-            trust.crls.push_back(settings.text("verify.crl"));
-        try {
-            exchange.verifier = std::make_shared<const edxml::Verifier>(trust);
-        } catch (const edxml::Error& error) {
-            throw connector::ConfigError(std::string("verify.trust: ") + error.what());
+        trust.crls = config::split_list(settings.text("verify.crl"));
+        trust.allow_sha1 = settings.text("verify.allow_sha1") == "true";
+        trust.crl_grace_seconds = settings.integer("verify.crl_grace_s");
+        if (settings.has("verify.ocsp")) {
+            ocsp::OcspSettings online;
+            online.responder_url =
+                settings.text("verify.ocsp") == "aia" ? "" : settings.text("verify.ocsp");
+            // No extra responder anchors: only the issuer, or a responder it delegated,
+            // may answer for its certificates.
+            online.timeout = std::chrono::milliseconds(settings.integer("verify.ocsp_timeout_ms"));
+            online.max_age = std::chrono::seconds(settings.integer("verify.ocsp_max_age_s"));
+            try {
+                trust.online_revocation = std::make_shared<const ocsp::OcspSource>(online);
+            } catch (const edxml::Error& error) {
+                throw connector::ConfigError(std::string("verify.ocsp: ") + error.what());
+            }
         }
+        try {
+            context->verifier = std::make_shared<edxml::Verifier>(trust);
+        } catch (const edxml::Error& error) {
+            throw connector::ConfigError(std::string("verify.trust/verify.crl: ") + error.what());
+        }
+        exchange.verifier = context->verifier;
+        auto signers =
+            std::make_shared<edxml::SignerPolicy>(settings.text("trust.signer_attribute"));
+        if (settings.has("trust.signers")) {
+            try {
+                signers->load_table(settings.text("trust.signers"));
+            } catch (const edxml::Error& error) {
+                throw connector::ConfigError(std::string("trust.signers: ") + error.what());
+            }
+        }
+        exchange.signers = std::move(signers);
     }
+    if (settings.has("audit.checkpoint_file"))
+        context->checkpointer = std::make_unique<connector::ChainCheckpointer>(
+            exchange.signing, settings.text("audit.checkpoint_file"),
+            std::max<long long>(1, settings.integer("audit.checkpoint_every_entries")),
+            std::chrono::seconds(
+                std::max<long long>(1, settings.integer("audit.checkpoint_every_s"))));
     exchange.retry.base = std::chrono::milliseconds(settings.integer("retry.base_ms"));
     exchange.retry.cap = std::chrono::milliseconds(settings.integer("retry.cap_ms"));
     exchange.retry.max_attempts = static_cast<int>(settings.integer("retry.max_attempts"));

@@ -4,9 +4,12 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "config/settings.hpp"
+#include "connector/checkpoint.hpp"
 #include "connector/exchange.hpp"
+#include "connector/secret.hpp"
 #include "connector/store.hpp"
 #include "vdxp/http_axis_client.hpp"
 
@@ -14,6 +17,11 @@ namespace daemon_commands {
 
 struct Context {
     config::Settings settings;
+    connector::SecretFileRules secret_rules;
+    std::vector<std::string> warnings;  // loose secret files accepted, for the log
+    // Also the exchange's: the daemon reloads its CRLs and reports stale ones.
+    std::shared_ptr<edxml::Verifier> verifier;
+    std::unique_ptr<connector::ChainCheckpointer> checkpointer;  // audit.checkpoint_file
     std::unique_ptr<connector::Store> store;
     std::unique_ptr<vdxp::HttpAxisClient> axis;
     connector::SystemClock clock;

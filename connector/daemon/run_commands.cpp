@@ -147,10 +147,17 @@ std::unique_ptr<http_api::ApiServer> start_api(Context& context, const std::stri
         [config_path] {
             return std::make_unique<ContextBackend>(open_context(config_path, false));
         },
-        [&exchange] {
-            return exchange.circuit_open()
-                       ? std::vector<std::string>{"axis: sending paused (circuit open)"}
-                       : std::vector<std::string>{};
+        [&exchange, verifier = context.verifier] {
+            std::vector<std::string> problems;
+            if (exchange.circuit_open())
+                problems.push_back("axis: sending paused (circuit open)");
+            if (verifier) {
+                for (const std::string& stale : verifier->stale_crls())
+                    problems.push_back("verify: " + stale +
+                                       " (signatures it covers are untrusted past "
+                                       "verify.crl_grace_s)");
+            }
+            return problems;
         },
         std::move(changes));
     try {
@@ -170,7 +177,7 @@ std::unique_ptr<http_api::WebhookDispatcher> start_webhooks(
     settings.url = context.settings.text("webhook.url");
     settings.secret =
         connector::read_secret("webhook.secret_file", context.settings.text("webhook.secret_file"),
-                               context.settings.text("webhook.secret_env"));
+                               context.settings.text("webhook.secret_env"), context.secret_rules);
     settings.ca_file = context.settings.text("webhook.ca_file");
     settings.timeout = std::chrono::milliseconds(positive(context.settings, "webhook.timeout_ms"));
     settings.retry_base =
@@ -184,21 +191,29 @@ std::unique_ptr<http_api::WebhookDispatcher> start_webhooks(
         log_sink(err));
     dispatcher->start();
     // Not the URL's query: it may carry a key.
-    log(err, "info", "webhook.start", "url=" + settings.url.substr(0, settings.url.find('?')));
+    log(err, "info", "webhook.start", "url=" + connector::redact_url(settings.url));
     return dispatcher;
 }
 
+// SIGHUP does not stop: it asks the loop to read the CRLs again (`on_hangup`).
 class StopSignal {
   public:
-    StopSignal(std::function<void()> on_stop, std::chrono::milliseconds grace, std::ostream& err)
-        : on_stop_(std::move(on_stop)), grace_(grace), err_(err) {
+    StopSignal(std::function<void()> on_stop, std::function<void()> on_hangup,
+               std::chrono::milliseconds grace, std::ostream& err)
+        : on_stop_(std::move(on_stop)), on_hangup_(std::move(on_hangup)), grace_(grace), err_(err) {
         sigemptyset(&signals_);
         sigaddset(&signals_, SIGINT);
         sigaddset(&signals_, SIGTERM);
+        sigaddset(&signals_, SIGHUP);
         pthread_sigmask(SIG_BLOCK, &signals_, nullptr);
         waiter_ = std::thread([this] {
             int received = 0;
-            sigwait(&signals_, &received);
+            while (sigwait(&signals_, &received) == 0 && received == SIGHUP) {
+                std::lock_guard lock(mutex_);
+                if (finished_)
+                    return;
+                on_hangup_();
+            }
             std::unique_lock lock(mutex_);
             if (finished_)
                 return;
@@ -234,6 +249,7 @@ class StopSignal {
 
   private:
     std::function<void()> on_stop_;
+    std::function<void()> on_hangup_;
     std::chrono::milliseconds grace_;
     std::ostream& err_;
     sigset_t signals_{};
@@ -243,6 +259,35 @@ class StopSignal {
     bool finished_ = false;
     std::thread waiter_;
 };
+
+void report_stale_crls(const Context& context, std::ostream& err) {
+    if (!context.verifier)
+        return;
+    for (const std::string& stale : context.verifier->stale_crls())
+        log(err, "warning", "verify.crl_stale", "detail=\"" + stale + "\"");
+}
+
+// A CRL that cannot be read leaves the ones loaded before in force (and says so).
+void reload_crls(Context& context, std::ostream& err) {
+    try {
+        context.verifier->reload_crls();
+        log(err, "info", "verify.crl_reloaded");
+    } catch (const std::exception& error) {
+        log(err, "error", "verify.crl_reload_failed",
+            std::string("detail=\"") + error.what() + "\" kept=previous");
+    }
+    report_stale_crls(context, err);
+}
+
+void write_checkpoints(Context& context, std::ostream& err, bool force) {
+    if (!context.checkpointer)
+        return;
+    for (const connector::ChainCheckpoint& checkpoint :
+         context.checkpointer->maybe_checkpoint(*context.store, context.clock.now(), force))
+        log(err, "info", "audit.checkpoint",
+            "chain=" + checkpoint.chain + " sequence=" + std::to_string(checkpoint.sequence) +
+                " hash=" + checkpoint.hash);
+}
 
 std::optional<edxml::StatusKind> status_kind_from(const std::string& code) {
     const auto status = edxml::StatusCode::from_wire(code);
@@ -281,9 +326,14 @@ int run(std::vector<std::string> args, std::ostream& out, std::ostream& err) {
     // Wakes the loop when the API queued something, and the feed and the webhooks when a
     // pass changed tasks.
     const auto changes = std::make_shared<http_api::ChangeSignal>();
+    std::atomic<bool> reload_requested{false};
     StopSignal stop(
         [&exchange, changes] {
             exchange.request_stop();
+            changes->notify();
+        },
+        [&reload_requested, changes] {
+            reload_requested = true;
             changes->notify();
         },
         std::chrono::milliseconds(context->settings.integer("shutdown.grace_ms")), err);
@@ -300,7 +350,9 @@ int run(std::vector<std::string> args, std::ostream& out, std::ostream& err) {
             " store=" +
             context->settings.text("store.url")
                 .substr(0, context->settings.text("store.url").find(':')) +
-            " axis=" + context->settings.text("axis.base_url"));
+            " axis=" + connector::redact_url(context->settings.text("axis.base_url")));
+    for (const auto& warning : context->warnings)
+        log(err, "warning", "config.loose_secret_file", "detail=\"" + warning + "\"");
     std::unique_ptr<http_api::ApiServer> api;
     std::unique_ptr<http_api::WebhookDispatcher> webhooks;
     try {
@@ -316,7 +368,16 @@ int run(std::vector<std::string> args, std::ostream& out, std::ostream& err) {
         log_step(err, "recover", exchange.recover());
         // The axis is asked every `poll.interval_ms`; what the API queues is sent at once.
         auto next_poll = std::chrono::steady_clock::now();
+        const auto crl_reload_every = std::chrono::seconds(
+            std::max<long long>(1, context->settings.integer("verify.crl_reload_s")));
+        auto next_crl_reload = std::chrono::steady_clock::now() + crl_reload_every;
+        report_stale_crls(*context, err);
         do {
+            if (context->verifier && (reload_requested.exchange(false) ||
+                                      std::chrono::steady_clock::now() >= next_crl_reload)) {
+                next_crl_reload = std::chrono::steady_clock::now() + crl_reload_every;
+                reload_crls(*context, err);
+            }
             // Taken before the passes: a call the API makes meanwhile means another pass at
             // once; the loop's own notifications (counted) do not.
             const std::uint64_t seen = changes->generation();
@@ -338,6 +399,7 @@ int run(std::vector<std::string> args, std::ostream& out, std::ostream& err) {
                 if (exchange.circuit_open())
                     log(err, "warning", "axis.circuit_open");
             }
+            write_checkpoints(*context, err, false);
             if (once)
                 break;
             const std::uint64_t now = changes->generation();
@@ -357,6 +419,12 @@ int run(std::vector<std::string> args, std::ostream& out, std::ostream& err) {
         webhooks->stop();
     if (api)
         api->stop();
+    try {
+        write_checkpoints(*context, err, true);
+    } catch (const std::exception& error) {
+        log(err, "error", "audit.checkpoint_failed",
+            std::string("detail=\"") + error.what() + "\"");
+    }
     log(err, "info", "daemon.stop");
     out << std::flush;
     return 0;
@@ -376,8 +444,11 @@ int check_config(std::vector<std::string> args, std::ostream& out, std::ostream&
     const std::string config_path = config_path_from(args);
     try {
         const auto context = open_context(config_path, false);
+        for (const auto& warning : context->warnings)
+            err << "warning: " << warning << "\n";
         for (const auto& [key, value] : context->settings.effective())
-            out << key << " = " << value << "    # " << context->settings.origin(key) << "\n";
+            out << key << " = " << connector::redact_url(value) << "    # "
+                << context->settings.origin(key) << "\n";
         out << "configuration OK\n";
         return 0;
     } catch (const std::exception& error) {

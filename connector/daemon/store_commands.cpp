@@ -1,11 +1,16 @@
 // `connector migrate` and `connector audit verify-chain`.
 #include "store_commands.hpp"
 
+#include <cstring>
 #include <ostream>
 
+#include "config/settings.hpp"
+#include "connector/checkpoint.hpp"
 #include "connector/error.hpp"
 #include "connector/store.hpp"
 #include "store/soci_store.hpp"
+
+extern char** environ;
 
 namespace daemon_commands {
 namespace {
@@ -47,14 +52,93 @@ int migrate(const std::vector<std::string>& args, std::ostream& out, std::ostrea
     }
 }
 
+namespace {
+
+// "[messages:|audit_events:]SEQ:HASH".
+bool parse_expected_head(const std::string& text, connector::ChainExpectations& expectations) {
+    std::string chain = "messages", rest = text;
+    for (const char* name : {"messages:", "audit_events:"}) {
+        if (text.rfind(name, 0) == 0) {
+            chain = std::string(name, std::strlen(name) - 1);
+            rest = text.substr(std::strlen(name));
+        }
+    }
+    const auto colon = rest.find(':');
+    if (colon == std::string::npos || colon == 0 || colon > 18 ||
+        rest.find_first_not_of("0123456789") != colon || rest.size() - colon - 1 != 64)
+        return false;
+    connector::ChainHead head{std::stoll(rest.substr(0, colon)), rest.substr(colon + 1)};
+    (chain == "messages" ? expectations.expected_message_head : expectations.expected_audit_head) =
+        head;
+    return true;
+}
+
+}  // namespace
+
 int verify_chain(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
-    std::string url;
-    if (!store_url(args, url, err))
-        return 2;
+    constexpr const char* kUsage =
+        "usage: connector audit verify-chain [--store URL | --config FILE] [--checkpoints FILE "
+        "[--cert CERT.pem] [--to-last-checkpoint]] [--expect-head "
+        "[messages:|audit_events:]SEQ:HASH]";
+    std::string url = kDefaultStoreUrl, config_path, checkpoint_file, certificate;
+    connector::ChainExpectations expectations;
+    for (std::size_t i = 0; i < args.size(); ++i) {
+        const std::string& arg = args[i];
+        const bool has_value = i + 1 < args.size();
+        if (arg == "--store" && has_value) {
+            url = args[++i];
+        } else if (arg == "--config" && has_value) {
+            config_path = args[++i];
+        } else if (arg == "--checkpoints" && has_value) {
+            checkpoint_file = args[++i];
+        } else if (arg == "--cert" && has_value) {
+            certificate = args[++i];
+        } else if (arg == "--to-last-checkpoint") {
+            expectations.ends_at_last_checkpoint = true;
+        } else if (arg == "--expect-head" && has_value) {
+            if (!parse_expected_head(args[++i], expectations)) {
+                err << "--expect-head '" << args[i]
+                    << "': expected [messages:|audit_events:]SEQUENCE:HASH (64 hex digits)\n";
+                return 2;
+            }
+        } else {
+            err << "unexpected argument '" << arg << "'; " << kUsage << "\n";
+            return 2;
+        }
+    }
     try {
+        if (!config_path.empty()) {
+            const config::Settings settings = config::Settings::load(config_path, environ);
+            url = settings.text("store.url");
+            if (checkpoint_file.empty())
+                checkpoint_file = settings.text("audit.checkpoint_file");
+            if (certificate.empty())
+                certificate = settings.text("signing.certificate_file");
+        }
+        if (!checkpoint_file.empty()) {
+            if (certificate.empty()) {
+                err << "--checkpoints needs the certificate that signs them (--cert, or "
+                       "signing.certificate_file through --config)\n";
+                return 2;
+            }
+            expectations.checkpoints = connector::read_checkpoint_file(checkpoint_file);
+            std::size_t line = 0;
+            for (const connector::ChainCheckpoint& checkpoint : expectations.checkpoints) {
+                ++line;
+                if (!connector::checkpoint_signature_holds(checkpoint, certificate)) {
+                    out << "checkpoints: BROKEN: checkpoint " << line << " (" << checkpoint.chain
+                        << " at " << checkpoint.sequence << ", " << checkpoint.recorded_at
+                        << ") is not signed by " << certificate << "\n";
+                    return 1;
+                }
+            }
+            out << "checkpoints: " << expectations.checkpoints.size() << " signed by "
+                << certificate << "\n";
+        }
         const auto opened = store::open_store(url);
         bool all_ok = true;
-        for (const connector::ChainReport& report : connector::verify_chains(*opened)) {
+        for (const connector::ChainReport& report :
+             connector::verify_chains(*opened, expectations)) {
             if (report.ok) {
                 out << report.chain << ": OK, " << report.count << " entries, head "
                     << report.head_hash << "\n";
@@ -64,11 +148,11 @@ int verify_chain(const std::vector<std::string>& args, std::ostream& out, std::o
                     << report.problem << " (" << report.count << " entries intact before it)\n";
             }
         }
-        if (all_ok)
-            out << "note the head hashes elsewhere: a later rewrite of a whole chain will not "
-                   "match them\n";
+        if (all_ok && expectations.checkpoints.empty() && !expectations.expected_message_head)
+            out << "note: without --checkpoints or --expect-head a rewrite of a whole chain and "
+                   "its head cannot be seen\n";
         return all_ok ? 0 : 1;
-    } catch (const connector::Error& error) {
+    } catch (const std::exception& error) {
         err << error.what() << "\n";
         return 1;
     }

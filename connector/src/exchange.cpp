@@ -18,6 +18,8 @@ namespace {
 constexpr const char* kOutboxPrefix = "message:";
 constexpr const char* kInboxPrefix = "knobstick:";
 constexpr int kMaxApplyAttempts = 5;
+// A task contended harder than this (each retry re-reads it) is a bug, not a race.
+constexpr int kMaxConflictRetries = 16;
 
 std::string join(const std::vector<std::string>& parts, const char* separator) {
     std::string out;
@@ -355,11 +357,13 @@ void Exchange::apply_local_effects(const MessageEntry& message) {
         const std::string reason = document->trace && document->trace->business
                                        ? document->trace->business->reason
                                        : std::string();
-        for (Task task : store_.tasks_of_document(document->header.document_id)) {
-            if (task.side != TaskSide::issued || task.status.withdrawn)
-                continue;
-            task.status.withdrawn = true;
-            store_.update_task(task, {0, task.task_code, "revoked", reason, sequence, ""});
+        for (const Task& listed : store_.tasks_of_document(document->header.document_id)) {
+            with_task(listed.task_code, [&](Task& task) {
+                if (task.side != TaskSide::issued || task.status.withdrawn)
+                    return;
+                task.status.withdrawn = true;
+                store_.update_task(task, {0, task.task_code, "revoked", reason, sequence, ""});
+            });
         }
         return;
     }
@@ -375,26 +379,27 @@ void Exchange::apply_local_effects(const MessageEntry& message) {
         }
     } else if (profile->kind == edxml::TaskProfileKind::report) {
         for (const edxml::TaskRecord& record : profile->tasks) {
-            auto task = store_.task(record.task_code);
-            if (!task || task->side != TaskSide::received)
-                continue;
-            Task updated = *task;
-            std::string detail;
-            if (record.status_code) {
-                const auto outcome = apply_status(updated.status, *record.status_code);
-                if (outcome.effect == StatusEffect::advanced)
-                    updated.status = outcome.next;
-                detail = record.status_code->wire_text() + ", ";
-            }
-            if (record.progress)
-                updated.progress = *record.progress;
-            if (!record.progress_note.empty())
-                updated.progress_note = record.progress_note;
-            if (record.completion_date)
-                updated.completion_date = record.completion_date;
-            detail += std::to_string(updated.progress) + " %" +
-                      (record.progress_note.empty() ? "" : ": " + record.progress_note);
-            store_.update_task(updated, {0, updated.task_code, "reported", detail, sequence, ""});
+            with_task(record.task_code, [&](Task& updated) {
+                if (updated.side != TaskSide::received)
+                    return;
+                std::string detail;
+                if (record.status_code) {
+                    const auto outcome = apply_status(updated.status, *record.status_code);
+                    if (outcome.effect == StatusEffect::advanced)
+                        updated.status = outcome.next;
+                    detail = record.status_code->wire_text() + ", ";
+                }
+                if (record.progress)
+                    updated.progress = *record.progress;
+                if (!record.progress_note.empty())
+                    updated.progress_note = record.progress_note;
+                if (record.completion_date)
+                    updated.completion_date = record.completion_date;
+                detail += std::to_string(updated.progress) + " %" +
+                          (record.progress_note.empty() ? "" : ": " + record.progress_note);
+                store_.update_task(updated,
+                                   {0, updated.task_code, "reported", detail, sequence, ""});
+            });
         }
     }
 }
@@ -496,7 +501,20 @@ StepReport Exchange::poll(AxisMessageType type) {
         const std::string inbox_key = kInboxPrefix + knobstick.doc_id;
         // Stored before (a crash before the acknowledgement, or offered again): queue it
         // if it was to be applied, and acknowledge it so the axis stops offering it.
-        if (const auto stored = store_.message_by_knobstick(Direction::inbound, knobstick.doc_id)) {
+        auto stored = store_.message_by_knobstick(Direction::inbound, knobstick.doc_id);
+        if (stored && (edxml::sha256_hex(stored->raw) != stored->raw_sha256 ||
+                       chain_hash(stored->prev_hash, *stored) != stored->entry_hash)) {
+            // Only an entry of the intact log says "this came before": a row that does not
+            // match its own hash was written around the store. The package stays on the
+            // axis until an operator has looked (audit verify-chain says where).
+            report.failed++;
+            report.problems.push_back("knobstick " + knobstick.doc_id + ": logged entry " +
+                                      std::to_string(stored->sequence) +
+                                      " does not match its hash (the log was altered): not "
+                                      "acknowledged");
+            continue;
+        }
+        if (stored) {
             auto state = store_.transport_state(stored->sequence);
             if (!state) {
                 // The crash came before its state was written: decide again, as at first.
@@ -539,11 +557,10 @@ StepReport Exchange::poll(AxisMessageType type) {
         entry.to_agencies = knobstick.to;
         entry.raw = bytes;
         edxml::ReadResult read;
+        std::optional<edxml::VerifyResult> signature;
         if (settings_.verifier && settings_.verify_policy != VerifyPolicy::off) {
             auto verified = settings_.verifier->verify_and_read(bytes);
-            entry.signature_verdict = edxml::to_string(verified.signature.verdict);
-            if (verified.signature.signer)
-                entry.signer = verified.signature.signer->subject;
+            signature = std::move(verified.signature);
             read = std::move(verified.package);
         } else {
             entry.signature_verdict = "unchecked";
@@ -565,6 +582,20 @@ StepReport Exchange::poll(AxisMessageType type) {
                 entry.status_code = status->status.wire_text();
                 entry.subject = status->description;
             }
+        }
+        if (signature) {
+            // A valid signature proves who signed, not who sent: the certificate must be
+            // the sender's (the axis's word, else the package's own From).
+            edxml::bind_signer(*signature,
+                               settings_.signers ? *settings_.signers : edxml::SignerPolicy(),
+                               entry.from_agency);
+            entry.signature_verdict = edxml::to_string(signature->verdict);
+            if (signature->signer)
+                entry.signer = signature->signer->subject;
+            entry.signer_agency = signature->signer_agency;
+            if (signature->verdict != edxml::Verdict::valid)
+                report.problems.push_back("knobstick " + knobstick.doc_id + ": signature " +
+                                          entry.signature_verdict + ": " + signature->reason);
         }
         const MessageEntry logged = store_.append_message(std::move(entry));
         // A crash here (stored, not acknowledged): the axis offers it again, the knobstick
@@ -709,21 +740,23 @@ void Exchange::apply_sent_status(const MessageEntry& message) {
         return;
     const edxml::StatusKind kind = status->status.kind();
     const std::string& to = status->response_for.organ_id;
-    for (Task task : store_.tasks_of_document(status->response_for.document_id)) {
-        const bool ours = (kind == edxml::StatusKind::take_back_request &&
-                           task.side == TaskSide::issued && speaks_for_lead(task, to)) ||
-                          ((kind == edxml::StatusKind::change_accepted ||
-                            kind == edxml::StatusKind::change_rejected) &&
-                           task.side == TaskSide::received && task.issuer == to);
-        if (!ours)
-            continue;
-        const auto outcome = apply_status(task.status, status->status);
-        if (outcome.effect != StatusEffect::advanced)
-            continue;
-        task.status = outcome.next;
-        store_.update_task(
-            task, {0, task.task_code, "status", status->status.wire_text() + " sent to " + to,
-                   message.sequence, ""});
+    for (const Task& listed : store_.tasks_of_document(status->response_for.document_id)) {
+        with_task(listed.task_code, [&](Task& task) {
+            const bool ours = (kind == edxml::StatusKind::take_back_request &&
+                               task.side == TaskSide::issued && speaks_for_lead(task, to)) ||
+                              ((kind == edxml::StatusKind::change_accepted ||
+                                kind == edxml::StatusKind::change_rejected) &&
+                               task.side == TaskSide::received && task.issuer == to);
+            if (!ours)
+                return;
+            const auto outcome = apply_status(task.status, status->status);
+            if (outcome.effect != StatusEffect::advanced)
+                return;
+            task.status = outcome.next;
+            store_.update_task(
+                task, {0, task.task_code, "status", status->status.wire_text() + " sent to " + to,
+                       message.sequence, ""});
+        });
     }
 }
 
@@ -732,6 +765,12 @@ std::string Exchange::inbound_disposition(const MessageEntry& stored) {
     if (!read.ok())
         return "refused: " +
                (read.errors.empty() ? std::string("unreadable") : read.errors.front().to_string());
+    if (settings_.verify_policy == VerifyPolicy::require &&
+        stored.signature_verdict == "wrong_signer")
+        return "refused: the signature is valid but its certificate is " +
+               (stored.signer_agency.empty() ? std::string("no agency's")
+                                             : stored.signer_agency + "'s") +
+               ", not the sender " + stored.from_agency + "'s";
     if (settings_.verify_policy == VerifyPolicy::require && stored.signature_verdict != "valid")
         return "refused: signature required, verdict " + stored.signature_verdict;
     // A signature that is there but does not hold is refused under `verify` too: the
@@ -818,6 +857,23 @@ StepReport Exchange::apply_pending(std::size_t limit) {
     return report;
 }
 
+bool Exchange::with_task(const std::string& task_code, const std::function<void(Task&)>& change) {
+    for (int attempt = 1;; ++attempt) {
+        auto task = store_.task(task_code);
+        if (!task)
+            return false;
+        try {
+            change(*task);
+            return true;
+        } catch (const ConflictError&) {
+            // Another writer (the API's connection, another daemon) came between the read
+            // and the write: nothing was written; decide again on what it left.
+            if (attempt >= kMaxConflictRetries)
+                throw;
+        }
+    }
+}
+
 void Exchange::apply_message(const MessageEntry& message, StepReport& report) {
     const edxml::ReadResult read = edxml::read_package(message.raw);
     if (!read.ok()) {
@@ -829,35 +885,37 @@ void Exchange::apply_message(const MessageEntry& message, StepReport& report) {
     const std::int64_t sequence = message.sequence;
     if (const auto* status = std::get_if<edxml::StatusPackage>(&*read.package)) {
         const std::string& from = status->from.organ_id;
-        for (Task task : store_.tasks_of_document(status->response_for.document_id)) {
-            // Who may move a task with which code: on tasks we assigned, their lead unit (or
-            // the agency above it) with the receiver codes 01…06, 02 and the answers 15/16;
-            // on tasks assigned to us, their issuer with 13 (take back). Others who are
-            // party to the task are recorded; strangers are not even recorded.
-            const edxml::StatusKind kind = status->status.kind();
-            const bool counts =
-                (task.side == TaskSide::issued && speaks_for_lead(task, from) &&
-                 (is_receiver_code(kind) || kind == edxml::StatusKind::change_accepted ||
-                  kind == edxml::StatusKind::change_rejected)) ||
-                (task.side == TaskSide::received && task.issuer == from &&
-                 kind == edxml::StatusKind::take_back_request);
-            const std::string code = status->status.wire_text();
-            if (!counts && !is_party(task, from)) {
-                report.problems.push_back("message " + std::to_string(sequence) + ": " + from +
-                                          " is not party to task '" + task.task_code + "'");
-                continue;
-            }
-            const auto outcome = apply_status(task.status, status->status);
-            if (counts && outcome.effect == StatusEffect::advanced) {
-                task.status = outcome.next;
-                store_.update_task(
-                    task, {0, task.task_code, "status", code + " from " + from, sequence, ""});
-            } else {
-                store_.add_task_event({0, task.task_code, "status_recorded",
-                                       code + " from " + from + ": " +
-                                           (counts ? outcome.reason : "not theirs to give"),
-                                       sequence, ""});
-            }
+        for (const Task& listed : store_.tasks_of_document(status->response_for.document_id)) {
+            with_task(listed.task_code, [&](Task& task) {
+                // Who may move a task with which code: on tasks we assigned, their lead unit (or
+                // the agency above it) with the receiver codes 01…06, 02 and the answers 15/16;
+                // on tasks assigned to us, their issuer with 13 (take back). Others who are
+                // party to the task are recorded; strangers are not even recorded.
+                const edxml::StatusKind kind = status->status.kind();
+                const bool counts =
+                    (task.side == TaskSide::issued && speaks_for_lead(task, from) &&
+                     (is_receiver_code(kind) || kind == edxml::StatusKind::change_accepted ||
+                      kind == edxml::StatusKind::change_rejected)) ||
+                    (task.side == TaskSide::received && task.issuer == from &&
+                     kind == edxml::StatusKind::take_back_request);
+                const std::string code = status->status.wire_text();
+                if (!counts && !is_party(task, from)) {
+                    report.problems.push_back("message " + std::to_string(sequence) + ": " + from +
+                                              " is not party to task '" + task.task_code + "'");
+                    return;
+                }
+                const auto outcome = apply_status(task.status, status->status);
+                if (counts && outcome.effect == StatusEffect::advanced) {
+                    task.status = outcome.next;
+                    store_.update_task(
+                        task, {0, task.task_code, "status", code + " from " + from, sequence, ""});
+                } else {
+                    store_.add_task_event({0, task.task_code, "status_recorded",
+                                           code + " from " + from + ": " +
+                                               (counts ? outcome.reason : "not theirs to give"),
+                                           sequence, ""});
+                }
+            });
         }
         report.done++;
         return;
@@ -868,15 +926,17 @@ void Exchange::apply_message(const MessageEntry& message, StepReport& report) {
         const std::string reason = document.trace && document.trace->business
                                        ? document.trace->business->reason
                                        : std::string();
-        for (Task task : store_.tasks_of_document(document.header.document_id)) {
-            if (task.side != TaskSide::received || task.issuer != document.header.from.organ_id ||
-                task.status.withdrawn)
-                continue;
-            task.status.withdrawn = true;
-            store_.update_task(task, {0, task.task_code, "revoked",
-                                      "by " + document.header.from.organ_id +
-                                          (reason.empty() ? "" : ": " + reason),
-                                      sequence, ""});
+        for (const Task& listed : store_.tasks_of_document(document.header.document_id)) {
+            with_task(listed.task_code, [&](Task& task) {
+                if (task.side != TaskSide::received ||
+                    task.issuer != document.header.from.organ_id || task.status.withdrawn)
+                    return;
+                task.status.withdrawn = true;
+                store_.update_task(task, {0, task.task_code, "revoked",
+                                          "by " + document.header.from.organ_id +
+                                              (reason.empty() ? "" : ": " + reason),
+                                          sequence, ""});
+            });
         }
         report.done++;
         return;
@@ -888,12 +948,15 @@ void Exchange::apply_message(const MessageEntry& message, StepReport& report) {
         // Thay thế: the replaced documents' tasks are withdrawn; the new document's tasks
         // (if it carries a profile) arrive below as a new assignment.
         for (const auto& replaced : document.trace->business->replacements) {
-            for (Task task : store_.tasks_of_document(replaced.document_id)) {
-                if (task.side != TaskSide::received || task.issuer != from || task.status.withdrawn)
-                    continue;
-                task.status.withdrawn = true;
-                store_.update_task(task, {0, task.task_code, "replaced",
-                                          "by " + document.header.document_id, sequence, ""});
+            for (const Task& listed : store_.tasks_of_document(replaced.document_id)) {
+                with_task(listed.task_code, [&](Task& task) {
+                    if (task.side != TaskSide::received || task.issuer != from ||
+                        task.status.withdrawn)
+                        return;
+                    task.status.withdrawn = true;
+                    store_.update_task(task, {0, task.task_code, "replaced",
+                                              "by " + document.header.document_id, sequence, ""});
+                });
             }
         }
     }
@@ -915,27 +978,30 @@ void Exchange::apply_message(const MessageEntry& message, StepReport& report) {
                                            "assigned by " + from + " (update)", sequence, ""});
                 continue;
             }
-            if (task->side != TaskSide::received || task->issuer != from) {
-                report.problems.push_back("message " + std::to_string(sequence) +
-                                          " updates task '" + record.task_code + "', which " +
-                                          from + " did not assign to us");
-                continue;
-            }
-            Task updated = *task;
-            updated.title = record.title;
-            updated.content = record.content;
-            updated.due_date = record.due_date;
-            updated.due_text = record.due_text;
-            updated.assignees = record.assignees;
-            updated.priority = record.priority.value_or(updated.priority);
-            const std::string due =
-                [](const Task& t) {
-                    return t.due_date ? edxml::format_date(*t.due_date) : std::string("none");
-                }(*task) +
-                " → " +
-                (updated.due_date ? edxml::format_date(*updated.due_date) : std::string("none"));
-            store_.update_task(updated, {0, updated.task_code, "updated",
-                                         "by " + from + ", due " + due, sequence, ""});
+            with_task(record.task_code, [&](Task& updated) {
+                if (updated.side != TaskSide::received || updated.issuer != from) {
+                    report.problems.push_back("message " + std::to_string(sequence) +
+                                              " updates task '" + record.task_code + "', which " +
+                                              from + " did not assign to us");
+                    return;
+                }
+                const Task before = updated;
+                updated.title = record.title;
+                updated.content = record.content;
+                updated.due_date = record.due_date;
+                updated.due_text = record.due_text;
+                updated.assignees = record.assignees;
+                updated.priority = record.priority.value_or(updated.priority);
+                const std::string due =
+                    [](const Task& t) {
+                        return t.due_date ? edxml::format_date(*t.due_date) : std::string("none");
+                    }(before) +
+                    " → " +
+                    (updated.due_date ? edxml::format_date(*updated.due_date)
+                                      : std::string("none"));
+                store_.update_task(updated, {0, updated.task_code, "updated",
+                                             "by " + from + ", due " + due, sequence, ""});
+            });
         }
         report.done++;
         return;
@@ -977,60 +1043,70 @@ void Exchange::apply_message(const MessageEntry& message, StepReport& report) {
         // Our side of each task stands at 01 too, with the package that says so (again
         // after a crash in between: the event is unique per task and package).
         for (const edxml::TaskRecord& record : profile->tasks) {
-            auto task = store_.task(record.task_code);
-            if (!task || task->side != TaskSide::received || status_sequence == 0)
-                continue;
-            const auto outcome = apply_status(
-                task->status, edxml::StatusCode::from_kind(edxml::StatusKind::received));
-            if (outcome.effect != StatusEffect::advanced)
-                continue;
-            task->status = outcome.next;
-            store_.update_task(
-                *task, {0, task->task_code, "status", "01 sent to " + document.header.from.organ_id,
-                        status_sequence, ""});
+            if (status_sequence == 0)
+                break;
+            with_task(record.task_code, [&](Task& task) {
+                if (task.side != TaskSide::received)
+                    return;
+                const auto outcome = apply_status(
+                    task.status, edxml::StatusCode::from_kind(edxml::StatusKind::received));
+                if (outcome.effect != StatusEffect::advanced)
+                    return;
+                task.status = outcome.next;
+                store_.update_task(
+                    task, {0, task.task_code, "status",
+                           "01 sent to " + document.header.from.organ_id, status_sequence, ""});
+            });
         }
         report.done++;
         return;
     }
     if (profile->kind == edxml::TaskProfileKind::report) {
         for (const edxml::TaskRecord& record : profile->tasks) {
-            auto task = store_.task(record.task_code);
-            if (!task || task->side != TaskSide::issued ||
-                task->source_document_id != profile->source_document_id) {
+            const bool found = with_task(record.task_code, [&](Task& updated) {
+                if (updated.side != TaskSide::issued ||
+                    updated.source_document_id != profile->source_document_id) {
+                    report.problems.push_back("message " + std::to_string(sequence) +
+                                              " reports on task '" + record.task_code +
+                                              "', which we did not assign in that document");
+                    return;
+                }
+                if (!speaks_for_lead(updated, from)) {
+                    // A coordinating unit's report is history, not the task's state.
+                    if (is_party(updated, from))
+                        store_.add_task_event({0, updated.task_code, "report_recorded",
+                                               "from " + from + " (not the lead unit)", sequence,
+                                               ""});
+                    else
+                        report.problems.push_back("message " + std::to_string(sequence) + ": " +
+                                                  from + " is not party to task '" +
+                                                  updated.task_code + "'");
+                    return;
+                }
+                std::string detail = "from " + from;
+                if (record.status_code) {
+                    const auto outcome = apply_status(updated.status, *record.status_code);
+                    if (outcome.effect == StatusEffect::advanced)
+                        updated.status = outcome.next;
+                    detail +=
+                        ", " + record.status_code->wire_text() +
+                        (outcome.effect == StatusEffect::advanced ? ""
+                                                                  : " (" + outcome.reason + ")");
+                }
+                // Progress follows the newest report that is not behind the current state.
+                if (record.progress && *record.progress >= updated.progress)
+                    updated.progress = *record.progress;
+                if (!record.progress_note.empty())
+                    updated.progress_note = record.progress_note;
+                if (record.completion_date)
+                    updated.completion_date = record.completion_date;
+                detail += ", " + std::to_string(updated.progress) + " %";
+                store_.update_task(updated, {0, updated.task_code, "report", detail, sequence, ""});
+            });
+            if (!found)
                 report.problems.push_back("message " + std::to_string(sequence) +
                                           " reports on task '" + record.task_code +
                                           "', which we did not assign in that document");
-                continue;
-            }
-            if (!speaks_for_lead(*task, from)) {
-                // A coordinating unit's report is history, not the task's state.
-                if (is_party(*task, from))
-                    store_.add_task_event({0, task->task_code, "report_recorded",
-                                           "from " + from + " (not the lead unit)", sequence, ""});
-                else
-                    report.problems.push_back("message " + std::to_string(sequence) + ": " + from +
-                                              " is not party to task '" + task->task_code + "'");
-                continue;
-            }
-            Task updated = *task;
-            std::string detail = "from " + from;
-            if (record.status_code) {
-                const auto outcome = apply_status(updated.status, *record.status_code);
-                if (outcome.effect == StatusEffect::advanced)
-                    updated.status = outcome.next;
-                detail +=
-                    ", " + record.status_code->wire_text() +
-                    (outcome.effect == StatusEffect::advanced ? "" : " (" + outcome.reason + ")");
-            }
-            // Progress follows the newest report that is not behind the current state.
-            if (record.progress && *record.progress >= updated.progress)
-                updated.progress = *record.progress;
-            if (!record.progress_note.empty())
-                updated.progress_note = record.progress_note;
-            if (record.completion_date)
-                updated.completion_date = record.completion_date;
-            detail += ", " + std::to_string(updated.progress) + " %";
-            store_.update_task(updated, {0, updated.task_code, "report", detail, sequence, ""});
         }
         report.done++;
         return;

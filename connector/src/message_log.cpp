@@ -46,6 +46,8 @@ std::string canonical_encoding(const MessageEntry& e) {
     field(out, e.signature_verdict);
     field(out, e.signer);
     field(out, e.recorded_at);
+    if (!e.signer_agency.empty())
+        field(out, e.signer_agency);
     return out;
 }
 
@@ -103,6 +105,12 @@ bool ChainWalker::check(const Entry& entry) {
     }
     if (chain_hash(previous_, entry) != entry.entry_hash)
         return fail(entry.sequence, "entry_hash does not match the entry's fields (modified)");
+    for (const Expectation& checkpoint : expectations_) {
+        if (checkpoint.sequence == entry.sequence && checkpoint.hash != entry.entry_hash)
+            return fail(entry.sequence, "entry " + std::to_string(entry.sequence) +
+                                            " differs from " + checkpoint.source +
+                                            " (the chain was rewritten)");
+    }
     previous_ = entry.entry_hash;
     ++report_.count;
     return true;
@@ -115,7 +123,24 @@ bool ChainWalker::add(const AuditEntry& entry) {
     return check(entry);
 }
 
+void ChainWalker::expect(std::int64_t sequence, std::string hash, std::string source) {
+    expectations_.push_back({sequence, std::move(hash), std::move(source)});
+}
+
+void ChainWalker::past_head(std::int64_t sequence, std::int64_t head_sequence) {
+    if (report_.ok)
+        fail(sequence, "row " + std::to_string(sequence) + " lies past the chain head (" +
+                           std::to_string(head_sequence) +
+                           "): no append wrote it (inserted around the store)");
+}
+
 ChainReport ChainWalker::finish(std::int64_t head_sequence, const std::string& head_hash) {
+    for (const Expectation& expected : expectations_) {
+        if (report_.ok && expected.sequence > report_.count && expected.sequence > 0)
+            fail(report_.count + 1, "the chain ends at entry " + std::to_string(report_.count) +
+                                        " but " + expected.source + " saw entry " +
+                                        std::to_string(expected.sequence) + " (truncated)");
+    }
     if (report_.ok && head_sequence != report_.count) {
         fail(report_.count + 1,
              "the chain head records " + std::to_string(head_sequence) + " entries but " +

@@ -1,6 +1,8 @@
 #include "connector/store.hpp"
 
 #include <limits>
+#include <optional>
+#include <utility>
 
 namespace connector {
 
@@ -10,18 +12,22 @@ const char* to_string(WorkQueue queue) {
 
 namespace {
 
-// Walks one chain page by page, up to the head read first: entries appended meanwhile
-// are beyond it and are left for the next check. Starts below 1 so that rows given a
-// sequence of 0 or less are seen (and reported out of order).
-template <typename Entry, typename Fetch>
-ChainReport walk(const std::string& name, const ChainHead& head, Fetch fetch) {
+// Walks one chain page by page. Starts below 1 so that rows given a sequence of 0 or
+// less are seen (and reported out of order). A row past the head read first is either
+// an append made while walking (its transaction moved the head too: read again, the head
+// covers it) or a row no append made: the walk fails there.
+template <typename Entry, typename Fetch, typename ReadHead>
+ChainReport walk(ChainWalker walker, ReadHead read_head, Fetch fetch) {
     constexpr std::size_t kPage = 100;  // entries carry their raw bytes: keep pages small
-    ChainWalker walker(name);
+    ChainHead head = read_head();
     for (std::int64_t after = std::numeric_limits<std::int64_t>::min();;) {
         const std::vector<Entry> page = fetch(after, kPage);
         bool go_on = page.size() == kPage;
         for (const Entry& entry : page) {
+            if (entry.sequence > head.sequence)
+                head = read_head();
             if (entry.sequence > head.sequence) {
+                walker.past_head(entry.sequence, head.sequence);
                 go_on = false;
                 break;
             }
@@ -37,18 +43,68 @@ ChainReport walk(const std::string& name, const ChainHead& head, Fetch fetch) {
     return walker.finish(head.sequence, head.hash);
 }
 
+ChainWalker expecting(const std::string& chain, const ChainExpectations& expectations,
+                      const std::optional<ChainHead>& expected_head) {
+    ChainWalker walker(chain);
+    for (const ChainCheckpoint& checkpoint : expectations.checkpoints) {
+        if (checkpoint.chain == chain)
+            walker.expect(checkpoint.sequence, checkpoint.hash,
+                          "the checkpoint of " + checkpoint.recorded_at + " (entry " +
+                              std::to_string(checkpoint.sequence) + ")");
+    }
+    if (expected_head)
+        walker.expect(expected_head->sequence, expected_head->hash,
+                      "the expected head " + std::to_string(expected_head->sequence));
+    return walker;
+}
+
+// What the head says against what the auditor expects it to be: past the expected
+// head (or the last checkpoint, when the chain must end there) is an extension.
+void check_end(ChainReport& report, std::int64_t end, const std::string& what) {
+    if (report.ok && report.count > end) {
+        report.ok = false;
+        report.first_bad_sequence = end + 1;
+        report.problem = std::to_string(report.count - end) + " entries past " + what +
+                         " (the chain was extended)";
+    }
+}
+
+// The end an auditor accepts for one chain: the expected head, else (when asked) the
+// last checkpoint.
+std::optional<std::pair<std::int64_t, std::string>> accepted_end(
+    const std::string& chain, const ChainExpectations& expectations,
+    const std::optional<ChainHead>& expected_head) {
+    if (expected_head)
+        return std::make_pair(expected_head->sequence,
+                              "the expected head " + std::to_string(expected_head->sequence));
+    if (!expectations.ends_at_last_checkpoint)
+        return std::nullopt;
+    std::optional<std::pair<std::int64_t, std::string>> last;
+    for (const ChainCheckpoint& checkpoint : expectations.checkpoints) {
+        if (checkpoint.chain == chain)
+            last = std::make_pair(checkpoint.sequence,
+                                  "the last checkpoint (" + checkpoint.recorded_at + ")");
+    }
+    return last;
+}
+
 }  // namespace
 
-std::vector<ChainReport> verify_chains(Store& store) {
-    const ChainHead message_head = store.message_head();
-    const ChainHead audit_head = store.audit_head();
-    return {
-        walk<MessageEntry>(
-            "messages", message_head,
-            [&](std::int64_t after, std::size_t limit) { return store.messages(after, limit); }),
-        walk<AuditEntry>("audit_events", audit_head, [&](std::int64_t after, std::size_t limit) {
-            return store.audit_entries(after, limit);
-        })};
+std::vector<ChainReport> verify_chains(Store& store, const ChainExpectations& expectations) {
+    ChainReport messages = walk<MessageEntry>(
+        expecting("messages", expectations, expectations.expected_message_head),
+        [&] { return store.message_head(); },
+        [&](std::int64_t after, std::size_t limit) { return store.messages(after, limit); });
+    ChainReport audit = walk<AuditEntry>(
+        expecting("audit_events", expectations, expectations.expected_audit_head),
+        [&] { return store.audit_head(); },
+        [&](std::int64_t after, std::size_t limit) { return store.audit_entries(after, limit); });
+    if (const auto end = accepted_end("messages", expectations, expectations.expected_message_head))
+        check_end(messages, end->first, end->second);
+    if (const auto end =
+            accepted_end("audit_events", expectations, expectations.expected_audit_head))
+        check_end(audit, end->first, end->second);
+    return {messages, audit};
 }
 
 }  // namespace connector

@@ -16,12 +16,14 @@ store_url() {  # name: a fresh database for that connector
 # name agency-code agency-name secret key, then extra "key = value" lines on stdin: a
 # connector that signs with the test PKI's key and requires valid signatures.
 write_config() {
+    # The daemon refuses secret files that group or others may read.
+    install -m 600 "$source_dir/samples/axis-sim/secrets/$4" "$work/$4"
     cat > "$work/$1.conf" <<CONF
 agency.code = $2
 agency.name = $3
 store.url = $(store_url "$1")
 axis.base_url = http://127.0.0.1:1/unused
-axis.secret_file = $source_dir/samples/axis-sim/secrets/$4
+axis.secret_file = $work/$4
 signing.key_file = $pki/$5.key
 signing.certificate_file = $pki/$5.pem
 signing.chain_file = $pki/intermediate.pem

@@ -63,6 +63,7 @@ start_side() {
     local name=$1 code=$2 agency=$3 key=$4 scenario=$5 down=${6:-} port sim_url
     port=$(free_port)
     head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$work/$name-webhook.secret"
+    chmod 600 "$work/$name-webhook.secret"
     write_config "$name" "$code" "$agency" "$name.secret" "$key" << CONF
 poll.interval_ms = 200
 retry.base_ms = 0

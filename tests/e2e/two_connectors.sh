@@ -13,9 +13,13 @@ rm -rf "$work" && mkdir -p "$work"
 source "$(dirname "$0")/common.sh"
 settings="retry.base_ms = 0
 retry.cap_ms = 0
-units.table = $source_dir/config/units-dong-thap.tsv"
-write_config g22 000.00.00.G22 "Văn phòng Chính phủ" g22.secret g22 <<< "$settings"
-write_config h20 000.00.00.H20 "Ủy ban nhân dân tỉnh Đồng Tháp" h20.secret h20 <<< "$settings"
+units.table = $source_dir/config/units-dong-thap.tsv
+verify.crl = $pki/crls
+audit.checkpoint_every_entries = 5"
+write_config g22 000.00.00.G22 "Văn phòng Chính phủ" g22.secret g22 \
+    <<< "$settings"$'\n'"audit.checkpoint_file = $work/g22-checkpoints.log"
+write_config h20 000.00.00.H20 "Ủy ban nhân dân tỉnh Đồng Tháp" h20.secret h20 \
+    <<< "$settings"$'\n'"audit.checkpoint_file = $work/h20-checkpoints.log"
 
 coproc SIM { exec "$connector" axis-sim --config "$source_dir/samples/axis-sim/axis-sim.json" \
     --port 0 --database ''; }
@@ -77,11 +81,37 @@ status=0
 "$connector" task report "$code" --status 05 --config "$work/h20.conf" 2> "$work/err" || status=$?
 [[ $status == 2 ]] && grep -q "the task is closed" "$work/err" || fail "05 after 06: exit $status"
 
+# Both logs hold against the signed checkpoints each pass wrote outside the database
+# (--config: the store, the checkpoint file and the signing certificate of that side).
 for name in g22 h20; do
-    url=$(grep '^store.url' "$work/$name.conf" | cut -d' ' -f3)
-    "$connector" audit verify-chain --store "$url" > "$work/chain-$name.txt" \
+    "$connector" audit verify-chain --config "$work/$name.conf" > "$work/chain-$name.txt" \
         || fail "$name chain: $(cat "$work/chain-$name.txt")"
+    grep -q "^checkpoints: [1-9][0-9]* signed by" "$work/chain-$name.txt" \
+        || fail "$name: no signed checkpoints: $(cat "$work/chain-$name.txt")"
 done
+if [[ $backend == sqlite ]]; then
+    # The tail of H20's log cut off and the head moved back: the chain alone still holds,
+    # the checkpoints do not.
+    cp "$work/h20.db" "$work/h20-cut.db"
+    sqlite3 "$work/h20-cut.db" "DELETE FROM message_transport WHERE sequence > 3;
+        DELETE FROM task_events WHERE message_sequence > 3;
+        DELETE FROM messages WHERE sequence > 3;
+        UPDATE chain_heads SET sequence = 3,
+            hash = (SELECT entry_hash FROM messages WHERE sequence = 3) WHERE chain = 'messages';"
+    "$connector" audit verify-chain --store "sqlite3:$work/h20-cut.db" > "$work/cut.txt" \
+        || fail "the cut chain alone should hold: $(cat "$work/cut.txt")"
+    status=0
+    "$connector" audit verify-chain --store "sqlite3:$work/h20-cut.db" \
+        --checkpoints "$work/h20-checkpoints.log" --cert "$pki/h20.pem" > "$work/cut.txt" || status=$?
+    [[ $status == 1 ]] && grep -q "(truncated)" "$work/cut.txt" \
+        || fail "truncation not detected (exit $status): $(cat "$work/cut.txt")"
+    # Checkpoints signed by another key are refused.
+    status=0
+    "$connector" audit verify-chain --store "sqlite3:$work/h20.db" \
+        --checkpoints "$work/h20-checkpoints.log" --cert "$pki/g22.pem" > "$work/wrong.txt" || status=$?
+    [[ $status == 1 ]] && grep -q "is not signed by" "$work/wrong.txt" \
+        || fail "a foreign checkpoint signer was accepted (exit $status): $(cat "$work/wrong.txt")"
+fi
 # A running daemon stops cleanly on SIGTERM, within its grace time.
 "$connector" run --config "$work/g22.conf" 2> "$work/daemon.log" &
 daemon=$!
@@ -89,6 +119,13 @@ for _ in $(seq 100); do
     grep -q "event=daemon.start" "$work/daemon.log" && break
     sleep 0.1
 done
+# SIGHUP reads the CRLs again and does not stop the daemon.
+kill -HUP "$daemon"
+for _ in $(seq 100); do
+    grep -q "event=verify.crl_reloaded" "$work/daemon.log" && break
+    sleep 0.1
+done
+grep -q "event=verify.crl_reloaded" "$work/daemon.log" || fail "SIGHUP did not reload the CRLs"
 kill -TERM "$daemon"
 status=0
 wait "$daemon" || status=$?

@@ -280,6 +280,26 @@ inline void assignments_are_queued_and_readable(const store_backends::Backend& b
     BOOST_TEST(body->getArray("assignees")->size() == 3u);
     BOOST_TEST(body->getArray("history")->getObject(0)->getValue<std::string>("kind") ==
                "assigned");
+    // Issue 12: each history line behind a package shows the package's signature; the
+    // message view shows the log entry (roles backend, auditor, admin).
+    const auto signature = body->getArray("history")->getObject(0)->getObject("signature");
+    BOOST_REQUIRE(signature);
+    BOOST_TEST(signature->getValue<std::string>("verdict") == "absent");  // unsigned in tests
+    BOOST_TEST(signature->has("signerAgency"));
+    const std::string sequence = std::to_string(answer->getValue<std::int64_t>("message"));
+    const Answer message = h.call("GET", "/api/v1/messages/" + sequence, h.auditor_token);
+    BOOST_REQUIRE_MESSAGE(message.status == 200, message.body);
+    BOOST_TEST(message.json()->getValue<std::string>("documentId") == document_id);
+    BOOST_TEST(message.json()->getValue<std::string>("direction") == "outbound");
+    BOOST_TEST(message.json()->getObject("signature")->getValue<std::string>("verdict") ==
+               "absent");
+    BOOST_TEST(message.json()->getValue<std::string>("entryHash") == logged.front().entry_hash);
+    BOOST_TEST(h.call("GET", "/api/v1/messages/" + sequence, h.clerk_token).status == 403);
+    BOOST_TEST(h.call("GET", "/api/v1/messages/999", h.auditor_token).status == 404);
+    BOOST_TEST(h.call("GET", "/api/v1/messages/1%20OR%201=1", h.auditor_token).status == 400);
+    BOOST_TEST(h.call("GET", "/api/v1/messages/-1", h.auditor_token).status == 400);
+    BOOST_TEST(h.call("GET", "/api/v1/messages/" + sequence + "?raw=1", h.auditor_token).status ==
+               400);
     // The call is in the audit chain under the client's name.
     bool audited = false;
     for (const auto& entry : h.store->audit_entries(0, 100))

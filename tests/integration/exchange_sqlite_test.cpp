@@ -23,4 +23,22 @@ BOOST_AUTO_TEST_CASE(a_refused_delivery_reaches_the_feed) {
     exchange_scenarios::a_refused_delivery_reaches_the_feed(store_backends::kSqlite);
 }
 
+BOOST_AUTO_TEST_CASE(a_valid_signature_by_another_agency_is_refused) {
+    exchange_scenarios::a_valid_signature_by_another_agency_is_refused(store_backends::kSqlite);
+}
+BOOST_AUTO_TEST_CASE(a_listing_without_sender_holds_the_package_to_its_signer) {
+    exchange_scenarios::a_listing_without_sender_holds_the_package_to_its_signer(
+        store_backends::kSqlite);
+}
+BOOST_AUTO_TEST_CASE(a_row_past_the_head_does_not_swallow_a_package) {
+    exchange_scenarios::a_row_past_the_head_does_not_swallow_a_package(store_backends::kSqlite);
+}
+BOOST_AUTO_TEST_CASE(concurrent_reports_and_statuses_lose_nothing) {
+    exchange_scenarios::concurrent_reports_and_statuses_lose_nothing(store_backends::kSqlite);
+}
+BOOST_AUTO_TEST_CASE(checkpoints_are_signed_and_refuse_a_rewritten_chain) {
+    exchange_scenarios::checkpoints_are_signed_and_refuse_a_rewritten_chain(
+        store_backends::kSqlite);
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -6,9 +6,13 @@
 
 #include <boost/test/unit_test.hpp>
 
+#include <filesystem>
 #include <functional>
+#include <thread>
 
 #include "axis_sim/simulator.hpp"
+#include "connector/checkpoint.hpp"
+#include "connector/error.hpp"
 #include "connector/exchange.hpp"
 #include "connector/plan_import.hpp"
 #include "edxml/reader.hpp"
@@ -61,6 +65,7 @@ inline axis_sim::SimulatorConfig two_systems() {
 
 // One connector: its own store, its own client, its exchange.
 struct Side {
+    std::string url;
     std::unique_ptr<Store> store;
     std::unique_ptr<vdxp::HttpAxisClient> client;
     std::unique_ptr<Exchange> exchange;
@@ -68,7 +73,8 @@ struct Side {
     Side(const store_backends::Backend& backend, const std::string& label,
          const axis_sim::Simulator& simulator, const ManualClock& clock, Sender sender,
          const std::string& secret) {
-        store = store::open_store(backend.fresh_url(label), store::Migrations::apply);
+        url = backend.fresh_url(label);
+        store = store::open_store(url, store::Migrations::apply);
         vdxp::ClientSettings client_settings;
         client_settings.base_url = simulator.base_url();
         client_settings.systemid = sender.code;
@@ -122,11 +128,13 @@ inline std::vector<edxml::TaskRecord> seed_plan_tasks(const std::string& documen
 
 struct Scenario {
     ManualClock clock;
-    axis_sim::Simulator simulator{two_systems()};
+    axis_sim::Simulator simulator;
     std::unique_ptr<Side> government;
     std::unique_ptr<Side> province;
 
-    explicit Scenario(const store_backends::Backend& backend, const std::string& label) {
+    explicit Scenario(const store_backends::Backend& backend, const std::string& label,
+                      axis_sim::SimulatorConfig axis = two_systems())
+        : simulator(std::move(axis)) {
         simulator.start();
         government = std::make_unique<Side>(
             backend, label + "_g22", simulator, clock,
@@ -445,6 +453,302 @@ inline void a_refused_delivery_reaches_the_feed(const store_backends::Backend& b
     const auto history = scenario.government->store->task_events(tasks.front().task_code);
     BOOST_TEST(history.back().kind == "delivery_failed");
     BOOST_TEST(history.back().detail.find("not delivered to 000.00.") == 0u, history.back().detail);
+}
+
+// Issue 12 scenarios: who signed, a log row written around the store, concurrent writers.
+
+inline std::shared_ptr<const edxml::SigningCredentials> test_signer(const std::string& name) {
+    const std::string pki = CONNECTOR_TEST_PKI_DIR;
+    return std::make_shared<const edxml::SigningCredentials>(edxml::SigningCredentials::from_pem(
+        pki + "/" + name + ".key", pki + "/" + name + ".pem", pki + "/intermediate.pem",
+        name == "g22" ? edxml::read_passphrase_file(pki + "/passphrase.txt") : ""));
+}
+
+// The province's daemon as configured in production: signatures verified against the
+// test PKI's root, under `policy`.
+inline std::unique_ptr<Exchange> verifying_province(Scenario& scenario, VerifyPolicy policy) {
+    edxml::TrustOptions trust;
+    trust.anchors = {std::string(CONNECTOR_TEST_PKI_DIR) + "/anchors"};
+    ExchangeSettings settings;
+    settings.sender = {"000.00.00.H20", "Ủy ban nhân dân tỉnh Đồng Tháp", "Đồng Tháp"};
+    settings.worker_id = "verifying-h20";
+    settings.verifier = std::make_shared<const edxml::Verifier>(trust);
+    settings.verify_policy = policy;
+    return std::make_unique<Exchange>(*scenario.province->store, *scenario.province->client,
+                                      scenario.clock, settings);
+}
+
+// An assignment that says it is from G22, signed with `signer`'s certificate, sent
+// through the axis by G22's system; returns its DocumentId.
+inline std::string send_assignment_signed_by(Scenario& scenario, const std::string& signer,
+                                             const std::string& number) {
+    const std::string document_id =
+        document_id_for("000.00.00.G22", vietnam_date(scenario.clock.now()), number, "TB-VPCP");
+    AssignmentDocument document;
+    document.code_number = number;
+    document.code_notation = "TB-VPCP";
+    document.subject = "Giao nhiệm vụ";
+    document.tasks = seed_plan_tasks(document_id);
+    const std::string bytes = edxml::sign_package(
+        edxml::write_document(build_assignment({"000.00.00.G22", "Văn phòng Chính phủ", "Hà Nội"},
+                                               document, vietnam_time(scenario.clock.now()))),
+        *test_signer(signer));
+    const auto sent =
+        scenario.government->client->send_edoc({"000.00.00.G22", AxisMessageType::edoc, bytes, ""});
+    BOOST_REQUIRE_MESSAGE(sent.ok(), (sent.ok() ? std::string() : sent.error().message()));
+    return document_id;
+}
+
+inline MessageEntry logged_inbound(Store& store, const std::string& document_id) {
+    const auto sequences = store.messages_by_document(Direction::inbound, "edoc", document_id);
+    BOOST_REQUIRE(!sequences.empty());
+    return store.messages(sequences.back() - 1, 1).front();
+}
+
+// Reproduction: a package whose From is G22, signed with the H20 test certificate and
+// sent through the axis as G22, was stored as `valid` at H20 and its tasks created.
+inline void a_valid_signature_by_another_agency_is_refused(const store_backends::Backend& backend) {
+    Scenario scenario(backend, "wrong_signer");
+    const auto strict = verifying_province(scenario, VerifyPolicy::require);
+    const std::string document_id = send_assignment_signed_by(scenario, "h20", "91");
+    // One copy per agency of the province's system that the plan names.
+    const StepReport polled = strict->poll(AxisMessageType::edoc);
+    BOOST_TEST(polled.failed >= 1u);
+    BOOST_TEST(polled.done == 0u);
+    BOOST_REQUIRE(!polled.problems.empty());
+    BOOST_TEST(polled.problems.back().find("its certificate is 000.00.00.H20's, not the sender "
+                                           "000.00.00.G22's") != std::string::npos,
+               polled.problems.back());
+    const MessageEntry logged = logged_inbound(*scenario.province->store, document_id);
+    BOOST_TEST(logged.signature_verdict == "wrong_signer");
+    BOOST_TEST(logged.signer_agency == "000.00.00.H20");
+    BOOST_TEST(logged.signer.find("CN=000.00.00.H20") != std::string::npos, logged.signer);
+    strict->apply_pending();
+    BOOST_TEST(scenario.province->store->tasks_of_document(document_id).empty());
+
+    // Under `verify` the package is flagged (verdict kept, a problem reported), not refused.
+    const auto lenient = verifying_province(scenario, VerifyPolicy::verify);
+    const std::string flagged_id = send_assignment_signed_by(scenario, "h20", "92");
+    const StepReport flagged = lenient->poll(AxisMessageType::edoc);
+    bool reported = false;
+    for (const std::string& problem : flagged.problems)
+        reported = reported || problem.find("signature wrong_signer") != std::string::npos;
+    BOOST_TEST(reported);
+    BOOST_TEST(logged_inbound(*scenario.province->store, flagged_id).signature_verdict ==
+               "wrong_signer");
+
+    // G22's own certificate: valid, applied.
+    const std::string genuine_id = send_assignment_signed_by(scenario, "g22", "93");
+    BOOST_TEST(strict->poll(AxisMessageType::edoc).done >= 1u);
+    strict->apply_pending();
+    BOOST_TEST(logged_inbound(*scenario.province->store, genuine_id).signer_agency ==
+               "000.00.00.G22");
+    BOOST_TEST(scenario.province->store->tasks_of_document(genuine_id).size() == 13u);
+    expect_chains_intact(*scenario.province->store);
+}
+
+// Reproduction: when the axis listing has no `from`, the sender was taken from the
+// package itself and the check compared the package with itself. Now the package's
+// claim must match its signer.
+inline void a_listing_without_sender_holds_the_package_to_its_signer(
+    const store_backends::Backend& backend) {
+    axis_sim::SimulatorConfig axis = two_systems();
+    axis.lists_without_sender = true;
+    Scenario scenario(backend, "no_sender_in_list", axis);
+    const auto strict = verifying_province(scenario, VerifyPolicy::require);
+    const std::string forged_id = send_assignment_signed_by(scenario, "h20", "94");
+    const StepReport polled = strict->poll(AxisMessageType::edoc);
+    BOOST_TEST(polled.failed >= 1u);
+    BOOST_TEST(polled.done == 0u);
+    const MessageEntry logged = logged_inbound(*scenario.province->store, forged_id);
+    BOOST_TEST(logged.from_agency == "000.00.00.G22");  // the package's word, held to the signer
+    BOOST_TEST(logged.signature_verdict == "wrong_signer");
+    strict->apply_pending();
+    BOOST_TEST(scenario.province->store->tasks_of_document(forged_id).empty());
+
+    const std::string genuine_id = send_assignment_signed_by(scenario, "g22", "95");
+    BOOST_TEST(strict->poll(AxisMessageType::edoc).done >= 1u);
+    strict->apply_pending();
+    BOOST_TEST(scenario.province->store->tasks_of_document(genuine_id).size() == 13u);
+}
+
+// Reproduction: a row past the stored head was read by the poll's duplicate check, so a
+// forged row with an upcoming knobstick id made the daemon acknowledge a real package
+// without fetching it. Now the row is no entry of the log: the package is fetched, the
+// append collides with the forged row and stops the pass loudly, the axis still offers
+// the package, and verify-chain names the row.
+inline void a_row_past_the_head_does_not_swallow_a_package(const store_backends::Backend& backend) {
+    Scenario scenario(backend, "forged_row");
+    const std::string document_id = scenario.assign_seed_plan();
+    BOOST_REQUIRE(scenario.government->exchange->send_pending().done == 1u);
+    // One knobstick per agency of the province's system that the plan names.
+    const auto listed = scenario.province->client->received_list(AxisMessageType::edoc, {});
+    BOOST_REQUIRE(listed.ok());
+    BOOST_REQUIRE(!listed.value().empty());
+    const std::string knobstick = listed.value().front().doc_id;
+    Store& store = *scenario.province->store;
+    const ChainHead head = store.message_head();
+    {
+        soci::session raw = store_backends::raw_session(scenario.province->url);
+        const long long sequence = head.sequence + 1;
+        raw << "INSERT INTO messages (sequence, direction, kind, business_type, document_id, "
+               "knobstick_id, from_agency, to_agencies, status_code, subject, raw_base64, "
+               "raw_sha256, raw_size, signature_verdict, signer, recorded_at, prev_hash, "
+               "entry_hash) VALUES (:sequence, 'inbound', 'edoc', 0, :document, :knobstick, "
+               "'000.00.00.G22', '', '', 'forged', '', '', 0, 'valid', '', "
+               "'2025-06-01T02:00:00.000Z', :prev, :hash)",
+            soci::use(sequence), soci::use(document_id), soci::use(knobstick), soci::use(head.hash),
+            soci::use(head.hash);
+        raw << "INSERT INTO message_transport (sequence, state, updated_at) VALUES (:sequence, "
+               "'duplicate', '2025-06-01T02:00:00.000Z')",
+            soci::use(sequence);
+    }
+    BOOST_CHECK_THROW(scenario.province->exchange->poll(AxisMessageType::edoc), connector::Error);
+    const auto still = scenario.province->client->received_list(AxisMessageType::edoc, {});
+    BOOST_REQUIRE(still.ok());
+    BOOST_TEST(still.value().size() == listed.value().size());  // none acknowledged
+    bool forged_still_offered = false;
+    for (const AxisKnobstick& offered : still.value())
+        forged_still_offered = forged_still_offered || offered.doc_id == knobstick;
+    BOOST_TEST(forged_still_offered);
+    const ChainReport report = verify_chains(store).front();
+    BOOST_TEST(!report.ok);
+    BOOST_TEST(report.first_bad_sequence == head.sequence + 1);
+    BOOST_TEST(report.problem.find("past the chain head") != std::string::npos, report.problem);
+}
+
+// Reproduction: the API server and the poll loop write the same tasks over separate
+// connections; each read a task outside a transaction and overwrote every column. Here
+// the API's connection reports progress on all 13 tasks, round after round, while the
+// loop applies G22's 13 (take back) requests to the same tasks: both writers' changes
+// must survive, and the status never moves backwards.
+inline void concurrent_reports_and_statuses_lose_nothing(const store_backends::Backend& backend) {
+    Scenario scenario(backend, "concurrent_writers");
+    const std::string document_id = scenario.assign_seed_plan();
+    scenario.settle();
+    const auto tasks = scenario.province->store->tasks_of_document(document_id);
+    BOOST_REQUIRE_EQUAL(tasks.size(), 13u);
+    // One 13 per lead unit covers all its tasks of the document; the others are refused.
+    for (const Task& task : scenario.government->store->tasks_of_document(document_id)) {
+        try {
+            scenario.government->exchange->send_status(task.task_code,
+                                                       edxml::StatusKind::take_back_request, "");
+        } catch (const std::invalid_argument&) {
+        }
+    }
+    BOOST_REQUIRE(scenario.government->exchange->send_pending().done >= 1u);
+    BOOST_REQUIRE(scenario.province->exchange->poll(AxisMessageType::status).done >= 1u);
+
+    // The API server's own connection and exchange.
+    const auto api_store = store::open_store(scenario.province->url);
+    ExchangeSettings api_settings;
+    api_settings.sender = {"000.00.00.H20", "Ủy ban nhân dân tỉnh Đồng Tháp", "Đồng Tháp"};
+    api_settings.worker_id = "api";
+    Exchange api(*api_store, *scenario.province->client, scenario.clock, api_settings);
+    constexpr int kRounds = 6;
+    std::vector<std::string> api_errors;
+    std::thread reporter([&] {
+        try {
+            for (int round = 1; round <= kRounds; ++round) {
+                for (const Task& task : tasks) {
+                    ReportRequest request;
+                    request.task_code = task.task_code;
+                    if (round == 1)
+                        request.status = edxml::StatusKind::processing;
+                    request.progress = round * 15;
+                    api.report(request);
+                }
+            }
+        } catch (const std::exception& error) {
+            api_errors.push_back(error.what());
+        }
+    });
+    StepReport applied;
+    for (int pass = 0; pass < 20 && scenario.province->store->pending_count(WorkQueue::inbox) > 0;
+         ++pass) {
+        const StepReport step = scenario.province->exchange->apply_pending();
+        applied.done += step.done;
+    }
+    reporter.join();
+    BOOST_TEST(api_errors.empty(), (api_errors.empty() ? "" : api_errors.front()));
+    BOOST_TEST(applied.done >= 1u);
+    for (const Task& task : tasks) {
+        const Task now = *scenario.province->store->task(task.task_code);
+        BOOST_TEST(now.status.take_back_requested, task.task_code << ": the 13 was lost");
+        BOOST_TEST(now.progress == kRounds * 15, task.task_code << ": a report was lost");
+        BOOST_TEST((now.status.current == edxml::StatusKind::processing),
+                   task.task_code << ": the status moved");
+        BOOST_TEST(now.version >= 1 + kRounds + 1);
+    }
+}
+
+// The daemon's checkpointer signs where each chain stands, into a file outside the
+// database and into the store; it will not sign a chain rewritten at its last
+// checkpoint, nor start over when the file lost the checkpoints the store has.
+inline void checkpoints_are_signed_and_refuse_a_rewritten_chain(
+    const store_backends::Backend& backend) {
+    Scenario scenario(backend, "checkpointer");
+    scenario.assign_seed_plan();
+    scenario.settle();
+    Store& store = *scenario.province->store;
+    const std::string pki = CONNECTOR_TEST_PKI_DIR;
+    const auto file = std::filesystem::path(CONNECTOR_BINARY_DIR) / "test-tmp" /
+                      ("checkpoints-" + backend.name + ".log");
+    std::filesystem::create_directories(file.parent_path());
+    std::filesystem::remove(file);
+    const auto now = std::chrono::system_clock::now();
+    ChainCheckpointer checkpointer(test_signer("h20"), file.string(), 1000,
+                                   std::chrono::seconds(3600));
+    BOOST_TEST(checkpointer.maybe_checkpoint(store, now).empty());  // not due yet
+    const auto written = checkpointer.maybe_checkpoint(store, now, true);
+    BOOST_REQUIRE_EQUAL(written.size(), 1u);  // the audit chain is empty: nothing to sign
+    BOOST_TEST(written.front().sequence == store.message_head().sequence);
+    const auto in_file = read_checkpoint_file(file.string());
+    BOOST_REQUIRE_EQUAL(in_file.size(), 1u);
+    BOOST_TEST(checkpoint_signature_holds(in_file.front(), pki + "/h20.pem"));
+    BOOST_TEST(!checkpoint_signature_holds(in_file.front(), pki + "/g22.pem"));
+    ChainCheckpoint forged = in_file.front();
+    forged.sequence -= 1;
+    BOOST_TEST(!checkpoint_signature_holds(forged, pki + "/h20.pem"));
+    BOOST_TEST(store.checkpoints("messages").size() == 1u);
+    ChainExpectations expectations;
+    expectations.checkpoints = in_file;
+    BOOST_TEST(verify_chains(store, expectations).front().ok);
+
+    // The checkpointed entry rewritten, with a hash that fits its new content and the
+    // head moved to match: the next checkpoint is refused.
+    const std::int64_t last = in_file.front().sequence;
+    {
+        MessageEntry entry = store.messages(last - 1, 1).front();
+        entry.subject = "Đã sửa";
+        entry.entry_hash = chain_hash(entry.prev_hash, entry);
+        soci::session raw = store_backends::raw_session(scenario.province->url);
+        const long long sequence = last;
+        raw << "UPDATE messages SET subject = :subject, entry_hash = :hash WHERE sequence = :s",
+            soci::use(entry.subject), soci::use(entry.entry_hash), soci::use(sequence);
+        raw << "UPDATE chain_heads SET hash = :hash WHERE chain = 'messages'",
+            soci::use(entry.entry_hash);
+    }
+    BOOST_TEST(verify_chains(store).front().ok);  // the walk alone cannot see it
+    scenario.province->exchange->report({scenario.province->store->tasks("", 1).front().task_code,
+                                         std::nullopt, 40, "", std::nullopt});
+    BOOST_CHECK_EXCEPTION(
+        checkpointer.maybe_checkpoint(store, now + std::chrono::hours(2)), PermanentError,
+        [](const PermanentError& error) {
+            return std::string(error.what()).find("differs from the last checkpoint") !=
+                   std::string::npos;
+        });
+    BOOST_TEST(read_checkpoint_file(file.string()).size() == 1u);  // nothing signed
+
+    // A new run whose checkpoint file is gone refuses to start the file over.
+    std::filesystem::remove(file);
+    ChainCheckpointer restarted(test_signer("h20"), file.string(), 1, std::chrono::seconds(1));
+    BOOST_CHECK_EXCEPTION(
+        restarted.maybe_checkpoint(store, now, true), PermanentError,
+        [](const PermanentError& error) {
+            return std::string(error.what()).find("the file was removed or replaced") !=
+                   std::string::npos;
+        });
 }
 
 }  // namespace exchange_scenarios

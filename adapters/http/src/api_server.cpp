@@ -85,7 +85,8 @@ enum class RouteId {
     report,
     document,
     events,
-    agencies
+    agencies,
+    message
 };
 
 struct Route {
@@ -106,6 +107,7 @@ const Route kRoutes[] = {
     {"POST", "/api/v1/documents", kBackend | kAdmin, RouteId::document},
     {"GET", "/api/v1/events", kEveryRole, RouteId::events},
     {"GET", "/api/v1/agencies", kEveryRole, RouteId::agencies},
+    {"GET", "/api/v1/messages/{sequence}", kBackend | kAuditor | kAdmin, RouteId::message},
 };
 
 std::vector<std::string> split_path(const std::string& path) {
@@ -126,7 +128,7 @@ std::optional<std::string> match(const Route& route, const std::vector<std::stri
         return std::nullopt;
     std::string parameter;
     for (std::size_t i = 0; i < pattern.size(); ++i) {
-        if (pattern[i] == "{code}") {
+        if (!pattern[i].empty() && pattern[i].front() == '{') {
             if (segments[i].empty())
                 return std::nullopt;
             parameter = segments[i];
@@ -511,6 +513,8 @@ struct ApiServer::Impl {
                     return events(query);
                 case RouteId::agencies:
                     return agencies(query);
+                case RouteId::message:
+                    return one_message(parameter, query);
                 default:
                     break;
             }
@@ -1024,9 +1028,51 @@ struct ApiServer::Impl {
                 entry->set("kind", event.kind);
                 entry->set("detail", event.detail);
                 entry->set("message", event.message_sequence);
+                if (event.message_sequence > 0) {
+                    const auto logged = b.store().messages(event.message_sequence - 1, 1);
+                    if (!logged.empty() && logged.front().sequence == event.message_sequence)
+                        entry->set("signature", signature_json(logged.front()));
+                }
                 history->add(entry);
             }
             body->set("history", history);
+            return Reply{200, body, {}, {}, {}};
+        });
+    }
+
+    // --- GET /api/v1/messages/{sequence} ---
+    // One entry of the message log, without its bytes: what an auditor checks first.
+    Reply one_message(const std::string& text, const Poco::URI::QueryParameters& query) {
+        if (!query.empty())
+            refuse_fields({{query.front().first, "unknown query parameter"}});
+        if (text.empty() || text.size() > 18 ||
+            text.find_first_not_of("0123456789") != std::string::npos)
+            refuse_fields({{"sequence", "not a message sequence (a whole number)"}});
+        const std::int64_t sequence = std::stoll(text);
+        return with_backend([&](Backend& b) {
+            const auto logged = b.store().messages(sequence - 1, 1);
+            if (logged.empty() || logged.front().sequence != sequence ||
+                sequence > b.store().message_head().sequence)
+                refuse(404, "no message " + text + " in the log");
+            const connector::MessageEntry& m = logged.front();
+            Object::Ptr body = new Object(Poco::JSON_PRESERVE_KEY_ORDER);
+            body->set("sequence", m.sequence);
+            body->set("direction", connector::to_string(m.direction));
+            body->set("kind", m.kind);
+            body->set("businessType", m.business_type);
+            body->set("documentId", m.document_id);
+            body->set("knobstickId", m.knobstick_id);
+            body->set("from", m.from_agency);
+            body->set("to", m.to_agencies);
+            body->set("statusCode", m.status_code);
+            body->set("subject", m.subject);
+            body->set("rawSize", m.raw_size);
+            body->set("rawSha256", m.raw_sha256);
+            body->set("recordedAt", m.recorded_at);
+            body->set("signature", signature_json(m));
+            const auto state = b.store().transport_state(m.sequence);
+            body->set("transportState", state ? Poco::Dynamic::Var(*state) : Poco::Dynamic::Var());
+            body->set("entryHash", m.entry_hash);
             return Reply{200, body, {}, {}, {}};
         });
     }

@@ -78,6 +78,14 @@ Object::Ptr event_json(const connector::BackendEvent& event, connector::Store& s
     return object;
 }
 
+Object::Ptr signature_json(const connector::MessageEntry& message) {
+    Object::Ptr object = new Object(Poco::JSON_PRESERVE_KEY_ORDER);
+    object->set("verdict", message.signature_verdict);
+    object->set("signer", message.signer);
+    object->set("signerAgency", message.signer_agency);
+    return object;
+}
+
 std::string to_text(const Poco::Dynamic::Var& json) {
     std::ostringstream text;
     Poco::JSON::Stringifier::stringify(json, text);

@@ -20,6 +20,8 @@ Poco::JSON::Object::Ptr task_json(const connector::Task& task, const edxml::Date
 // The event with the task as it is now (null when it is gone).
 Poco::JSON::Object::Ptr event_json(const connector::BackendEvent& event, connector::Store& store,
                                    const edxml::Date& today);
+// A logged message's signature: verdict, signer subject, the agency it maps to.
+Poco::JSON::Object::Ptr signature_json(const connector::MessageEntry& message);
 std::string to_text(const Poco::Dynamic::Var& json);
 
 }  // namespace http_api

@@ -22,9 +22,11 @@ namespace migrations {
 extern const std::string_view sqlite_0001;
 extern const std::string_view sqlite_0002;
 extern const std::string_view sqlite_0003;
+extern const std::string_view sqlite_0004;
 extern const std::string_view postgresql_0001;
 extern const std::string_view postgresql_0002;
 extern const std::string_view postgresql_0003;
+extern const std::string_view postgresql_0004;
 }  // namespace migrations
 
 namespace {
@@ -53,19 +55,19 @@ struct Dialect {
 constexpr const char* kSelectTasks =
     "SELECT task_code, side, source_document_id, title, content, issuer, due_date, due_text, "
     "priority, progress, progress_note, status_code, take_back_requested, withdrawn, "
-    "completion_date, created_at, updated_at FROM tasks ";
+    "completion_date, created_at, updated_at, version FROM tasks ";
 
 constexpr const char* kMessageColumns =
     "sequence, direction, kind, business_type, document_id, knobstick_id, from_agency, "
     "to_agencies, status_code, "
     "subject, raw_base64, raw_sha256, raw_size, signature_verdict, signer, recorded_at, prev_hash, "
-    "entry_hash";
+    "entry_hash, signer_agency";
 constexpr const char* kMessageValues =
     ":sequence, :direction, :kind, :business_type, :document_id, :knobstick_id, :from_agency, "
     ":to_agencies, "
     ":status_code, :subject, :raw_base64, :raw_sha256, :raw_size, :signature_verdict, :signer, "
     ":recorded_at, "
-    ":prev_hash, :entry_hash";
+    ":prev_hash, :entry_hash, :signer_agency";
 
 const soci::backend_factory& sqlite_factory() {
     return *soci::factory_sqlite3();
@@ -88,7 +90,8 @@ const Dialect kSqlite{
     "RETURNING id, item_key, payload, attempts",
     nullptr,
     "(CAST((julianday('now') - 2440587.5) * 86400000.0 AS INTEGER))",
-    {migrations::sqlite_0001, migrations::sqlite_0002, migrations::sqlite_0003},
+    {migrations::sqlite_0001, migrations::sqlite_0002, migrations::sqlite_0003,
+     migrations::sqlite_0004},
 };
 
 const Dialect kPostgresql{
@@ -114,13 +117,15 @@ const Dialect kPostgresql{
     "from_agency, "
     "to_agencies, status_code, subject, raw_base64, raw_sha256, raw_size, signature_verdict, "
     "signer, recorded_at, "
-    "prev_hash, entry_hash) SELECT :sequence, :direction, :kind, :business_type, :document_id, "
+    "prev_hash, entry_hash, signer_agency) SELECT :sequence, :direction, :kind, :business_type, "
+    ":document_id, "
     ":knobstick_id, "
     ":from_agency, :to_agencies, :status_code, :subject, :raw_base64, :raw_sha256, :raw_size, "
     ":signature_verdict, "
-    ":signer, :recorded_at, :prev_hash, :entry_hash FROM head",
+    ":signer, :recorded_at, :prev_hash, :entry_hash, :signer_agency FROM head",
     "(floor(extract(epoch FROM clock_timestamp()) * 1000))::bigint",
-    {migrations::postgresql_0001, migrations::postgresql_0002, migrations::postgresql_0003},
+    {migrations::postgresql_0001, migrations::postgresql_0002, migrations::postgresql_0003,
+     migrations::postgresql_0004},
 };
 
 struct Target {
@@ -446,6 +451,7 @@ connector::MessageEntry message_from_row(const soci::row& row) {
     entry.recorded_at = row.get<std::string>(15);
     entry.prev_hash = row.get<std::string>(16);
     entry.entry_hash = row.get<std::string>(17);
+    entry.signer_agency = row.get<std::string>(18);
     return entry;
 }
 
@@ -542,7 +548,17 @@ class SociStore final : public connector::Store {
         } catch (...) {
             message_head_cache_.reset();
             note_failure();
-            rethrow("append_message", entries.front().document_id);
+            try {
+                rethrow("append_message", entries.front().document_id);
+            } catch (const connector::DuplicateError& error) {
+                // The only unique key of messages is the sequence, and the head says it
+                // is free: a row was written past the head, around the store.
+                throw connector::PermanentError(
+                    std::string(error.what()) +
+                    ": a row past the chain head holds the next sequence (written around the "
+                    "store); nothing is appended until it is removed (connector audit "
+                    "verify-chain names it)");
+            }
         }
     }
 
@@ -631,6 +647,42 @@ class SociStore final : public connector::Store {
 
     ChainHead message_head() override { return head_of("messages"); }
     ChainHead audit_head() override { return head_of("audit_events"); }
+
+    void append_checkpoint(const connector::ChainCheckpoint& checkpoint) override {
+        reconnect_if_broken();
+        try {
+            const long long sequence = checkpoint.sequence;
+            sql_ << "INSERT INTO chain_checkpoints (chain, sequence, hash, recorded_at, signer, "
+                    "signature) VALUES (:chain, :sequence, :hash, :at, :signer, :signature)",
+                soci::use(checkpoint.chain, "chain"), soci::use(sequence, "sequence"),
+                soci::use(checkpoint.hash, "hash"), soci::use(checkpoint.recorded_at, "at"),
+                soci::use(checkpoint.signer, "signer"),
+                soci::use(checkpoint.signature, "signature");
+        } catch (...) {
+            note_failure();
+            rethrow("append_checkpoint", checkpoint.chain);
+        }
+    }
+
+    std::vector<connector::ChainCheckpoint> checkpoints(const std::string& chain) override {
+        reconnect_if_broken();
+        try {
+            std::vector<connector::ChainCheckpoint> found;
+            soci::rowset<soci::row> rows =
+                (sql_.prepare << "SELECT chain, sequence, hash, recorded_at, signer, signature "
+                                 "FROM chain_checkpoints WHERE chain = :chain ORDER BY id",
+                 soci::use(chain, "chain"));
+            for (const soci::row& row : rows) {
+                found.push_back({row.get<std::string>(0), integer(row, 1), row.get<std::string>(2),
+                                 row.get<std::string>(3), row.get<std::string>(4),
+                                 row.get<std::string>(5)});
+            }
+            return found;
+        } catch (...) {
+            note_failure();
+            rethrow("checkpoints", chain);
+        }
+    }
 
     void set_transport_state(std::int64_t sequence, const std::string& state) override {
         reconnect_if_broken();
@@ -793,7 +845,9 @@ class SociStore final : public connector::Store {
             soci::rowset<soci::row> rows =
                 (sql_.prepare << std::string("SELECT ") + kMessageColumns +
                                      " FROM messages WHERE knobstick_id = :knobstick AND "
-                                     "direction = :direction ORDER BY sequence LIMIT 1",
+                                     "direction = :direction AND sequence <= (SELECT sequence "
+                                     "FROM chain_heads WHERE chain = 'messages') ORDER BY "
+                                     "sequence LIMIT 1",
                  soci::use(knobstick_id, "knobstick"), soci::use(direction_text, "direction"));
             for (const soci::row& row : rows)
                 return message_from_row(row);
@@ -873,13 +927,15 @@ class SociStore final : public connector::Store {
             if (!insert_event(event, at))
                 return false;  // this message was applied already
             TaskColumns columns(task);
+            const long long version = task.version;
             soci::statement statement =
                 (sql_.prepare << "UPDATE tasks SET title = :title, content = :content, "
                                  "due_date = :due, due_text = :due_text, priority = :priority, "
                                  "progress = :progress, progress_note = :note, status_code = "
                                  ":status, status_rank = :rank, take_back_requested = :take_back, "
                                  "withdrawn = :withdrawn, completion_date = :completion, "
-                                 "updated_at = :updated WHERE task_code = :code",
+                                 "updated_at = :updated, version = version + 1 WHERE task_code = "
+                                 ":code AND version = :version",
                  soci::use(task.title, "title"), soci::use(task.content, "content"),
                  soci::use(columns.due, columns.due_indicator, "due"),
                  soci::use(task.due_text, "due_text"), soci::use(task.priority, "priority"),
@@ -888,11 +944,22 @@ class SociStore final : public connector::Store {
                  soci::use(columns.take_back, "take_back"),
                  soci::use(columns.withdrawn, "withdrawn"),
                  soci::use(columns.completion, columns.completion_indicator, "completion"),
-                 soci::use(at, "updated"), soci::use(task.task_code, "code"));
+                 soci::use(at, "updated"), soci::use(task.task_code, "code"),
+                 soci::use(version, "version"));
             statement.execute(true);
-            if (statement.get_affected_rows() != 1)
-                throw connector::PermanentError("store: update_task: no task '" + task.task_code +
-                                                "'");
+            if (statement.get_affected_rows() != 1) {
+                long long existing = 0;
+                sql_ << "SELECT count(*) FROM tasks WHERE task_code = :code",
+                    soci::use(task.task_code), soci::into(existing);
+                if (existing == 0)
+                    throw connector::PermanentError("store: update_task: no task '" +
+                                                    task.task_code + "'");
+                // Another writer changed the task since it was read: nothing is written,
+                // the caller reads it again and decides again.
+                throw connector::ConflictError("store: update_task '" + task.task_code +
+                                               "': changed by another writer since version " +
+                                               std::to_string(task.version));
+            }
             write_assignees(task);
             transaction.commit();
             return true;
@@ -1287,7 +1354,7 @@ class SociStore final : public connector::Store {
         int business_type = 0;
         std::string direction, kind, document_id, knobstick_id, from_agency, to_agencies,
             status_code, subject, raw_base64, raw_sha256, signature_verdict, signer, recorded_at,
-            prev_hash, entry_hash;
+            prev_hash, entry_hash, signer_agency;
     };
 
     bool insert_message(const connector::MessageEntry& entry, const std::string& raw_base64,
@@ -1311,6 +1378,7 @@ class SociStore final : public connector::Store {
         row.recorded_at = entry.recorded_at;
         row.prev_hash = entry.prev_hash;
         row.entry_hash = entry.entry_hash;
+        row.signer_agency = entry.signer_agency;
         std::unique_ptr<soci::statement>& statement =
             moving_head ? insert_moving_head_statement_ : insert_statement_;
         if (!statement) {
@@ -1330,7 +1398,8 @@ class SociStore final : public connector::Store {
                 soci::use(row.raw_size, "raw_size"),
                 soci::use(row.signature_verdict, "signature_verdict"),
                 soci::use(row.signer, "signer"), soci::use(row.recorded_at, "recorded_at"),
-                soci::use(row.prev_hash, "prev_hash"), soci::use(row.entry_hash, "entry_hash");
+                soci::use(row.prev_hash, "prev_hash"), soci::use(row.entry_hash, "entry_hash"),
+                soci::use(row.signer_agency, "signer_agency");
             if (moving_head) {
                 HeadMove& move = head_move_;
                 prepared, soci::use(move.to_sequence, "to_sequence"),
@@ -1515,6 +1584,7 @@ class SociStore final : public connector::Store {
             }
             task.created_at = row.get<std::string>(15);
             task.updated_at = row.get<std::string>(16);
+            task.version = integer(row, 17);
             found.push_back(std::move(task));
         }
         for (connector::Task& task : found) {

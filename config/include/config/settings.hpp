@@ -14,7 +14,8 @@
 
 namespace config {
 
-enum class SettingType { text, path, integer, choice };
+// paths: a comma-separated list of paths, each relative to the config file.
+enum class SettingType { text, path, paths, integer, choice };
 
 struct SettingSpec {
     const char* key;
@@ -51,6 +52,9 @@ class Settings {
     std::map<std::string, std::string> values_;
     std::map<std::string, std::string> origins_;
 };
+
+// The items of a comma-separated setting (a `paths` value), trimmed, empty ones dropped.
+std::vector<std::string> split_list(const std::string& value);
 
 // The defaults as a commented config file.
 std::string defaults_file();

@@ -30,6 +30,13 @@ class DuplicateError : public PermanentError {
     using PermanentError::PermanentError;
 };
 
+// Optimistic concurrency: the row changed since it was read. Read it again and decide
+// again (the Exchange does); nothing was written.
+class ConflictError : public Error {
+  public:
+    using Error::Error;
+};
+
 // The configuration is wrong: names the setting.
 class ConfigError : public Error {
   public:

@@ -17,6 +17,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <random>
@@ -33,7 +34,8 @@ namespace connector {
 
 enum class VerifyPolicy {
     require,  // an inbound package without a valid signature is logged, acked fail, not applied
-    verify,   // verify when present, record the verdict, apply anyway (default)
+    verify,   // verify when present, record the verdict (wrong_signer flagged), apply anyway
+              // (default); a signature that does not hold (invalid, unsafe) is refused
     off,      // do not verify
 };
 const char* to_string(VerifyPolicy policy);
@@ -61,6 +63,8 @@ struct ExchangeSettings {
     // Checks inbound signatures; none: every verdict is what the policy `off` gives.
     std::shared_ptr<const edxml::Verifier> verifier;
     VerifyPolicy verify_policy = VerifyPolicy::verify;
+    // Maps signing certificates to agencies; none: the agency code in the subject's CN.
+    std::shared_ptr<const edxml::SignerPolicy> signers;
     RetryPolicy retry;
     CircuitBreakerPolicy breaker;
     std::string worker_id = "connector";  // lease owner
@@ -143,6 +147,10 @@ class Exchange {
     // Queues a document of ours; refused (DuplicateError) when its DocumentId was sent.
     std::int64_t queue_new_document(const edxml::DocumentPackage& package);
     void apply_message(const MessageEntry& message, StepReport& report);
+    // Reads the task and runs `change` on it (which decides and writes with
+    // Store::update_task); again on a fresh copy when another writer updated the task in
+    // between. False when there is no such task.
+    bool with_task(const std::string& task_code, const std::function<void(Task&)>& change);
     // What a package we send means on our side: an assignment's tasks recorded (issued),
     // a report's progress and status on our received task, a revocation's tasks
     // withdrawn. Idempotent; run when queued (before the outbox item exists) and at recovery.

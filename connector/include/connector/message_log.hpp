@@ -33,10 +33,11 @@ struct MessageEntry {
     std::string raw_sha256;     // hex, filled by the store
     std::int64_t raw_size = 0;  // filled by the store
     std::string signature_verdict;
-    std::string signer;
-    std::string recorded_at;  // yyyy-MM-ddTHH:mm:ss.mmmZ (UTC), filled by the store
-    std::string prev_hash;    // filled by the store
-    std::string entry_hash;   // filled by the store
+    std::string signer;         // the signing certificate's subject
+    std::string signer_agency;  // the agency that certificate maps to (signer policy)
+    std::string recorded_at;    // yyyy-MM-ddTHH:mm:ss.mmmZ (UTC), filled by the store
+    std::string prev_hash;      // filled by the store
+    std::string entry_hash;     // filled by the store
 };
 
 struct AuditEntry {
@@ -51,7 +52,8 @@ struct AuditEntry {
 };
 
 // The canonical encoding the hash covers: each field as "<byte length>:<bytes>;" in a
-// fixed order, so that no two different rows encode alike.
+// fixed order, so that no two different rows encode alike. signer_agency (schema 4)
+// comes last and only when set, so entries written before it keep their hashes.
 std::string canonical_encoding(const MessageEntry& entry);
 std::string canonical_encoding(const AuditEntry& entry);
 
@@ -77,6 +79,12 @@ class ChainWalker {
     explicit ChainWalker(std::string chain);
     bool add(const MessageEntry& entry);  // false once the chain is broken
     bool add(const AuditEntry& entry);
+    // The entry at `sequence` must have `hash` (a checkpoint or an expected head says
+    // so; `source` names it in the report): another hash means the chain was rewritten,
+    // a chain that ends before it was truncated.
+    void expect(std::int64_t sequence, std::string hash, std::string source);
+    // Fails the walk: a row found past the chain head.
+    void past_head(std::int64_t sequence, std::int64_t head_sequence);
     // `head_sequence`/`head_hash`: where the store's chain head says the chain ends, so
     // that a deleted or replaced tail is caught. Entries past the head (appended while
     // walking) must not be added.
@@ -87,8 +95,14 @@ class ChainWalker {
     template <typename Entry>
     bool check(const Entry& entry);
 
+    struct Expectation {
+        std::int64_t sequence;
+        std::string hash;
+        std::string source;
+    };
     ChainReport report_;
     std::string previous_;
+    std::vector<Expectation> expectations_;
 };
 
 }  // namespace connector

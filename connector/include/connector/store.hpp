@@ -33,6 +33,17 @@ struct ChainHead {
     std::string hash;
 };
 
+// A signed statement of where a chain stood: kept in the store and, above all, in a file
+// outside it (audit.checkpoint_file), so that a rewrite of the database shows.
+struct ChainCheckpoint {
+    std::string chain;  // "messages" or "audit_events"
+    std::int64_t sequence = 0;
+    std::string hash;
+    std::string recorded_at;  // UTC, ISO 8601
+    std::string signer;       // SHA-256 fingerprint of the signing certificate
+    std::string signature;    // base64 RSA-SHA256 over checkpoint_signed_text()
+};
+
 // A caller of the backend API: its token is stored as a SHA-256 hash only.
 struct ApiClient {
     std::string name;
@@ -101,6 +112,9 @@ class Store {
                                                   std::size_t limit) = 0;
     virtual ChainHead message_head() = 0;
     virtual ChainHead audit_head() = 0;
+    virtual void append_checkpoint(const ChainCheckpoint& checkpoint) = 0;
+    // A chain's checkpoints, oldest first.
+    virtual std::vector<ChainCheckpoint> checkpoints(const std::string& chain) = 0;
     // Transport state of a logged message lives beside the log, which never changes.
     virtual void set_transport_state(std::int64_t sequence, const std::string& state) = 0;
     virtual std::optional<std::string> transport_state(std::int64_t sequence) = 0;
@@ -124,8 +138,9 @@ class Store {
     virtual bool postpone(WorkQueue queue, std::int64_t id, const std::string& owner,
                           std::chrono::milliseconds delay) = 0;
 
-    // The logged message with this axis knobstick id in this direction, if any: how an
-    // inbound knobstick offered twice is recognised.
+    // The logged message with this axis knobstick id in this direction, if any, among
+    // the entries the chain head covers (a row past the head is no entry of the log):
+    // how an inbound knobstick offered twice is recognised.
     virtual std::optional<MessageEntry> message_by_knobstick(Direction direction,
                                                              const std::string& knobstick_id) = 0;
     // Sequences of the logged messages with this DocumentId, kind and direction, oldest
@@ -139,6 +154,8 @@ class Store {
     // exists), and an update whose event (task, kind, message) is already recorded is
     // skipped (false).
     virtual bool insert_task(const Task& task, const TaskEvent& event) = 0;
+    // Writes over `task.version` only: when another writer updated the task since it was
+    // read, nothing is written and ConflictError is thrown.
     virtual bool update_task(const Task& task, const TaskEvent& event) = 0;
     virtual bool add_task_event(const TaskEvent& event) = 0;
     virtual std::optional<Task> task(const std::string& task_code) = 0;
@@ -185,7 +202,19 @@ class Store {
     virtual void release_idempotency_key(const std::string& client, const std::string& key) = 0;
 };
 
-// Walks both chains of a store (pages of 1 000 entries).
-std::vector<ChainReport> verify_chains(Store& store);
+// What an auditor holds the chains against (connector/checkpoint.hpp makes and reads
+// checkpoints).
+struct ChainExpectations {
+    std::vector<ChainCheckpoint> checkpoints;  // each must match its chain
+    // "The chain ends exactly here": longer is extended, shorter truncated, another hash
+    // rewritten.
+    std::optional<ChainHead> expected_message_head;
+    std::optional<ChainHead> expected_audit_head;
+    bool ends_at_last_checkpoint = false;  // a tail past a chain's last checkpoint fails
+};
+
+// Walks both chains of a store, page by page. A row past a chain's head (one that no
+// append made: appends move the head in the same transaction) fails the walk.
+std::vector<ChainReport> verify_chains(Store& store, const ChainExpectations& expectations = {});
 
 }  // namespace connector

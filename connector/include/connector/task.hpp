@@ -37,6 +37,9 @@ struct Task {
     TaskStatusState status;
     std::string created_at;  // set by the store (UTC, ISO 8601)
     std::string updated_at;
+    // Set by the store, one more at each update: update_task writes only over the version
+    // it was given (ConflictError otherwise), so concurrent writers never lose a change.
+    std::int64_t version = 0;
 
     bool operator==(const Task&) const = default;
 };

@@ -164,10 +164,11 @@ AgencyConfig agency_from(const Object& object, const std::string& prefix) {
 }
 
 SimulatorConfig config_from(const Object& root, const std::filesystem::path& folder) {
-    only_known_keys(root,
-                    {"host", "port", "base_path", "database", "admin_token_env", "admin_token_file",
-                     "reoffer_failed", "max_body_bytes", "tls", "systems", "faults"},
-                    "");
+    only_known_keys(
+        root,
+        {"host", "port", "base_path", "database", "admin_token_env", "admin_token_file",
+         "reoffer_failed", "lists_without_sender", "max_body_bytes", "tls", "systems", "faults"},
+        "");
     SimulatorConfig config;
     if (root.has("host"))
         config.host = string_value(root.get("host"), "host");
@@ -184,6 +185,9 @@ SimulatorConfig config_from(const Object& root, const std::filesystem::path& fol
         config.admin_token = *token;
     if (root.has("reoffer_failed"))
         config.reoffer_failed = bool_value(root.get("reoffer_failed"), "reoffer_failed");
+    if (root.has("lists_without_sender"))
+        config.lists_without_sender =
+            bool_value(root.get("lists_without_sender"), "lists_without_sender");
     if (root.has("max_body_bytes")) {
         config.max_body_bytes =
             unsigned_value(root.get("max_body_bytes"), "max_body_bytes", std::uint64_t{1} << 40);

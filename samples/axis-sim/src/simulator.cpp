@@ -875,7 +875,8 @@ Reply Simulator::Impl::received_list(const Call& call, WorkFaults& faults) {
             item->set("messageType", knobstick->message_type);
             item->set("created_time", format_axis_time(knobstick->created));
             item->set("updated_time", format_axis_time(receiver->updated));
-            item->set("from", knobstick->from);
+            if (!config_.lists_without_sender)
+                item->set("from", knobstick->from);
             item->set("to", receiver->to);
             item->set("status", receiver->state);
             item->set("status_desc", state_description(receiver->state));

@@ -4,6 +4,8 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <string>
+#include <vector>
 
 #include <unistd.h>
 
@@ -20,6 +22,8 @@ std::filesystem::path temp_file(const std::string& name, const std::string& cont
     const auto path = std::filesystem::temp_directory_path() /
                       ("connector-secret-test-" + std::to_string(::getpid()) + "-" + name);
     std::ofstream(path, std::ios::binary) << content;
+    std::filesystem::permissions(
+        path, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
     return path;
 }
 
@@ -61,6 +65,27 @@ BOOST_AUTO_TEST_CASE(unusable_sources_name_the_setting) {
     BOOST_CHECK_EXCEPTION(connector::read_secret("axis.secret", empty.string(), ""),
                           connector::ConfigError, is_axis_secret);
     std::filesystem::remove(empty);
+}
+
+// Issue 12: a secret anyone on the machine may read is no secret; it is refused unless
+// the operator says otherwise, and then it is warned about.
+BOOST_AUTO_TEST_CASE(secret_files_open_to_group_or_others_are_refused) {
+    const auto path = temp_file("loose", "s3cret\n");
+    std::filesystem::permissions(path, std::filesystem::perms::group_read,
+                                 std::filesystem::perm_options::add);
+    BOOST_CHECK_EXCEPTION(connector::read_secret("axis.secret_file", path.string(), ""),
+                          connector::ConfigError, [](const connector::ConfigError& error) {
+                              return names(error, "axis.secret_file") && names(error, "0640") &&
+                                     names(error, "chmod 600");
+                          });
+    std::vector<std::string> warnings;
+    connector::SecretFileRules relaxed;
+    relaxed.allow_loose_permissions = true;
+    relaxed.warn = [&](const std::string& warning) { warnings.push_back(warning); };
+    BOOST_TEST(connector::read_secret("axis.secret_file", path.string(), "", relaxed) == "s3cret");
+    BOOST_REQUIRE_EQUAL(warnings.size(), 1u);
+    BOOST_TEST(warnings.front().find("0640") != std::string::npos);
+    std::filesystem::remove(path);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

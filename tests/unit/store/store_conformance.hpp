@@ -10,6 +10,7 @@
 
 #include "connector/error.hpp"
 #include "connector/store.hpp"
+#include "edxml/attachments.hpp"
 #include "store/soci_store.hpp"
 #include "store_backends.hpp"
 #include "test_files.hpp"
@@ -216,7 +217,7 @@ inline void tampering_is_detected(const Backend& backend) {
                "knobstick_id, from_agency, "
                "to_agencies, status_code, 'chèn thêm', raw_base64, raw_sha256, raw_size, "
                "signature_verdict, signer, "
-               "recorded_at, prev_hash, entry_hash FROM messages WHERE sequence = 5";
+               "recorded_at, prev_hash, entry_hash, signer_agency FROM messages WHERE sequence = 5";
         sql << "UPDATE chain_heads SET sequence = 6 WHERE chain = 'messages'";
     });
     expect_detected(backend, "tamper_reordered", "messages", 2, [](soci::session& sql) {
@@ -235,7 +236,7 @@ inline void tampering_is_detected(const Backend& backend) {
                "knobstick_id, from_agency, "
                "to_agencies, status_code, subject, raw_base64, raw_sha256, raw_size, "
                "signature_verdict, signer, "
-               "recorded_at, prev_hash, entry_hash FROM messages WHERE sequence = 1";
+               "recorded_at, prev_hash, entry_hash, signer_agency FROM messages WHERE sequence = 1";
     });
     // The last entry rewritten with a hash that is right for its new content: only the
     // chain head row still knows the old end.
@@ -255,6 +256,36 @@ inline void tampering_is_detected(const Backend& backend) {
     });
     expect_detected(backend, "tamper_audit", "audit_events", 1, [](soci::session& sql) {
         sql << "UPDATE audit_events SET target = 'someone-else' WHERE sequence = 1";
+    });
+    // Issue 12: a row past the head, correctly chained to the last entry, was ignored and
+    // the chain said OK. No append writes a row without moving the head.
+    expect_detected(backend, "tamper_past_head", "messages", 6, [](soci::session& sql) {
+        std::string last_hash, recorded_at;
+        sql << "SELECT entry_hash, recorded_at FROM messages WHERE sequence = 5",
+            soci::into(last_hash), soci::into(recorded_at);
+        MessageEntry forged = sample_entry(6);
+        forged.sequence = 6;
+        forged.business_type = 0;
+        forged.to_agencies.clear();
+        forged.status_code.clear();
+        forged.raw_sha256 = edxml::sha256_hex(forged.raw);
+        forged.raw_size = static_cast<std::int64_t>(forged.raw.size());
+        forged.recorded_at = recorded_at;
+        forged.prev_hash = last_hash;
+        forged.entry_hash = chain_hash(last_hash, forged);
+        const std::string direction = to_string(forged.direction),
+                          raw = edxml::encode_base64(forged.raw, 0);
+        const long long size = forged.raw_size;
+        sql << "INSERT INTO messages (sequence, direction, kind, business_type, document_id, "
+               "knobstick_id, from_agency, to_agencies, status_code, subject, raw_base64, "
+               "raw_sha256, raw_size, signature_verdict, signer, recorded_at, prev_hash, "
+               "entry_hash) VALUES (6, :direction, :kind, 0, :document, :knobstick, :from_agency, "
+               "'', '', :subject, :raw, :sha, :size, :verdict, '', :at, :prev, :hash)",
+            soci::use(direction), soci::use(forged.kind), soci::use(forged.document_id),
+            soci::use(forged.knobstick_id), soci::use(forged.from_agency),
+            soci::use(forged.subject), soci::use(raw), soci::use(forged.raw_sha256),
+            soci::use(size), soci::use(forged.signature_verdict), soci::use(forged.recorded_at),
+            soci::use(forged.prev_hash), soci::use(forged.entry_hash);
     });
 }
 
@@ -373,6 +404,8 @@ inline void tasks_are_idempotent(const Backend& backend) {
     BOOST_TEST(!stored->created_at.empty());
     task.created_at = stored->created_at;
     task.updated_at = stored->updated_at;
+    BOOST_TEST(stored->version == 1);
+    task.version = stored->version;
     BOOST_TEST((*stored == task));
 
     Task progressed = task;
@@ -431,6 +464,7 @@ inline void feed_webhooks_and_idempotency_keys(const Backend& backend) {
     Task task = sample_task("F#1");
     BOOST_TEST(store->insert_task(task, {0, "F#1", "assigned", "by G22", message.sequence, ""}));
     BOOST_TEST(!store->insert_task(task, {0, "F#1", "assigned", "by G22", message.sequence, ""}));
+    task = *store->task("F#1");
     task.progress = 50;
     BOOST_TEST(other->update_task(task, {0, "F#1", "progress", "50 %", message.sequence, ""}));
     BOOST_TEST(!store->update_task(task, {0, "F#1", "progress", "50 %", message.sequence, ""}));
@@ -550,6 +584,134 @@ inline void api_clients_by_hash(const Backend& backend) {
     BOOST_REQUIRE_EQUAL(all.size(), 2u);
     BOOST_TEST(!all[0].revoked_at.empty());
     BOOST_TEST(all[1].revoked_at.empty());
+}
+
+// Issue 12: the poll's duplicate check asks the store for a knobstick id; a row written
+// past the head with an upcoming id must not count as "this came before".
+inline void rows_past_the_head_are_not_log_entries(const Backend& backend) {
+    std::string url;
+    const auto store = fresh_store(backend, "past_head_lookup", &url);
+    store->append_message(sample_entry(1));
+    {
+        soci::session raw = store_backends::raw_session(url);
+        raw << "INSERT INTO messages SELECT 2, direction, kind, business_type, document_id, "
+               "'knob-upcoming', from_agency, to_agencies, status_code, subject, raw_base64, "
+               "raw_sha256, raw_size, signature_verdict, signer, recorded_at, prev_hash, "
+               "entry_hash, signer_agency FROM messages WHERE sequence = 1";
+    }
+    BOOST_TEST(!store->message_by_knobstick(Direction::inbound, "knob-upcoming").has_value());
+    BOOST_TEST(store->message_by_knobstick(Direction::inbound, "knob-1").has_value());
+}
+
+// Issue 12: a task read by one connection and written by another in between lost the
+// other's write (update_task overwrote every column). Now a write over a stale version is
+// refused, and the store keeps the first writer's change.
+inline void task_updates_check_the_version(const Backend& backend) {
+    std::string url;
+    const auto store = fresh_store(backend, "task_versions", &url);
+    const auto other = store::open_store(url);  // the API server's own connection
+    const MessageEntry first = store->append_message(sample_entry(1));
+    const MessageEntry second = store->append_message(sample_entry(2));
+    const Task task = sample_task("000.00.00.H20,2025/04/15,125/KH-UBND#I.1");
+    BOOST_REQUIRE(
+        store->insert_task(task, {0, task.task_code, "assigned", "", first.sequence, ""}));
+    Task mine = *store->task(task.task_code);
+    Task theirs = *other->task(task.task_code);
+    theirs.progress = 40;
+    BOOST_TEST(
+        other->update_task(theirs, {0, task.task_code, "report", "40 %", second.sequence, ""}));
+    mine.status.current = edxml::StatusKind::processing;
+    BOOST_CHECK_EXCEPTION(
+        store->update_task(mine, {0, task.task_code, "status", "03", first.sequence, ""}),
+        ConflictError, [](const ConflictError& error) {
+            return std::string(error.what()).find("changed by another writer") != std::string::npos;
+        });
+    const Task now = *store->task(task.task_code);
+    BOOST_TEST(now.progress == 40);
+    BOOST_TEST(now.version == 2);
+    BOOST_TEST(!now.status.current.has_value());
+    // Nothing of the refused write was kept: its event neither.
+    for (const TaskEvent& event : store->task_events(task.task_code))
+        BOOST_TEST(event.kind != "status");
+    mine = now;
+    mine.status.current = edxml::StatusKind::processing;
+    BOOST_TEST(store->update_task(mine, {0, task.task_code, "status", "03", first.sequence, ""}));
+    BOOST_TEST(store->task(task.task_code)->progress == 40);
+}
+
+// Issue 12: whoever can write the database can rewrite a whole chain and its head so
+// that the walk holds. A checkpoint kept outside catches it, and an end that differs from
+// the one expected is truncation or extension.
+inline void checkpoints_catch_rewritten_truncated_and_extended_chains(const Backend& backend) {
+    std::string url;
+    const auto store = fresh_store(backend, "checkpoints", &url);
+    for (int n = 1; n <= 4; ++n)
+        store->append_message(sample_entry(n));
+    const ChainHead at_four = store->message_head();
+    ChainCheckpoint checkpoint{"messages",    at_four.sequence,
+                               at_four.hash,  "2026-12-01T10:00:00Z",
+                               "fingerprint", "signature"};
+    store->append_checkpoint(checkpoint);
+    BOOST_REQUIRE_EQUAL(store->checkpoints("messages").size(), 1u);
+    BOOST_TEST(store->checkpoints("messages")[0].hash == at_four.hash);
+    BOOST_TEST(store->checkpoints("audit_events").empty());
+    store->append_message(sample_entry(5));
+
+    ChainExpectations expectations;
+    expectations.checkpoints = {checkpoint};
+    auto messages_report = [&](const ChainExpectations& held) {
+        return verify_chains(*store, held).front();
+    };
+    BOOST_TEST(messages_report(expectations).ok, messages_report(expectations).problem);
+    ChainExpectations to_checkpoint = expectations;
+    to_checkpoint.ends_at_last_checkpoint = true;
+    const ChainReport extended = messages_report(to_checkpoint);
+    BOOST_TEST(!extended.ok);
+    BOOST_TEST(extended.problem.find("1 entries past the last checkpoint") != std::string::npos,
+               extended.problem);
+    ChainExpectations expect_head;
+    expect_head.expected_message_head = at_four;
+    BOOST_TEST(messages_report(expect_head).problem.find("(the chain was extended)") !=
+               std::string::npos);
+
+    // The whole chain rewritten from entry 2 on, each hash recomputed and the head moved:
+    // the walk alone holds, the checkpoint does not.
+    {
+        soci::session raw = store_backends::raw_session(url);
+        raw << "UPDATE messages SET subject = 'Đã sửa lại' WHERE sequence = 2";
+        std::string previous;
+        raw << "SELECT entry_hash FROM messages WHERE sequence = 1", soci::into(previous);
+        for (std::int64_t sequence = 2; sequence <= 5; ++sequence) {
+            MessageEntry entry = store->messages(sequence - 1, 1).front();
+            entry.prev_hash = previous;
+            entry.entry_hash = chain_hash(previous, entry);
+            const long long key = sequence;
+            raw << "UPDATE messages SET prev_hash = :prev, entry_hash = :hash WHERE sequence = :s",
+                soci::use(entry.prev_hash), soci::use(entry.entry_hash), soci::use(key);
+            previous = entry.entry_hash;
+        }
+        raw << "UPDATE chain_heads SET hash = :hash WHERE chain = 'messages'", soci::use(previous);
+    }
+    BOOST_TEST(messages_report({}).ok, "without expectations the rewrite cannot be seen");
+    const ChainReport rewritten = messages_report(expectations);
+    BOOST_TEST(!rewritten.ok);
+    BOOST_TEST(rewritten.first_bad_sequence == 4);
+    BOOST_TEST(rewritten.problem.find("(the chain was rewritten)") != std::string::npos,
+               rewritten.problem);
+
+    // Truncated below the checkpoint, head moved back to match.
+    {
+        soci::session raw = store_backends::raw_session(url);
+        std::string hash;
+        raw << "SELECT entry_hash FROM messages WHERE sequence = 2", soci::into(hash);
+        raw << "DELETE FROM messages WHERE sequence > 2";
+        raw << "UPDATE chain_heads SET sequence = 2, hash = :hash WHERE chain = 'messages'",
+            soci::use(hash);
+    }
+    BOOST_TEST(messages_report({}).ok);
+    const ChainReport truncated = messages_report(expectations);
+    BOOST_TEST(!truncated.ok);
+    BOOST_TEST(truncated.problem.find("(truncated)") != std::string::npos, truncated.problem);
 }
 
 // `connector audit verify-chain` on a tampered database: exit 1, naming the sequence.

@@ -51,4 +51,14 @@ BOOST_AUTO_TEST_CASE(api_clients) {
     api_clients_by_hash(store_backends::kPostgresql);
 }
 
+BOOST_AUTO_TEST_CASE(rows_past_the_head) {
+    rows_past_the_head_are_not_log_entries(store_backends::kPostgresql);
+}
+BOOST_AUTO_TEST_CASE(task_versions) {
+    task_updates_check_the_version(store_backends::kPostgresql);
+}
+BOOST_AUTO_TEST_CASE(checkpoints) {
+    checkpoints_catch_rewritten_truncated_and_extended_chains(store_backends::kPostgresql);
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -7,8 +7,10 @@
 set -euo pipefail
 connector=$1 source_dir=$2 work=$3
 samples=$source_dir/samples/packages
-secrets=$source_dir/samples/axis-sim/secrets
-rm -rf "$work" && mkdir -p "$work"
+rm -rf "$work" && mkdir -p "$work/secrets"
+# Secret files must be the owner's alone (a checkout leaves them 0644).
+install -m 600 "$source_dir"/samples/axis-sim/secrets/*.secret "$work/secrets/"
+secrets=$work/secrets
 
 coproc SIM { exec "$connector" axis-sim --config "$source_dir/samples/axis-sim/axis-sim.json" \
     --port 0 --database "$work/axis-sim.db"; }

@@ -44,6 +44,9 @@ struct SimulatorConfig {
     std::string database;        // SQLite file; empty = memory only
     std::string admin_token;     // empty = admin endpoints answer 404
     bool reoffer_failed = true;  // are knobsticks acked `fail` offered again
+    // Lists without `from`, as some axis versions answer (protocol.md): the receiver then
+    // has only the package's own word for the sender.
+    bool lists_without_sender = false;
     std::size_t max_body_bytes = 64 * 1024 * 1024 + 2;
     std::string tls_certificate, tls_private_key;  // both set = serve HTTPS
     FaultSettings faults;
