@@ -134,6 +134,9 @@ std::unique_ptr<http_api::ApiServer> start_api(Context& context, const std::stri
     server.port = static_cast<unsigned short>(std::stoul(listen.substr(colon + 1)));
     server.tls_certificate = context.settings.text("http.tls_certificate");
     server.tls_private_key = context.settings.text("http.tls_private_key");
+    if (!server.tls_private_key.empty())
+        connector::check_secret_file("http.tls_private_key", server.tls_private_key,
+                                     context.secret_rules);
     server.max_body_bytes =
         static_cast<std::size_t>(positive(context.settings, "http.max_body_bytes"));
     server.log = log_sink(err);

@@ -88,4 +88,20 @@ BOOST_AUTO_TEST_CASE(secret_files_open_to_group_or_others_are_refused) {
     std::filesystem::remove(path);
 }
 
+// Issue 12: check-config and the logs print URLs; a password or a key in one must not.
+BOOST_AUTO_TEST_CASE(urls_with_credentials_are_redacted) {
+    using connector::redact_url;
+    BOOST_TEST(redact_url("postgresql://connector:s3cr%40t@db.internal:5432/connector") ==
+               "postgresql://connector:***@db.internal:5432/connector");
+    BOOST_TEST(redact_url("https://idesk.example/hooks?token=abc&x=1&api_key=k") ==
+               "https://idesk.example/hooks?token=***&x=1&api_key=***");
+    BOOST_TEST(redact_url("http://user@host:8080/path") == "http://user@host:8080/path");
+    BOOST_TEST(redact_url("http://10.0.0.5:8080/XrdAdapter/adapter") ==
+               "http://10.0.0.5:8080/XrdAdapter/adapter");
+    // An '@' after the authority is not user info.
+    BOOST_TEST(redact_url("http://host/a@b?sig=1") == "http://host/a@b?sig=***");
+    BOOST_TEST(redact_url("not a url: keep") == "not a url: keep");
+    BOOST_TEST(redact_url("sqlite3:var/connector.db") == "sqlite3:var/connector.db");
+}
+
 BOOST_AUTO_TEST_SUITE_END()
