@@ -13,6 +13,7 @@
 
 #include "connector/clock.hpp"
 #include "connector/error.hpp"
+#include "connector/secret.hpp"
 #include "edxml/attachments.hpp"
 #include "json_views.hpp"
 #include "tls/client_context.hpp"
@@ -58,10 +59,11 @@ WebhookDispatcher::WebhookDispatcher(WebhookSettings settings,
     try {
         uri = Poco::URI(settings_.url);
     } catch (const Poco::Exception& error) {
-        throw connector::ConfigError("webhook.url: '" + settings_.url + "': " + error.message());
+        throw connector::ConfigError("webhook.url: '" + connector::redact_url(settings_.url) +
+                                     "': " + error.message());
     }
     if ((uri.getScheme() != "http" && uri.getScheme() != "https") || uri.getHost().empty())
-        throw connector::ConfigError("webhook.url: '" + settings_.url +
+        throw connector::ConfigError("webhook.url: '" + connector::redact_url(settings_.url) +
                                      "' is not an http:// or https:// URL");
     if (settings_.secret.empty())
         throw connector::ConfigError("webhook.secret_file: the webhook secret is empty");

@@ -22,6 +22,7 @@
 #include <sstream>
 
 #include "connector/error.hpp"
+#include "connector/secret.hpp"
 #include "edxml/attachments.hpp"
 #include "edxml/diagnostics.hpp"
 #include "tls/client_context.hpp"
@@ -164,15 +165,18 @@ HttpAxisClient::HttpAxisClient(ClientSettings settings)
     try {
         uri = Poco::URI(settings_.base_url);
     } catch (const Poco::Exception& error) {
-        throw connector::ConfigError("axis.base_url: '" + settings_.base_url +
+        throw connector::ConfigError("axis.base_url: '" +
+                                     connector::redact_url(settings_.base_url) +
                                      "' is not a URL: " + error.displayText());
     }
     const std::string scheme = lower(uri.getScheme());
     if ((scheme != "http" && scheme != "https") || uri.getHost().empty())
-        throw connector::ConfigError("axis.base_url: '" + settings_.base_url +
+        throw connector::ConfigError("axis.base_url: '" +
+                                     connector::redact_url(settings_.base_url) +
                                      "' must be an http:// or https:// URL with a host");
     if (!uri.getQuery().empty() || !uri.getFragment().empty())
-        throw connector::ConfigError("axis.base_url: '" + settings_.base_url +
+        throw connector::ConfigError("axis.base_url: '" +
+                                     connector::redact_url(settings_.base_url) +
                                      "' must not carry a query or fragment");
     std::string path = uri.getPathEtc();  // still percent-encoded; no query (refused above)
     while (!path.empty() && path.back() == '/')
