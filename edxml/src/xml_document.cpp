@@ -7,6 +7,9 @@
 #include <libxml/xmlerror.h>
 
 #include <cstring>
+#include <optional>
+#include <string>
+#include <string_view>
 
 namespace edxml::detail {
 namespace {
@@ -145,6 +148,145 @@ void on_structured_error(void* ctx, xmlError* error) {
     }
 }
 
+// libxml2 2.9.14 compares every attribute of a start tag with every other before any
+// callback of ours runs, and looks prefixes up through every namespace declaration in
+// scope: a start tag with 100 000 attributes, or thousands of nested declarations, cost
+// it seconds per megabyte. One linear pass over the bytes counts what our limits bound
+// and refuses such input before libxml2 sees it. Anything it does not understand
+// (malformed markup, a DOCTYPE) is left to libxml2, which stops at the first error.
+class ShapeScan {
+  public:
+    ShapeScan(std::string_view bytes, const ReadLimits& limits) : bytes_(bytes), limits_(limits) {}
+
+    std::optional<Diagnostic> run() {
+        while (true) {
+            const std::size_t open = bytes_.find('<', at_);
+            if (open == std::string_view::npos)
+                return std::nullopt;
+            at_ = open;
+            if (starts("<!--")) {
+                if (!skip_past("-->", 4))
+                    return std::nullopt;
+            } else if (starts("<![CDATA[")) {
+                if (!skip_past("]]>", 9))
+                    return std::nullopt;
+            } else if (starts("<?")) {
+                if (!skip_past("?>", 2))
+                    return std::nullopt;
+            } else if (starts("<!")) {
+                return std::nullopt;  // a DOCTYPE: refused by libxml2's callback
+            } else if (starts("</")) {
+                at_ += 2;
+                if (auto refusal = name("element"))
+                    return refusal;
+                if (!skip_past(">", 0))
+                    return std::nullopt;
+            } else {
+                ++at_;
+                if (auto refusal = start_tag())
+                    return refusal;
+                if (stopped_)
+                    return std::nullopt;
+            }
+        }
+    }
+
+  private:
+    bool starts(std::string_view prefix) const {
+        return bytes_.substr(at_, prefix.size()) == prefix;
+    }
+    // Moves past the next `end` (searched from `at_ + offset`); false when there is none.
+    bool skip_past(std::string_view end, std::size_t offset) {
+        const std::size_t found = bytes_.find(end, at_ + offset);
+        if (found == std::string_view::npos)
+            return false;
+        at_ = found + end.size();
+        return true;
+    }
+    static bool is_space(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
+    static bool ends_name(char c) { return is_space(c) || c == '>' || c == '/' || c == '='; }
+
+    Diagnostic refusal(std::string message) const {
+        return Diagnostic{ErrorCode::too_large,
+                          std::move(message) + " (at byte " + std::to_string(at_) + ")", "", 0};
+    }
+
+    // A name at `at_`; refused as soon as it is longer than the limit.
+    std::optional<Diagnostic> name(const char* what) {
+        const std::size_t begin = at_;
+        while (at_ < bytes_.size() && !ends_name(bytes_[at_])) {
+            if (++at_ - begin > limits_.max_name_bytes)
+                return refusal(std::string("an ") + what + " name longer than " +
+                               std::to_string(limits_.max_name_bytes) + " bytes");
+        }
+        last_name_ = bytes_.substr(begin, at_ - begin);
+        return std::nullopt;
+    }
+
+    void skip_spaces() {
+        while (at_ < bytes_.size() && is_space(bytes_[at_]))
+            ++at_;
+    }
+
+    std::optional<Diagnostic> start_tag() {
+        if (auto refused = name("element"))
+            return refused;
+        const std::string element(last_name_.substr(0, 64));
+        int attributes = 0;
+        while (true) {
+            skip_spaces();
+            if (at_ >= bytes_.size())
+                return stop();
+            if (bytes_[at_] == '>') {
+                ++at_;
+                return std::nullopt;
+            }
+            if (bytes_[at_] == '/') {
+                at_ += 1;
+                return std::nullopt;  // "/>", or malformed: libxml2 says which
+            }
+            if (auto refused = name("attribute"))
+                return refused;
+            if (last_name_.empty())
+                return stop();
+            if (last_name_ == "xmlns" || last_name_.substr(0, 6) == "xmlns:") {
+                if (++namespace_declarations_ > limits_.max_namespace_declarations)
+                    return refusal("more than " +
+                                   std::to_string(limits_.max_namespace_declarations) +
+                                   " namespace declarations in the document");
+            }
+            if (++attributes > limits_.max_attributes)
+                return refusal("element '" + element + "' has more than " +
+                               std::to_string(limits_.max_attributes) +
+                               " attributes and namespace declarations");
+            skip_spaces();
+            if (at_ >= bytes_.size() || bytes_[at_] != '=')
+                return stop();
+            ++at_;
+            skip_spaces();
+            if (at_ >= bytes_.size() || (bytes_[at_] != '"' && bytes_[at_] != '\''))
+                return stop();
+            const std::size_t close = bytes_.find(bytes_[at_], at_ + 1);
+            if (close == std::string_view::npos)
+                return stop();
+            at_ = close + 1;
+        }
+    }
+
+    // Malformed markup: libxml2 reports it (and stops there).
+    std::optional<Diagnostic> stop() {
+        stopped_ = true;
+        return std::nullopt;
+    }
+
+    std::string_view bytes_;
+    const ReadLimits& limits_;
+    std::size_t at_ = 0;
+    std::string_view last_name_;
+    std::size_t namespace_declarations_ = 0;
+    bool stopped_ = false;
+};
+
 struct ParserCtxtFree {
     void operator()(xmlParserCtxt* ctxt) const { xmlFreeParserCtxt(ctxt); }
 };
@@ -167,6 +309,11 @@ ParsedXml parse_untrusted_xml(std::string_view bytes, const ReadLimits& limits) 
     }
     if (bytes.size() > static_cast<std::size_t>(INT32_MAX)) {
         result.error = Diagnostic{ErrorCode::too_large, "input exceeds 2 GiB", "", 0};
+        return result;
+    }
+
+    if (auto refusal = ShapeScan(bytes, limits).run()) {
+        result.error = std::move(*refusal);
         return result;
     }
 

@@ -21,6 +21,12 @@ struct ReadLimits {
     // Attributes and namespace declarations on one element (libxml2 checks duplicates
     // pairwise, so a tag with millions of them would be quadratic).
     int max_attributes = 256;
+    // Namespace declarations in the whole document: libxml2 2.9.14 looks each prefix up
+    // through every declaration in scope, so thousands nested make every element cost
+    // thousands of comparisons (a real package declares fewer than ten).
+    std::size_t max_namespace_declarations = 1024;
+    // Bytes of one element or attribute name (edXML's longest is under 40).
+    std::size_t max_name_bytes = 1024;
     // Decoded size of one attachment.
     std::size_t max_attachment_bytes = 48u * 1024u * 1024u;
 };
