@@ -46,5 +46,11 @@ BOOST_AUTO_TEST_CASE(webhooks_over_https_check_the_receiver) {
 BOOST_AUTO_TEST_CASE(the_idesk_simulator_fills_a_gap_from_the_feed) {
     api_scenarios::the_idesk_simulator_fills_a_gap_from_the_feed(store_backends::kSqlite);
 }
+BOOST_AUTO_TEST_CASE(silent_connections_do_not_stall_the_server) {
+    api_scenarios::silent_connections_do_not_stall_the_server(store_backends::kSqlite);
+}
+BOOST_AUTO_TEST_CASE(answers_are_well_formed_and_strict) {
+    api_scenarios::answers_are_well_formed_and_strict(store_backends::kSqlite);
+}
 
 BOOST_AUTO_TEST_SUITE_END()

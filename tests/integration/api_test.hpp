@@ -25,11 +25,15 @@
 #include <Poco/Net/SSLException.h>
 #include <Poco/Net/SecureServerSocket.h>
 #include <Poco/Net/ServerSocket.h>
+#include <Poco/Net/StreamSocket.h>
 #include <Poco/StreamCopier.h>
+#include <Poco/TextIterator.h>
 #include <Poco/URI.h>
+#include <Poco/UTF8Encoding.h>
 
 #include <atomic>
 #include <condition_variable>
+#include <cstdlib>
 #include <future>
 #include <mutex>
 
@@ -52,6 +56,8 @@ inline constexpr const char* kOurAgency = "000.00.00.G22";
 
 struct Answer {
     int status = 0;
+    std::string reason;  // of the status line
+    std::string cache_control, content_type_options, strict_transport;
     std::string body;
     std::string authenticate;
     bool replayed = false;
@@ -173,6 +179,10 @@ struct Harness {
         std::istream& in = session.receiveResponse(response);
         Answer answer;
         answer.status = static_cast<int>(response.getStatus());
+        answer.reason = response.getReason();
+        answer.cache_control = response.get("Cache-Control", "");
+        answer.content_type_options = response.get("X-Content-Type-Options", "");
+        answer.strict_transport = response.get("Strict-Transport-Security", "");
         answer.authenticate = response.get("WWW-Authenticate", "");
         answer.replayed = response.get("Idempotent-Replayed", "") == "true";
         Poco::StreamCopier::copyToString(in, answer.body);
@@ -800,6 +810,7 @@ inline void webhooks_with_a_wrong_secret_or_too_old_are_not_accepted(
 inline void the_api_over_https(const store_backends::Backend& backend) {
     Harness h(backend, "api_https", 16 * 1024 * 1024, "localhost");
     BOOST_TEST(h.server->base_url().rfind("https://", 0) == 0);
+    bool strict_transport_seen = false;
     const auto get = [&](const std::string& ca, const std::string& path) {
         Poco::Net::Context::Ptr context = new Poco::Net::Context(
             Poco::Net::Context::TLS_CLIENT_USE, std::string(CONNECTOR_TEST_PKI_DIR) + "/" + ca,
@@ -811,10 +822,26 @@ inline void the_api_over_https(const store_backends::Backend& backend) {
         Poco::Net::HTTPResponse response;
         std::string body;
         Poco::StreamCopier::copyToString(session.receiveResponse(response), body);
+        strict_transport_seen = strict_transport_seen ||
+                                response.get("Strict-Transport-Security", "").find("max-age=") == 0;
         return static_cast<int>(response.getStatus());
     };
     BOOST_TEST(get("root.pem", "/healthz") == 200);
     BOOST_TEST(get("root.pem", "/api/v1/tasks") == 200);
+    // Issue 13: HSTS under TLS; TLS 1.2 only with forward-secret AEAD suites.
+    BOOST_TEST(strict_transport_seen, "no Strict-Transport-Security under TLS");
+    const auto handshake = [&](const std::string& options) {
+        const std::string command =
+            "openssl s_client -connect 127.0.0.1:" + std::to_string(h.server->port()) + " " +
+            options + " < /dev/null > /dev/null 2>&1";
+        return std::system(command.c_str()) == 0;
+    };
+    BOOST_TEST(handshake("-tls1_2 -cipher ECDHE-RSA-AES128-GCM-SHA256"));
+    BOOST_TEST(handshake("-tls1_3"));
+    BOOST_TEST(!handshake("-tls1_2 -cipher AES128-SHA"), "CBC-SHA1 without forward secrecy");
+    BOOST_TEST(!handshake("-tls1_2 -cipher AES256-GCM-SHA384"), "no forward secrecy");
+    BOOST_TEST(!handshake("-tls1_2 -cipher ECDHE-RSA-AES128-SHA"), "CBC");
+    BOOST_TEST(!handshake("-tls1_1"), "below TLS 1.2");
     BOOST_CHECK_THROW(get("untrusted-root.pem", "/healthz"), Poco::Exception);
     BOOST_CHECK_THROW(h.call("GET", "/healthz"), Poco::Exception);
 }
@@ -903,6 +930,82 @@ inline void the_idesk_simulator_fills_a_gap_from_the_feed(const store_backends::
     BOOST_TEST(state->getValue<int>("badSignatures") == 1);
     BOOST_TEST(state->getObject("tasks")->size() == 3u);
     idesk.stop();
+}
+
+// Issue 13: 32 idle TCP connections, with no token, stalled the whole API (/healthz
+// included) for 30 s: each held one of the 32 workers while it waited for a request.
+// Now a connection gets a worker only once it has sent something.
+inline void silent_connections_do_not_stall_the_server(const store_backends::Backend& backend) {
+    Harness h(backend, "api_silent");
+    std::vector<Poco::Net::StreamSocket> silent;
+    for (int i = 0; i < 48; ++i)  // more than the 32 workers
+        silent.emplace_back(Poco::Net::SocketAddress("127.0.0.1", h.server->port()));
+    const auto answered_within_a_second = [&](const std::string& path, const std::string& token) {
+        Poco::Net::HTTPClientSession session("127.0.0.1", h.server->port());
+        session.setTimeout(Poco::Timespan(1, 0));  // no answer in time: an exception
+        Poco::Net::HTTPRequest request("GET", path, Poco::Net::HTTPMessage::HTTP_1_1);
+        if (!token.empty())
+            request.set("Authorization", "Bearer " + token);
+        session.sendRequest(request);
+        Poco::Net::HTTPResponse response;
+        std::string body;
+        Poco::StreamCopier::copyToString(session.receiveResponse(response), body);
+        return static_cast<int>(response.getStatus());
+    };
+    BOOST_TEST(answered_within_a_second("/healthz", "") == 200);
+    BOOST_TEST(answered_within_a_second("/api/v1/tasks", h.backend_token) == 200);
+    // A body without a token is not read: 401, not 413 for its size.
+    BOOST_TEST(h.call("POST", "/api/v1/tasks", "", {}, {}, 20 * 1024 * 1024).status == 401);
+    // The silent connections are still open (nothing was done to them) and can still speak.
+    Poco::Net::StreamSocket& late = silent.front();
+    const std::string request = "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+    late.sendBytes(request.data(), static_cast<int>(request.size()));
+    late.setReceiveTimeout(Poco::Timespan(5, 0));
+    char reply[64] = {};
+    BOOST_REQUIRE(late.receiveBytes(reply, sizeof reply - 1) > 0);
+    BOOST_TEST(std::string(reply).rfind("HTTP/1.1 200", 0) == 0u, reply);
+}
+
+// Issue 13: every status line said "OK" (HTTP/1.1 404 OK); no answer said not to cache
+// or sniff it; a body starting with a byte-order mark got an error whose JSON was not
+// valid UTF-8; duplicate keys were accepted (the last one won).
+inline void answers_are_well_formed_and_strict(const store_backends::Backend& backend) {
+    Harness h(backend, "api_answers");
+    const Answer missing = h.call("GET", "/api/v1/nothing", h.clerk_token);
+    BOOST_TEST(missing.status == 404);
+    BOOST_TEST(missing.reason == "Not Found");
+    BOOST_TEST(h.call("GET", "/healthz").reason == "OK");
+    BOOST_TEST(h.call("GET", "/api/v1/tasks").reason == "Unauthorized");
+    for (const Answer& answer : {missing, h.call("GET", "/api/v1/tasks", h.clerk_token)}) {
+        BOOST_TEST(answer.cache_control == "no-store");
+        BOOST_TEST(answer.content_type_options == "nosniff");
+        BOOST_TEST(answer.strict_transport.empty());  // plain HTTP: no HSTS
+    }
+    const Answer bom =
+        h.call("POST", "/api/v1/tasks", h.backend_token, "\xEF\xBB\xBF" + assignment_body("5"));
+    BOOST_TEST(bom.status == 400);
+    BOOST_TEST(bom.has_problem("(body)", "byte-order mark"), bom.body);
+    // Every error body is valid UTF-8.
+    for (const Answer& answer : {bom, h.call("GET", "/api/v1/tasks/%FF%FE", h.backend_token),
+                                 h.call("POST", "/api/v1/tasks", h.backend_token, "\xFF{")}) {
+        BOOST_TEST(answer.status == 400);
+        Poco::UTF8Encoding utf8;
+        bool valid = true;
+        for (Poco::TextIterator it(answer.body, utf8), end(answer.body); it != end; ++it)
+            valid = valid && *it != -1;
+        BOOST_TEST(valid, answer.body);
+    }
+    const Answer twice = h.call("POST", "/api/v1/tasks", h.backend_token,
+                                R"({"document": {"number": "1"}, "document": {"number": "2"}})");
+    BOOST_TEST(twice.status == 400);
+    BOOST_TEST(twice.has_problem("(body)", "the key 'document' appears twice"), twice.body);
+    const Answer nested_twice = h.call("POST", "/api/v1/tasks/H20%231/reports", h.clerk_token,
+                                       R"({"status": "03", "note": "a", "note": "b"})");
+    BOOST_TEST(nested_twice.status == 400);
+    BOOST_TEST(nested_twice.body.find("appears twice") != std::string::npos, nested_twice.body);
+    // The same key in two different objects is fine.
+    BOOST_TEST(h.call("POST", "/api/v1/tasks", h.backend_token, assignment_body("6")).status ==
+               202);
 }
 
 }  // namespace api_scenarios

@@ -2,19 +2,23 @@
 
 #include <Poco/JSON/Array.h>
 #include <Poco/JSON/Object.h>
+#include <Poco/JSON/ParseHandler.h>
 #include <Poco/JSON/Parser.h>
 #include <Poco/Net/Context.h>
 #include <Poco/Net/HTTPRequestHandler.h>
 #include <Poco/Net/HTTPRequestHandlerFactory.h>
-#include <Poco/Net/HTTPServer.h>
+#include <Poco/Net/HTTPServerConnectionFactory.h>
 #include <Poco/Net/HTTPServerParams.h>
 #include <Poco/Net/HTTPServerRequest.h>
 #include <Poco/Net/HTTPServerResponse.h>
 #include <Poco/Net/NetSSL.h>
 #include <Poco/Net/SecureServerSocket.h>
 #include <Poco/Net/ServerSocket.h>
+#include <Poco/Net/TCPServerDispatcher.h>
+#include <Poco/ThreadPool.h>
 #include <Poco/URI.h>
 #include <openssl/rand.h>
+#include <openssl/ssl.h>
 
 #include <algorithm>
 #include <atomic>
@@ -32,6 +36,7 @@
 #include "edxml/attachments.hpp"
 #include "field_reader.hpp"
 #include "json_views.hpp"
+#include "ready_acceptor.hpp"
 
 namespace http_api {
 
@@ -171,9 +176,31 @@ struct Reply {
     std::vector<std::pair<std::string, std::string>> headers;
 };
 
+// `text` with every byte that is not part of valid UTF-8 replaced by U+FFFD: error
+// messages quote what the client sent, and must stay valid JSON text.
+std::string valid_utf8_text(const std::string& text) {
+    std::string out;
+    std::size_t i = 0;
+    while (i < text.size()) {
+        std::size_t length = 1;
+        const auto c = static_cast<unsigned char>(text[i]);
+        if (c >= 0x80) {
+            length = (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
+            if (length == 0 || i + length > text.size() || !valid_utf8(text.substr(i, length))) {
+                out += "\xEF\xBF\xBD";
+                ++i;
+                continue;
+            }
+        }
+        out.append(text, i, length);
+        i += length;
+    }
+    return out;
+}
+
 Reply error_reply(int status, const std::string& message) {
     Object::Ptr body = new Object(Poco::JSON_PRESERVE_KEY_ORDER);
-    body->set("error", message);
+    body->set("error", valid_utf8_text(message));
     return {status, body, {}, {}, {}};
 }
 
@@ -188,9 +215,10 @@ struct Refusal {
 
 [[noreturn]] void refuse_fields(const std::vector<Problem>& problems) {
     Object::Ptr body = new Object(Poco::JSON_PRESERVE_KEY_ORDER);
-    body->set("error", problems.size() == 1
-                           ? problems.front().field + ": " + problems.front().reason
-                           : std::to_string(problems.size()) + " fields are wrong");
+    body->set("error",
+              valid_utf8_text(problems.size() == 1
+                                  ? problems.front().field + ": " + problems.front().reason
+                                  : std::to_string(problems.size()) + " fields are wrong"));
     Poco::JSON::Array::Ptr list = new Poco::JSON::Array;
     for (const auto& problem : problems) {
         Object::Ptr entry = new Object(Poco::JSON_PRESERVE_KEY_ORDER);
@@ -207,12 +235,37 @@ void check(FieldReader& reader) {
         refuse_fields(reader.problems);
 }
 
+// Poco's parser keeps the last of two equal keys; a body that says two things about one
+// field is refused instead (which one a proxy or a log read would differ).
+class DistinctKeysHandler final : public Poco::JSON::ParseHandler {
+  public:
+    DistinctKeysHandler() : Poco::JSON::ParseHandler(true) {}
+    void startObject() override {
+        keys_.emplace_back();
+        ParseHandler::startObject();
+    }
+    void endObject() override {
+        keys_.pop_back();
+        ParseHandler::endObject();
+    }
+    void key(const std::string& name) override {
+        if (!keys_.empty() && !keys_.back().insert(name).second)
+            throw Poco::SyntaxException("the key '" + name + "' appears twice in one object");
+        ParseHandler::key(name);
+    }
+
+  private:
+    std::vector<std::set<std::string>> keys_;
+};
+
 Poco::Dynamic::Var parse_body(const std::string& body) {
     if (body.empty())
         refuse_fields({{"(body)", "a JSON object is required"}});
+    if (body.rfind("\xEF\xBB\xBF", 0) == 0)
+        refuse_fields({{"(body)", "starts with a byte-order mark; send the JSON without it"}});
     if (!valid_utf8(body))
         refuse_fields({{"(body)", "is not valid UTF-8"}});
-    Poco::JSON::Parser parser;
+    Poco::JSON::Parser parser(new DistinctKeysHandler);
     parser.setDepth(16);  // the deepest body nests 4 levels; the parser recurses per level
     try {
         return parser.parse(body);
@@ -351,7 +404,12 @@ struct ApiServer::Impl {
     // a time; the feed's long poll waits without holding it.
     std::mutex backend_mutex;
     std::unique_ptr<Backend> backend;
-    std::unique_ptr<Poco::Net::HTTPServer> server;
+    // The listening socket, the workers and what hands them ready connections.
+    std::unique_ptr<Poco::Net::ServerSocket> socket;
+    std::unique_ptr<Poco::ThreadPool> workers;
+    Poco::Net::HTTPRequestHandlerFactory::Ptr handlers;
+    std::function<void()> end_connections;  // what HTTPServer::stopAll(true) does
+    std::unique_ptr<ReadyAcceptor> acceptor;
     unsigned short port = 0;
     bool tls = false;
     // stop() waits for the requests in hand (a long poll ends at `stopping`), so that no
@@ -361,6 +419,9 @@ struct ApiServer::Impl {
     std::condition_variable idle;
     int active = 0;
     std::atomic<int> long_polls{0};
+    std::mutex readiness_mutex;
+    std::chrono::steady_clock::time_point store_checked_at{};
+    bool store_was_reachable = true;
 
     void note(const std::string& event, const std::string& detail) {
         if (settings.log)
@@ -403,7 +464,14 @@ struct ApiServer::Impl {
         } catch (const Refusal& refusal) {
             reply = refusal.reply;
         } catch (const connector::DuplicateError& error) {
-            reply = error_reply(409, error.what());
+            // The Exchange's refusals name the conflict; the store's are database text.
+            const std::string what = error.what();
+            if (what.rfind("store:", 0) == 0) {
+                note("http.conflict", "problem=" + what);
+                reply = error_reply(409, "the request conflicts with what is already recorded");
+            } else {
+                reply = error_reply(409, what);
+            }
         } catch (const std::exception& error) {
             note("http.internal_error", std::string("problem=") + error.what());
             reply = error_reply(500, "internal error");
@@ -421,9 +489,14 @@ struct ApiServer::Impl {
             idle.notify_all();
     }
 
-    static void send(HTTPServerResponse& response, const Reply& reply) {
+    void send(HTTPServerResponse& response, const Reply& reply) const {
         const std::string body = reply.text.empty() ? to_text(reply.json) : reply.text;
-        response.setStatus(static_cast<HTTPResponse::HTTPStatus>(reply.status));
+        response.setStatusAndReason(static_cast<HTTPResponse::HTTPStatus>(reply.status));
+        // Answers are about one caller's data at one moment: never cached, never sniffed.
+        response.set("Cache-Control", "no-store");
+        response.set("X-Content-Type-Options", "nosniff");
+        if (tls)
+            response.set("Strict-Transport-Security", "max-age=31536000");
         response.setContentType(reply.content_type.empty() ? "application/json; charset=utf-8"
                                                            : reply.content_type);
         for (const auto& [name, value] : reply.headers)
@@ -471,15 +544,6 @@ struct ApiServer::Impl {
             reply.headers.emplace_back("Allow", allow);
             return reply;
         }
-        // A report is a few fields: its limit is small, so that a clerk's token cannot make
-        // the server parse megabytes.
-        const std::size_t body_limit =
-            found->id == RouteId::report ? kReportBodyLimit : settings.max_body_bytes;
-        if (request.getContentLength() > static_cast<std::streamsize>(body_limit)) {
-            body_read = drain(request);
-            refuse(413, "the body is over " + std::to_string(body_limit) + " bytes");
-        }
-
         if (found->id == RouteId::healthz) {
             Object::Ptr body = new Object;
             body->set("status", "ok");
@@ -496,6 +560,16 @@ struct ApiServer::Impl {
                 audit(client, "API_CALL_FORBIDDEN", raw_path, request.getMethod());
             refuse(403,
                    "role '" + client.role + "' may not " + found->method + " " + found->pattern);
+        }
+        // Only now, with the caller known, is the body looked at: a body without a valid
+        // token is never read (its connection is closed after the 401). A report is a few
+        // fields: its limit is small, so that a clerk's token cannot make the server parse
+        // megabytes.
+        const std::size_t body_limit =
+            found->id == RouteId::report ? kReportBodyLimit : settings.max_body_bytes;
+        if (request.getContentLength() > static_cast<std::streamsize>(body_limit)) {
+            body_read = drain(request);
+            refuse(413, "the body is over " + std::to_string(body_limit) + " bytes");
         }
         Poco::URI::QueryParameters query;
         try {
@@ -578,18 +652,34 @@ struct ApiServer::Impl {
         return dropped <= kBound;
     }
 
+    // /readyz needs no token: it answers from what the server knows, and asks the store
+    // at most once a second, and only when no request is using it (which then says
+    // enough), so that probes cannot queue behind the API or load the database.
+    bool store_reachable() {
+        std::lock_guard state(readiness_mutex);
+        const auto now = std::chrono::steady_clock::now();
+        if (now - store_checked_at < std::chrono::seconds(1))
+            return store_was_reachable;
+        std::unique_lock lock(backend_mutex, std::try_to_lock);
+        if (!lock.owns_lock())
+            return store_was_reachable;
+        store_checked_at = now;
+        try {
+            backend_locked().store().schema_version();
+            store_was_reachable = true;
+        } catch (const std::exception& error) {
+            backend.reset();
+            // The details (host, user) go to the log only.
+            note("http.store_failed", std::string("problem=") + error.what());
+            store_was_reachable = false;
+        }
+        return store_was_reachable;
+    }
+
     Reply ready() {
         std::vector<std::string> problems;
-        try {
-            std::lock_guard lock(backend_mutex);
-            backend_locked().store().schema_version();
-        } catch (const std::exception& error) {
-            std::lock_guard lock(backend_mutex);
-            backend.reset();
-            // No token is needed here: the details (host, user) go to the log only.
-            note("http.store_failed", std::string("problem=") + error.what());
+        if (!store_reachable())
             problems.push_back("store: not reachable");
-        }
         for (auto& problem : readiness())
             problems.push_back(std::move(problem));
         Object::Ptr body = new Object;
@@ -1178,6 +1268,11 @@ class Handler final : public Poco::Net::HTTPRequestHandler {
 class Factory final : public Poco::Net::HTTPRequestHandlerFactory {
   public:
     explicit Factory(ApiServer::Impl& impl) : impl_(impl) {}
+    // Kept-alive connections end (their sockets are shut down).
+    void end_connections() {
+        const bool abort_current = true;
+        serverStopped(this, abort_current);
+    }
     Poco::Net::HTTPRequestHandler* createRequestHandler(const HTTPServerRequest&) override {
         return new Handler(impl_);
     }
@@ -1220,34 +1315,59 @@ void ApiServer::start() {
                                      impl_->settings.tls_private_key + ": " + error.displayText());
         }
         context->requireMinimumProtocol(Poco::Net::Context::PROTO_TLSV1_2);
+        // TLS 1.2: forward-secret AEAD suites only (TLS 1.3's are all of that kind).
+        SSL_CTX_set_cipher_list(
+            context->sslContext(),
+            "ECDHE+AESGCM:ECDHE+CHACHA20:DHE+AESGCM:DHE+CHACHA20:!aNULL:!eNULL");
         socket = std::make_unique<Poco::Net::SecureServerSocket>(address, 64, context);
         impl_->tls = true;
     } else {
         socket = std::make_unique<Poco::Net::ServerSocket>(address, 64);
     }
     impl_->port = socket->address().port();
+    const ServerSettings& settings = impl_->settings;
     Poco::Net::HTTPServerParams::Ptr params = new Poco::Net::HTTPServerParams;
-    params->setMaxThreads(32);  // long polls hold one each (at most kMaxLongPolls)
-    params->setMaxQueued(128);
-    params->setKeepAliveTimeout(Poco::Timespan(10, 0));
-    params->setTimeout(Poco::Timespan(impl_->settings.timeout.count(), 0));
+    params->setMaxThreads(settings.worker_threads);  // long polls hold one each (capped)
+    params->setMaxQueued(static_cast<int>(settings.max_queued));
+    // An idle kept-alive connection holds its worker: only briefly, and only for so many
+    // requests.
+    params->setKeepAliveTimeout(Poco::Timespan(
+        std::chrono::duration_cast<std::chrono::microseconds>(settings.keep_alive_idle).count()));
+    params->setMaxKeepAliveRequests(settings.max_requests_per_connection);
+    params->setTimeout(Poco::Timespan(settings.timeout.count(), 0));
     params->setKeepAlive(true);
-    impl_->server = std::make_unique<Poco::Net::HTTPServer>(new Factory(*impl_), *socket, params);
-    impl_->server->start();
+    impl_->socket = std::move(socket);
+    impl_->workers = std::make_unique<Poco::ThreadPool>(2, settings.worker_threads);
+    auto* factory = new Factory(*impl_);
+    impl_->handlers = factory;
+    impl_->end_connections = [factory] { factory->end_connections(); };
+    auto* dispatcher = new Poco::Net::TCPServerDispatcher(
+        new Poco::Net::HTTPServerConnectionFactory(params, impl_->handlers), *impl_->workers,
+        params);
+    AcceptorLimits limits;
+    limits.max_waiting_connections = settings.max_waiting_connections;
+    limits.idle_limit = settings.first_request_within;
+    limits.max_queued = settings.max_queued;
+    impl_->acceptor = std::make_unique<ReadyAcceptor>(*impl_->socket, dispatcher, limits);
+    dispatcher->release();  // the acceptor holds it
+    impl_->acceptor->start();
 }
 
 void ApiServer::stop() {
-    if (!impl_->server)
+    if (!impl_->acceptor)
         return;
     impl_->stopping = true;
     if (impl_->changes)
         impl_->changes->notify();  // long polls end
-    impl_->server->stopAll(true);
-    // No handler may outlive the server: wait for the requests in hand.
+    impl_->acceptor->stop();
+    impl_->end_connections();
+    // No handler may outlive the server: wait for the requests in hand, then the workers.
     std::unique_lock lock(impl_->active_mutex);
     impl_->idle.wait(lock, [&] { return impl_->active == 0; });
     lock.unlock();
-    impl_->server.reset();
+    impl_->workers->joinAll();
+    impl_->acceptor.reset();
+    impl_->socket->close();
 }
 
 unsigned short ApiServer::port() const {

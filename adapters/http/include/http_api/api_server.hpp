@@ -24,7 +24,17 @@ struct ServerSettings {
     std::string tls_certificate;
     std::string tls_private_key;
     std::size_t max_body_bytes = 16 * 1024 * 1024;  // attachments travel as base64
-    std::chrono::seconds timeout{30};
+    std::chrono::seconds timeout{30};               // one read or write on a connection
+    // Connections: workers (long polls hold one each), ready connections queued for them
+    // (more are answered 503 at once), accepted connections that have sent nothing yet
+    // (they hold no worker; closed after `first_request_within`), and how long and for
+    // how many requests a kept-alive connection may hold its worker.
+    int worker_threads = 32;
+    std::size_t max_queued = 128;
+    std::size_t max_waiting_connections = 1024;
+    std::chrono::milliseconds first_request_within{10'000};
+    std::chrono::milliseconds keep_alive_idle{2'000};
+    int max_requests_per_connection = 100;
     // GET /api/v1/agencies: (name, code), from units.table.
     std::vector<std::pair<std::string, std::string>> agencies;
     std::chrono::seconds idempotency_keep{7 * 24 * 3600};
