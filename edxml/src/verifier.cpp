@@ -506,6 +506,12 @@ struct Verifier::Impl {
     mutable std::map<std::string, std::shared_ptr<CachedCertificate>> certificates;
     mutable std::map<std::string, ChainVerdict> chains;
     static constexpr std::size_t kMaxCacheEntries = 512;
+    // Certificates come from hostile packages: the cache is bounded in bytes too, and a
+    // certificate larger than any real one is checked but not kept.
+    static constexpr std::size_t kMaxCachedCertificateBytes = 4u * 1024u * 1024u;
+    static constexpr std::size_t kMaxCachedCertificate = 16u * 1024u;
+    mutable std::size_t cached_certificate_bytes = 0;
+    mutable std::size_t cached_chain_bytes = 0;
 
     std::shared_ptr<CachedCertificate> certificate(const std::string& base64) const;
     ChainVerdict check_chain(const std::vector<std::shared_ptr<CachedCertificate>>& chain,
@@ -565,10 +571,16 @@ std::shared_ptr<CachedCertificate> Verifier::Impl::certificate(const std::string
     if (!entry->public_key || EVP_PKEY_get_base_id(entry->public_key) != EVP_PKEY_RSA)
         return nullptr;
     entry->info = detail::describe_certificate(entry->cert.get());
+    if (base64.size() > kMaxCachedCertificate)
+        return entry;
     std::lock_guard<std::mutex> lock(mutex);
-    if (certificates.size() >= kMaxCacheEntries)
+    if (certificates.size() >= kMaxCacheEntries ||
+        cached_certificate_bytes + base64.size() > kMaxCachedCertificateBytes) {
         certificates.clear();
-    certificates.emplace(base64, entry);
+        cached_certificate_bytes = 0;
+    }
+    if (certificates.emplace(base64, entry).second)
+        cached_certificate_bytes += base64.size();
     return entry;
 }
 
@@ -663,11 +675,15 @@ ChainVerdict Verifier::Impl::check_chain(
                 result.valid_until = std::min(result.valid_until, timegm(&parts));
         }
     }
-    if (!at) {
+    if (!at && cache_key.size() <= 4 * kMaxCachedCertificate) {
         std::lock_guard<std::mutex> lock(mutex);
-        if (chains.size() >= kMaxCacheEntries)
+        if (chains.size() >= kMaxCacheEntries ||
+            cached_chain_bytes + cache_key.size() > kMaxCachedCertificateBytes) {
             chains.clear();
-        chains[cache_key] = result;
+            cached_chain_bytes = 0;
+        }
+        if (chains.insert_or_assign(cache_key, result).second)
+            cached_chain_bytes += cache_key.size();
     }
     return result;
 }
@@ -786,6 +802,7 @@ void Verifier::reload_crls() {
     }
     std::lock_guard<std::mutex> lock(impl_->mutex);
     impl_->chains.clear();
+    impl_->cached_chain_bytes = 0;
 }
 
 std::vector<std::string> Verifier::stale_crls(std::optional<std::time_t> at) const {

@@ -52,5 +52,8 @@ BOOST_AUTO_TEST_CASE(silent_connections_do_not_stall_the_server) {
 BOOST_AUTO_TEST_CASE(answers_are_well_formed_and_strict) {
     api_scenarios::answers_are_well_formed_and_strict(store_backends::kSqlite);
 }
+BOOST_AUTO_TEST_CASE(a_full_queue_is_answered_503_at_once) {
+    api_scenarios::a_full_queue_is_answered_503_at_once(store_backends::kSqlite);
+}
 
 BOOST_AUTO_TEST_SUITE_END()

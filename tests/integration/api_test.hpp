@@ -34,6 +34,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstdlib>
+#include <functional>
 #include <future>
 #include <mutex>
 
@@ -129,7 +130,8 @@ struct Harness {
     std::unique_ptr<http_api::ApiServer> server;
 
     Harness(const store_backends::Backend& backend, const std::string& label,
-            std::size_t max_body = 16 * 1024 * 1024, const std::string& tls_certificate = {})
+            std::size_t max_body = 16 * 1024 * 1024, const std::string& tls_certificate = {},
+            const std::function<void(http_api::ServerSettings&)>& adjust = {})
         : url(backend.fresh_url(label)), store(store::open_store(url, store::Migrations::apply)) {
         store->create_api_client("idesk", http_api::token_hash(backend_token), "backend");
         store->create_api_client("clerk", http_api::token_hash(clerk_token), "clerk");
@@ -144,6 +146,8 @@ struct Harness {
         }
         settings.agencies = {{"UBND tỉnh Đồng Tháp", "000.00.00.H20"},
                              {"Sở Nội vụ", "000.00.14.H20"}};
+        if (adjust)
+            adjust(settings);
         const std::string store_url = url;
         server = std::make_unique<http_api::ApiServer>(
             settings, [store_url] { return std::make_unique<TestBackend>(store_url); },
@@ -1006,6 +1010,29 @@ inline void answers_are_well_formed_and_strict(const store_backends::Backend& ba
     // The same key in two different objects is fine.
     BOOST_TEST(h.call("POST", "/api/v1/tasks", h.backend_token, assignment_body("6")).status ==
                202);
+}
+
+// Issue 13: when the workers' queue is full the server answers 503 at once, complete
+// and closing, instead of keeping the client waiting. (A queue of 0 makes every request
+// meet a full queue.)
+inline void a_full_queue_is_answered_503_at_once(const store_backends::Backend& backend) {
+    Harness h(backend, "api_busy", 16 * 1024 * 1024, {},
+              [](http_api::ServerSettings& settings) { settings.max_queued = 0; });
+    Poco::Net::HTTPClientSession session("127.0.0.1", h.server->port());
+    session.setTimeout(Poco::Timespan(5, 0));
+    Poco::Net::HTTPRequest request("GET", "/healthz", Poco::Net::HTTPMessage::HTTP_1_1);
+    session.sendRequest(request);
+    Poco::Net::HTTPResponse response;
+    std::string body;
+    Poco::StreamCopier::copyToString(session.receiveResponse(response), body);
+    BOOST_TEST(static_cast<int>(response.getStatus()) == 503);
+    BOOST_TEST(response.getReason() == "Service Unavailable");
+    BOOST_TEST(response.get("Retry-After", "") == "1");
+    BOOST_TEST(!response.getKeepAlive());
+    Poco::JSON::Parser parser;
+    BOOST_TEST(
+        parser.parse(body).extract<Poco::JSON::Object::Ptr>()->getObject("error")->getValue<int>(
+            "status") == 503);
 }
 
 }  // namespace api_scenarios
