@@ -16,6 +16,7 @@ if [[ "${1:-}" == "--with-postgresql" ]]; then
     packages+=(
         postgresql
         libxmlsec1-dev  # tests/unit/edxml/xmlsec_differential_test.cpp: libxmlsec1 as a second opinion
+        clang  # tests/fuzz/run-fuzzers.sh: the fuzz targets as libFuzzer programs
         # tests/api/openapi_check.sh: the OpenAPI 3.0 schema and a Go validator built offline
         golang-go golang-github-getkin-kin-openapi-dev golang-github-invopop-yaml-dev
         golang-github-xeipuuv-gojsonschema-dev openapi-specification

@@ -601,7 +601,7 @@ StepReport Exchange::poll(AxisMessageType type) {
         // A crash here (stored, not acknowledged): the axis offers it again, the knobstick
         // id is recognised, and the disposition is decided again the same way.
         crash_point("inbound.stored");
-        const std::string disposition = inbound_disposition(logged);
+        const std::string disposition = inbound_disposition(logged, &read);
         const bool refused = disposition.rfind("refused", 0) == 0;
         if (refused) {
             report.failed++;
@@ -760,11 +760,15 @@ void Exchange::apply_sent_status(const MessageEntry& message) {
     }
 }
 
-std::string Exchange::inbound_disposition(const MessageEntry& stored) {
-    const edxml::ReadResult read = edxml::read_package(stored.raw);
-    if (!read.ok())
-        return "refused: " +
-               (read.errors.empty() ? std::string("unreadable") : read.errors.front().to_string());
+std::string Exchange::inbound_disposition(const MessageEntry& stored,
+                                          const edxml::ReadResult* already_read) {
+    // The poll passes what it read while verifying: the package is parsed once there.
+    const edxml::ReadResult read =
+        already_read ? edxml::ReadResult{} : edxml::read_package(stored.raw);
+    const edxml::ReadResult& package = already_read ? *already_read : read;
+    if (!package.ok())
+        return "refused: " + (package.errors.empty() ? std::string("unreadable")
+                                                     : package.errors.front().to_string());
     if (settings_.verify_policy == VerifyPolicy::require &&
         stored.signature_verdict == "wrong_signer")
         return "refused: the signature is valid but its certificate is " +
@@ -780,9 +784,9 @@ std::string Exchange::inbound_disposition(const MessageEntry& stored) {
     // The axis authenticated the sending system and says which agency sent it; a package
     // that claims another sender is refused.
     const std::string claimed =
-        std::holds_alternative<edxml::DocumentPackage>(*read.package)
-            ? std::get<edxml::DocumentPackage>(*read.package).header.from.organ_id
-            : std::get<edxml::StatusPackage>(*read.package).from.organ_id;
+        std::holds_alternative<edxml::DocumentPackage>(*package.package)
+            ? std::get<edxml::DocumentPackage>(*package.package).header.from.organ_id
+            : std::get<edxml::StatusPackage>(*package.package).from.organ_id;
     if (claimed != stored.from_agency)
         return "refused: the package says it is from " + claimed + ", the axis says " +
                stored.from_agency;

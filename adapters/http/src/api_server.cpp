@@ -222,8 +222,8 @@ struct Refusal {
     Poco::JSON::Array::Ptr list = new Poco::JSON::Array;
     for (const auto& problem : problems) {
         Object::Ptr entry = new Object(Poco::JSON_PRESERVE_KEY_ORDER);
-        entry->set("field", problem.field);
-        entry->set("reason", problem.reason);
+        entry->set("field", valid_utf8_text(problem.field));
+        entry->set("reason", valid_utf8_text(problem.reason));
         list->add(entry);
     }
     body->set("problems", list);

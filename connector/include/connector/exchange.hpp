@@ -162,7 +162,9 @@ class Exchange {
     std::vector<Task> tasks_about(const MessageEntry& message);
     // What to do with a logged inbound message: "stored" (apply it), "duplicate" (the
     // document came before under another knobstick) or "refused: …".
-    std::string inbound_disposition(const MessageEntry& stored);
+    // `already_read`: the package as the poll read it (verifying), so it is not parsed again.
+    std::string inbound_disposition(const MessageEntry& stored,
+                                    const edxml::ReadResult* already_read = nullptr);
 
     Store& store_;
     AxisTransport& axis_;
