@@ -31,7 +31,7 @@ printf '%-14s %12s %10s %9s\n' target executions corpus findings
 total_findings=0
 for target in "${targets[@]}"; do
     work=$build/work/$target findings=$build/findings/$target
-    rm -rf "$work" && mkdir -p "$work" "$findings"
+    rm -rf "$work" "$findings" && mkdir -p "$work" "$findings"
     for dir in ${corpora[$target]}; do
         find "$dir" -maxdepth 1 -type f -exec cp {} "$work/" \;
     done

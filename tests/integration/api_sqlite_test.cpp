@@ -55,5 +55,8 @@ BOOST_AUTO_TEST_CASE(answers_are_well_formed_and_strict) {
 BOOST_AUTO_TEST_CASE(a_full_queue_is_answered_503_at_once) {
     api_scenarios::a_full_queue_is_answered_503_at_once(store_backends::kSqlite);
 }
+BOOST_AUTO_TEST_CASE(unreadable_requests_get_json_errors) {
+    api_scenarios::unreadable_requests_get_json_errors(store_backends::kSqlite);
+}
 
 BOOST_AUTO_TEST_SUITE_END()

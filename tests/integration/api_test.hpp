@@ -21,6 +21,7 @@
 #include <Poco/Net/HTTPServer.h>
 #include <Poco/Net/HTTPServerRequest.h>
 #include <Poco/Net/HTTPServerResponse.h>
+#include <Poco/Net/NetException.h>
 #include <Poco/Net/NetSSL.h>
 #include <Poco/Net/SSLException.h>
 #include <Poco/Net/SecureServerSocket.h>
@@ -1036,6 +1037,52 @@ inline void a_full_queue_is_answered_503_at_once(const store_backends::Backend& 
     BOOST_TEST(
         parser.parse(body).extract<Poco::JSON::Object::Ptr>()->getObject("error")->getValue<int>(
             "status") == 503);
+}
+
+// Issue 13: requests the HTTP layer could not read (a garbage request line, a 100 KB
+// header, 200 header fields) got an empty non-JSON 400. Now they get JSON like every
+// other refusal, with the reason phrase, and the connection closes.
+inline void unreadable_requests_get_json_errors(const store_backends::Backend& backend) {
+    Harness h(backend, "api_unreadable");
+    const auto raw = [&](const std::string& request) -> std::string {
+        Poco::Net::StreamSocket socket(Poco::Net::SocketAddress("127.0.0.1", h.server->port()));
+        socket.setReceiveTimeout(Poco::Timespan(10, 0));
+        socket.sendBytes(request.data(), static_cast<int>(request.size()));
+        std::string answer;
+        char buffer[4096];
+        try {
+            for (int n; (n = socket.receiveBytes(buffer, sizeof buffer)) > 0;)
+                answer.append(buffer, static_cast<std::size_t>(n));
+        } catch (const Poco::Net::ConnectionResetException&) {
+            // the server closed: what it answered before is all there is
+        }
+        return answer;
+    };
+    std::string many_fields = "GET /healthz HTTP/1.1\r\n";
+    for (int i = 0; i < 200; ++i)
+        many_fields += "X-Field-" + std::to_string(i) + ": v\r\n";
+    const std::pair<const char*, std::string> cases[] = {
+        {"garbage request line", "GARBAGE\r\n\r\n"},
+        {"100 KB header",
+         "GET /healthz HTTP/1.1\r\nX-Big: " + std::string(100 * 1024, 'a') + "\r\n\r\n"},
+        {"200 header fields", many_fields + "\r\n"},
+    };
+    for (const auto& [what, request] : cases) {
+        std::string answer;
+        BOOST_REQUIRE_NO_THROW(answer = raw(request));
+        BOOST_TEST(answer.rfind("HTTP/1.1 400 Bad Request\r\n", 0) == 0u, what << ": " << answer);
+        BOOST_TEST(answer.find("Content-Type: application/json") != std::string::npos, what);
+        const auto length_at = answer.find("Content-Length: ");
+        BOOST_REQUIRE_MESSAGE(length_at != std::string::npos, what << ": " << answer);
+        const std::size_t length = std::stoul(answer.substr(length_at + 16));
+        const std::string body = answer.substr(answer.find("\r\n\r\n") + 4, length);
+        BOOST_TEST(body.size() == length, what << ": the answer is cut short");
+        Poco::JSON::Parser parser;
+        const auto json = parser.parse(body).extract<Poco::JSON::Object::Ptr>();
+        BOOST_TEST(json->getValue<std::string>("error").find("the request cannot be read") == 0u,
+                   what << ": " << body);
+    }
+    BOOST_TEST(h.call("GET", "/healthz").status == 200);  // and the server still serves
 }
 
 }  // namespace api_scenarios

@@ -7,7 +7,6 @@
 #include <Poco/Net/Context.h>
 #include <Poco/Net/HTTPRequestHandler.h>
 #include <Poco/Net/HTTPRequestHandlerFactory.h>
-#include <Poco/Net/HTTPServerConnectionFactory.h>
 #include <Poco/Net/HTTPServerParams.h>
 #include <Poco/Net/HTTPServerRequest.h>
 #include <Poco/Net/HTTPServerResponse.h>
@@ -29,6 +28,7 @@
 #include <stdexcept>
 #include <thread>
 
+#include "api_connection.hpp"
 #include "connector/clock.hpp"
 #include "connector/error.hpp"
 #include "connector/task_status.hpp"
@@ -408,7 +408,7 @@ struct ApiServer::Impl {
     std::unique_ptr<Poco::Net::ServerSocket> socket;
     std::unique_ptr<Poco::ThreadPool> workers;
     Poco::Net::HTTPRequestHandlerFactory::Ptr handlers;
-    std::function<void()> end_connections;  // what HTTPServer::stopAll(true) does
+    std::shared_ptr<ConnectionRegistry> connections = std::make_shared<ConnectionRegistry>();
     std::unique_ptr<ReadyAcceptor> acceptor;
     unsigned short port = 0;
     bool tls = false;
@@ -1268,11 +1268,6 @@ class Handler final : public Poco::Net::HTTPRequestHandler {
 class Factory final : public Poco::Net::HTTPRequestHandlerFactory {
   public:
     explicit Factory(ApiServer::Impl& impl) : impl_(impl) {}
-    // Kept-alive connections end (their sockets are shut down).
-    void end_connections() {
-        const bool abort_current = true;
-        serverStopped(this, abort_current);
-    }
     Poco::Net::HTTPRequestHandler* createRequestHandler(const HTTPServerRequest&) override {
         return new Handler(impl_);
     }
@@ -1338,11 +1333,9 @@ void ApiServer::start() {
     params->setKeepAlive(true);
     impl_->socket = std::move(socket);
     impl_->workers = std::make_unique<Poco::ThreadPool>(2, settings.worker_threads);
-    auto* factory = new Factory(*impl_);
-    impl_->handlers = factory;
-    impl_->end_connections = [factory] { factory->end_connections(); };
+    impl_->handlers = new Factory(*impl_);
     auto* dispatcher = new Poco::Net::TCPServerDispatcher(
-        new Poco::Net::HTTPServerConnectionFactory(params, impl_->handlers), *impl_->workers,
+        new ApiConnectionFactory(params, impl_->handlers, impl_->connections), *impl_->workers,
         params);
     AcceptorLimits limits;
     limits.max_waiting_connections = settings.max_waiting_connections;
@@ -1360,7 +1353,7 @@ void ApiServer::stop() {
     if (impl_->changes)
         impl_->changes->notify();  // long polls end
     impl_->acceptor->stop();
-    impl_->end_connections();
+    impl_->connections->stop_all();  // kept-alive connections end now
     // No handler may outlive the server: wait for the requests in hand, then the workers.
     std::unique_lock lock(impl_->active_mutex);
     impl_->idle.wait(lock, [&] { return impl_->active == 0; });
