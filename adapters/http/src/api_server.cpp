@@ -19,11 +19,14 @@
 #include <openssl/rand.h>
 #include <openssl/ssl.h>
 
+#include <malloc.h>
+
 #include <algorithm>
 #include <atomic>
 #include <condition_variable>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <stdexcept>
 #include <thread>
@@ -79,6 +82,8 @@ unsigned role_bit(const std::string& role) {
 
 constexpr std::size_t kReportBodyLimit = 64 * 1024;
 constexpr int kMaxLongPolls = 16;
+// A body over this is "large": admitted a few at a time, memory given back after it.
+constexpr std::size_t kLargeBodyBytes = 1024 * 1024;
 
 enum class RouteId {
     healthz,
@@ -419,6 +424,41 @@ struct ApiServer::Impl {
     std::condition_variable idle;
     int active = 0;
     std::atomic<int> long_polls{0};
+    // At most `large_bodies_at_once` requests with a large body are read and handled at a
+    // time: each costs several times its body while it is parsed, decoded, built, signed
+    // and logged, and the store takes them one after the other anyway. The others wait
+    // in their worker before reading (their bytes stay in the socket).
+    struct LargeBodyGate {
+        std::mutex mutex;
+        std::condition_variable freed;
+        int in_use = 0;
+        int capacity = 2;
+    } large_bodies;
+    class LargeBodyPass {
+      public:
+        explicit LargeBodyPass(LargeBodyGate& gate) : gate_(gate) {
+            std::unique_lock lock(gate_.mutex);
+            gate_.freed.wait(lock, [&] { return gate_.in_use < gate_.capacity; });
+            ++gate_.in_use;
+        }
+        ~LargeBodyPass() {
+            {
+                std::lock_guard lock(gate_.mutex);
+                --gate_.in_use;
+            }
+            gate_.freed.notify_one();
+        }
+        LargeBodyPass(const LargeBodyPass&) = delete;
+        LargeBodyPass& operator=(const LargeBodyPass&) = delete;
+
+      private:
+        LargeBodyGate& gate_;
+    };
+    static bool is_large(HTTPServerRequest& request) {
+        return request.getChunkedTransferEncoding() ||
+               request.getContentLength() > static_cast<std::streamsize>(kLargeBodyBytes);
+    }
+
     std::mutex readiness_mutex;
     std::chrono::steady_clock::time_point store_checked_at{};
     bool store_was_reachable = true;
@@ -484,6 +524,10 @@ struct ApiServer::Impl {
         } catch (const std::exception&) {
             // the client went away; nothing to answer
         }
+        // glibc keeps what a large request freed in its arenas (RSS grew by a body per
+        // request and never came back): give it back to the system.
+        if (is_large(request))
+            malloc_trim(0);
         std::lock_guard lock(active_mutex);
         if (--active == 0)
             idle.notify_all();
@@ -603,6 +647,10 @@ struct ApiServer::Impl {
             if (media != "application/json")
                 refuse(415, "the body must be application/json, not '" + media + "'");
         }
+        // Declared before the body, so that the body is freed before the pass is given back.
+        std::optional<LargeBodyPass> large_body_pass;
+        if (is_large(request))
+            large_body_pass.emplace(large_bodies);
         const std::string body = read_body(request, body_limit, body_read);
         if (!query.empty())
             refuse(400, "unknown query parameter '" + query.front().first + "'");
@@ -1282,6 +1330,7 @@ ApiServer::ApiServer(ServerSettings settings, BackendOpener open_backend, Readin
                      std::shared_ptr<ChangeSignal> changes)
     : impl_(std::make_unique<Impl>()) {
     impl_->settings = std::move(settings);
+    impl_->large_bodies.capacity = std::max(1, impl_->settings.large_bodies_at_once);
     impl_->open_backend = std::move(open_backend);
     impl_->readiness = std::move(readiness);
     impl_->changes = std::move(changes);

@@ -1410,7 +1410,13 @@ class SociStore final : public connector::Store {
             statement = std::make_unique<soci::statement>(prepared);
         }
         statement->execute(true);
-        return statement->get_affected_rows() == 1;
+        const bool inserted = statement->get_affected_rows() == 1;
+        // The bound row and the prepared statement (SOCI's SQLite backend copies what it
+        // binds) outlive the call: a large package's bytes are not kept with them.
+        if (row.raw_base64.size() > 1024 * 1024)
+            statement.reset();
+        std::string().swap(row.raw_base64);
+        return inserted;
     }
 
     void set_head_move(const char* chain, const ChainHead& from, const ChainHead& to) {

@@ -35,6 +35,9 @@ struct ServerSettings {
     std::chrono::milliseconds first_request_within{10'000};
     std::chrono::milliseconds keep_alive_idle{2'000};
     int max_requests_per_connection = 100;
+    // Requests with a body over 1 MiB read and handled at once (the others wait their
+    // turn before reading): memory stays a small multiple of one large body.
+    int large_bodies_at_once = 2;
     // GET /api/v1/agencies: (name, code), from units.table.
     std::vector<std::pair<std::string, std::string>> agencies;
     std::chrono::seconds idempotency_keep{7 * 24 * 3600};
