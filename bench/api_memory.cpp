@@ -29,14 +29,12 @@
 #include <thread>
 #include <vector>
 
-#include "connector/clock.hpp"
-#include "connector/exchange.hpp"
+#include "api_backend.hpp"
 #include "edxml/attachments.hpp"
 #include "edxml/signature.hpp"
 #include "http_api/api_server.hpp"
 #include "peak_memory.hpp"
 #include "store/soci_store.hpp"
-#include "vdxp/http_axis_client.hpp"
 
 namespace {
 
@@ -48,32 +46,6 @@ long resident_bytes() {
     statm >> pages >> resident;
     return resident * sysconf(_SC_PAGESIZE);
 }
-
-class BenchBackend final : public http_api::Backend {
-  public:
-    BenchBackend(const std::string& url, std::shared_ptr<const edxml::SigningCredentials> signing)
-        : store_(store::open_store(url)), axis_(axis()) {
-        connector::ExchangeSettings settings;
-        settings.sender = {"000.00.00.G22", "Văn phòng Chính phủ", "Hà Nội"};
-        settings.signing = std::move(signing);
-        exchange_ = std::make_unique<connector::Exchange>(*store_, axis_, clock_, settings);
-    }
-    connector::Store& store() override { return *store_; }
-    connector::Exchange* exchange() override { return exchange_.get(); }
-
-  private:
-    static vdxp::ClientSettings axis() {
-        vdxp::ClientSettings settings;
-        settings.base_url = "http://127.0.0.1:1/XrdAdapter/adapter";  // the API only queues
-        settings.systemid = "000.00.00.G22";
-        settings.secret = "unused";
-        return settings;
-    }
-    std::unique_ptr<connector::Store> store_;
-    vdxp::HttpAxisClient axis_;
-    connector::SystemClock clock_;
-    std::unique_ptr<connector::Exchange> exchange_;
-};
 
 std::string assignment(int number, const std::string& attachment_base64) {
     return R"({"document": {"number": ")" + std::to_string(number) +
@@ -120,7 +92,7 @@ int main(int argc, char** argv) {
                 pki + "/h20.key", pki + "/h20.pem", pki + "/intermediate.pem"));
     http_api::ServerSettings settings;
     http_api::ApiServer server(
-        settings, [url, signing] { return std::make_unique<BenchBackend>(url, signing); },
+        settings, [url, signing] { return std::make_unique<test_api::StoreBackend>(url, signing); },
         [] { return std::vector<std::string>{}; });
     server.start();
 

@@ -24,6 +24,8 @@ std::string asn1_time_text(const ASN1_TIME* time) {
     return buffer;
 }
 
+}  // namespace
+
 std::string name_text(const X509_NAME* name) {
     BIO* bio = BIO_new(BIO_s_mem());
     X509_NAME_print_ex(bio, name, 0, XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB);
@@ -33,8 +35,6 @@ std::string name_text(const X509_NAME* name) {
     BIO_free(bio);
     return text;
 }
-
-}  // namespace
 
 namespace {
 

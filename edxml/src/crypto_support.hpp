@@ -55,5 +55,7 @@ std::string take_openssl_error();
 X509Ptr certificate_from_der(std::string_view der);
 std::string certificate_der(X509* cert);
 CertificateInfo describe_certificate(X509* cert);
+// An X.509 name as RFC 2253 text (what CertificateInfo shows).
+std::string name_text(const X509_NAME* name);
 
 }  // namespace edxml::detail

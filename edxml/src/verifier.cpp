@@ -436,7 +436,7 @@ int verify_with_crl_grace(int ok, X509_STORE_CTX* context) {
         return ok;
     grace->used_stale = true;
     grace->stale_issuer =
-        detail::describe_certificate(X509_STORE_CTX_get_current_cert(context)).issuer;
+        detail::name_text(X509_get_issuer_name(X509_STORE_CTX_get_current_cert(context)));
     X509_STORE_CTX_set_error(context, X509_V_OK);
     return 1;
 }
@@ -468,13 +468,7 @@ std::vector<LoadedCrl> read_crls(const std::filesystem::path& file) {
                         (detail::take_openssl_error().empty() ? std::string("no CRL in it")
                                                               : detail::take_openssl_error()));
     for (LoadedCrl& loaded : crls) {
-        BIO* name = BIO_new(BIO_s_mem());
-        X509_NAME_print_ex(name, X509_CRL_get_issuer(loaded.crl.get()), 0,
-                           XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB);
-        char* data = nullptr;
-        const long size = BIO_get_mem_data(name, &data);
-        loaded.issuer.assign(data, static_cast<std::size_t>(size));
-        BIO_free(name);
+        loaded.issuer = detail::name_text(X509_CRL_get_issuer(loaded.crl.get()));
         struct tm parts {};
         if (const ASN1_TIME* next = X509_CRL_get0_nextUpdate(loaded.crl.get());
             next && ASN1_TIME_to_tm(next, &parts) == 1)

@@ -17,39 +17,13 @@
 #include <set>
 #include <string>
 
-#include "connector/clock.hpp"
-#include "connector/exchange.hpp"
+#include "api_backend.hpp"
 #include "http_api/api_server.hpp"
 #include "store/soci_store.hpp"
-#include "vdxp/http_axis_client.hpp"
 
 namespace {
 
 const std::string kToken = "fuzz-backend-token";
-
-class FuzzBackend final : public http_api::Backend {
-  public:
-    explicit FuzzBackend(const std::string& url) : store_(store::open_store(url)), axis_(axis()) {
-        connector::ExchangeSettings settings;
-        settings.sender = {"000.00.00.G22", "Văn phòng Chính phủ", "Hà Nội"};
-        exchange_ = std::make_unique<connector::Exchange>(*store_, axis_, clock_, settings);
-    }
-    connector::Store& store() override { return *store_; }
-    connector::Exchange* exchange() override { return exchange_.get(); }
-
-  private:
-    static vdxp::ClientSettings axis() {
-        vdxp::ClientSettings settings;
-        settings.base_url = "http://127.0.0.1:1/XrdAdapter/adapter";  // never called
-        settings.systemid = "000.00.00.G22";
-        settings.secret = "unused";
-        return settings;
-    }
-    std::unique_ptr<connector::Store> store_;
-    vdxp::HttpAxisClient axis_;
-    connector::SystemClock clock_;
-    std::unique_ptr<connector::Exchange> exchange_;
-};
 
 http_api::ApiServer& server() {
     static std::unique_ptr<http_api::ApiServer> instance = [] {
@@ -62,7 +36,7 @@ http_api::ApiServer& server() {
         http_api::ServerSettings settings;
         settings.max_body_bytes = 1024 * 1024;
         auto api = std::make_unique<http_api::ApiServer>(
-            settings, [url] { return std::make_unique<FuzzBackend>(url); },
+            settings, [url] { return std::make_unique<test_api::StoreBackend>(url); },
             [] { return std::vector<std::string>{}; });
         api->start();
         return api;

@@ -39,6 +39,7 @@
 #include <future>
 #include <mutex>
 
+#include "api_backend.hpp"
 #include "connector/clock.hpp"
 #include "connector/error.hpp"
 #include "connector/exchange.hpp"
@@ -54,7 +55,7 @@
 
 namespace api_scenarios {
 
-inline constexpr const char* kOurAgency = "000.00.00.G22";
+using test_api::kOurAgency;
 
 struct Answer {
     int status = 0;
@@ -93,33 +94,6 @@ inline std::string encoded(const std::string& code) {
     return out;
 }
 
-// The server's backend: its own store connection and an Exchange over it. The axis is
-// a real client to a closed port: the API only queues, it never reaches the axis.
-class TestBackend final : public http_api::Backend {
-  public:
-    explicit TestBackend(const std::string& url)
-        : store_(store::open_store(url)), axis_(axis_settings()) {
-        connector::ExchangeSettings settings;
-        settings.sender = {kOurAgency, "Văn phòng Chính phủ", "Hà Nội"};
-        exchange_ = std::make_unique<connector::Exchange>(*store_, axis_, clock_, settings);
-    }
-    connector::Store& store() override { return *store_; }
-    connector::Exchange* exchange() override { return exchange_.get(); }
-
-  private:
-    static vdxp::ClientSettings axis_settings() {
-        vdxp::ClientSettings settings;
-        settings.base_url = "http://127.0.0.1:9/adapter";
-        settings.systemid = kOurAgency;
-        settings.secret = "unused";
-        return settings;
-    }
-    std::unique_ptr<connector::Store> store_;
-    vdxp::HttpAxisClient axis_;
-    connector::SystemClock clock_;
-    std::unique_ptr<connector::Exchange> exchange_;
-};
-
 struct Harness {
     std::string url;
     std::unique_ptr<connector::Store> store;
@@ -151,7 +125,7 @@ struct Harness {
             adjust(settings);
         const std::string store_url = url;
         server = std::make_unique<http_api::ApiServer>(
-            settings, [store_url] { return std::make_unique<TestBackend>(store_url); },
+            settings, [store_url] { return std::make_unique<test_api::StoreBackend>(store_url); },
             [this] {
                 return circuit_open ? std::vector<std::string>{"axis paused"}
                                     : std::vector<std::string>{};

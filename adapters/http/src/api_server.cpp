@@ -1167,9 +1167,8 @@ struct ApiServer::Impl {
                 entry->set("detail", event.detail);
                 entry->set("message", event.message_sequence);
                 if (event.message_sequence > 0) {
-                    const auto logged = b.store().messages(event.message_sequence - 1, 1);
-                    if (!logged.empty() && logged.front().sequence == event.message_sequence)
-                        entry->set("signature", signature_json(logged.front()));
+                    if (const auto logged = b.store().message_without_raw(event.message_sequence))
+                        entry->set("signature", signature_json(*logged));
                 }
                 history->add(entry);
             }
@@ -1188,30 +1187,11 @@ struct ApiServer::Impl {
             refuse_fields({{"sequence", "not a message sequence (a whole number)"}});
         const std::int64_t sequence = std::stoll(text);
         return with_backend([&](Backend& b) {
-            const auto logged = b.store().messages(sequence - 1, 1);
-            if (logged.empty() || logged.front().sequence != sequence ||
-                sequence > b.store().message_head().sequence)
+            const auto logged = b.store().message_without_raw(sequence);
+            if (!logged)
                 refuse(404, "no message " + text + " in the log");
-            const connector::MessageEntry& m = logged.front();
-            Object::Ptr body = new Object(Poco::JSON_PRESERVE_KEY_ORDER);
-            body->set("sequence", m.sequence);
-            body->set("direction", connector::to_string(m.direction));
-            body->set("kind", m.kind);
-            body->set("businessType", m.business_type);
-            body->set("documentId", m.document_id);
-            body->set("knobstickId", m.knobstick_id);
-            body->set("from", m.from_agency);
-            body->set("to", m.to_agencies);
-            body->set("statusCode", m.status_code);
-            body->set("subject", m.subject);
-            body->set("rawSize", m.raw_size);
-            body->set("rawSha256", m.raw_sha256);
-            body->set("recordedAt", m.recorded_at);
-            body->set("signature", signature_json(m));
-            const auto state = b.store().transport_state(m.sequence);
-            body->set("transportState", state ? Poco::Dynamic::Var(*state) : Poco::Dynamic::Var());
-            body->set("entryHash", m.entry_hash);
-            return Reply{200, body, {}, {}, {}};
+            return Reply{
+                200, message_json(*logged, b.store().transport_state(sequence)), {}, {}, {}};
         });
     }
 

@@ -86,6 +86,29 @@ Object::Ptr signature_json(const connector::MessageEntry& message) {
     return object;
 }
 
+Object::Ptr message_json(const connector::MessageEntry& m,
+                         const std::optional<std::string>& transport_state) {
+    Object::Ptr body = new Object(Poco::JSON_PRESERVE_KEY_ORDER);
+    body->set("sequence", m.sequence);
+    body->set("direction", connector::to_string(m.direction));
+    body->set("kind", m.kind);
+    body->set("businessType", m.business_type);
+    body->set("documentId", m.document_id);
+    body->set("knobstickId", m.knobstick_id);
+    body->set("from", m.from_agency);
+    body->set("to", m.to_agencies);
+    body->set("statusCode", m.status_code);
+    body->set("subject", m.subject);
+    body->set("rawSize", m.raw_size);
+    body->set("rawSha256", m.raw_sha256);
+    body->set("recordedAt", m.recorded_at);
+    body->set("signature", signature_json(m));
+    body->set("transportState",
+              transport_state ? Poco::Dynamic::Var(*transport_state) : Poco::Dynamic::Var());
+    body->set("entryHash", m.entry_hash);
+    return body;
+}
+
 std::string to_text(const Poco::Dynamic::Var& json) {
     std::ostringstream text;
     Poco::JSON::Stringifier::stringify(json, text);

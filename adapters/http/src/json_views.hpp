@@ -4,6 +4,7 @@
 
 #include <Poco/JSON/Object.h>
 
+#include <optional>
 #include <string>
 
 #include "connector/store.hpp"
@@ -22,6 +23,9 @@ Poco::JSON::Object::Ptr event_json(const connector::BackendEvent& event, connect
                                    const edxml::Date& today);
 // A logged message's signature: verdict, signer subject, the agency it maps to.
 Poco::JSON::Object::Ptr signature_json(const connector::MessageEntry& message);
+// A log entry without its bytes, with its transport state (GET /api/v1/messages/{sequence}).
+Poco::JSON::Object::Ptr message_json(const connector::MessageEntry& message,
+                                     const std::optional<std::string>& transport_state);
 std::string to_text(const Poco::Dynamic::Var& json);
 
 }  // namespace http_api

@@ -837,6 +837,26 @@ class SociStore final : public connector::Store {
         }
     }
 
+    std::optional<connector::MessageEntry> message_without_raw(std::int64_t sequence) override {
+        reconnect_if_broken();
+        try {
+            const long long key = sequence;
+            std::string columns = kMessageColumns;
+            columns.replace(columns.find("raw_base64"), 10, "'' AS raw_base64");
+            soci::rowset<soci::row> rows =
+                (sql_.prepare << "SELECT " + columns +
+                                     " FROM messages WHERE sequence = :sequence AND sequence <= "
+                                     "(SELECT sequence FROM chain_heads WHERE chain = 'messages')",
+                 soci::use(key, "sequence"));
+            for (const soci::row& row : rows)
+                return message_from_row(row);
+            return std::nullopt;
+        } catch (...) {
+            note_failure();
+            rethrow("message_without_raw", std::to_string(sequence));
+        }
+    }
+
     std::optional<connector::MessageEntry> message_by_knobstick(
         connector::Direction direction, const std::string& knobstick_id) override {
         reconnect_if_broken();

@@ -108,6 +108,9 @@ class Store {
     virtual AuditEntry append_audit(AuditEntry entry) = 0;
     // Entries after `after_sequence`, ordered, at most `limit`.
     virtual std::vector<MessageEntry> messages(std::int64_t after_sequence, std::size_t limit) = 0;
+    // One entry of the log (up to its head) without its bytes (`raw` empty; raw_sha256 and
+    // raw_size kept): what the API's views show, without loading megabytes per entry.
+    virtual std::optional<MessageEntry> message_without_raw(std::int64_t sequence) = 0;
     virtual std::vector<AuditEntry> audit_entries(std::int64_t after_sequence,
                                                   std::size_t limit) = 0;
     virtual ChainHead message_head() = 0;
