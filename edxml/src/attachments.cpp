@@ -188,18 +188,34 @@ std::string encode_base64(std::string_view bytes, std::size_t line_length) {
     return out;
 }
 
-namespace {
-std::string lower_hex(const unsigned char* bytes, unsigned int length) {
+std::string lower_hex(const unsigned char* bytes, std::size_t length) {
     static const char kHex[] = "0123456789abcdef";
     std::string hex;
     hex.reserve(length * 2);
-    for (unsigned int i = 0; i < length; ++i) {
+    for (std::size_t i = 0; i < length; ++i) {
         hex.push_back(kHex[bytes[i] >> 4]);
         hex.push_back(kHex[bytes[i] & 15]);
     }
     return hex;
 }
-}  // namespace
+
+Sha256Stream::Sha256Stream() : context_(EVP_MD_CTX_new(), EVP_MD_CTX_free) {
+    if (!context_ || EVP_DigestInit_ex(context_.get(), EVP_sha256(), nullptr) != 1)
+        throw Error(ErrorCode::io, "OpenSSL could not start SHA-256");
+}
+
+void Sha256Stream::update(std::string_view bytes) {
+    if (EVP_DigestUpdate(context_.get(), bytes.data(), bytes.size()) != 1)
+        throw Error(ErrorCode::io, "OpenSSL could not compute SHA-256");
+}
+
+std::string Sha256Stream::hex() {
+    unsigned char digest[EVP_MAX_MD_SIZE];
+    unsigned int length = 0;
+    if (EVP_DigestFinal_ex(context_.get(), digest, &length) != 1)
+        throw Error(ErrorCode::io, "OpenSSL could not compute SHA-256");
+    return lower_hex(digest, length);
+}
 
 std::string sha256_hex(std::string_view bytes) {
     unsigned char digest[EVP_MAX_MD_SIZE];

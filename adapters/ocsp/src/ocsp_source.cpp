@@ -30,6 +30,7 @@
 #include <unordered_map>
 #include <utility>
 
+#include "edxml/attachments.hpp"
 #include "edxml/diagnostics.hpp"
 
 namespace ocsp {
@@ -122,17 +123,6 @@ X509Ptr certificate_from_der(const std::string& der) {
     return cert;
 }
 
-std::string to_hex(const unsigned char* bytes, std::size_t size) {
-    static constexpr char kDigits[] = "0123456789abcdef";
-    std::string hex;
-    hex.reserve(size * 2);
-    for (std::size_t i = 0; i < size; ++i) {
-        hex += kDigits[bytes[i] >> 4];
-        hex += kDigits[bytes[i] & 0x0f];
-    }
-    return hex;
-}
-
 // The DER of the certificate ID (hashes of the issuer's name and key, and the serial):
 // one certificate of one issuer, whatever the responder.
 std::string cache_key_of(OCSP_CERTID* id) {
@@ -140,7 +130,7 @@ std::string cache_key_of(OCSP_CERTID* id) {
     const int length = i2d_OCSP_CERTID(id, &der);
     if (length <= 0)
         return {};
-    std::string key = to_hex(der, static_cast<std::size_t>(length));
+    std::string key = edxml::lower_hex(der, static_cast<std::size_t>(length));
     OPENSSL_free(der);
     return key;
 }

@@ -2,8 +2,11 @@
 // of wrapping files in a single-entry zip.
 #pragma once
 
+#include <openssl/evp.h>
+
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -30,6 +33,17 @@ std::string decode_base64(std::string_view text);
 std::string encode_base64(std::string_view bytes, std::size_t line_length = 76);
 
 std::string sha256_hex(std::string_view bytes);
+// SHA-256 of bytes that arrive in pieces (a request body as it is read).
+class Sha256Stream {
+  public:
+    Sha256Stream();
+    void update(std::string_view bytes);
+    std::string hex();  // lowercase; once, at the end
+
+  private:
+    std::unique_ptr<EVP_MD_CTX, void (*)(EVP_MD_CTX*)> context_;
+};
+std::string lower_hex(const unsigned char* bytes, std::size_t length);
 // Lowercase hex HMAC-SHA256 of `message` under `secret` (the axis headers, webhooks).
 std::string hmac_sha256_hex(std::string_view secret, std::string_view message);
 
