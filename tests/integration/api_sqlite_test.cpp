@@ -58,5 +58,11 @@ BOOST_AUTO_TEST_CASE(a_full_queue_is_answered_503_at_once) {
 BOOST_AUTO_TEST_CASE(unreadable_requests_get_json_errors) {
     api_scenarios::unreadable_requests_get_json_errors(store_backends::kSqlite);
 }
+BOOST_AUTO_TEST_CASE(long_strings_are_taken_out_as_the_body_arrives) {
+    api_scenarios::long_strings_are_taken_out_as_the_body_arrives(store_backends::kSqlite);
+}
+BOOST_AUTO_TEST_CASE(a_trickling_body_is_cut_off) {
+    api_scenarios::a_trickling_body_is_cut_off(store_backends::kSqlite);
+}
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -1059,4 +1059,124 @@ inline void unreadable_requests_get_json_errors(const store_backends::Backend& b
     BOOST_TEST(h.call("GET", "/healthz").status == 200);  // and the server still serves
 }
 
+// Issue 13: bodies were read whole and handed to the JSON parser, so one 15 MB assignment
+// was held four or five times over. Now long strings are taken out as the body arrives
+// (json_body.hpp). What a client sees must not change: escapes inside a long string are
+// honoured, a long string in a text field is refused by its limit, a client cannot forge
+// a stand-in, and the Idempotency-Key hash still covers every byte.
+inline void long_strings_are_taken_out_as_the_body_arrives(const store_backends::Backend& backend) {
+    Harness h(backend, "api_long_strings");
+    std::string bytes(3 * 1024 * 1024, '\0');
+    for (std::size_t i = 0; i < bytes.size(); ++i)
+        bytes[i] = static_cast<char>((i * 7919) >> 3);
+    const std::string base64 = edxml::encode_base64(bytes, 0);
+    BOOST_REQUIRE(base64.find('/') != std::string::npos);
+    // JSON lets a client write '/' as "\/" and any character as "\uXXXX".
+    std::string escaped;
+    for (const char c : base64)
+        escaped += c == '/'   ? std::string("\\/")
+                   : c == 'A' ? std::string("\\u0041")
+                              : std::string(1, c);
+    const auto with_attachment = [](const std::string& number, const std::string& json_base64) {
+        return R"({"document": {"number": ")" + number +
+               R"(", "notation": "KH-VPCP", "subject": "Kế hoạch", "attachments": [{"name": "phu-luc.bin", "base64": ")" +
+               json_base64 +
+               R"("}]}, "tasks": [{"title": "Nhiệm vụ", "lead": {"organId": "000.00.00.H20"}}]})";
+    };
+    const std::string body = with_attachment("301", escaped);
+    const Answer accepted = h.call("POST", "/api/v1/tasks", h.backend_token, body, "key-301");
+    BOOST_REQUIRE_MESSAGE(accepted.status == 202, accepted.body);
+    const auto logged =
+        h.store->messages(accepted.json()->getValue<std::int64_t>("message") - 1, 1);
+    BOOST_REQUIRE_EQUAL(logged.size(), 1u);
+    const auto read = edxml::read_package(logged.front().raw);
+    BOOST_REQUIRE(read.ok());
+    const auto& package = std::get<edxml::DocumentPackage>(*read.package);
+    bool carried = false;  // beside the task profile
+    for (const auto& attachment : package.attachments)
+        carried |= attachment.attachment_name == "phu-luc.bin" &&
+                   edxml::decode_attachment(attachment) == bytes;
+    BOOST_TEST(carried);
+
+    // The same key: the same bytes are a replay, one byte more is another request.
+    const Answer replay = h.call("POST", "/api/v1/tasks", h.backend_token, body, "key-301");
+    BOOST_TEST(replay.status == 202);
+    BOOST_TEST(replay.replayed);
+    const Answer other = h.call("POST", "/api/v1/tasks", h.backend_token, body + " ", "key-301");
+    BOOST_TEST(other.status == 422, other.body);
+
+    // A long string where text is expected is refused by the field's limit.
+    const std::string long_content =
+        R"({"document": {"number": "302", "notation": "KH", "subject": "s", "content": ")" +
+        std::string(2 * 1024 * 1024, 'x') +
+        R"("}, "tasks": [{"title": "t", "lead": {"organId": "000.00.00.H20"}}]})";
+    const Answer too_long = h.call("POST", "/api/v1/tasks", h.backend_token, long_content);
+    BOOST_TEST(too_long.status == 400);
+    BOOST_TEST(too_long.has_problem("document.content", "is longer than 100000 bytes"),
+               too_long.body);
+    // A stand-in written by the client is only a string (and not base64).
+    const Answer forged =
+        h.call("POST", "/api/v1/tasks", h.backend_token,
+               with_attachment("303", "long-string:00000000000000000000000000000000:0"));
+    BOOST_TEST(forged.status == 400);
+    BOOST_TEST(forged.has_problem("document.attachments[0].base64", "is not base64"), forged.body);
+    // Broken JSON inside a long string is named with its place.
+    const std::string bad_escape =
+        with_attachment("304", base64.substr(0, 1024 * 1024) + "\\x" + base64.substr(1024 * 1024));
+    const Answer refused = h.call("POST", "/api/v1/tasks", h.backend_token, bad_escape);
+    BOOST_TEST(refused.status == 400);
+    BOOST_TEST(refused.has_problem("(body)", "'\\x' is not a JSON escape at byte"), refused.body);
+    const Answer unclosed =
+        h.call("POST", "/api/v1/tasks", h.backend_token, R"({"document": {"subject": ")" + base64);
+    BOOST_TEST(unclosed.status == 400);
+    BOOST_TEST(unclosed.has_problem("(body)", "a string is not closed at byte 25"), unclosed.body);
+    BOOST_TEST(h.store->pending_count(connector::WorkQueue::outbox) == 1);
+}
+
+// Issue 13: a sender trickling its body a byte at a time held a worker for as long as it
+// liked (each read waited up to 30 s, and every byte started a new wait). Now the whole
+// body must arrive within `body_within`: the sender below would need minutes, and is
+// answered 408 as soon as the limit has passed.
+inline void a_trickling_body_is_cut_off(const store_backends::Backend& backend) {
+    Harness h(backend, "api_trickle", 16 * 1024 * 1024, {}, [](http_api::ServerSettings& settings) {
+        settings.body_within = std::chrono::milliseconds(300);
+    });
+    Poco::Net::StreamSocket socket(Poco::Net::SocketAddress("127.0.0.1", h.server->port()));
+    const std::string head = "POST /api/v1/tasks HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " +
+                             h.backend_token +
+                             "\r\nContent-Type: application/json\r\nContent-Length: 10000\r\n\r\n";
+    socket.sendBytes(head.data(), static_cast<int>(head.size()));
+    std::atomic<bool> answered{false};
+    std::atomic<int> sent{0};
+    std::thread trickle([&] {
+        try {
+            while (!answered && sent < 10000) {
+                socket.sendBytes(" ", 1);
+                ++sent;
+                std::this_thread::sleep_for(std::chrono::milliseconds(20));  // the sender's pace
+            }
+        } catch (const Poco::Exception&) {
+            // the server closed the connection
+        }
+    });
+    socket.setReceiveTimeout(Poco::Timespan(20, 0));
+    std::string answer;
+    char buffer[4096];
+    try {
+        for (int n; (n = socket.receiveBytes(buffer, sizeof buffer)) > 0;) {
+            answer.append(buffer, static_cast<std::size_t>(n));
+            if (answer.find("\r\n\r\n") != std::string::npos && answer.back() == '}')
+                break;
+        }
+    } catch (const Poco::Exception&) {
+        // a reset after the answer
+    }
+    answered = true;
+    trickle.join();
+    BOOST_TEST(answer.rfind("HTTP/1.1 408 ", 0) == 0u, answer);
+    BOOST_TEST(answer.find("did not arrive within 300 ms") != std::string::npos, answer);
+    BOOST_TEST(sent < 10000);
+    BOOST_TEST(h.call("GET", "/healthz").status == 200);
+}
+
 }  // namespace api_scenarios

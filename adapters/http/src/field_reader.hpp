@@ -13,6 +13,8 @@
 #include <string>
 #include <vector>
 
+#include "json_body.hpp"
+
 namespace http_api {
 
 struct Problem {
@@ -23,6 +25,9 @@ struct Problem {
 class FieldReader {
   public:
     std::vector<Problem> problems;
+    // The body's long strings (json_body.hpp): a field holding a stand-in reads as the
+    // string it stands for.
+    LongStrings* long_strings = nullptr;
 
     void problem(const std::string& field, const std::string& reason) {
         problems.push_back({field, reason});
@@ -58,6 +63,9 @@ class FieldReader {
             return {};
         }
         std::string text = value.extract<std::string>();
+        if (long_strings)
+            if (std::string* long_text = long_strings->find(text))
+                text = std::move(*long_text);  // each is read once: moved, not copied
         if (required && text.find_first_not_of(" \t\r\n") == std::string::npos)
             problem(field, "must not be blank");
         else if (text.size() > max_length)

@@ -25,6 +25,9 @@ struct ServerSettings {
     std::string tls_private_key;
     std::size_t max_body_bytes = 16 * 1024 * 1024;  // attachments travel as base64
     std::chrono::seconds timeout{30};               // one read or write on a connection
+    // The whole body, however slowly it comes (a trickling sender holds a worker, and a
+    // large one one of the `large_bodies_at_once`, no longer than this).
+    std::chrono::milliseconds body_within{120'000};
     // Connections: workers (long polls hold one each), ready connections queued for them
     // (more are answered 503 at once), accepted connections that have sent nothing yet
     // (they hold no worker; closed after `first_request_within`), and how long and for
