@@ -2,7 +2,7 @@
 // process with a real SQLite store and real HTTP on loopback. It prints
 //   - the resident memory when idle (after one small call),
 //   - the peak while 8 clients POST a 15 MB assignment each at once, as a multiple of the
-//     8 bodies (target: at most 3x),
+//     8 bodies (target: at most 3x), and per body the server has in hand,
 //   - the resident memory after 50 more such assignments, one after the other, beside the
 //     idle figure (target: back near it). The clients run in this process: what they
 //     freed is given back (malloc_trim) before each reading.
@@ -159,6 +159,10 @@ int main(int argc, char** argv) {
         "8 concurrent (%d accepted): server peak %8.1f MB = %.2fx the 8 bodies "
         "(target: at most 3x)\n",
         accepted.load(), concurrent_peak / mb, concurrent_peak / (8.0 * body_size));
+    // The server handles `large_bodies_at_once` of them at a time; the others wait unread.
+    std::printf("  per body in hand (%d at once)       %8.1f MB = %.2fx one body\n",
+                settings.large_bodies_at_once, concurrent_peak / mb / settings.large_bodies_at_once,
+                concurrent_peak / (1.0 * settings.large_bodies_at_once * body_size));
     std::printf(
         "after %d more (%d accepted)            %8.1f MB = idle + %.1f MB "
         "(target: back near idle)\n",
