@@ -31,9 +31,23 @@ const Target& target() {
     return parsed;
 }
 
+std::function<void(const char*)>& hook() {
+    static std::function<void(const char*)> installed;
+    return installed;
+}
+std::atomic<bool> hook_set{false};
+
 }  // namespace
 
+void set_crash_point_hook(std::function<void(const char* name)> new_hook) {
+    hook_set = false;
+    hook() = std::move(new_hook);
+    hook_set = static_cast<bool>(hook());
+}
+
 void crash_point(const char* name) {
+    if (hook_set)
+        hook()(name);
     static std::atomic<long> reached{0};
     const Target& wanted = target();
     if (wanted.name.empty() || wanted.name != name)

@@ -220,7 +220,7 @@ std::int64_t Exchange::queue_new_document(const edxml::DocumentPackage& package)
 void Exchange::number_if_unnumbered(std::string& number, std::string& notation,
                                     const char* default_notation) {
     if (number.empty())
-        number = std::to_string(store_.message_head().sequence + 1);
+        number = std::to_string(store_.next_document_number());
     if (notation.empty())
         notation = default_notation;
 }
@@ -285,7 +285,7 @@ std::int64_t Exchange::report(const ReportRequest& request) {
     if (updated.status.current)
         record.status_code = edxml::StatusCode::from_kind(*updated.status.current);
 
-    const std::string number = std::to_string(store_.message_head().sequence + 1);
+    const std::string number = std::to_string(store_.next_document_number());
     const edxml::DocumentPackage package =
         build_report(settings_.sender, {updated.source_document_id, updated.issuer, ""}, {record},
                      number, vietnam_time(clock_.now()));
@@ -515,24 +515,7 @@ StepReport Exchange::poll(AxisMessageType type) {
             continue;
         }
         if (stored) {
-            auto state = store_.transport_state(stored->sequence);
-            if (!state) {
-                // The crash came before its state was written: decide again, as at first.
-                state = inbound_disposition(*stored);
-                store_.set_transport_state(stored->sequence, *state);
-            }
-            const bool refused = state->rfind("refused", 0) == 0;
-            if (!refused && *state != "duplicate") {
-                try {
-                    store_.enqueue(WorkQueue::inbox, inbox_key, std::to_string(stored->sequence));
-                } catch (const DuplicateError&) {
-                }
-            }
-            const auto acked = axis_.update_status(knobstick.doc_id,
-                                                   refused ? AxisReceipt::fail : AxisReceipt::done);
-            if (!acked)
-                report.problems.push_back(acked.error().message());
-            report.duplicates++;
+            settle_logged_knobstick(knobstick, *stored, report);
             continue;
         }
         const auto fetched = axis_.get_edoc(knobstick.doc_id);
@@ -597,7 +580,19 @@ StepReport Exchange::poll(AxisMessageType type) {
                 report.problems.push_back("knobstick " + knobstick.doc_id + ": signature " +
                                           entry.signature_verdict + ": " + signature->reason);
         }
-        const MessageEntry logged = store_.append_message(std::move(entry));
+        crash_point("inbound.fetched");
+        MessageEntry logged;
+        try {
+            logged = store_.append_message(std::move(entry));
+        } catch (const DuplicateError&) {
+            // Another daemon of this database logged it since we looked (the knobstick is
+            // a unique key): settle its copy, which it may not have lived to queue.
+            stored = store_.message_by_knobstick(Direction::inbound, knobstick.doc_id);
+            if (!stored)
+                throw;
+            settle_logged_knobstick(knobstick, *stored, report);
+            continue;
+        }
         // A crash here (stored, not acknowledged): the axis offers it again, the knobstick
         // id is recognised, and the disposition is decided again the same way.
         crash_point("inbound.stored");
@@ -626,6 +621,29 @@ StepReport Exchange::poll(AxisMessageType type) {
             report.problems.push_back(acked.error().message());  // acked at the next poll
     }
     return report;
+}
+
+void Exchange::settle_logged_knobstick(const AxisKnobstick& knobstick, const MessageEntry& stored,
+                                       StepReport& report) {
+    auto state = store_.transport_state(stored.sequence);
+    if (!state) {
+        // Its writer died before the state was written: decide again, as at first.
+        state = inbound_disposition(stored);
+        store_.set_transport_state(stored.sequence, *state);
+    }
+    const bool refused = state->rfind("refused", 0) == 0;
+    if (!refused && *state != "duplicate") {
+        try {
+            store_.enqueue(WorkQueue::inbox, kInboxPrefix + knobstick.doc_id,
+                           std::to_string(stored.sequence));
+        } catch (const DuplicateError&) {
+        }
+    }
+    const auto acked =
+        axis_.update_status(knobstick.doc_id, refused ? AxisReceipt::fail : AxisReceipt::done);
+    if (!acked)
+        report.problems.push_back(acked.error().message());
+    report.duplicates++;
 }
 
 std::int64_t Exchange::revoke(const std::string& document_id, const std::string& reason) {

@@ -40,5 +40,12 @@ BOOST_AUTO_TEST_CASE(checkpoints_are_signed_and_refuse_a_rewritten_chain) {
     exchange_scenarios::checkpoints_are_signed_and_refuse_a_rewritten_chain(
         store_backends::kPostgresql);
 }
+BOOST_AUTO_TEST_CASE(a_package_logged_by_a_daemon_that_died_is_applied_by_the_other) {
+    exchange_scenarios::a_package_logged_by_a_daemon_that_died_is_applied_by_the_other(
+        store_backends::kPostgresql);
+}
+BOOST_AUTO_TEST_CASE(reports_from_two_daemons_get_distinct_numbers) {
+    exchange_scenarios::reports_from_two_daemons_get_distinct_numbers(store_backends::kPostgresql);
+}
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -8,10 +8,13 @@
 
 #include <filesystem>
 #include <functional>
+#include <mutex>
+#include <set>
 #include <thread>
 
 #include "axis_sim/simulator.hpp"
 #include "connector/checkpoint.hpp"
+#include "connector/crash_point.hpp"
 #include "connector/error.hpp"
 #include "connector/exchange.hpp"
 #include "connector/plan_import.hpp"
@@ -163,6 +166,23 @@ struct Scenario {
             government->run_until_idle();
             province->run_until_idle();
         }
+    }
+
+    // Another writer of the province's database (a second daemon, the API server's
+    // exchange): its own connection and worker id, the same agency and axis client.
+    struct OtherWriter {
+        std::unique_ptr<Store> store;
+        std::unique_ptr<Exchange> exchange;
+    };
+    OtherWriter other_province_writer(const std::string& worker_id) {
+        OtherWriter writer;
+        writer.store = store::open_store(province->url);
+        ExchangeSettings settings;
+        settings.sender = {"000.00.00.H20", "Ủy ban nhân dân tỉnh Đồng Tháp", "Đồng Tháp"};
+        settings.worker_id = worker_id;
+        writer.exchange =
+            std::make_unique<Exchange>(*writer.store, *province->client, clock, settings);
+        return writer;
     }
 };
 
@@ -640,11 +660,8 @@ inline void concurrent_reports_and_statuses_lose_nothing(const store_backends::B
     BOOST_REQUIRE(scenario.province->exchange->poll(AxisMessageType::status).done >= 1u);
 
     // The API server's own connection and exchange.
-    const auto api_store = store::open_store(scenario.province->url);
-    ExchangeSettings api_settings;
-    api_settings.sender = {"000.00.00.H20", "Ủy ban nhân dân tỉnh Đồng Tháp", "Đồng Tháp"};
-    api_settings.worker_id = "api";
-    Exchange api(*api_store, *scenario.province->client, scenario.clock, api_settings);
+    auto api_writer = scenario.other_province_writer("api");
+    Exchange& api = *api_writer.exchange;
     constexpr int kRounds = 6;
     std::vector<std::string> api_errors;
     std::thread reporter([&] {
@@ -749,6 +766,123 @@ inline void checkpoints_are_signed_and_refuse_a_rewritten_chain(
             return std::string(error.what()).find("the file was removed or replaced") !=
                    std::string::npos;
         });
+}
+
+// Issue 14: with two daemons of one agency on one database, a package was lost for good.
+// Daemon B fetched a knobstick; daemon A logged the same one and died before queueing
+// it; B then logged a second copy, took it for a `duplicate` of A's and acknowledged
+// `done`: A's copy stayed without state or inbox item, and nothing ever applied it. The
+// knobstick is now a unique key: B's copy is refused, and B settles A's.
+inline void a_package_logged_by_a_daemon_that_died_is_applied_by_the_other(
+    const store_backends::Backend& backend) {
+    Scenario scenario(backend, "died_after_logging");
+    const std::string document_id = scenario.assign_seed_plan();
+    BOOST_REQUIRE(scenario.government->exchange->send_pending().done >= 1u);
+    // Daemon A: the province's database and agency, its own connection and worker id.
+    auto a_writer = scenario.other_province_writer("h20-a");
+    Exchange& a = *a_writer.exchange;
+    struct Died {};
+    bool b_fetched = false, a_died = false;
+    set_crash_point_hook([&](const char* name) {
+        const std::string point = name;
+        if (point == "inbound.fetched" && !b_fetched) {
+            b_fetched = true;  // B holds the bytes: A polls now, logs, and dies
+            try {
+                a.poll(AxisMessageType::edoc);
+            } catch (const Died&) {
+            }
+        } else if (point == "inbound.stored" && b_fetched && !a_died) {
+            a_died = true;
+            throw Died{};
+        }
+    });
+    struct Unhook {
+        ~Unhook() { set_crash_point_hook({}); }
+    } unhook;
+    const StepReport polled = scenario.province->exchange->poll(AxisMessageType::edoc);
+    set_crash_point_hook({});
+    BOOST_REQUIRE(a_died);
+    BOOST_TEST(polled.problems.empty(), (polled.problems.empty() ? "" : polled.problems.front()));
+    BOOST_TEST(polled.duplicates >= 1u);  // B settled A's copy
+    scenario.settle();
+
+    // The simulator delivers the document under several knobsticks: each is logged once,
+    // the first (A's) is applied, the others are duplicates of it.
+    std::set<std::string> knobsticks;
+    std::vector<MessageEntry> copies;
+    for (MessageEntry& entry : scenario.province->store->messages(0, 1000))
+        if (entry.direction == Direction::inbound && entry.kind == "edoc" &&
+            entry.document_id == document_id) {
+            knobsticks.insert(entry.knobstick_id);
+            copies.push_back(std::move(entry));
+        }
+    BOOST_REQUIRE(!copies.empty());
+    BOOST_TEST(knobsticks.size() == copies.size());
+    BOOST_TEST(scenario.province->store->transport_state(copies.front().sequence).value_or("") ==
+               "applied");
+    BOOST_TEST(scenario.province->store->tasks_of_document(document_id).size() == 13u);
+    BOOST_TEST(scenario.province->store->pending_count(WorkQueue::inbox) == 0);
+    // G22 got the province's 01 for its tasks: the assignment was applied, not dropped.
+    for (const Task& task : scenario.government->store->tasks_of_document(document_id))
+        BOOST_TEST((task.status.current == edxml::StatusKind::received), task.task_code);
+    expect_chains_intact(*scenario.province->store);
+}
+
+// Issue 14: reports sent at the same moment through two daemons of one database got the
+// same DocumentId (the log head + 1), and the receiver dropped the second as a
+// duplicate. Numbers now come from the store's counter, unique across its writers.
+inline void reports_from_two_daemons_get_distinct_numbers(const store_backends::Backend& backend) {
+    Scenario scenario(backend, "two_reporters");
+    const std::string document_id = scenario.assign_seed_plan();
+    scenario.settle();
+    const auto tasks = scenario.province->store->tasks_of_document(document_id);
+    BOOST_REQUIRE_EQUAL(tasks.size(), 13u);
+    auto other_writer = scenario.other_province_writer("h20-b");
+    Exchange& other = *other_writer.exchange;
+    std::vector<std::string> errors;
+    std::mutex errors_mutex;
+    const auto report_all = [&](Exchange& exchange, int progress) {
+        try {
+            for (const Task& task : tasks) {
+                ReportRequest request;
+                request.task_code = task.task_code;
+                request.progress = progress;
+                request.note = "tiến độ " + std::to_string(progress);
+                for (int attempt = 0;; ++attempt) {
+                    try {
+                        exchange.report(request);
+                        break;
+                    } catch (const ConflictError&) {
+                        if (attempt > 20)
+                            throw;
+                    }
+                }
+            }
+        } catch (const std::exception& error) {
+            std::lock_guard lock(errors_mutex);
+            errors.push_back(error.what());
+        }
+    };
+    std::thread first([&] { report_all(*scenario.province->exchange, 40); });
+    std::thread second([&] { report_all(other, 50); });
+    first.join();
+    second.join();
+    BOOST_TEST(errors.empty(), (errors.empty() ? "" : errors.front()));
+    std::set<std::string> numbers;
+    std::size_t reports = 0;
+    for (const MessageEntry& entry : scenario.province->store->messages(0, 1000))
+        if (entry.direction == Direction::outbound && entry.kind == "edoc") {
+            ++reports;
+            numbers.insert(entry.document_id);
+        }
+    BOOST_TEST(reports == 26u);
+    BOOST_TEST(numbers.size() == 26u);
+    scenario.settle();
+    std::size_t received = 0;
+    for (const MessageEntry& entry : scenario.government->store->messages(0, 1000))
+        received += entry.direction == Direction::inbound && entry.kind == "edoc" &&
+                    scenario.government->store->transport_state(entry.sequence) == "applied";
+    BOOST_TEST(received == 26u);
 }
 
 }  // namespace exchange_scenarios

@@ -23,10 +23,12 @@ extern const std::string_view sqlite_0001;
 extern const std::string_view sqlite_0002;
 extern const std::string_view sqlite_0003;
 extern const std::string_view sqlite_0004;
+extern const std::string_view sqlite_0005;
 extern const std::string_view postgresql_0001;
 extern const std::string_view postgresql_0002;
 extern const std::string_view postgresql_0003;
 extern const std::string_view postgresql_0004;
+extern const std::string_view postgresql_0005;
 }  // namespace migrations
 
 namespace {
@@ -91,7 +93,7 @@ const Dialect kSqlite{
     nullptr,
     "(CAST((julianday('now') - 2440587.5) * 86400000.0 AS INTEGER))",
     {migrations::sqlite_0001, migrations::sqlite_0002, migrations::sqlite_0003,
-     migrations::sqlite_0004},
+     migrations::sqlite_0004, migrations::sqlite_0005},
 };
 
 const Dialect kPostgresql{
@@ -125,7 +127,7 @@ const Dialect kPostgresql{
     ":signer, :recorded_at, :prev_hash, :entry_hash, :signer_agency FROM head",
     "(floor(extract(epoch FROM clock_timestamp()) * 1000))::bigint",
     {migrations::postgresql_0001, migrations::postgresql_0002, migrations::postgresql_0003,
-     migrations::postgresql_0004},
+     migrations::postgresql_0004, migrations::postgresql_0005},
 };
 
 struct Target {
@@ -547,12 +549,27 @@ class SociStore final : public connector::Store {
                 "store: append_message: the chain head kept moving under this writer");
         } catch (...) {
             message_head_cache_.reset();
+            // SOCI's PostgreSQL backend leaks the bound buffers of a statement executed
+            // again after a failure: the next append prepares afresh.
+            insert_statement_.reset();
+            insert_moving_head_statement_.reset();
+            move_head_statement_.reset();
             note_failure();
             try {
                 rethrow("append_message", entries.front().document_id);
             } catch (const connector::DuplicateError& error) {
-                // The only unique key of messages is the sequence, and the head says it
-                // is free: a row was written past the head, around the store.
+                // The unique keys of migration 0005 name what is logged already.
+                const std::string what = error.what();
+                if (what.find("knobstick") != std::string::npos)
+                    throw connector::DuplicateError("store: knobstick '" +
+                                                    entries.front().knobstick_id +
+                                                    "' is logged already");
+                if (what.find("document") != std::string::npos)
+                    throw connector::DuplicateError("store: document '" +
+                                                    entries.front().document_id +
+                                                    "' is logged already (we originated it)");
+                // Else the sequence, which the head says is free: a row was written past
+                // the head, around the store.
                 throw connector::PermanentError(
                     std::string(error.what()) +
                     ": a row past the chain head holds the next sequence (written around the "
@@ -646,6 +663,24 @@ class SociStore final : public connector::Store {
     }
 
     ChainHead message_head() override { return head_of("messages"); }
+
+    std::int64_t next_document_number() override {
+        reconnect_if_broken();
+        try {
+            // One statement: the row lock (PostgreSQL) or the write lock (SQLite) makes
+            // every writer of the database get its own number.
+            long long number = 0;
+            sql_ << "UPDATE counters SET value = value + 1 WHERE name = 'document_number' "
+                    "RETURNING value",
+                soci::into(number);
+            if (!sql_.got_data())
+                throw connector::PermanentError("store: the document number counter is missing");
+            return number;
+        } catch (...) {
+            note_failure();
+            rethrow("next_document_number", "");
+        }
+    }
     ChainHead audit_head() override { return head_of("audit_events"); }
 
     void append_checkpoint(const connector::ChainCheckpoint& checkpoint) override {

@@ -140,8 +140,8 @@ class Exchange {
                                const std::string& to, const std::string& status_code,
                                const std::string& subject, std::string bytes,
                                int business_type = 0);
-    // A document without a number gets the next message sequence; without a notation,
-    // `default_notation`.
+    // A document without a number gets the next document number (Store::
+    // next_document_number); without a notation, `default_notation`.
     void number_if_unnumbered(std::string& number, std::string& notation,
                               const char* default_notation);
     // Queues a document of ours; refused (DuplicateError) when its DocumentId was sent.
@@ -165,6 +165,11 @@ class Exchange {
     // `already_read`: the package as the poll read it (verifying), so it is not parsed again.
     std::string inbound_disposition(const MessageEntry& stored,
                                     const edxml::ReadResult* already_read = nullptr);
+    // A knobstick whose package is logged already (by us before a crash, by another
+    // daemon of this database, or offered again): decides what was not decided, queues
+    // it if it is to be applied, and acknowledges it.
+    void settle_logged_knobstick(const AxisKnobstick& knobstick, const MessageEntry& stored,
+                                 StepReport& report);
 
     Store& store_;
     AxisTransport& axis_;

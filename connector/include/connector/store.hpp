@@ -115,6 +115,9 @@ class Store {
                                                   std::size_t limit) = 0;
     virtual ChainHead message_head() = 0;
     virtual ChainHead audit_head() = 0;
+    // The number of the next document we originate (a report, an unnumbered assignment or
+    // document): unique across every writer of the database, daemons and CLI alike.
+    virtual std::int64_t next_document_number() = 0;
     virtual void append_checkpoint(const ChainCheckpoint& checkpoint) = 0;
     // A chain's checkpoints, oldest first.
     virtual std::vector<ChainCheckpoint> checkpoints(const std::string& chain) = 0;

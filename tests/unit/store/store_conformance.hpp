@@ -4,6 +4,9 @@
 
 #include <boost/test/unit_test.hpp>
 
+#include <set>
+#include <thread>
+
 #include <Poco/Pipe.h>
 #include <Poco/PipeStream.h>
 #include <Poco/Process.h>
@@ -152,6 +155,7 @@ inline void hostile_strings_round_trip(const Backend& backend) {
         MessageEntry entry = sample_entry(1);
         entry.subject = value;
         entry.document_id = value;
+        entry.knobstick_id = value;
         entry.signer = value;
         store->append_message(entry);
         AuditEntry audit;
@@ -167,6 +171,7 @@ inline void hostile_strings_round_trip(const Backend& backend) {
     for (std::size_t i = 0; i < std::size(hostile); ++i) {
         BOOST_TEST(messages[i].subject == hostile[i]);
         BOOST_TEST(messages[i].document_id == hostile[i]);
+        BOOST_TEST(messages[i].knobstick_id == hostile[i]);
         BOOST_TEST(audits[i].detail == hostile[i]);
         const auto item = store->claim(WorkQueue::outbox, "worker", std::chrono::minutes(1));
         BOOST_REQUIRE(item.has_value());
@@ -213,8 +218,9 @@ inline void tampering_is_detected(const Backend& backend) {
     expect_detected(backend, "tamper_deleted_tail", "messages", 5,
                     [](soci::session& sql) { sql << "DELETE FROM messages WHERE sequence = 5"; });
     expect_detected(backend, "tamper_inserted", "messages", 6, [](soci::session& sql) {
+        // (Another knobstick: a copy of one would meet the unique key, not the chain.)
         sql << "INSERT INTO messages SELECT 6, direction, kind, business_type, document_id, "
-               "knobstick_id, from_agency, "
+               "knobstick_id || '-copy', from_agency, "
                "to_agencies, status_code, 'chèn thêm', raw_base64, raw_sha256, raw_size, "
                "signature_verdict, signer, "
                "recorded_at, prev_hash, entry_hash, signer_agency FROM messages WHERE sequence = 5";
@@ -233,7 +239,7 @@ inline void tampering_is_detected(const Backend& backend) {
     });
     expect_detected(backend, "tamper_sequence_zero", "messages", 1, [](soci::session& sql) {
         sql << "INSERT INTO messages SELECT 0, direction, kind, business_type, document_id, "
-               "knobstick_id, from_agency, "
+               "knobstick_id || '-copy', from_agency, "
                "to_agencies, status_code, subject, raw_base64, raw_sha256, raw_size, "
                "signature_verdict, signer, "
                "recorded_at, prev_hash, entry_hash, signer_agency FROM messages WHERE sequence = 1";
@@ -563,6 +569,74 @@ inline void messages_are_found_by_knobstick_and_document(const Backend& backend)
     BOOST_TEST(
         store->messages_by_document(Direction::inbound, "status", sample_entry(1).document_id)
             .empty());
+}
+
+// Issue 14: two writers of one database read the same log head and gave two reports the
+// same number (head + 1); a knobstick could be logged twice, once per daemon. Numbers now
+// come from one counter, and unique keys refuse a second copy of a knobstick or of a
+// document we originate, naming it, without touching the chain.
+inline void document_numbers_and_unique_keys(const Backend& backend) {
+    std::string url;
+    const auto first = fresh_store(backend, "unique_keys", &url);
+    const auto second = store::open_store(url);
+    std::int64_t last = 0;
+    for (int i = 0; i < 6; ++i) {
+        const std::int64_t number = (i % 2 ? *first : *second).next_document_number();
+        BOOST_TEST(number > last);
+        last = number;
+    }
+    // Writers at the same moment, each on its own connection.
+    std::vector<std::vector<std::int64_t>> drawn(3);
+    std::vector<std::thread> writers;
+    for (auto& numbers : drawn)
+        writers.emplace_back([&url, &numbers] {
+            const auto store = store::open_store(url);
+            for (int i = 0; i < 40; ++i)
+                numbers.push_back(store->next_document_number());
+        });
+    for (auto& writer : writers)
+        writer.join();
+    std::set<std::int64_t> distinct;
+    for (const auto& numbers : drawn)
+        distinct.insert(numbers.begin(), numbers.end());
+    BOOST_TEST(distinct.size() == 120u);
+    BOOST_TEST(*distinct.begin() > last);
+
+    const auto names = [](const std::string& part) {
+        return [part](const DuplicateError& error) {
+            return std::string(error.what()).find(part) != std::string::npos;
+        };
+    };
+    MessageEntry inbound = sample_entry(1);  // inbound, knob-1
+    first->append_message(inbound);
+    inbound.document_id = "000.00.00.G22,2025/04/10,1/other";
+    BOOST_CHECK_EXCEPTION(second->append_message(inbound), DuplicateError,
+                          names("knobstick 'knob-1' is logged already"));
+    MessageEntry report;
+    report.direction = Direction::outbound;
+    report.kind = "edoc";
+    report.document_id = "000.00.00.H20,2026/12/02,7/BC";
+    report.from_agency = "000.00.00.H20";
+    report.to_agencies = "000.00.00.G22";
+    report.raw = "<report/>";
+    report.signature_verdict = "absent";
+    first->append_message(report);
+    BOOST_CHECK_EXCEPTION(second->append_message(report), DuplicateError,
+                          names("document '000.00.00.H20,2026/12/02,7/BC' is logged already"));
+    // The same DocumentId stays free for what is not a new document of ours: its
+    // revocation, a status about it, a copy received from elsewhere.
+    MessageEntry revocation = report;
+    revocation.business_type = 1;
+    MessageEntry status = report;
+    status.kind = "status";
+    MessageEntry received = report;
+    received.direction = Direction::inbound;
+    received.knobstick_id = "knob-99";
+    for (const MessageEntry& entry : {revocation, status, status, received})
+        BOOST_CHECK_NO_THROW(first->append_message(entry));
+    const ChainReport chain = report_for(*second, "messages");
+    BOOST_TEST(chain.ok, chain.problem);
+    BOOST_TEST(chain.count == 6);
 }
 
 // API clients: a name once, found by token hash until revoked.

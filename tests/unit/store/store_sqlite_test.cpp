@@ -60,5 +60,8 @@ BOOST_AUTO_TEST_CASE(task_versions) {
 BOOST_AUTO_TEST_CASE(checkpoints) {
     checkpoints_catch_rewritten_truncated_and_extended_chains(store_backends::kSqlite);
 }
+BOOST_AUTO_TEST_CASE(unique_keys) {
+    document_numbers_and_unique_keys(store_backends::kSqlite);
+}
 
 BOOST_AUTO_TEST_SUITE_END()
