@@ -15,10 +15,12 @@
 #include <functional>
 #include <iostream>
 #include <mutex>
+#include <random>
 #include <sstream>
 #include <thread>
 
 #include "connector/error.hpp"
+#include "connector/exchange.hpp"
 #include "connector/plan_import.hpp"
 #include "connector/secret.hpp"
 #include "context.hpp"
@@ -106,6 +108,37 @@ long long not_negative(const config::Settings& settings, const std::string& key)
     return value;
 }
 
+// Why the loop cannot use the store just now (empty: it can), for /readyz: set by the
+// loop, read by the API's threads.
+class StoreTrouble {
+  public:
+    void set(std::string problem) {
+        std::lock_guard lock(mutex_);
+        problem_ = std::move(problem);
+    }
+    // The problem there was (empty: none).
+    std::string clear() {
+        std::lock_guard lock(mutex_);
+        return std::exchange(problem_, {});
+    }
+    std::string get() const {
+        std::lock_guard lock(mutex_);
+        return problem_;
+    }
+
+  private:
+    mutable std::mutex mutex_;
+    std::string problem_;
+};
+
+// How long to wait before trying the store again after `attempt` failures in a row.
+std::chrono::milliseconds store_retry_delay(int attempt, std::mt19937_64& random) {
+    connector::RetryPolicy policy;
+    policy.base = std::chrono::milliseconds(500);
+    policy.cap = std::chrono::milliseconds(30'000);
+    return policy.delay(attempt, random);
+}
+
 // The API server's store connection and exchange: a context of its own (the daemon's
 // is used by the loop's thread only).
 class ContextBackend final : public http_api::Backend {
@@ -120,6 +153,7 @@ class ContextBackend final : public http_api::Backend {
 
 std::unique_ptr<http_api::ApiServer> start_api(Context& context, const std::string& config_path,
                                                std::shared_ptr<http_api::ChangeSignal> changes,
+                                               const StoreTrouble& store_trouble,
                                                std::ostream& err) {
     if (!context.settings.has("http.listen"))
         return nullptr;
@@ -150,8 +184,13 @@ std::unique_ptr<http_api::ApiServer> start_api(Context& context, const std::stri
         [config_path] {
             return std::make_unique<ContextBackend>(open_context(config_path, false));
         },
-        [&exchange, verifier = context.verifier] {
+        [&exchange, &store_trouble, verifier = context.verifier] {
             std::vector<std::string> problems;
+            // Not the database's words: /readyz needs no token, and they name hosts.
+            if (!store_trouble.get().empty())
+                problems.push_back(
+                    "store: the daemon cannot reach it and retries by itself (the log has "
+                    "the details: event=store.unavailable)");
             if (exchange.circuit_open())
                 problems.push_back("axis: sending paused (circuit open)");
             if (verifier) {
@@ -319,13 +358,27 @@ int run(std::vector<std::string> args, std::ostream& out, std::ostream& err) {
         }
     }
     std::unique_ptr<Context> context;
-    try {
-        context = open_context(config_path, true);
-    } catch (const std::exception& error) {
-        err << "connector run: " << error.what() << "\n";
-        return 2;
+    std::mt19937_64 random(std::random_device{}());
+    // A store that is not there yet (a database restarting, a host still booting) is
+    // waited for; anything else wrong with the configuration ends the start (status 2).
+    for (int attempt = 1;; ++attempt) {
+        try {
+            context = open_context(config_path, true);
+            break;
+        } catch (const connector::TransientError& error) {
+            const auto delay = store_retry_delay(attempt, random);
+            log(err, "warning", "store.unavailable",
+                "detail=\"" + std::string(error.what()) +
+                    "\" retry_ms=" + std::to_string(delay.count()));
+            // Nothing is in hand yet: a stop signal during the wait ends the process as is.
+            std::this_thread::sleep_for(delay);
+        } catch (const std::exception& error) {
+            err << "connector run: " << error.what() << "\n";
+            return 2;
+        }
     }
     connector::Exchange& exchange = *context->exchange;
+    StoreTrouble store_trouble;
     // Wakes the loop when the API queued something, and the feed and the webhooks when a
     // pass changed tasks.
     const auto changes = std::make_shared<http_api::ChangeSignal>();
@@ -362,13 +415,14 @@ int run(std::vector<std::string> args, std::ostream& out, std::ostream& err) {
         // Webhooks first: what the API's first calls change is then pushed, not skipped
         // as history.
         webhooks = start_webhooks(*context, changes, err);
-        api = start_api(*context, config_path, changes, err);
+        api = start_api(*context, config_path, changes, store_trouble, err);
     } catch (const std::exception& error) {
         err << "connector run: " << error.what() << "\n";
         return 2;
     }
     try {
-        log_step(err, "recover", exchange.recover());
+        bool recovered = false;
+        int store_failures = 0;
         // The axis is asked every `poll.interval_ms`; what the API queues is sent at once.
         auto next_poll = std::chrono::steady_clock::now();
         const auto crl_reload_every = std::chrono::seconds(
@@ -385,24 +439,48 @@ int run(std::vector<std::string> args, std::ostream& out, std::ostream& err) {
             // once; the loop's own notifications (counted) do not.
             const std::uint64_t seen = changes->generation();
             std::uint64_t own = 0;
-            // Each step that changed something wakes the feed and the webhooks at once.
-            const auto step = [&](const char* name, const connector::StepReport& report) {
-                if (log_step(err, name, report)) {
-                    changes->notify();
-                    ++own;
+            // A transient store failure (the database restarting, a network cut) ends the
+            // pass, not the daemon: it waits, says why in /readyz, and tries again; what
+            // was in hand is leased or logged, and picked up again.
+            try {
+                if (!recovered) {
+                    log_step(err, "recover", exchange.recover());
+                    recovered = true;
                 }
-            };
-            step("outbox.send", exchange.send_pending());
-            if (std::chrono::steady_clock::now() >= next_poll) {
-                next_poll = std::chrono::steady_clock::now() + interval;
-                step("inbound.poll.edoc", exchange.poll(connector::AxisMessageType::edoc));
-                step("inbound.poll.status", exchange.poll(connector::AxisMessageType::status));
-                step("inbox.apply", exchange.apply_pending());
-                step("outbox.delivery", exchange.track_deliveries());
-                if (exchange.circuit_open())
-                    log(err, "warning", "axis.circuit_open");
+                // Each step that changed something wakes the feed and the webhooks at once.
+                const auto step = [&](const char* name, const connector::StepReport& report) {
+                    if (log_step(err, name, report)) {
+                        changes->notify();
+                        ++own;
+                    }
+                };
+                step("outbox.send", exchange.send_pending());
+                if (std::chrono::steady_clock::now() >= next_poll) {
+                    next_poll = std::chrono::steady_clock::now() + interval;
+                    step("inbound.poll.edoc", exchange.poll(connector::AxisMessageType::edoc));
+                    step("inbound.poll.status", exchange.poll(connector::AxisMessageType::status));
+                    step("inbox.apply", exchange.apply_pending());
+                    step("outbox.delivery", exchange.track_deliveries());
+                    if (exchange.circuit_open())
+                        log(err, "warning", "axis.circuit_open");
+                }
+                write_checkpoints(*context, err, false);
+                if (const std::string was = store_trouble.clear(); !was.empty())
+                    log(err, "info", "store.available",
+                        "after_failures=" + std::to_string(store_failures));
+                store_failures = 0;
+            } catch (const connector::TransientError& error) {
+                if (once)
+                    throw;
+                const auto delay = store_retry_delay(++store_failures, random);
+                store_trouble.set(error.what());
+                log(err, "warning", "store.unavailable",
+                    "detail=\"" + std::string(error.what()) +
+                        "\" retry_ms=" + std::to_string(delay.count()));
+                if (stop.wait_for(delay))
+                    break;
+                continue;
             }
-            write_checkpoints(*context, err, false);
             if (once)
                 break;
             const std::uint64_t now = changes->generation();
@@ -413,8 +491,9 @@ int run(std::vector<std::string> args, std::ostream& out, std::ostream& err) {
             }
         } while (!stop.wait_for(std::chrono::milliseconds(0)));
     } catch (const std::exception& error) {
-        // The store is unusable (disk, database down) or something unforeseen: stop, the
-        // supervisor restarts us, and recover() picks up what was in flight.
+        // The store refused for good (a disk full, a schema changed under us) or something
+        // unforeseen: stop (status 1); recover() picks up what was in flight at the next
+        // start. A store that is only away is waited for above.
         log(err, "error", "daemon.failed", std::string("detail=\"") + error.what() + "\"");
         return 1;
     }

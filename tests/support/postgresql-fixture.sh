@@ -3,6 +3,8 @@
 #   postgresql-fixture.sh start DIR   initdb in DIR/data, start on a free loopback port,
 #                                     write the connection URL to DIR/url
 #   postgresql-fixture.sh stop DIR
+#   postgresql-fixture.sh pause DIR    stop the server, keeping its data (an outage)
+#   postgresql-fixture.sh resume DIR   start it again, on the same port
 # As root (CI), the server runs as the `postgres` user, which PostgreSQL requires.
 set -euo pipefail
 
@@ -45,9 +47,17 @@ start)
     if [[ "${PG_FIXTURE_DURABLE:-0}" != 1 ]]; then
         settings+=" -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
     fi
+    echo "$settings" > "$dir/settings"
     as_owner "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 -o "$settings" start > /dev/null
     echo "postgresql://connector@127.0.0.1:$port/postgres" > "$dir/url"
     echo "postgresql-fixture: server on port $port ($dir)"
+    ;;
+pause)
+    as_owner "$bin/pg_ctl" -D "$dir/data" -m fast -w stop > /dev/null
+    ;;
+resume)
+    as_owner "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 -o "$(cat "$dir/settings")" \
+        start > /dev/null
     ;;
 stop)
     if [[ -d "$dir/data" ]]; then
@@ -55,7 +65,7 @@ stop)
     fi
     ;;
 *)
-    echo "usage: postgresql-fixture.sh start|stop DIR" >&2
+    echo "usage: postgresql-fixture.sh start|stop|pause|resume DIR" >&2
     exit 2
     ;;
 esac

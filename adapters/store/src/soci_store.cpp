@@ -239,6 +239,19 @@ Target parse_url(const std::string& url) {
 }
 
 // SOCI's error categories as the core's outcomes, with the operation and key named.
+// What libpq and SOCI say when the server is not there (down, restarting, unreachable):
+// SOCI raises these without an SQLSTATE or category, so only the text tells.
+bool lost_connection(const std::string& message) {
+    for (const char* sign :
+         {"Cannot establish connection", "could not connect", "server closed the connection",
+          "no connection to the server", "terminating connection", "Connection refused",
+          "connection to server", "the database system is starting up",
+          "the database system is shutting down", "Connection is not open"})
+        if (message.find(sign) != std::string::npos)
+            return true;
+    return false;
+}
+
 [[noreturn]] void rethrow(const std::string& operation, const std::string& key) {
     const std::string where = "store: " + operation + (key.empty() ? "" : " '" + key + "'") + ": ";
     try {
@@ -254,6 +267,8 @@ Target parse_url(const std::string& url) {
         }
         if (state == "23505")
             throw connector::DuplicateError(where + error.get_error_message());
+        if (lost_connection(error.get_error_message()))
+            throw connector::TransientError(where + error.get_error_message());
         throw connector::PermanentError(where + error.get_error_message());
     } catch (const soci::soci_error& error) {
         std::string message = error.get_error_message();
@@ -268,7 +283,7 @@ Target parse_url(const std::string& url) {
                 if (message.find("UNIQUE constraint failed") != std::string::npos)
                     throw connector::DuplicateError(where + message);
                 if (message.find("database is locked") != std::string::npos ||
-                    message.find("busy") != std::string::npos) {
+                    message.find("busy") != std::string::npos || lost_connection(message)) {
                     throw connector::TransientError(where + message);
                 }
                 throw connector::PermanentError(where + message);
