@@ -149,6 +149,10 @@ const std::vector<SettingSpec>& setting_table() {
         {"worker.lease_ms", SettingType::integer, "120000",
          "how long a claimed item is ours; a dead daemon's items are free again after it", "",
          false},
+        {"worker.pass_lease_ms", SettingType::integer, "30000",
+         "several daemons on one database take turns at each poll and at delivery tracking; "
+         "a dead daemon's turn passes after this long",
+         "", false},
         {"units.table", SettingType::path, "", "unit names to agency codes, for import-plan", "",
          false},
         {"http.listen", SettingType::text, "",

@@ -133,6 +133,10 @@ std::unique_ptr<Context> open_context(const std::string& config_path, bool migra
     exchange.breaker.threshold = static_cast<int>(settings.integer("breaker.threshold"));
     exchange.breaker.open_for = std::chrono::milliseconds(settings.integer("breaker.open_ms"));
     exchange.lease = std::chrono::milliseconds(settings.integer("worker.lease_ms"));
+    exchange.pass_lease = std::chrono::milliseconds(settings.integer("worker.pass_lease_ms"));
+    if (exchange.pass_lease.count() <= 0)
+        throw connector::ConfigError("worker.pass_lease_ms: must be positive, not " +
+                                     std::to_string(exchange.pass_lease.count()));
     if (settings.has("worker.id")) {
         exchange.worker_id = settings.text("worker.id");
     } else {
@@ -140,6 +144,8 @@ std::unique_ptr<Context> open_context(const std::string& config_path, bool migra
         gethostname(host, sizeof host - 1);
         exchange.worker_id = std::string(host) + ":" + std::to_string(getpid());
     }
+    context->worker_id = exchange.worker_id;
+    context->pass_lease = exchange.pass_lease;
     context->exchange = std::make_unique<connector::Exchange>(*context->store, *context->axis,
                                                               context->clock, exchange);
     return context;

@@ -26,6 +26,9 @@ struct Context {
     std::unique_ptr<vdxp::HttpAxisClient> axis;
     connector::SystemClock clock;
     std::unique_ptr<connector::Exchange> exchange;
+    // worker.id (else host:pid) and worker.pass_lease_ms, for the webhook dispatcher too.
+    std::string worker_id;
+    std::chrono::milliseconds pass_lease{};
 };
 
 // Throws config::ConfigError or connector::Error (ConfigError, TransientError…) naming

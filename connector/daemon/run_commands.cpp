@@ -228,6 +228,8 @@ std::unique_ptr<http_api::WebhookDispatcher> start_webhooks(
         std::chrono::milliseconds(not_negative(context.settings, "webhook.retry_cap_ms"));
     settings.give_up_after =
         std::chrono::seconds(not_negative(context.settings, "webhook.give_up_after_s"));
+    settings.lease_owner = context.worker_id;
+    settings.lease = context.pass_lease;
     auto dispatcher = std::make_unique<http_api::WebhookDispatcher>(
         settings, store::open_store(context.settings.text("store.url")), std::move(changes),
         log_sink(err));

@@ -64,5 +64,8 @@ BOOST_AUTO_TEST_CASE(long_strings_are_taken_out_as_the_body_arrives) {
 BOOST_AUTO_TEST_CASE(a_trickling_body_is_cut_off) {
     api_scenarios::a_trickling_body_is_cut_off(store_backends::kPostgresql);
 }
+BOOST_AUTO_TEST_CASE(two_daemons_deliver_each_webhook_once) {
+    api_scenarios::two_daemons_deliver_each_webhook_once(store_backends::kPostgresql);
+}
 
 BOOST_AUTO_TEST_SUITE_END()

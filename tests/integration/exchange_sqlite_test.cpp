@@ -47,5 +47,8 @@ BOOST_AUTO_TEST_CASE(a_package_logged_by_a_daemon_that_died_is_applied_by_the_ot
 BOOST_AUTO_TEST_CASE(reports_from_two_daemons_get_distinct_numbers) {
     exchange_scenarios::reports_from_two_daemons_get_distinct_numbers(store_backends::kSqlite);
 }
+BOOST_AUTO_TEST_CASE(the_poll_takes_turns_under_a_lease) {
+    exchange_scenarios::the_poll_takes_turns_under_a_lease(store_backends::kSqlite);
+}
 
 BOOST_AUTO_TEST_SUITE_END()

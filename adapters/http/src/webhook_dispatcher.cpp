@@ -110,6 +110,29 @@ void WebhookDispatcher::stop() {
     changes_->notify();
     if (thread_.joinable())
         thread_.join();
+    if (holding_lease_) {
+        holding_lease_ = false;
+        try {
+            store_->release_lease("webhook " + target_, settings_.lease_owner);
+        } catch (const std::exception&) {
+            // it expires by itself
+        }
+    }
+}
+
+bool WebhookDispatcher::hold_lease() {
+    const auto now = std::chrono::steady_clock::now();
+    if (lease_asked_at_ != std::chrono::steady_clock::time_point{} &&
+        now - lease_asked_at_ < settings_.lease / 2)
+        return holding_lease_;
+    lease_asked_at_ = now;
+    const bool was = holding_lease_;
+    holding_lease_ =
+        store_->hold_lease("webhook " + target_, settings_.lease_owner, settings_.lease);
+    if (holding_lease_ != was)
+        say("info", holding_lease_ ? "webhook.lease_taken" : "webhook.lease_lost",
+            "owner=" + settings_.lease_owner);
+    return holding_lease_;
 }
 
 void WebhookDispatcher::run() {
@@ -127,6 +150,8 @@ void WebhookDispatcher::run() {
 }
 
 bool WebhookDispatcher::deliver_next() {
+    if (!hold_lease())
+        return false;  // another daemon of the database delivers to this target
     const auto next = store_->next_webhook_event(target_);
     if (!next)
         return false;

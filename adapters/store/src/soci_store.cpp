@@ -679,6 +679,41 @@ class SociStore final : public connector::Store {
 
     ChainHead message_head() override { return head_of("messages"); }
 
+    bool hold_lease(const std::string& name, const std::string& owner,
+                    std::chrono::milliseconds duration) override {
+        reconnect_if_broken();
+        try {
+            // One statement: taken when free (no row), expired or ours; the row lock
+            // makes two daemons asking at once see each other.
+            const std::string now = dialect_.now_millis;
+            const long long ms = duration.count();
+            std::string holder;
+            sql_ << "INSERT INTO pass_leases (name, owner, expires_at) VALUES (:name, :owner, " +
+                        now +
+                        " + :ms) ON CONFLICT (name) DO UPDATE SET owner = excluded.owner, "
+                        "expires_at = excluded.expires_at WHERE pass_leases.owner = "
+                        "excluded.owner OR pass_leases.expires_at < " +
+                        now + " RETURNING owner",
+                soci::use(name, "name"), soci::use(owner, "owner"), soci::use(ms, "ms"),
+                soci::into(holder);
+            return sql_.got_data() && holder == owner;
+        } catch (...) {
+            note_failure();
+            rethrow("hold_lease", name);
+        }
+    }
+
+    void release_lease(const std::string& name, const std::string& owner) override {
+        reconnect_if_broken();
+        try {
+            sql_ << "DELETE FROM pass_leases WHERE name = :name AND owner = :owner",
+                soci::use(name, "name"), soci::use(owner, "owner");
+        } catch (...) {
+            note_failure();
+            rethrow("release_lease", name);
+        }
+    }
+
     std::int64_t next_document_number() override {
         reconnect_if_broken();
         try {

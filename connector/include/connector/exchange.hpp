@@ -69,6 +69,10 @@ struct ExchangeSettings {
     CircuitBreakerPolicy breaker;
     std::string worker_id = "connector";  // lease owner
     std::chrono::milliseconds lease{120'000};
+    // The poll of each message type and delivery tracking run under named leases of the
+    // store, so that daemons of one database take turns at them; a daemon that died
+    // holding one frees it after this long.
+    std::chrono::milliseconds pass_lease{30'000};
     std::uint64_t seed = 0;  // jitter; 0: random
 };
 

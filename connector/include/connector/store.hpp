@@ -118,6 +118,13 @@ class Store {
     // The number of the next document we originate (a report, an unnumbered assignment or
     // document): unique across every writer of the database, daemons and CLI alike.
     virtual std::int64_t next_document_number() = 0;
+    // A named lease over a pass that no two daemons of the database should run at once
+    // (the poll of a message type, delivery tracking, a webhook target's dispatch): true
+    // when `owner` holds it now, until `duration` from now on the database's clock
+    // (taken free or expired, or renewed). Released, it is free at once.
+    virtual bool hold_lease(const std::string& name, const std::string& owner,
+                            std::chrono::milliseconds duration) = 0;
+    virtual void release_lease(const std::string& name, const std::string& owner) = 0;
     virtual void append_checkpoint(const ChainCheckpoint& checkpoint) = 0;
     // A chain's checkpoints, oldest first.
     virtual std::vector<ChainCheckpoint> checkpoints(const std::string& chain) = 0;

@@ -639,6 +639,33 @@ inline void document_numbers_and_unique_keys(const Backend& backend) {
     BOOST_TEST(chain.count == 6);
 }
 
+// Issue 14: the passes that no two daemons should run at once take turns under named
+// leases (Store::hold_lease): one owner at a time, renewable, free when released or
+// when its time has passed, on the database's clock.
+inline void pass_leases_take_turns(const Backend& backend) {
+    std::string url;
+    const auto first = fresh_store(backend, "pass_leases", &url);
+    const auto second = store::open_store(url);
+    const auto minute = std::chrono::minutes(1);
+    BOOST_TEST(first->hold_lease("poll.edoc", "daemon-a", minute));
+    BOOST_TEST(!second->hold_lease("poll.edoc", "daemon-b", minute));
+    BOOST_TEST(second->hold_lease("poll.status", "daemon-b", minute));  // another pass
+    BOOST_TEST(first->hold_lease("poll.edoc", "daemon-a", minute));     // renewed
+    second->release_lease("poll.edoc", "daemon-b");                     // not its own: no effect
+    BOOST_TEST(!second->hold_lease("poll.edoc", "daemon-b", minute));
+    first->release_lease("poll.edoc", "daemon-a");
+    BOOST_TEST(second->hold_lease("poll.edoc", "daemon-b", minute));
+    // A holder whose time has passed (a daemon that died) no longer keeps it.
+    BOOST_TEST(first->hold_lease("track_deliveries", "daemon-a", -minute));
+    BOOST_TEST(second->hold_lease("track_deliveries", "daemon-b", minute));
+    BOOST_TEST(!first->hold_lease("track_deliveries", "daemon-a", minute));
+    // Names and owners are data, not SQL.
+    BOOST_TEST(
+        first->hold_lease("webhook x'); DROP TABLE pass_leases; --", "o' OR '1'='1", minute));
+    BOOST_TEST(!second->hold_lease("webhook x'); DROP TABLE pass_leases; --", "daemon-b", minute));
+    BOOST_TEST(!second->hold_lease("poll.status", "o' OR '1'='1", minute));
+}
+
 // API clients: a name once, found by token hash until revoked.
 inline void api_clients_by_hash(const Backend& backend) {
     const auto store = fresh_store(backend, "api_clients");

@@ -63,5 +63,8 @@ BOOST_AUTO_TEST_CASE(checkpoints) {
 BOOST_AUTO_TEST_CASE(unique_keys) {
     document_numbers_and_unique_keys(store_backends::kSqlite);
 }
+BOOST_AUTO_TEST_CASE(pass_leases) {
+    pass_leases_take_turns(store_backends::kSqlite);
+}
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -35,6 +35,11 @@ struct WebhookSettings {
     std::chrono::seconds give_up_after{24 * 3600};
     // How often the store is looked at when nothing in this process signalled a change.
     std::chrono::milliseconds idle_check{250};
+    // Several daemons of one database: one of them delivers to a target at a time, under
+    // the store's lease "webhook <target>", so that each event goes out once, not once
+    // per daemon. A dead holder's turn passes after `lease`.
+    std::string lease_owner = "webhooks";
+    std::chrono::milliseconds lease{30'000};
 };
 
 // What the dispatcher did goes to the daemon's log: webhook.delivered, webhook.retry…
@@ -74,6 +79,10 @@ class WebhookDispatcher {
     std::atomic<bool> stopping_{false};
     std::thread thread_;
     std::uint64_t seed_;
+    // The delivery lease: asked for at most every half lease (a write on SQLite).
+    bool holding_lease_ = false;
+    std::chrono::steady_clock::time_point lease_asked_at_{};
+    bool hold_lease();
 };
 
 }  // namespace http_api

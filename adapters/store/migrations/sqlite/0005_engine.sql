@@ -3,6 +3,8 @@
 -- was the message-log head + 1, which two writers could read at once), and unique keys
 -- make the rules hold even where the code is wrong: a knobstick is logged once, and a
 -- document we originate (business type 0: an assignment, a report, a document) once.
+-- The passes that no two daemons should run at once (the poll of a message type,
+-- delivery tracking, a webhook target's dispatch) take turns under named leases.
 -- A database that already holds such doubles stops here with the database's error; the
 -- queries in docs/store.md list them.
 CREATE TABLE counters (
@@ -15,3 +17,8 @@ CREATE UNIQUE INDEX messages_inbound_knobstick ON messages (knobstick_id)
     WHERE direction = 'inbound' AND knobstick_id <> '';
 CREATE UNIQUE INDEX messages_originated_document ON messages (document_id)
     WHERE direction = 'outbound' AND kind = 'edoc' AND business_type = 0;
+CREATE TABLE pass_leases (
+    name TEXT PRIMARY KEY,
+    owner TEXT NOT NULL,
+    expires_at INTEGER NOT NULL
+);
