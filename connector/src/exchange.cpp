@@ -478,7 +478,16 @@ StepReport Exchange::send_pending(std::size_t limit) {
                     milliseconds_since_epoch(clock_.now() + settings_.breaker.open_for);
             continue;
         }
-        store_.set_transport_state(message->sequence, "failed: " + error.message());
+        // For good: the tasks the package was about learn why (history, change feed,
+        // webhook task.delivery_failed), so that iDesk is told, not only our log.
+        const std::string reason = error.transient()
+                                       ? "not sent: " + std::to_string(item->attempts) +
+                                             " attempts failed, the last: " + error.message()
+                                       : "not sent: the axis refused it: " + error.message();
+        store_.set_transport_state(message->sequence, "failed: " + reason);
+        for (const Task& task : tasks_about(*message))
+            store_.add_task_event(
+                {0, task.task_code, "delivery_failed", reason, message->sequence, ""});
         store_.complete(WorkQueue::outbox, item->id, settings_.worker_id);
         report.failed++;
     }

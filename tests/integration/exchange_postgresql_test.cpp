@@ -50,5 +50,8 @@ BOOST_AUTO_TEST_CASE(reports_from_two_daemons_get_distinct_numbers) {
 BOOST_AUTO_TEST_CASE(the_poll_takes_turns_under_a_lease) {
     exchange_scenarios::the_poll_takes_turns_under_a_lease(store_backends::kPostgresql);
 }
+BOOST_AUTO_TEST_CASE(a_package_that_cannot_be_sent_reaches_the_feed) {
+    exchange_scenarios::a_package_that_cannot_be_sent_reaches_the_feed(store_backends::kPostgresql);
+}
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -914,4 +914,66 @@ inline void the_poll_takes_turns_under_a_lease(const store_backends::Backend& ba
     BOOST_TEST(store.tasks_of_document(document_id).size() == 13u);
 }
 
+// Issue 14: a task sent to a well-formed but unknown agency was answered 202, the axis
+// refused it for good, and nobody was told: no event, nothing in the task's history.
+// The same when retries ran out. Both now reach the task's history and the change feed
+// (task.delivery_failed, which the webhooks carry), naming why.
+inline void a_package_that_cannot_be_sent_reaches_the_feed(const store_backends::Backend& backend) {
+    Scenario scenario(backend, "not_sent");
+    const auto assign_to = [&](const std::string& number, const std::string& lead) {
+        AssignmentDocument document;
+        document.code_number = number;
+        document.code_notation = "TB-VPCP";
+        document.subject = "Giao nhiệm vụ";
+        edxml::TaskRecord task;
+        task.task_code = document_id_for("000.00.00.G22", vietnam_date(scenario.clock.now()),
+                                         number, "TB-VPCP") +
+                         "#1";
+        task.title = "Báo cáo tình hình";
+        task.assignees = {{edxml::AssigneeRole::lead, lead, "Đơn vị"}};
+        document.tasks = {task};
+        scenario.government->exchange->assign(document);
+        return task.task_code;
+    };
+    const auto failure_of = [&](const std::string& code) -> std::string {
+        std::size_t events = 0;
+        for (const auto& event : scenario.government->store->backend_events(0, 1000))
+            events += event.kind == "task.delivery_failed" && event.task_code == code;
+        const auto history = scenario.government->store->task_events(code);
+        if (events != 1 || history.empty() || history.back().kind != "delivery_failed")
+            return "no failure event (" + std::to_string(events) + ")";
+        return history.back().detail;
+    };
+
+    // Refused for good: an agency code of the right shape that the axis does not know.
+    const std::string unknown = assign_to("201", "000.00.99.H99");
+    const StepReport refused = scenario.government->exchange->send_pending();
+    BOOST_TEST(refused.failed == 1u);
+    BOOST_TEST(failure_of(unknown).find("not sent: the axis refused it:") == 0u,
+               failure_of(unknown));
+    BOOST_TEST(failure_of(unknown).find("000.00.99.H99") != std::string::npos);
+
+    // Retries run out: the axis answers 500 to every send.
+    ExchangeSettings settings;
+    settings.sender = {"000.00.00.G22", "Văn phòng Chính phủ", "Hà Nội"};
+    settings.worker_id = "g22-impatient";
+    settings.retry.base = settings.retry.cap = std::chrono::milliseconds(0);
+    settings.retry.max_attempts = 2;
+    settings.breaker.threshold = 1000;
+    Exchange impatient(*scenario.government->store, *scenario.government->client, scenario.clock,
+                       settings);
+    const std::string flaky = assign_to("202", "000.00.00.H20");
+    axis_sim::FaultSettings faults;
+    faults.http_500_rate = 1;
+    faults.operations = {"sendEdoc"};
+    scenario.simulator.set_faults(faults);
+    for (int pass = 0; pass < 5 && scenario.government->store->pending_count(WorkQueue::outbox) > 0;
+         ++pass)
+        impatient.send_pending();
+    scenario.simulator.set_faults({});
+    BOOST_TEST(scenario.government->store->pending_count(WorkQueue::outbox) == 0);
+    BOOST_TEST(failure_of(flaky).find("not sent: 2 attempts failed, the last:") == 0u,
+               failure_of(flaky));
+}
+
 }  // namespace exchange_scenarios
