@@ -153,6 +153,10 @@ const std::vector<SettingSpec>& setting_table() {
          "several daemons on one database take turns at each poll and at delivery tracking; "
          "a dead daemon's turn passes after this long",
          "", false},
+        {"delivery.deadline_s", SettingType::integer, "259200",
+         "a package its recipients have not acknowledged after this long is given up "
+         "(undelivered, task.delivery_failed); 0: never",
+         "", false},
         {"units.table", SettingType::path, "", "unit names to agency codes, for import-plan", "",
          false},
         {"http.listen", SettingType::text, "",

@@ -134,6 +134,10 @@ std::unique_ptr<Context> open_context(const std::string& config_path, bool migra
     exchange.breaker.open_for = std::chrono::milliseconds(settings.integer("breaker.open_ms"));
     exchange.lease = std::chrono::milliseconds(settings.integer("worker.lease_ms"));
     exchange.pass_lease = std::chrono::milliseconds(settings.integer("worker.pass_lease_ms"));
+    exchange.delivery_deadline = std::chrono::seconds(settings.integer("delivery.deadline_s"));
+    if (exchange.delivery_deadline.count() < 0)
+        throw connector::ConfigError("delivery.deadline_s: must not be negative, not " +
+                                     std::to_string(exchange.delivery_deadline.count()));
     if (exchange.pass_lease.count() <= 0)
         throw connector::ConfigError("worker.pass_lease_ms: must be positive, not " +
                                      std::to_string(exchange.pass_lease.count()));

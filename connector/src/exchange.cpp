@@ -782,13 +782,27 @@ StepReport Exchange::track_deliveries(std::size_t limit) {
     PassLease lease(store_, "track_deliveries", settings_.worker_id, settings_.pass_lease);
     if (!lease.held())
         return report;
-    for (const auto& [sequence, state] : store_.messages_in_state("sent ", limit)) {
+    for (const TransportEntry& entry : store_.messages_in_state("sent ", limit)) {
         if (stop_requested() || !lease.renew())
             break;
+        const std::int64_t sequence = entry.sequence;
         const auto message = message_at(store_, sequence);
         if (!message)
             continue;
-        const std::string knobstick = state.substr(5);
+        const std::string knobstick = entry.state.substr(5);
+        if (settings_.delivery_deadline.count() > 0 &&
+            clock_.now() - entry.since > settings_.delivery_deadline) {
+            // Never acknowledged: given up, so that it is not asked about for ever, and
+            // the tasks it was about learn it.
+            const std::string reason = "not delivered: no acknowledgement within " +
+                                       std::to_string(settings_.delivery_deadline.count()) +
+                                       " s (" + knobstick + ")";
+            store_.set_transport_state(sequence, "undelivered: " + reason);
+            for (const Task& task : tasks_about(*message))
+                store_.add_task_event({0, task.task_code, "delivery_failed", reason, sequence, ""});
+            report.failed++;
+            continue;
+        }
         const auto trace = axis_.sent_list(
             message->kind == "status" ? AxisMessageType::status : AxisMessageType::edoc, knobstick);
         if (!trace) {

@@ -53,5 +53,8 @@ BOOST_AUTO_TEST_CASE(the_poll_takes_turns_under_a_lease) {
 BOOST_AUTO_TEST_CASE(a_package_that_cannot_be_sent_reaches_the_feed) {
     exchange_scenarios::a_package_that_cannot_be_sent_reaches_the_feed(store_backends::kPostgresql);
 }
+BOOST_AUTO_TEST_CASE(an_undelivered_package_is_given_up_and_told) {
+    exchange_scenarios::an_undelivered_package_is_given_up_and_told(store_backends::kPostgresql);
+}
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -35,6 +35,7 @@ class ManualClock final : public Clock {
   public:
     std::chrono::system_clock::time_point now() const override { return now_; }
     void advance(std::chrono::milliseconds by) { now_ += by; }
+    void set(std::chrono::system_clock::time_point to) { now_ = to; }
 
   private:
     // 2025-06-01 09:00 in Vietnam.
@@ -974,6 +975,33 @@ inline void a_package_that_cannot_be_sent_reaches_the_feed(const store_backends:
     BOOST_TEST(scenario.government->store->pending_count(WorkQueue::outbox) == 0);
     BOOST_TEST(failure_of(flaky).find("not sent: 2 attempts failed, the last:") == 0u,
                failure_of(flaky));
+}
+
+// Issue 14: a package the axis never delivers stayed `sent` for ever, asked about at
+// every poll, and nobody was told. Past the delivery deadline it is now `undelivered`,
+// no longer asked about, and the tasks it was about get task.delivery_failed.
+inline void an_undelivered_package_is_given_up_and_told(const store_backends::Backend& backend) {
+    Scenario scenario(backend, "undelivered");
+    const std::string document_id = scenario.assign_seed_plan();
+    BOOST_REQUIRE(scenario.government->exchange->send_pending().done == 1u);
+    // The province never fetches it. Within the deadline, it is still asked about.
+    BOOST_TEST(scenario.government->exchange->track_deliveries().failed == 0u);
+    BOOST_REQUIRE_EQUAL(scenario.government->store->messages_in_state("sent ", 10).size(), 1u);
+    // Three days and a minute after it was sent (the states carry the store's clock).
+    scenario.clock.set(std::chrono::system_clock::now() + std::chrono::hours(72) +
+                       std::chrono::minutes(1));
+    const StepReport tracked = scenario.government->exchange->track_deliveries();
+    BOOST_TEST(tracked.failed == 1u);
+    BOOST_TEST(scenario.government->store->messages_in_state("sent ", 10).empty());
+    BOOST_TEST(!scenario.government->store->messages_in_state("undelivered: ", 10).empty());
+    const auto tasks = scenario.government->store->tasks_of_document(document_id);
+    BOOST_REQUIRE_EQUAL(tasks.size(), 13u);
+    std::size_t told = 0;
+    for (const auto& event : scenario.government->store->backend_events(0, 1000))
+        told += event.kind == "task.delivery_failed" &&
+                event.detail.find("no acknowledgement within 259200 s") != std::string::npos;
+    BOOST_TEST(told == tasks.size());
+    BOOST_TEST(scenario.government->exchange->track_deliveries().failed == 0u);  // once
 }
 
 }  // namespace exchange_scenarios

@@ -27,19 +27,6 @@ long long unix_millis() {
         .count();
 }
 
-// recorded_at (UTC ISO 8601 with milliseconds) in Unix milliseconds; 0 when unreadable.
-long long millis_of(const std::string& recorded_at) {
-    std::tm parts{};
-    int millis = 0;
-    if (std::sscanf(recorded_at.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d.%3dZ", &parts.tm_year,
-                    &parts.tm_mon, &parts.tm_mday, &parts.tm_hour, &parts.tm_min, &parts.tm_sec,
-                    &millis) < 6)
-        return 0;
-    parts.tm_year -= 1900;
-    parts.tm_mon -= 1;
-    return static_cast<long long>(timegm(&parts)) * 1000 + millis;
-}
-
 }  // namespace
 
 std::string WebhookDispatcher::signature(const std::string& secret, const std::string& timestamp,
@@ -207,7 +194,12 @@ bool WebhookDispatcher::deliver_next() {
         return true;
     }
     delivery.last_error = problem;
-    const long long happened = millis_of(event.recorded_at);
+    const auto recorded = connector::parse_utc_text(event.recorded_at);
+    const long long happened =
+        recorded
+            ? std::chrono::duration_cast<std::chrono::milliseconds>(recorded->time_since_epoch())
+                  .count()
+            : 0;
     if (happened != 0 && now - happened >= std::chrono::duration_cast<std::chrono::milliseconds>(
                                                settings_.give_up_after)
                                                .count()) {

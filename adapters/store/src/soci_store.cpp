@@ -10,6 +10,7 @@
 #include <ctime>
 #include <string_view>
 
+#include "connector/clock.hpp"
 #include "connector/error.hpp"
 #include "edxml/attachments.hpp"
 #include "edxml/dates.hpp"
@@ -293,22 +294,8 @@ bool lost_connection(const std::string& message) {
     }
 }
 
-std::string utc_text(std::chrono::system_clock::time_point now) {
-    const std::time_t seconds = std::chrono::system_clock::to_time_t(now);
-    const auto millis =
-        std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() %
-        1000;
-    std::tm parts{};
-    gmtime_r(&seconds, &parts);
-    char buffer[96];
-    std::snprintf(buffer, sizeof buffer, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ",
-                  parts.tm_year + 1900, parts.tm_mon + 1, parts.tm_mday, parts.tm_hour,
-                  parts.tm_min, parts.tm_sec, static_cast<int>(millis));
-    return buffer;
-}
-
 std::string now_utc() {
-    return utc_text(std::chrono::system_clock::now());
+    return connector::utc_text(std::chrono::system_clock::now());
 }
 
 // Statements of a migration file: split on ';' at a line end; comment lines dropped.
@@ -803,23 +790,25 @@ class SociStore final : public connector::Store {
         }
     }
 
-    std::vector<std::pair<std::int64_t, std::string>> messages_in_state(
-        const std::string& prefix, std::size_t limit) override {
+    std::vector<connector::TransportEntry> messages_in_state(const std::string& prefix,
+                                                             std::size_t limit) override {
         reconnect_if_broken();
         try {
             // substr instead of LIKE: no pattern characters to escape, and no collation
             // (PostgreSQL's text ranges follow the locale, not the bytes).
             const long long length = static_cast<long long>(prefix.size());
             const long long count = static_cast<long long>(limit);
-            std::vector<std::pair<std::int64_t, std::string>> found;
+            std::vector<connector::TransportEntry> found;
             soci::rowset<soci::row> rows =
-                (sql_.prepare << "SELECT sequence, state FROM message_transport WHERE "
-                                 "substr(state, 1, :length) = :prefix ORDER BY sequence "
+                (sql_.prepare << "SELECT sequence, state, updated_at FROM message_transport "
+                                 "WHERE substr(state, 1, :length) = :prefix ORDER BY sequence "
                                  "LIMIT :count",
                  soci::use(length, "length"), soci::use(prefix, "prefix"),
                  soci::use(count, "count"));
             for (const soci::row& row : rows)
-                found.emplace_back(integer(row, 0), row.get<std::string>(1));
+                found.push_back({integer(row, 0), row.get<std::string>(1),
+                                 connector::parse_utc_text(row.get<std::string>(2))
+                                     .value_or(std::chrono::system_clock::time_point{})});
             return found;
         } catch (...) {
             note_failure();
@@ -1343,11 +1332,11 @@ class SociStore final : public connector::Store {
         try {
             WriteTransaction transaction(sql_, dialect_);
             const auto now = std::chrono::system_clock::now();
-            const std::string oldest = utc_text(now - keep);
+            const std::string oldest = connector::utc_text(now - keep);
             sql_ << "DELETE FROM idempotency_keys WHERE created_at < :oldest",
                 soci::use(oldest, "oldest");
             // Insert first: two daemons racing for one key both end here, one wins.
-            const std::string at = utc_text(now);
+            const std::string at = connector::utc_text(now);
             soci::statement insert =
                 (sql_.prepare << "INSERT INTO idempotency_keys (client, idempotency_key, "
                                  "request_hash, created_at) VALUES (:client, :key, :hash, :at) "

@@ -2,6 +2,8 @@
 #pragma once
 
 #include <chrono>
+#include <optional>
+#include <string>
 
 #include "edxml/dates.hpp"
 
@@ -26,5 +28,10 @@ edxml::DateTime vietnam_time(std::chrono::system_clock::time_point when);
 inline edxml::Date vietnam_date(std::chrono::system_clock::time_point when) {
     return vietnam_time(when).date;
 }
+
+// The store's timestamps: UTC, ISO 8601 with milliseconds ("2026-12-02T01:50:15.042Z").
+std::string utc_text(std::chrono::system_clock::time_point when);
+// The inverse (milliseconds optional); nothing when `text` is not of that form.
+std::optional<std::chrono::system_clock::time_point> parse_utc_text(const std::string& text);
 
 }  // namespace connector

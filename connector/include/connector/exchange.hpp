@@ -73,6 +73,9 @@ struct ExchangeSettings {
     // store, so that daemons of one database take turns at them; a daemon that died
     // holding one frees it after this long.
     std::chrono::milliseconds pass_lease{30'000};
+    // A package sent and not acknowledged by its recipients within this long is given up
+    // (`undelivered`) and the backend told; zero: asked about for ever.
+    std::chrono::seconds delivery_deadline{3 * 24 * 3600};
     std::uint64_t seed = 0;  // jitter; 0: random
 };
 
@@ -128,7 +131,8 @@ class Exchange {
     StepReport apply_pending(std::size_t limit = 100);
     // Asks the axis (getSentEdocList) about packages sent and not yet delivered: `sent` →
     // `delivered` when every recipient acknowledged done, `delivery_failed: …` when one
-    // acknowledged fail.
+    // acknowledged fail, `undelivered: …` past `delivery_deadline` (the tasks told, and
+    // not asked about again).
     StepReport track_deliveries(std::size_t limit = 50);
 
     bool circuit_open() const;

@@ -64,6 +64,13 @@ struct BackendEvent {
     std::string recorded_at;
 };
 
+// A message's transport state and since when it holds (the store's clock).
+struct TransportEntry {
+    std::int64_t sequence = 0;
+    std::string state;
+    std::chrono::system_clock::time_point since;
+};
+
 // Where the webhook delivery of one event stands, for one target URL.
 struct WebhookDelivery {
     std::int64_t event_sequence = 0;
@@ -131,9 +138,10 @@ class Store {
     // Transport state of a logged message lives beside the log, which never changes.
     virtual void set_transport_state(std::int64_t sequence, const std::string& state) = 0;
     virtual std::optional<std::string> transport_state(std::int64_t sequence) = 0;
-    // Messages whose transport state starts with `prefix` ("sent "), oldest first.
-    virtual std::vector<std::pair<std::int64_t, std::string>> messages_in_state(
-        const std::string& prefix, std::size_t limit) = 0;
+    // Messages whose transport state starts with `prefix` ("sent "), oldest first, with
+    // when they came to it.
+    virtual std::vector<TransportEntry> messages_in_state(const std::string& prefix,
+                                                          std::size_t limit) = 0;
 
     // Adds an item; throws DuplicateError when the key is already queued.
     virtual std::int64_t enqueue(WorkQueue queue, const std::string& key,

@@ -306,10 +306,14 @@ inline void transport_state_lives_beside_the_log(const Backend& backend) {
     const MessageEntry third = store->append_message(sample_entry(3));
     store->set_transport_state(second.sequence, "sent 0123abcd");
     store->set_transport_state(third.sequence, "sent% tricky_");
+    const auto before = std::chrono::system_clock::now() - std::chrono::seconds(1);
     const auto sent = store->messages_in_state("sent ", 10);
     BOOST_REQUIRE_EQUAL(sent.size(), 1u);
-    BOOST_TEST(sent[0].first == second.sequence);
-    BOOST_TEST(sent[0].second == "sent 0123abcd");
+    BOOST_TEST(sent[0].sequence == second.sequence);
+    BOOST_TEST(sent[0].state == "sent 0123abcd");
+    // Since when: the moment the state was written, on the store's clock.
+    BOOST_TEST((sent[0].since > before));
+    BOOST_TEST((sent[0].since < std::chrono::system_clock::now() + std::chrono::seconds(1)));
     BOOST_TEST(store->messages_in_state("sent", 10).size() == 2u);
     BOOST_TEST(store->messages_in_state("%", 10).empty());
     BOOST_TEST(store->messages(0, 1).at(0).entry_hash == stored.entry_hash);
