@@ -1,6 +1,7 @@
 #include "connector/crash_point.hpp"
 
 #include <signal.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
@@ -52,8 +53,12 @@ void crash_point(const char* name) {
     const Target& wanted = target();
     if (wanted.name.empty() || wanted.name != name)
         return;
-    if (++reached == wanted.count)
+    if (++reached == wanted.count) {
+        // Said first, so that a crash test can tell its point fired from a kill of its own.
+        const std::string said = "event=crash_point.reached name=" + wanted.name + "\n";
+        [[maybe_unused]] const auto written = ::write(2, said.data(), said.size());
         raise(SIGKILL);
+    }
 }
 
 }  // namespace connector
