@@ -62,8 +62,8 @@ mkdir -p "$demo_dir"
 chmod 600 samples/axis-sim/secrets/*.secret
 idesk_sim="$build_dir/samples/idesk-sim/idesk-sim"
 echo
-echo "== connector axis-sim (samples/axis-sim/axis-sim.json, any free port)"
-coproc AXIS_SIM { exec "$connector" axis-sim --config samples/axis-sim/axis-sim.json --port 0 \
+echo "== axis-sim (samples/axis-sim/axis-sim.json, any free port)"
+coproc AXIS_SIM { exec "$build_dir/samples/axis-sim/axis-sim" --config samples/axis-sim/axis-sim.json --port 0 \
     --database "$demo_dir/axis-sim.db"; }
 pids=("$AXIS_SIM_PID")
 stop_all() {  # the daemons and iDesks first, so that they do not log the axis's absence

@@ -1,12 +1,11 @@
 // The single `connector` executable: the daemon (run), its configuration and task
-// commands, the edXML tools, the store commands, an axis client command and the axis
-// simulator.
+// commands, the edXML tools, the store commands and an axis client command. (The axis
+// simulator is its own executable, samples/axis-sim: nothing of it ships in this one.)
 #include <iostream>
 #include <string>
 #include <vector>
 
 #include "axis_commands.hpp"
-#include "axis_sim/simulator.hpp"
 #include "edxml/cli.hpp"
 #include "run_commands.hpp"
 #include "store_commands.hpp"
@@ -40,8 +39,6 @@ constexpr const char* kUsage =
     "  axis OPERATION --url URL --systemid ID …\n"
     "                                          one axis call with the connector's client "
     "(connector axis --help)\n"
-    "  axis-sim --config FILE [options]        run the VDXP axis simulator (connector axis-sim "
-    "--help)\n"
     "  version                                 print the version\n"
     "  help                                    this text\n";
 
@@ -75,8 +72,11 @@ int main(int argc, char** argv) {
         return daemon_commands::axis(rest, std::cout, std::cerr);
     if (command == "api")
         return daemon_commands::api_routes(rest, std::cout, std::cerr);
-    if (command == "axis-sim")
-        return axis_sim::run_cli(rest, std::cout, std::cerr);
+    if (command == "axis-sim") {
+        std::cerr << "connector axis-sim: the axis simulator is its own executable now: "
+                     "axis-sim (samples/axis-sim)\n";
+        return 2;
+    }
     if (command == "migrate")
         return daemon_commands::migrate(rest, std::cout, std::cerr);
     if (command == "audit" && !rest.empty() && rest[0] == "verify-chain") {

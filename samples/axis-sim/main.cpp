@@ -1,4 +1,4 @@
-// The stand-alone axis simulator; `connector axis-sim` runs the same code.
+// The axis simulator executable (the connector itself links none of it).
 #include <iostream>
 #include <string>
 #include <vector>

@@ -43,7 +43,9 @@ worker.pass_lease_ms = 1500"
 write_config g22 000.00.00.G22 "Văn phòng Chính phủ" g22.secret g22 <<< "$settings"
 write_config h20 000.00.00.H20 "Ủy ban nhân dân tỉnh Đồng Tháp" h20.secret h20 <<< "$settings"
 
-coproc SIM { exec "$connector" axis-sim --config "$source_dir/samples/axis-sim/axis-sim.json" \
+# The axis simulator is its own executable (samples/axis-sim), not part of the connector.
+axis_sim=${AXIS_SIM:-$(dirname "$connector")/../../samples/axis-sim/axis-sim}
+coproc SIM { exec "$axis_sim" --config "$source_dir/samples/axis-sim/axis-sim.json" \
     --port 0 --database "$work/axis-sim.db"; }
 sim_pid=$SIM_PID
 declare -A daemon=()

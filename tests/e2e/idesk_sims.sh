@@ -50,7 +50,9 @@ eventually() {
 }
 state() { curl -sf "$1/state"; }  # a simulator's /state
 
-coproc AXIS { exec "$connector" axis-sim --config "$source_dir/samples/axis-sim/axis-sim.json" \
+# The axis simulator is its own executable (samples/axis-sim), not part of the connector.
+axis_sim=${AXIS_SIM:-$(dirname "$connector")/../../samples/axis-sim/axis-sim}
+coproc AXIS { exec "$axis_sim" --config "$source_dir/samples/axis-sim/axis-sim.json" \
     --port 0 --database ''; }
 pids+=("$AXIS_PID")
 read -r line <&"${AXIS[0]}"

@@ -41,7 +41,9 @@ eventually() {
 backend=postgresql pg_url_file="$pg_dir/url"
 source "$(dirname "$0")/common.sh"
 
-coproc SIM { exec "$connector" axis-sim --config "$source_dir/samples/axis-sim/axis-sim.json" \
+# The axis simulator is its own executable (samples/axis-sim), not part of the connector.
+axis_sim=${AXIS_SIM:-$(dirname "$connector")/../../samples/axis-sim/axis-sim}
+coproc SIM { exec "$axis_sim" --config "$source_dir/samples/axis-sim/axis-sim.json" \
     --port 0 --database ''; }
 sim_pid=$SIM_PID
 read -r line <&"${SIM[0]}"

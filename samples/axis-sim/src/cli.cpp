@@ -1,4 +1,4 @@
-// `axis-sim` / `connector axis-sim`: serve the simulator until SIGINT or SIGTERM.
+// `axis-sim`: serve the simulator until SIGINT or SIGTERM.
 #include <signal.h>
 
 #include <exception>
@@ -17,7 +17,6 @@ namespace {
 constexpr const char* kUsage =
     "usage: axis-sim --config FILE [--host HOST] [--port N] [--database PATH]\n"
     "                [--base-path PATH]\n"
-    "       (also `connector axis-sim …`)\n"
     "\n"
     "Serves the VDXP axis simulator described in samples/axis-sim/README.md until SIGINT\n"
     "or SIGTERM. Options override the config file's keys of the same name; --database ''\n"

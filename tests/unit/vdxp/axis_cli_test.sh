@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# `connector axis …` (the connector's own client) against `connector axis-sim` with the
+# `connector axis …` (the connector's own client) against the `axis-sim` executable with the
 # bundled configuration: a document and a status exchanged between two systems, the
 # directory changed, and the exit status of refusals and usage errors.
 #
@@ -12,7 +12,9 @@ rm -rf "$work" && mkdir -p "$work/secrets"
 install -m 600 "$source_dir"/samples/axis-sim/secrets/*.secret "$work/secrets/"
 secrets=$work/secrets
 
-coproc SIM { exec "$connector" axis-sim --config "$source_dir/samples/axis-sim/axis-sim.json" \
+# The axis simulator is its own executable (samples/axis-sim), not part of the connector.
+axis_sim=${AXIS_SIM:-$(dirname "$connector")/../../samples/axis-sim/axis-sim}
+coproc SIM { exec "$axis_sim" --config "$source_dir/samples/axis-sim/axis-sim.json" \
     --port 0 --database "$work/axis-sim.db"; }
 sim_pid=$SIM_PID
 trap 'kill "$sim_pid" 2>/dev/null || true; wait "$sim_pid" 2>/dev/null || true' EXIT

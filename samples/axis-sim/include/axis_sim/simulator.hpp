@@ -79,8 +79,8 @@ class Simulator {
     std::unique_ptr<Impl> impl_;
 };
 
-// `axis-sim …` and `connector axis-sim …`; `args` excludes the program (and subcommand)
-// name. Serves until SIGINT or SIGTERM. Returns 0 after a clean stop, 1 when the server
+// `axis-sim …`; `args` excludes the program name.
+// Serves until SIGINT or SIGTERM. Returns 0 after a clean stop, 1 when the server
 // cannot start, 2 for bad arguments or a bad config file.
 int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostream& err);
 
