@@ -14,7 +14,7 @@ bash .ci/install-deps.sh
 build_dir=build/release
 cmake -S . -B "$build_dir" -DCMAKE_BUILD_TYPE=Release -DCONNECTOR_BUILD_TESTS=OFF \
     -DCONNECTOR_BUILD_BENCH=OFF >/dev/null
-cmake --build "$build_dir" -j2 --target connector idesk-sim
+cmake --build "$build_dir" -j2 --target connector idesk-sim axis-sim
 
 connector="$build_dir/connector/daemon/connector"
 echo
