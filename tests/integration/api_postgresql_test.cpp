@@ -67,5 +67,8 @@ BOOST_AUTO_TEST_CASE(a_trickling_body_is_cut_off) {
 BOOST_AUTO_TEST_CASE(two_daemons_deliver_each_webhook_once) {
     api_scenarios::two_daemons_deliver_each_webhook_once(store_backends::kPostgresql);
 }
+BOOST_AUTO_TEST_CASE(a_restarted_dispatcher_skips_nothing) {
+    api_scenarios::a_restarted_dispatcher_skips_nothing(store_backends::kPostgresql);
+}
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -69,8 +69,11 @@ void WebhookDispatcher::start() {
         return;
     // The first time this URL is served, what happened before is in the feed only: a
     // store with years of events does not flood iDesk the day webhooks are turned on.
-    if (!store_->webhook_position(target_)) {
-        if (const std::int64_t last = store_->last_backend_event(); last > 0) {
+    // (Decided once per target in the store: a restarted or second daemon, even before
+    // anything was delivered, does not skip what came since.)
+    if (const std::int64_t last = store_->last_backend_event();
+        store_->first_serve_of_webhook_target(target_, last)) {
+        if (last > 0) {
             connector::WebhookDelivery skipped;
             skipped.event_sequence = last;
             skipped.state = "skipped";

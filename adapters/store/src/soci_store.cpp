@@ -1309,6 +1309,36 @@ class SociStore final : public connector::Store {
         }
     }
 
+    bool first_serve_of_webhook_target(const std::string& target,
+                                       std::int64_t last_event) override {
+        reconnect_if_broken();
+        try {
+            WriteTransaction transaction(sql_, dialect_);
+            long long known = 0;
+            sql_ << "SELECT count(*) FROM webhook_targets WHERE target = :target",
+                soci::use(target, "target"), soci::into(known);
+            if (known > 0)
+                return false;
+            const long long after = last_event;
+            sql_ << "INSERT INTO webhook_targets (target, first_served_after) VALUES (:target, "
+                    ":after)",
+                soci::use(target, "target"), soci::use(after, "after");
+            // Served before migration 0005 (deliveries recorded): not a first time.
+            long long delivered = 0;
+            sql_ << "SELECT count(*) FROM webhook_deliveries WHERE target = :target",
+                soci::use(target, "target"), soci::into(delivered);
+            transaction.commit();
+            return delivered == 0;
+        } catch (...) {
+            note_failure();
+            try {
+                rethrow("first_serve_of_webhook_target", target);
+            } catch (const connector::DuplicateError&) {
+                return false;  // another daemon served it first, at the same moment
+            }
+        }
+    }
+
     std::optional<std::int64_t> webhook_position(const std::string& target) override {
         reconnect_if_broken();
         try {

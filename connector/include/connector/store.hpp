@@ -209,6 +209,11 @@ class Store {
     // The last event delivered, abandoned or skipped for `target`; nothing when no
     // delivery was ever recorded for it.
     virtual std::optional<std::int64_t> webhook_position(const std::string& target) = 0;
+    // Records that `target` is served from now on, the feed's last event being
+    // `last_event`: true only the first time ever (no daemon served it before and no
+    // delivery to it is recorded), so that only then are earlier events skipped.
+    virtual bool first_serve_of_webhook_target(const std::string& target,
+                                               std::int64_t last_event) = 0;
 
     // Idempotency keys, per client. Claims `key` for a call: nullopt when it was free (the
     // caller goes on and records its answer), else what the first call left. Keys older

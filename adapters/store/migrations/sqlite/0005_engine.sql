@@ -22,3 +22,10 @@ CREATE TABLE pass_leases (
     owner TEXT NOT NULL,
     expires_at INTEGER NOT NULL
 );
+-- The webhook targets served so far: only the first start for a target skips what was
+-- already in the feed (a restarted or second daemon, before anything was delivered,
+-- skipped every event until then).
+CREATE TABLE webhook_targets (
+    target TEXT PRIMARY KEY,
+    first_served_after INTEGER NOT NULL
+);
