@@ -8,6 +8,7 @@
 #include <Poco/Net/NetSSL.h>
 #include <Poco/URI.h>
 
+#include <algorithm>
 #include <mutex>
 #include <random>
 
@@ -42,6 +43,10 @@ WebhookDispatcher::WebhookDispatcher(WebhookSettings settings,
       changes_(changes ? std::move(changes) : std::make_shared<ChangeSignal>()),
       log_(std::move(log)),
       seed_(std::random_device{}()) {
+    // A delivery in hand must not outlive the lease, or another daemon takes it over and
+    // delivers the same event again (the HA test saw 53 such doubles with a 1.5 s lease
+    // and 10 s deliveries): it is renewed every half lease, so three timeouts suffice.
+    settings_.lease = std::max(settings_.lease, 3 * settings_.timeout);
     Poco::URI& uri = uri_;
     try {
         uri = Poco::URI(settings_.url);

@@ -37,7 +37,8 @@ struct WebhookSettings {
     std::chrono::milliseconds idle_check{250};
     // Several daemons of one database: one of them delivers to a target at a time, under
     // the store's lease "webhook <target>", so that each event goes out once, not once
-    // per daemon. A dead holder's turn passes after `lease`.
+    // per daemon. A dead holder's turn passes after `lease` (at least three `timeout`s,
+    // so that a delivery in hand never outlives it).
     std::string lease_owner = "webhooks";
     std::chrono::milliseconds lease{30'000};
 };
