@@ -7,6 +7,7 @@
 
 #include "connector/crash_point.hpp"
 #include "connector/error.hpp"
+#include "connector/held_lease.hpp"
 #include "edxml/agency_code.hpp"
 #include "edxml/attachments.hpp"
 #include "edxml/reader.hpp"
@@ -494,59 +495,13 @@ StepReport Exchange::send_pending(std::size_t limit) {
     return report;
 }
 
-namespace {
-
-// A pass lease held for the life of one pass (Store::hold_lease). renew() between items
-// keeps it while the pass runs long; false when it could not be kept (another daemon took
-// it after it expired): the pass then stops.
-class PassLease {
-  public:
-    PassLease(Store& store, std::string name, const std::string& owner,
-              std::chrono::milliseconds duration)
-        : store_(store), name_(std::move(name)), owner_(owner), duration_(duration) {
-        held_ = store_.hold_lease(name_, owner_, duration_);
-        taken_at_ = std::chrono::steady_clock::now();
-    }
-    ~PassLease() {
-        if (!held_)
-            return;
-        try {
-            store_.release_lease(name_, owner_);
-        } catch (const std::exception&) {
-            // it expires by itself
-        }
-    }
-    PassLease(const PassLease&) = delete;
-    PassLease& operator=(const PassLease&) = delete;
-
-    bool held() const { return held_; }
-    bool renew() {
-        const auto now = std::chrono::steady_clock::now();
-        if (now - taken_at_ < duration_ / 2)
-            return true;
-        held_ = store_.hold_lease(name_, owner_, duration_);
-        taken_at_ = now;
-        return held_;
-    }
-
-  private:
-    Store& store_;
-    std::string name_;
-    std::string owner_;
-    std::chrono::milliseconds duration_;
-    bool held_ = false;
-    std::chrono::steady_clock::time_point taken_at_;
-};
-
-}  // namespace
-
 StepReport Exchange::poll(AxisMessageType type) {
     StepReport report;
     // One daemon of the database polls a message type at a time: each knobstick is
     // fetched, logged and answered once.
-    PassLease lease(store_, std::string("poll.") + to_string(type), settings_.worker_id,
+    HeldLease lease(store_, std::string("poll.") + to_string(type), settings_.worker_id,
                     settings_.pass_lease);
-    if (!lease.held())
+    if (!lease.hold())
         return report;
     const auto listed = axis_.received_list(type, {});
     if (!listed) {
@@ -557,7 +512,7 @@ StepReport Exchange::poll(AxisMessageType type) {
     for (const AxisKnobstick& knobstick : listed.value()) {
         if (stop_requested())
             break;
-        if (!lease.renew()) {
+        if (!lease.hold()) {
             report.problems.push_back(std::string("the ") + to_string(type) +
                                       " poll passed to another daemon; this pass stops");
             break;
@@ -779,11 +734,11 @@ std::vector<Task> Exchange::tasks_about(const MessageEntry& message) {
 
 StepReport Exchange::track_deliveries(std::size_t limit) {
     StepReport report;
-    PassLease lease(store_, "track_deliveries", settings_.worker_id, settings_.pass_lease);
-    if (!lease.held())
+    HeldLease lease(store_, "track_deliveries", settings_.worker_id, settings_.pass_lease);
+    if (!lease.hold())
         return report;
     for (const TransportEntry& entry : store_.messages_in_state("sent ", limit)) {
-        if (stop_requested() || !lease.renew())
+        if (stop_requested() || !lease.hold())
             break;
         const std::int64_t sequence = entry.sequence;
         const auto message = message_at(store_, sequence);

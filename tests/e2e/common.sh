@@ -1,5 +1,6 @@
-# Shared by the e2e scripts (sourced): a fresh store per connector and its config file.
-# Expects: work, source_dir, pki, backend (sqlite|postgresql), pg_url_file.
+# Shared by the e2e scripts (sourced): a fresh store per connector and its config file,
+# waiting for a condition, a free port, the assignment files.
+# Expects: work, source_dir, pki, backend (sqlite|postgresql), pg_url_file, and `fail`.
 
 store_url() {  # name: a fresh database for that connector
     if [[ $backend == postgresql ]]; then
@@ -32,4 +33,42 @@ verify.policy = require
 verify.trust = $pki/anchors
 CONF
     cat >> "$work/$1.conf"
+}
+
+# Waits until the command succeeds, at most `wait_seconds` (default 120), looking every
+# 0.1 s; else fails naming what it waited for.
+eventually() {
+    local what=$1
+    shift
+    for _ in $(seq $((${wait_seconds:-120} * 10))); do
+        "$@" > /dev/null 2>&1 && return 0
+        sleep 0.1
+    done
+    fail "timed out waiting for: $what"
+}
+
+# A port nobody answers on (a connection to it is refused), for a daemon's http.listen.
+free_port() {
+    local port
+    for _ in $(seq 50); do
+        port=$((20000 + RANDOM % 40000))
+        if ! (exec 3<> "/dev/tcp/127.0.0.1/$port") 2> /dev/null; then
+            echo "$port"
+            return
+        fi
+    done
+    fail "no free port"
+}
+
+# number tasks: an assignment of that many tasks to the province's departments (the
+# JSON of `connector task assign`), on standard output.
+assignment_json() {
+    local leads=(000.00.01.H20 000.00.14.H20 000.00.22.H20 000.00.25.H20) t
+    printf '{"number": "%d", "notation": "TB-VPCP", "subject": "Giao nhiệm vụ đợt %d", "tasks": [' "$1" "$1"
+    for ((t = 1; t <= $2; t++)); do
+        ((t > 1)) && printf ','
+        printf '{"title": "Nhiệm vụ %d.%d", "lead": {"code": "%s", "name": "Đơn vị %d"}, "due": "Quý IV năm 2026"}' \
+            "$1" "$t" "${leads[$((($1 + t) % 4))]}" "$t"
+    done
+    printf ']}\n'
 }

@@ -88,17 +88,8 @@ start() {  # side [crash point]: a fresh daemon for that side, the previous one 
 }
 
 # 20 assignments of 10 tasks to the province's departments.
-leads=(000.00.01.H20 000.00.14.H20 000.00.22.H20 000.00.25.H20)
 for ((a = 1; a <= tasks_total / 10; a++)); do
-    {
-        printf '{"number": "%d", "notation": "TB-VPCP", "subject": "Giao nhiệm vụ đợt %d", "tasks": [' "$a" "$a"
-        for ((t = 1; t <= 10; t++)); do
-            ((t > 1)) && printf ','
-            printf '{"title": "Nhiệm vụ %d.%d", "lead": {"code": "%s", "name": "Đơn vị %d"}, "due": "Quý IV năm 2026"}' \
-                "$a" "$t" "${leads[$(((a + t) % 4))]}" "$t"
-        done
-        printf ']}\n'
-    } > "$work/assignment-$a.json"
+    assignment_json "$a" 10 > "$work/assignment-$a.json"
     if ((a == tasks_total / 10)); then
         # The last one dies between logging and queueing: the daemon's recovery sends it.
         status=0

@@ -45,15 +45,7 @@ fail() {
     tail -n 3 "$work"/*.log || true
     exit 1
 }
-eventually() {  # what command…: at most 240 s
-    local what=$1
-    shift
-    for _ in $(seq 1200); do
-        "$@" > /dev/null 2>&1 && return 0
-        sleep 0.2
-    done
-    fail "timed out waiting for: $what"
-}
+wait_seconds=240  # for `eventually` (common.sh)
 
 "$fixture" start "$pg_dir" > /dev/null
 backend=postgresql pg_url_file="$pg_dir/url"
@@ -93,17 +85,6 @@ store_of() { grep '^store.url' "$work/$1.conf" | cut -d' ' -f3; }
 "$connector" migrate --store "$(store_of h20)" > /dev/null
 "$connector" token create --name h20-idesk --role backend --config "$work/h20.conf" \
     > "$work/h20.token" 2> /dev/null
-free_port() {
-    local port
-    for _ in $(seq 50); do
-        port=$((20000 + RANDOM % 40000))
-        if ! (exec 3<> "/dev/tcp/127.0.0.1/$port") 2> /dev/null; then
-            echo "$port"
-            return
-        fi
-    done
-    fail "no free port"
-}
 # The two H20 daemons: H20's configuration, each with its own API port. H20's iDesk reads
 # the change feed through the first when it sees a gap (an event id a killed daemon's
 # rolled-back transaction used up).
@@ -136,17 +117,8 @@ kill_hard() {
     wait "${daemon[$1]}" 2> /dev/null || true
 }
 
-leads=(000.00.01.H20 000.00.14.H20 000.00.22.H20 000.00.25.H20)
 for ((a = 1; a <= assignments; a++)); do
-    {
-        printf '{"number": "%d", "notation": "TB-VPCP", "subject": "Giao nhiệm vụ đợt %d", "tasks": [' "$a" "$a"
-        for ((t = 1; t <= per_assignment; t++)); do
-            ((t > 1)) && printf ','
-            printf '{"title": "Nhiệm vụ %d.%d", "lead": {"code": "%s", "name": "Đơn vị %d"}, "due": "Quý IV năm 2026"}' \
-                "$a" "$t" "${leads[$(((a + t) % 4))]}" "$t"
-        done
-        printf ']}\n'
-    } > "$work/assignment-$a.json"
+    assignment_json "$a" "$per_assignment" > "$work/assignment-$a.json"
     "$connector" task assign "$work/assignment-$a.json" --config "$work/g22.conf" > /dev/null \
         || fail "assignment $a not queued"
 done

@@ -25,29 +25,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# A port nobody answers on (a connection to it is refused), for a daemon's http.listen:
-# each side's daemon and simulator must know each other's address before either starts.
-free_port() {
-    local port
-    for _ in $(seq 50); do
-        port=$((20000 + RANDOM % 40000))
-        if ! (exec 3<> "/dev/tcp/127.0.0.1/$port") 2> /dev/null; then
-            echo "$port"
-            return
-        fi
-    done
-    fail "no free port"
-}
-# Waits (at most 120 s) until the command succeeds.
-eventually() {
-    local what=$1
-    shift
-    for _ in $(seq 1200); do
-        "$@" > /dev/null 2>&1 && return 0
-        sleep 0.1
-    done
-    fail "timed out waiting for: $what"
-}
 state() { curl -sf "$1/state"; }  # a simulator's /state
 
 # The axis simulator is its own executable (samples/axis-sim), not part of the connector.

@@ -26,16 +26,7 @@ cleanup() {
 }
 trap cleanup EXIT
 fail() { echo "FAIL: $*"; exit 1; }
-# Waits (at most 60 s) until the command succeeds.
-eventually() {
-    local what=$1
-    shift
-    for _ in $(seq 600); do
-        "$@" > /dev/null 2>&1 && return 0
-        sleep 0.1
-    done
-    fail "timed out waiting for: $what"
-}
+wait_seconds=60  # for `eventually` (common.sh)
 
 "$fixture" start "$pg_dir" > /dev/null
 backend=postgresql pg_url_file="$pg_dir/url"

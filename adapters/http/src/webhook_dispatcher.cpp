@@ -61,6 +61,8 @@ WebhookDispatcher::WebhookDispatcher(WebhookSettings settings,
         throw connector::ConfigError("webhook.secret_file: the webhook secret is empty");
     // Deliveries are recorded under the URL without its query, which may carry a key.
     target_ = settings_.url.substr(0, settings_.url.find('?'));
+    lease_ = std::make_unique<connector::HeldLease>(*store_, "webhook " + target_,
+                                                    settings_.lease_owner, settings_.lease);
     if (uri.getScheme() == "https")
         tls_ = tls::verified_client_context(uri.getHost(), settings_.ca_file, "webhook.ca_file");
 }
@@ -105,29 +107,16 @@ void WebhookDispatcher::stop() {
     changes_->notify();
     if (thread_.joinable())
         thread_.join();
-    if (holding_lease_) {
-        holding_lease_ = false;
-        try {
-            store_->release_lease("webhook " + target_, settings_.lease_owner);
-        } catch (const std::exception&) {
-            // it expires by itself
-        }
-    }
+    lease_->release();
 }
 
 bool WebhookDispatcher::hold_lease() {
-    const auto now = std::chrono::steady_clock::now();
-    if (lease_asked_at_ != std::chrono::steady_clock::time_point{} &&
-        now - lease_asked_at_ < settings_.lease / 2)
-        return holding_lease_;
-    lease_asked_at_ = now;
-    const bool was = holding_lease_;
-    holding_lease_ =
-        store_->hold_lease("webhook " + target_, settings_.lease_owner, settings_.lease);
-    if (holding_lease_ != was)
-        say("info", holding_lease_ ? "webhook.lease_taken" : "webhook.lease_lost",
+    const bool was = lease_->held_now();
+    const bool holding = lease_->hold();
+    if (holding != was)
+        say("info", holding ? "webhook.lease_taken" : "webhook.lease_lost",
             "owner=" + settings_.lease_owner);
-    return holding_lease_;
+    return holding;
 }
 
 void WebhookDispatcher::run() {

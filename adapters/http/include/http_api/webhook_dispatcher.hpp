@@ -19,6 +19,7 @@
 #include <Poco/Net/Context.h>
 #include <Poco/URI.h>
 
+#include "connector/held_lease.hpp"
 #include "connector/store.hpp"
 #include "http_api/change_signal.hpp"
 #include "http_api/log_sink.hpp"
@@ -80,9 +81,8 @@ class WebhookDispatcher {
     std::atomic<bool> stopping_{false};
     std::thread thread_;
     std::uint64_t seed_;
-    // The delivery lease: asked for at most every half lease (a write on SQLite).
-    bool holding_lease_ = false;
-    std::chrono::steady_clock::time_point lease_asked_at_{};
+    // The delivery lease "webhook <target>" (made once the target is known).
+    std::unique_ptr<connector::HeldLease> lease_;
     bool hold_lease();
 };
 
