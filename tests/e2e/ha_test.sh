@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Several daemons on one PostgreSQL (issue 14): two H20 daemons and one G22 share one
 # private PostgreSQL server (a database each for G22 and H20) while 500 tasks go to the
-# province and 100 reports come back, the axis simulator's faults are on, one H20
+# province, 100 reports come back and 5 assignments (50 tasks) are revoked by G22 while
+# the province works on them, the axis simulator's faults are on, one H20
 # daemon or the other is killed with SIGKILL 20 times at random moments and restarted,
 # and the PostgreSQL server is stopped and started again twice. H20's iDesk (the iDesk
 # simulator) receives both H20 daemons' webhooks. At the end:
@@ -18,7 +19,7 @@ connector=$1 source_dir=$2 work=$3 pki=$4
 axis_sim=${AXIS_SIM:-$(dirname "$connector")/../../samples/axis-sim/axis-sim}
 idesk_sim=${IDESK_SIM:-$(dirname "$connector")/../../samples/idesk-sim/idesk-sim}
 rm -rf "$work" && mkdir -p "$work"
-assignments=50 per_assignment=10 reports_total=100 kills_wanted=20
+assignments=50 per_assignment=10 reports_total=100 kills_wanted=20 revoked_documents=5
 tasks_total=$((assignments * per_assignment))
 
 fixture="$source_dir/tests/support/postgresql-fixture.sh"
@@ -55,6 +56,21 @@ query() {  # side sql
 }
 h20_task_count() { query h20 "SELECT count(*) FROM tasks" 2> /dev/null || echo 0; }
 enough_to_report() { (($(h20_task_count) >= reports_total)); }
+all_tasks_here() { (($(h20_task_count) == tasks_total)); }
+# Revocations go both ways through the axis while daemons die: G22 revokes, H20 withdraws
+# its tasks (and its iDesk is told). Taken once the province holds every task, from the
+# documents none of whose tasks is among those reported on.
+revoke_some() {
+    local docs
+    docs=$(query h20 "SELECT source_document_id FROM tasks GROUP BY source_document_id
+        HAVING min(task_code) > (SELECT task_code FROM tasks ORDER BY task_code
+        LIMIT 1 OFFSET $((reports_total - 1))) ORDER BY min(task_code) DESC LIMIT $revoked_documents")
+    [[ $(wc -l <<< "$docs") == "$revoked_documents" ]] || fail "no $revoked_documents documents to revoke: $docs"
+    while read -r doc; do
+        "$connector" task revoke "$doc" --reason "Điều chỉnh kế hoạch" --config "$work/g22.conf" \
+            > /dev/null 2>> "$work/reports.err" || fail "revoke $doc: $(tail -1 "$work/reports.err")"
+    done <<< "$docs"
+}
 
 coproc SIM { exec "$axis_sim" --config "$source_dir/samples/axis-sim/axis-sim.json" \
     --port 0 --database "$work/axis-sim.db"; }
@@ -130,7 +146,7 @@ start h20b
 eventually "G22 running" grep -q "event=daemon.start" "$work/g22.log"
 alive g22 || fail "G22 did not start: $(tail -3 "$work/g22.log")"
 
-kills=0 restarts=0 reported=0
+kills=0 restarts=0 reported=0 revoked=0
 while ((kills < kills_wanted)); do
     sleep "0.$((RANDOM % 8 + 2))"
     victim=$([[ $((RANDOM % 2)) == 0 ]] && echo h20a || echo h20b)
@@ -152,6 +168,10 @@ while ((kills < kills_wanted)); do
         done
         reported=1
     fi
+    if ((revoked == 0)) && all_tasks_here; then
+        revoke_some
+        revoked=1
+    fi
 done
 ((reported == 1)) || {
     eventually "the province's first $reports_total tasks" enough_to_report
@@ -159,6 +179,10 @@ done
         "$connector" task report "$code" --status 05 --progress 40 --config "$work/h20.conf" \
             > /dev/null 2>> "$work/reports.err" || fail "report on $code"
     done
+}
+((revoked == 1)) || {
+    eventually "the province holding all $tasks_total tasks" all_tasks_here
+    revoke_some
 }
 set_faults '{"http_500_rate": 0, "drop_before_rate": 0, "drop_after_rate": 0,
              "duplicate_rate": 0, "malformed_json_rate": 0}'
@@ -169,9 +193,11 @@ done
 converged() {
     [[ $(query h20 "SELECT count(*) FROM tasks") == "$tasks_total" &&
        $(query g22 "SELECT count(*) FROM tasks WHERE status_code = '01'") == $((tasks_total - reports_total)) &&
-       $(query g22 "SELECT count(*) FROM tasks WHERE status_code = '05' AND progress = 40") == "$reports_total" ]]
+       $(query g22 "SELECT count(*) FROM tasks WHERE status_code = '05' AND progress = 40") == "$reports_total" &&
+       $(query g22 "SELECT count(*) FROM tasks WHERE withdrawn = 1") == $((revoked_documents * per_assignment)) &&
+       $(query h20 "SELECT count(*) FROM tasks WHERE withdrawn = 1") == $((revoked_documents * per_assignment)) ]]
 }
-eventually "both sides agreeing on $tasks_total tasks and $reports_total reports" converged
+eventually "both sides agreeing on $tasks_total tasks, $reports_total reports and $((revoked_documents * per_assignment)) withdrawn" converged
 last_event=$(query h20 "SELECT max(id) FROM backend_events")
 idesk_caught_up() {
     [[ $(curl -sf "$idesk_url/state" | jq '.highestSeq') == "$last_event" ]]
@@ -189,7 +215,7 @@ for side in g22 h20; do
         GROUP BY document_id, kind, status_code HAVING count(DISTINCT raw_sha256) > 1 LIMIT 5")
     [[ -z $differ ]] || fail "$side sent a package twice with different bytes: $differ"
     applied_twice=$(query "$side" "SELECT task_code || ' ' || kind FROM task_events WHERE kind IN
-        ('assigned', 'status', 'report', 'reported') GROUP BY task_code, kind, detail
+        ('assigned', 'status', 'report', 'reported', 'revoked') GROUP BY task_code, kind, detail
         HAVING count(*) > 1 LIMIT 5")
     [[ -z $applied_twice ]] || fail "$side applied twice: $applied_twice"
 done
@@ -205,4 +231,4 @@ for side in g22 h20; do
     "$connector" audit verify-chain --config "$work/$side.conf" > "$work/chain-$side.txt" 2>&1 \
         || fail "$side chain: $(cat "$work/chain-$side.txt")"
 done
-echo "HA test passed: $tasks_total tasks, $reports_total reports, $kills kills, $restarts database restarts, $redelivered webhook re-deliveries"
+echo "HA test passed: $tasks_total tasks, $reports_total reports, $((revoked_documents * per_assignment)) withdrawn, $kills kills, $restarts database restarts, $redelivered webhook re-deliveries"

@@ -5,6 +5,7 @@
 
 #include <sstream>
 
+#include "connector/clock.hpp"
 #include "connector/task_status.hpp"
 
 namespace http_api {
@@ -87,14 +88,16 @@ Object::Ptr signature_json(const connector::MessageEntry& message) {
 }
 
 Object::Ptr message_json(const connector::MessageEntry& m,
-                         const std::optional<std::string>& transport_state) {
+                         const std::optional<connector::TransportEntry>& transport) {
     Object::Ptr body = new Object(Poco::JSON_PRESERVE_KEY_ORDER);
     body->set("sequence", m.sequence);
     body->set("direction", connector::to_string(m.direction));
     body->set("kind", m.kind);
     body->set("businessType", m.business_type);
     body->set("documentId", m.document_id);
-    body->set("knobstickId", m.knobstick_id);
+    // Outbound, the knobstick is the id the axis gave when it took the package.
+    body->set("knobstickId",
+              m.knobstick_id.empty() && transport ? transport->knobstick : m.knobstick_id);
     body->set("from", m.from_agency);
     body->set("to", m.to_agencies);
     body->set("statusCode", m.status_code);
@@ -104,7 +107,11 @@ Object::Ptr message_json(const connector::MessageEntry& m,
     body->set("recordedAt", m.recorded_at);
     body->set("signature", signature_json(m));
     body->set("transportState",
-              transport_state ? Poco::Dynamic::Var(*transport_state) : Poco::Dynamic::Var());
+              transport ? Poco::Dynamic::Var(transport->state) : Poco::Dynamic::Var());
+    body->set("transportReason", transport ? transport->reason : std::string());
+    body->set("transportSince", transport
+                                    ? Poco::Dynamic::Var(connector::utc_text(transport->since))
+                                    : Poco::Dynamic::Var());
     body->set("entryHash", m.entry_hash);
     return body;
 }

@@ -25,7 +25,7 @@ Poco::JSON::Object::Ptr event_json(const connector::BackendEvent& event, connect
 Poco::JSON::Object::Ptr signature_json(const connector::MessageEntry& message);
 // A log entry without its bytes, with its transport state (GET /api/v1/messages/{sequence}).
 Poco::JSON::Object::Ptr message_json(const connector::MessageEntry& message,
-                                     const std::optional<std::string>& transport_state);
+                                     const std::optional<connector::TransportEntry>& transport);
 std::string to_text(const Poco::Dynamic::Var& json);
 
 }  // namespace http_api

@@ -83,7 +83,7 @@ void WebhookDispatcher::start() {
         if (last > 0) {
             connector::WebhookDelivery skipped;
             skipped.event_sequence = last;
-            skipped.state = "skipped";
+            skipped.state = connector::WebhookState::skipped;
             store_->record_webhook_delivery(target_, skipped);
             say("info", "webhook.start_after",
                 "seq=" + std::to_string(last) + " (earlier events are in GET /api/v1/events)");
@@ -182,7 +182,7 @@ bool WebhookDispatcher::deliver_next() {
 
     delivery.attempts++;
     if (problem.empty()) {
-        delivery.state = "delivered";
+        delivery.state = connector::WebhookState::delivered;
         delivery.last_error.clear();
         store_->record_webhook_delivery(target_, delivery);
         say("info", "webhook.delivered",
@@ -200,7 +200,7 @@ bool WebhookDispatcher::deliver_next() {
     if (happened != 0 && now - happened >= std::chrono::duration_cast<std::chrono::milliseconds>(
                                                settings_.give_up_after)
                                                .count()) {
-        delivery.state = "abandoned";
+        delivery.state = connector::WebhookState::abandoned;
         store_->record_webhook_delivery(target_, delivery);
         say("warning", "webhook.abandoned",
             "seq=" + std::to_string(event.sequence) +
@@ -215,7 +215,7 @@ bool WebhookDispatcher::deliver_next() {
     std::mt19937_64 random(seed_ + static_cast<std::uint64_t>(delivery.attempts) +
                            static_cast<std::uint64_t>(event.sequence));
     const long long delay = std::uniform_int_distribution<long long>(0, ceiling)(random);
-    delivery.state = "pending";
+    delivery.state = connector::WebhookState::pending;
     delivery.next_attempt_at_ms = now + delay;
     store_->record_webhook_delivery(target_, delivery);
     say("warning", "webhook.retry",

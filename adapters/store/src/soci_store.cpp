@@ -25,11 +25,13 @@ extern const std::string_view sqlite_0002;
 extern const std::string_view sqlite_0003;
 extern const std::string_view sqlite_0004;
 extern const std::string_view sqlite_0005;
+extern const std::string_view sqlite_0006;
 extern const std::string_view postgresql_0001;
 extern const std::string_view postgresql_0002;
 extern const std::string_view postgresql_0003;
 extern const std::string_view postgresql_0004;
 extern const std::string_view postgresql_0005;
+extern const std::string_view postgresql_0006;
 }  // namespace migrations
 
 namespace {
@@ -94,7 +96,7 @@ const Dialect kSqlite{
     nullptr,
     "(CAST((julianday('now') - 2440587.5) * 86400000.0 AS INTEGER))",
     {migrations::sqlite_0001, migrations::sqlite_0002, migrations::sqlite_0003,
-     migrations::sqlite_0004, migrations::sqlite_0005},
+     migrations::sqlite_0004, migrations::sqlite_0005, migrations::sqlite_0006},
 };
 
 const Dialect kPostgresql{
@@ -128,7 +130,7 @@ const Dialect kPostgresql{
     ":signer, :recorded_at, :prev_hash, :entry_hash, :signer_agency FROM head",
     "(floor(extract(epoch FROM clock_timestamp()) * 1000))::bigint",
     {migrations::postgresql_0001, migrations::postgresql_0002, migrations::postgresql_0003,
-     migrations::postgresql_0004, migrations::postgresql_0005},
+     migrations::postgresql_0004, migrations::postgresql_0005, migrations::postgresql_0006},
 };
 
 struct Target {
@@ -428,6 +430,13 @@ connector::BackendEvent backend_event_from(const soci::row& row, std::size_t fir
 }
 
 // A messages row selected with kMessageColumns, in that order.
+connector::TransportEntry transport_entry_from(const soci::row& row) {
+    return {integer(row, 0), row.get<std::string>(1), row.get<std::string>(2),
+            row.get<std::string>(3),
+            connector::parse_utc_text(row.get<std::string>(4))
+                .value_or(std::chrono::system_clock::time_point{})};
+}
+
 connector::MessageEntry message_from_row(const soci::row& row) {
     connector::MessageEntry entry;
     entry.sequence = integer(row, 0);
@@ -756,63 +765,93 @@ class SociStore final : public connector::Store {
         }
     }
 
-    void set_transport_state(std::int64_t sequence, const std::string& state) override {
+    bool move_transport_state(const connector::TransportEntry& to, bool from_none,
+                              const std::vector<std::string>& from) override {
         reconnect_if_broken();
         try {
-            const long long key = sequence;
+            // The names go into the statement as literals (one statement, whatever their
+            // number): they are the machines' own names, checked here all the same.
+            std::string allowed;
+            for (const std::string& name : from) {
+                if (name.empty() ||
+                    name.find_first_not_of("abcdefghijklmnopqrstuvwxyz_") != std::string::npos)
+                    throw connector::PermanentError("'" + name + "' is no transport state name");
+                allowed += (allowed.empty() ? "'" : ", '") + name + "'";
+            }
+            if (to.state.empty() ||
+                to.state.find_first_not_of("abcdefghijklmnopqrstuvwxyz_") != std::string::npos)
+                throw connector::PermanentError("'" + to.state + "' is no transport state name");
+            if (!from_none && allowed.empty())
+                return false;
+            const long long key = to.sequence;
             const std::string updated_at = now_utc();
-            // One statement: concurrent writers of the same state never collide.
-            sql_ << "INSERT INTO message_transport (sequence, state, updated_at) VALUES "
-                    "(:sequence, :state, :at) "
-                    "ON CONFLICT (sequence) DO UPDATE SET state = excluded.state, updated_at = "
-                    "excluded.updated_at",
-                soci::use(key, "sequence"), soci::use(state, "state"), soci::use(updated_at, "at");
+            // An empty knobstick keeps the one recorded when the package was sent.
+            const std::string set =
+                " SET state = :state, reason = :reason, knobstick = coalesce(nullif(:knobstick, "
+                "''), knobstick), updated_at = :at";
+            std::string query;
+            if (!from_none) {
+                query = "UPDATE message_transport" + set +
+                        " WHERE sequence = :sequence AND state IN (" + allowed + ")";
+            } else {
+                query =
+                    "INSERT INTO message_transport (sequence, state, reason, knobstick, "
+                    "updated_at) "
+                    "VALUES (:sequence, :state, :reason, :knobstick, :at) ON CONFLICT (sequence) ";
+                query += allowed.empty()
+                             ? std::string("DO NOTHING")
+                             : "DO UPDATE SET state = excluded.state, reason = excluded.reason, "
+                               "knobstick = coalesce(nullif(excluded.knobstick, ''), "
+                               "message_transport.knobstick), updated_at = excluded.updated_at "
+                               "WHERE message_transport.state IN (" +
+                                   allowed + ")";
+            }
+            soci::statement statement =
+                (sql_.prepare << query, soci::use(key, "sequence"), soci::use(to.state, "state"),
+                 soci::use(to.reason, "reason"), soci::use(to.knobstick, "knobstick"),
+                 soci::use(updated_at, "at"));
+            statement.execute(true);
+            return statement.get_affected_rows() == 1;
         } catch (...) {
             note_failure();
-            rethrow("set_transport_state", std::to_string(sequence));
+            rethrow("move_transport_state", std::to_string(to.sequence) + " to " + to.state);
         }
     }
 
-    std::optional<std::string> transport_state(std::int64_t sequence) override {
+    std::optional<connector::TransportEntry> transport_state(std::int64_t sequence) override {
         reconnect_if_broken();
         try {
             const long long key = sequence;
-            std::string state;
-            soci::indicator indicator = soci::i_null;
-            sql_ << "SELECT state FROM message_transport WHERE sequence = :sequence",
-                soci::use(key), soci::into(state, indicator);
-            if (!sql_.got_data() || indicator != soci::i_ok)
-                return std::nullopt;
-            return state;
+            soci::rowset<soci::row> rows =
+                (sql_.prepare << "SELECT sequence, state, reason, knobstick, updated_at FROM "
+                                 "message_transport WHERE sequence = :sequence",
+                 soci::use(key, "sequence"));
+            for (const soci::row& row : rows)
+                return transport_entry_from(row);
+            return std::nullopt;
         } catch (...) {
             note_failure();
             rethrow("transport_state", std::to_string(sequence));
         }
     }
 
-    std::vector<connector::TransportEntry> messages_in_state(const std::string& prefix,
+    std::vector<connector::TransportEntry> messages_in_state(const std::string& state,
                                                              std::size_t limit) override {
         reconnect_if_broken();
         try {
-            // substr instead of LIKE: no pattern characters to escape, and no collation
-            // (PostgreSQL's text ranges follow the locale, not the bytes).
-            const long long length = static_cast<long long>(prefix.size());
             const long long count = static_cast<long long>(limit);
             std::vector<connector::TransportEntry> found;
             soci::rowset<soci::row> rows =
-                (sql_.prepare << "SELECT sequence, state, updated_at FROM message_transport "
-                                 "WHERE substr(state, 1, :length) = :prefix ORDER BY sequence "
+                (sql_.prepare << "SELECT sequence, state, reason, knobstick, updated_at FROM "
+                                 "message_transport WHERE state = :state ORDER BY sequence "
                                  "LIMIT :count",
-                 soci::use(length, "length"), soci::use(prefix, "prefix"),
-                 soci::use(count, "count"));
+                 soci::use(state, "state"), soci::use(count, "count"));
             for (const soci::row& row : rows)
-                found.push_back({integer(row, 0), row.get<std::string>(1),
-                                 connector::parse_utc_text(row.get<std::string>(2))
-                                     .value_or(std::chrono::system_clock::time_point{})});
+                found.push_back(transport_entry_from(row));
             return found;
         } catch (...) {
             note_failure();
-            rethrow("messages_in_state", prefix);
+            rethrow("messages_in_state", state);
         }
     }
 
@@ -1273,7 +1312,7 @@ class SociStore final : public connector::Store {
             for (const soci::row& row : rows) {
                 connector::WebhookDelivery delivery;
                 delivery.event_sequence = integer(row, 0);
-                delivery.state = "pending";
+                delivery.state = connector::WebhookState::pending;
                 if (row.get_indicator(6) == soci::i_ok) {
                     delivery.attempts = static_cast<int>(integer(row, 7));
                     delivery.next_attempt_at_ms =
@@ -1295,14 +1334,15 @@ class SociStore final : public connector::Store {
         try {
             long long event = delivery.event_sequence;
             long long next = delivery.next_attempt_at_ms;
+            const std::string state = connector::to_string(delivery.state);
             sql_ << "INSERT INTO webhook_deliveries (event_id, target, state, attempts, "
                     "next_attempt_at, last_error) VALUES (:event, :target, :state, :attempts, "
                     ":next, :error) ON CONFLICT (target, event_id) DO UPDATE SET state = "
                     "excluded.state, attempts = excluded.attempts, next_attempt_at = "
                     "excluded.next_attempt_at, last_error = excluded.last_error",
-                soci::use(event, "event"), soci::use(target, "target"),
-                soci::use(delivery.state, "state"), soci::use(delivery.attempts, "attempts"),
-                soci::use(next, "next"), soci::use(delivery.last_error, "error");
+                soci::use(event, "event"), soci::use(target, "target"), soci::use(state, "state"),
+                soci::use(delivery.attempts, "attempts"), soci::use(next, "next"),
+                soci::use(delivery.last_error, "error");
         } catch (...) {
             note_failure();
             rethrow("record_webhook_delivery", std::to_string(delivery.event_sequence));

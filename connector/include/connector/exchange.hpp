@@ -28,6 +28,7 @@
 #include "connector/clock.hpp"
 #include "connector/store.hpp"
 #include "connector/task_packages.hpp"
+#include "connector/transport_state.hpp"
 #include "edxml/signature.hpp"
 
 namespace connector {
@@ -130,9 +131,9 @@ class Exchange {
     StepReport poll(AxisMessageType type);
     StepReport apply_pending(std::size_t limit = 100);
     // Asks the axis (getSentEdocList) about packages sent and not yet delivered: `sent` →
-    // `delivered` when every recipient acknowledged done, `delivery_failed: …` when one
-    // acknowledged fail, `undelivered: …` past `delivery_deadline` (the tasks told, and
-    // not asked about again).
+    // `delivered` when every recipient acknowledged done, `delivery_failed` when one
+    // acknowledged fail, `undelivered` past `delivery_deadline` (the tasks told, and not
+    // asked about again).
     StepReport track_deliveries(std::size_t limit = 50);
 
     bool circuit_open() const;
@@ -148,36 +149,75 @@ class Exchange {
                                const std::string& to, const std::string& status_code,
                                const std::string& subject, std::string bytes,
                                int business_type = 0);
-    // A document without a number gets the next document number (Store::
-    // next_document_number); without a notation, `default_notation`.
+    // Local actions (local_actions.cpp). A document without a number gets the next
+    // document number (Store::next_document_number); without a notation, `default_notation`.
     void number_if_unnumbered(std::string& number, std::string& notation,
                               const char* default_notation);
     // Queues a document of ours; refused (DuplicateError) when its DocumentId was sent.
     std::int64_t queue_new_document(const edxml::DocumentPackage& package);
-    void apply_message(const MessageEntry& message, StepReport& report);
     // Reads the task and runs `change` on it (which decides and writes with
     // Store::update_task); again on a fresh copy when another writer updated the task in
     // between. False when there is no such task.
     bool with_task(const std::string& task_code, const std::function<void(Task&)>& change);
+
+    // Task effects (task_effects.cpp): what a package means for the tasks, one function
+    // per kind of package. Each is idempotent: a message applied again after a crash
+    // changes nothing (task events are unique per task, kind and message).
+    void apply_message(const MessageEntry& message, StepReport& report);
+    void apply_received_status(const edxml::StatusPackage& status, std::int64_t sequence,
+                               StepReport& report);
+    void apply_received_revocation(const edxml::DocumentPackage& document, std::int64_t sequence);
+    void apply_received_replacement(const edxml::DocumentPackage& document, std::int64_t sequence);
+    void apply_received_update(const edxml::DocumentPackage& document,
+                               const edxml::TaskProfile& profile, std::int64_t sequence,
+                               StepReport& report);
+    void apply_received_assignment(const edxml::DocumentPackage& document,
+                                   const edxml::TaskProfile& profile, std::int64_t sequence,
+                                   StepReport& report);
+    void apply_received_report(const edxml::TaskProfile& profile, const std::string& from,
+                               std::int64_t sequence, StepReport& report);
+    // The 01 (received) of an assignment we received, queued once per document and sender
+    // (a unique key of the log holds it); its sequence.
+    std::int64_t reply_received(const edxml::DocumentPackage& document);
     // What a package we send means on our side: an assignment's tasks recorded (issued),
     // a report's progress and status on our received task, a revocation's tasks
     // withdrawn. Idempotent; run when queued (before the outbox item exists) and at recovery.
     void apply_local_effects(const MessageEntry& message);
     // A 13 or 15/16 we send: the take-back handshake state of our side of the tasks.
     void apply_sent_status(const MessageEntry& message);
+
+    // Outbound (outbound.cpp). A package given up for good (refused, retries run out,
+    // undelivered): its transport state moves to `to` with `reason`, and the tasks it was
+    // about get a `delivery_failed` event, so that the backend is told.
+    void give_up_package(const MessageEntry& message, OutboundState to, const std::string& reason,
+                         const std::string& task_detail);
     // The tasks a logged package is about: those it assigned, or those of the
     // assignment it answers (a report, a status).
     std::vector<Task> tasks_about(const MessageEntry& message);
-    // What to do with a logged inbound message: "stored" (apply it), "duplicate" (the
-    // document came before under another knobstick) or "refused: …".
+    void note_send_succeeded();
+    void note_send_failed_transiently();
+
+    // Inbound (inbound.cpp). What to do with a logged inbound message: stored (apply it),
+    // duplicate (the document came before under another knobstick) or refused, with why.
     // `already_read`: the package as the poll read it (verifying), so it is not parsed again.
-    std::string inbound_disposition(const MessageEntry& stored,
+    struct Disposition {
+        InboundState state = InboundState::stored;
+        std::string reason;
+    };
+    Disposition inbound_disposition(const MessageEntry& stored,
                                     const edxml::ReadResult* already_read = nullptr);
+    // The inbound state of a logged message, decided now (the same way as at first) when
+    // the daemon that logged it died before deciding.
+    Transport<InboundState> settled_state(const MessageEntry& stored,
+                                          const edxml::ReadResult* already_read = nullptr);
     // A knobstick whose package is logged already (by us before a crash, by another
     // daemon of this database, or offered again): decides what was not decided, queues
     // it if it is to be applied, and acknowledges it.
     void settle_logged_knobstick(const AxisKnobstick& knobstick, const MessageEntry& stored,
                                  StepReport& report);
+    // Fetches, verifies, logs and settles one knobstick offered by the axis.
+    void receive_knobstick(const AxisKnobstick& knobstick, AxisMessageType type,
+                           StepReport& report);
 
     Store& store_;
     AxisTransport& axis_;

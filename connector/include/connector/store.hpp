@@ -14,6 +14,7 @@
 
 #include "connector/message_log.hpp"
 #include "connector/task.hpp"
+#include "connector/transport_state.hpp"
 
 namespace connector {
 
@@ -64,17 +65,20 @@ struct BackendEvent {
     std::string recorded_at;
 };
 
-// A message's transport state and since when it holds (the store's clock).
+// A message's transport state (a name of connector/transport_state.hpp), its reason and
+// knobstick in their own columns, and since when it holds (the store's clock).
 struct TransportEntry {
     std::int64_t sequence = 0;
     std::string state;
+    std::string reason;
+    std::string knobstick;
     std::chrono::system_clock::time_point since;
 };
 
 // Where the webhook delivery of one event stands, for one target URL.
 struct WebhookDelivery {
     std::int64_t event_sequence = 0;
-    std::string state;  // pending, delivered, abandoned, skipped (before webhooks began)
+    WebhookState state = WebhookState::pending;
     int attempts = 0;
     std::int64_t next_attempt_at_ms = 0;  // Unix milliseconds; 0: now
     std::string last_error;
@@ -136,11 +140,16 @@ class Store {
     // A chain's checkpoints, oldest first.
     virtual std::vector<ChainCheckpoint> checkpoints(const std::string& chain) = 0;
     // Transport state of a logged message lives beside the log, which never changes.
-    virtual void set_transport_state(std::int64_t sequence, const std::string& state) = 0;
-    virtual std::optional<std::string> transport_state(std::int64_t sequence) = 0;
-    // Messages whose transport state starts with `prefix` ("sent "), oldest first, with
-    // when they came to it.
-    virtual std::vector<TransportEntry> messages_in_state(const std::string& prefix,
+    // Compare-and-set, in one statement: `to` is written (its state, reason and knobstick;
+    // `since` is the store's clock) only when the message stands in one of `from`, or has
+    // no state and `from_none`; false, and nothing written, otherwise. An empty
+    // knobstick keeps the one recorded. State names are
+    // [a-z_]+ (PermanentError else). connector/transport_state.hpp holds the machines.
+    virtual bool move_transport_state(const TransportEntry& to, bool from_none,
+                                      const std::vector<std::string>& from) = 0;
+    virtual std::optional<TransportEntry> transport_state(std::int64_t sequence) = 0;
+    // Messages in transport state `state`, oldest first.
+    virtual std::vector<TransportEntry> messages_in_state(const std::string& state,
                                                           std::size_t limit) = 0;
 
     // Adds an item; throws DuplicateError when the key is already queued.

@@ -7,6 +7,7 @@
 
 #include "connector/clock.hpp"
 #include "connector/exchange.hpp"
+#include "connector/transport_state.hpp"
 #include "store/soci_store.hpp"
 
 namespace {
@@ -141,9 +142,11 @@ BOOST_AUTO_TEST_CASE(retries_run_out_into_failed_with_a_reason) {
     for (int pass = 0; pass < 3; ++pass)
         bench.exchange->send_pending();
     BOOST_TEST(bench.axis.sends == 3);
-    const std::string state = bench.store->transport_state(sequence).value_or("");
-    BOOST_TEST(state.rfind("failed: not sent: 3 attempts failed, the last: sendEdoc", 0) == 0u,
-               state);
+    const auto state = outbound_transport(*bench.store, sequence);
+    BOOST_REQUIRE(state.has_value());
+    BOOST_TEST((state->state == OutboundState::failed));
+    BOOST_TEST(state->reason.rfind("not sent: 3 attempts failed, the last: sendEdoc", 0) == 0u,
+               state->reason);
     BOOST_TEST(bench.store->pending_count(WorkQueue::outbox) == 0);
     bench.exchange->send_pending();
     BOOST_TEST(bench.axis.sends == 3);  // failed stays failed
@@ -152,8 +155,9 @@ BOOST_AUTO_TEST_CASE(retries_run_out_into_failed_with_a_reason) {
     bench.axis.failure = AxisFailure::refused;
     bench.exchange->send_pending();
     BOOST_TEST(bench.axis.sends == 4);
-    BOOST_TEST(bench.store->transport_state(refused).value_or("").rfind(
-                   "failed: not sent: the axis refused it:", 0) == 0u);
+    BOOST_TEST((outbound_transport(*bench.store, refused)->state == OutboundState::failed));
+    BOOST_TEST(outbound_transport(*bench.store, refused)
+                   ->reason.rfind("not sent: the axis refused it:", 0) == 0u);
 }
 
 // After `threshold` transient failures in a row the breaker opens: nothing is sent while
@@ -188,10 +192,67 @@ BOOST_AUTO_TEST_CASE(the_breaker_opens_half_opens_and_closes) {
     BOOST_TEST(bench.axis.sends == 8);
     std::vector<std::string> states;
     for (const std::int64_t sequence : queued)
-        states.push_back(bench.store->transport_state(sequence).value_or(""));
+        states.push_back(outbound_transport(*bench.store, sequence)->knobstick);
     // In the order queued: knobstick numbers follow the calls.
-    BOOST_TEST(states[0] == "sent knobstick-5");
-    BOOST_TEST(states[3] == "sent knobstick-8");
+    BOOST_TEST(states[0] == "knobstick-5");
+    BOOST_TEST(states[3] == "knobstick-8");
+}
+
+// The axis down for ten minutes under a daemon that passes every second: the breaker
+// opens after `threshold` failures and lets one probe through every `open_for`, so the
+// axis sees a few dozen calls, not one per package per pass; nothing is given up; when
+// the axis returns the whole backlog drains in the order it was queued.
+BOOST_AUTO_TEST_CASE(the_axis_down_for_minutes_drains_in_order) {
+    ExchangeSettings settings = quick_retries();
+    settings.retry.max_attempts = 1000;
+    settings.breaker.threshold = 5;
+    settings.breaker.open_for = std::chrono::seconds(30);
+    Bench bench(settings);
+    std::vector<std::int64_t> queued;
+    for (int n = 1; n <= 20; ++n)
+        queued.push_back(bench.queue_document(std::to_string(n)));
+    bench.axis.failing_sends = 1'000'000;
+    std::size_t failed = 0;
+    for (int second = 0; second < 600; ++second) {
+        failed += bench.exchange->send_pending().failed;
+        bench.clock.advance(std::chrono::seconds(1));
+    }
+    // 5 to open it, then one probe per 30 s (the first pass of a half-open breaker).
+    BOOST_TEST(bench.axis.sends >= 5 + 600 / 31);
+    BOOST_TEST(bench.axis.sends <= 5 + 600 / 30 + 1);
+    BOOST_TEST(failed == 0u);
+    for (const std::int64_t sequence : queued)
+        BOOST_TEST(outbound_transport(*bench.store, sequence)->state != OutboundState::failed);
+
+    bench.axis.failing_sends = 0;
+    const int calls_while_down = bench.axis.sends;
+    std::size_t done = 0;
+    for (int second = 0; second < 40 && done < queued.size(); ++second) {
+        done += bench.exchange->send_pending().done;
+        bench.clock.advance(std::chrono::seconds(1));
+    }
+    BOOST_TEST(done == queued.size());
+    BOOST_TEST(bench.axis.sends == calls_while_down + static_cast<int>(queued.size()));
+    // In the order queued: the knobstick numbers the fake axis gave follow its calls.
+    for (std::size_t n = 0; n < queued.size(); ++n) {
+        const auto transport = outbound_transport(*bench.store, queued[n]);
+        BOOST_TEST((transport->state == OutboundState::sent));
+        BOOST_TEST(transport->knobstick ==
+                   "knobstick-" + std::to_string(calls_while_down + 1 + static_cast<int>(n)));
+    }
+}
+
+// A package whose state says `sent` (the daemon died between recording it and completing
+// its outbox item) is not sent again when the item is claimed after the restart.
+BOOST_AUTO_TEST_CASE(a_package_recorded_sent_is_not_sent_again) {
+    Bench bench(quick_retries());
+    const std::int64_t sequence = bench.queue_document("1");
+    BOOST_REQUIRE(move(*bench.store, sequence, OutboundState::sent, "", "knobstick-before"));
+    BOOST_TEST(bench.store->pending_count(WorkQueue::outbox) == 1);
+    bench.exchange->send_pending();
+    BOOST_TEST(bench.axis.sends == 0);
+    BOOST_TEST(bench.store->pending_count(WorkQueue::outbox) == 0);
+    BOOST_TEST(outbound_transport(*bench.store, sequence)->knobstick == "knobstick-before");
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -299,22 +299,48 @@ inline void transport_state_lives_beside_the_log(const Backend& backend) {
     const auto store = fresh_store(backend, "transport");
     const MessageEntry stored = store->append_message(sample_entry(1));
     BOOST_TEST(!store->transport_state(stored.sequence).has_value());
-    store->set_transport_state(stored.sequence, "sent");
-    store->set_transport_state(stored.sequence, "delivered");
-    BOOST_TEST(store->transport_state(stored.sequence).value_or("") == "delivered");
+    const auto state = [&](std::int64_t sequence) {
+        return store->transport_state(sequence).value_or(TransportEntry{}).state;
+    };
+    // Compare-and-set: a first state from none; then only from the states named.
+    BOOST_TEST(store->move_transport_state({stored.sequence, "queued", "", "", {}}, true, {}));
+    BOOST_TEST(!store->move_transport_state({stored.sequence, "queued", "", "", {}}, true, {}));
+    BOOST_TEST(
+        !store->move_transport_state({stored.sequence, "delivered", "", "", {}}, false, {"sent"}));
+    BOOST_TEST(state(stored.sequence) == "queued");
+    BOOST_TEST(store->move_transport_state({stored.sequence, "sent", "", "0123abcd", {}}, true,
+                                           {"queued", "retry_wait"}));
+    // The reason in its column; an empty knobstick keeps the one recorded when sent.
+    BOOST_TEST(store->move_transport_state(
+        {stored.sequence, "undelivered", "no acknowledgement; it's 'quoted'", "", {}}, false,
+        {"sent"}));
+    const auto undelivered = store->transport_state(stored.sequence);
+    BOOST_REQUIRE(undelivered.has_value());
+    BOOST_TEST(undelivered->state == "undelivered");
+    BOOST_TEST(undelivered->reason == "no acknowledgement; it's 'quoted'");
+    BOOST_TEST(undelivered->knobstick == "0123abcd");
+    // Names are the machines' words only: anything else is refused, nothing written.
+    BOOST_CHECK_THROW(
+        store->move_transport_state({stored.sequence, "sent') OR 1=1 --", "", "", {}}, true, {}),
+        PermanentError);
+    BOOST_CHECK_THROW(store->move_transport_state({stored.sequence, "failed", "", "", {}}, false,
+                                                  {"undelivered'); DROP TABLE messages; --"}),
+                      PermanentError);
+    BOOST_TEST(state(stored.sequence) == "undelivered");
+
     const MessageEntry second = store->append_message(sample_entry(2));
     const MessageEntry third = store->append_message(sample_entry(3));
-    store->set_transport_state(second.sequence, "sent 0123abcd");
-    store->set_transport_state(third.sequence, "sent% tricky_");
     const auto before = std::chrono::system_clock::now() - std::chrono::seconds(1);
-    const auto sent = store->messages_in_state("sent ", 10);
+    BOOST_TEST(store->move_transport_state({second.sequence, "sent", "", "k-2", {}}, true, {}));
+    BOOST_TEST(store->move_transport_state({third.sequence, "queued", "", "", {}}, true, {}));
+    const auto sent = store->messages_in_state("sent", 10);
     BOOST_REQUIRE_EQUAL(sent.size(), 1u);
     BOOST_TEST(sent[0].sequence == second.sequence);
-    BOOST_TEST(sent[0].state == "sent 0123abcd");
+    BOOST_TEST(sent[0].knobstick == "k-2");
     // Since when: the moment the state was written, on the store's clock.
     BOOST_TEST((sent[0].since > before));
     BOOST_TEST((sent[0].since < std::chrono::system_clock::now() + std::chrono::seconds(1)));
-    BOOST_TEST(store->messages_in_state("sent", 10).size() == 2u);
+    BOOST_TEST(store->messages_in_state("sen", 10).empty());
     BOOST_TEST(store->messages_in_state("%", 10).empty());
     BOOST_TEST(store->messages(0, 1).at(0).entry_hash == stored.entry_hash);
     BOOST_TEST(report_for(*store, "messages").ok);
@@ -508,10 +534,10 @@ inline void feed_webhooks_and_idempotency_keys(const Backend& backend) {
     BOOST_TEST(next->second.attempts == 1);
     BOOST_TEST(next->second.next_attempt_at_ms == 42);
     BOOST_TEST(next->second.last_error == "HTTP 503");
-    delivery.state = "delivered";
+    delivery.state = WebhookState::delivered;
     store->record_webhook_delivery(target, delivery);
     delivery.event_sequence = events[1].sequence;
-    delivery.state = "abandoned";
+    delivery.state = WebhookState::abandoned;
     store->record_webhook_delivery(target, delivery);
     BOOST_TEST(store->next_webhook_event(target)->first.sequence == events[2].sequence);
     // Another target has its own place in the feed.

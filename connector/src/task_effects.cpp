@@ -1,0 +1,367 @@
+// Task effects: what a package means for the tasks, one function per kind of package
+// received (a status, a revocation, a replacement, an update, an assignment, a report)
+// and what a package we send means on our side. Who may act is decided by
+// who_may_act.hpp, what a status code does by task_status.hpp.
+#include "connector/crash_point.hpp"
+#include "connector/error.hpp"
+#include "connector/who_may_act.hpp"
+#include "edxml/writer.hpp"
+#include "exchange_parts.hpp"
+
+namespace connector {
+
+using namespace exchange_parts;
+
+void Exchange::apply_local_effects(const MessageEntry& message) {
+    if (message.direction != Direction::outbound)
+        return;
+    if (message.kind == "status") {
+        apply_sent_status(message);
+        return;
+    }
+    if (message.kind != "edoc")
+        return;
+    const edxml::ReadResult read = edxml::read_package(message.raw);
+    const auto* document =
+        read.ok() ? std::get_if<edxml::DocumentPackage>(&*read.package) : nullptr;
+    if (!document)
+        return;
+    const std::int64_t sequence = message.sequence;
+    if (document->business_type() == edxml::BusinessDocType::revoke) {
+        const std::string reason = document->trace && document->trace->business
+                                       ? document->trace->business->reason
+                                       : std::string();
+        for (const Task& listed : store_.tasks_of_document(document->header.document_id)) {
+            with_task(listed.task_code, [&](Task& task) {
+                if (task.side != TaskSide::issued || task.status.withdrawn)
+                    return;
+                task.status.withdrawn = true;
+                store_.update_task(task, {0, task.task_code, "revoked", reason, sequence, ""});
+            });
+        }
+        return;
+    }
+    const auto profile = profile_of(*document);
+    if (!profile)
+        return;
+    if (profile->kind == edxml::TaskProfileKind::assignment) {
+        for (const edxml::TaskRecord& record : profile->tasks) {
+            store_.insert_task(
+                task_from_record(record, TaskSide::issued, document->header.document_id),
+                {0, record.task_code, "assigned", "assigned to " + message.to_agencies, sequence,
+                 ""});
+        }
+    } else if (profile->kind == edxml::TaskProfileKind::report) {
+        for (const edxml::TaskRecord& record : profile->tasks) {
+            with_task(record.task_code, [&](Task& updated) {
+                if (updated.side != TaskSide::received)
+                    return;
+                std::string detail;
+                if (record.status_code) {
+                    const auto outcome = apply_status(updated.status, *record.status_code);
+                    if (outcome.effect == StatusEffect::advanced)
+                        updated.status = outcome.next;
+                    detail = record.status_code->wire_text() + ", ";
+                }
+                if (record.progress)
+                    updated.progress = *record.progress;
+                if (!record.progress_note.empty())
+                    updated.progress_note = record.progress_note;
+                if (record.completion_date)
+                    updated.completion_date = record.completion_date;
+                detail += std::to_string(updated.progress) + " %" +
+                          (record.progress_note.empty() ? "" : ": " + record.progress_note);
+                store_.update_task(updated,
+                                   {0, updated.task_code, "reported", detail, sequence, ""});
+            });
+        }
+    }
+}
+
+void Exchange::apply_sent_status(const MessageEntry& message) {
+    const edxml::ReadResult read = edxml::read_package(message.raw);
+    const auto* status = read.ok() ? std::get_if<edxml::StatusPackage>(&*read.package) : nullptr;
+    if (!status)
+        return;
+    const edxml::StatusKind kind = status->status.kind();
+    const std::string& to = status->response_for.organ_id;
+    for (const Task& listed : store_.tasks_of_document(status->response_for.document_id)) {
+        with_task(listed.task_code, [&](Task& task) {
+            if (!status_is_ours_to_send(task, to, kind))
+                return;
+            const auto outcome = apply_status(task.status, status->status);
+            if (outcome.effect != StatusEffect::advanced)
+                return;
+            task.status = outcome.next;
+            store_.update_task(
+                task, {0, task.task_code, "status", status->status.wire_text() + " sent to " + to,
+                       message.sequence, ""});
+        });
+    }
+}
+
+void Exchange::apply_message(const MessageEntry& message, StepReport& report) {
+    const edxml::ReadResult read = edxml::read_package(message.raw);
+    if (!read.ok()) {
+        report.failed++;
+        report.problems.push_back("message " + std::to_string(message.sequence) +
+                                  " no longer reads");
+        return;
+    }
+    const std::int64_t sequence = message.sequence;
+    if (const auto* status = std::get_if<edxml::StatusPackage>(&*read.package)) {
+        apply_received_status(*status, sequence, report);
+        report.done++;
+        return;
+    }
+    const auto& document = std::get<edxml::DocumentPackage>(*read.package);
+    if (document.business_type() == edxml::BusinessDocType::revoke) {
+        apply_received_revocation(document, sequence);
+        report.done++;
+        return;
+    }
+    if (document.business_type() == edxml::BusinessDocType::replace)
+        apply_received_replacement(document, sequence);
+    const auto profile = profile_of(document);
+    if (!profile) {
+        report.done++;  // an ordinary document: logged, nothing to apply
+        return;
+    }
+    if (document.business_type() == edxml::BusinessDocType::update)
+        apply_received_update(document, *profile, sequence, report);
+    else if (profile->kind == edxml::TaskProfileKind::assignment)
+        apply_received_assignment(document, *profile, sequence, report);
+    else if (profile->kind == edxml::TaskProfileKind::report)
+        apply_received_report(*profile, document.header.from.organ_id, sequence, report);
+    report.done++;
+}
+
+void Exchange::apply_received_status(const edxml::StatusPackage& status, std::int64_t sequence,
+                                     StepReport& report) {
+    const std::string& from = status.from.organ_id;
+    const std::string code = status.status.wire_text();
+    for (const Task& listed : store_.tasks_of_document(status.response_for.document_id)) {
+        with_task(listed.task_code, [&](Task& task) {
+            // Codes from others who are party to the task are recorded; strangers are not
+            // even recorded.
+            const bool counts = status_counts(task, from, status.status.kind());
+            if (!counts && !is_party(task, from)) {
+                report.problems.push_back("message " + std::to_string(sequence) + ": " + from +
+                                          " is not party to task '" + task.task_code + "'");
+                return;
+            }
+            const auto outcome = apply_status(task.status, status.status);
+            if (counts && outcome.effect == StatusEffect::advanced) {
+                task.status = outcome.next;
+                store_.update_task(
+                    task, {0, task.task_code, "status", code + " from " + from, sequence, ""});
+            } else {
+                store_.add_task_event({0, task.task_code, "status_recorded",
+                                       code + " from " + from + ": " +
+                                           (counts ? outcome.reason : "not theirs to give"),
+                                       sequence, ""});
+            }
+        });
+    }
+}
+
+void Exchange::apply_received_revocation(const edxml::DocumentPackage& document,
+                                         std::int64_t sequence) {
+    // Thu hồi: the sender takes its document back; our tasks from it are withdrawn.
+    const std::string reason = document.trace && document.trace->business
+                                   ? document.trace->business->reason
+                                   : std::string();
+    const std::string& from = document.header.from.organ_id;
+    for (const Task& listed : store_.tasks_of_document(document.header.document_id)) {
+        with_task(listed.task_code, [&](Task& task) {
+            if (task.side != TaskSide::received || task.issuer != from || task.status.withdrawn)
+                return;
+            task.status.withdrawn = true;
+            store_.update_task(
+                task, {0, task.task_code, "revoked",
+                       "by " + from + (reason.empty() ? "" : ": " + reason), sequence, ""});
+        });
+    }
+}
+
+void Exchange::apply_received_replacement(const edxml::DocumentPackage& document,
+                                          std::int64_t sequence) {
+    // Thay thế: the replaced documents' tasks are withdrawn; the new document's tasks (if
+    // it carries a profile) arrive as a new assignment.
+    if (!document.trace || !document.trace->business)
+        return;
+    const std::string& from = document.header.from.organ_id;
+    for (const auto& replaced : document.trace->business->replacements) {
+        for (const Task& listed : store_.tasks_of_document(replaced.document_id)) {
+            with_task(listed.task_code, [&](Task& task) {
+                if (task.side != TaskSide::received || task.issuer != from || task.status.withdrawn)
+                    return;
+                task.status.withdrawn = true;
+                store_.update_task(task, {0, task.task_code, "replaced",
+                                          "by " + document.header.document_id, sequence, ""});
+            });
+        }
+    }
+}
+
+namespace {
+std::string due_text(const Task& task) {
+    return task.due_date ? edxml::format_date(*task.due_date) : std::string("none");
+}
+}  // namespace
+
+void Exchange::apply_received_update(const edxml::DocumentPackage& document,
+                                     const edxml::TaskProfile& profile, std::int64_t sequence,
+                                     StepReport& report) {
+    // Cập nhật: the named tasks take the new title, content, deadline and assignees;
+    // progress and status stay ours. Tasks new in the profile are assigned.
+    const std::string& from = document.header.from.organ_id;
+    for (const edxml::TaskRecord& record : profile.tasks) {
+        if (!store_.task(record.task_code)) {
+            Task fresh = task_from_record(record, TaskSide::received, document.header.document_id);
+            if (fresh.issuer.empty())
+                fresh.issuer = from;
+            store_.insert_task(fresh, {0, fresh.task_code, "assigned",
+                                       "assigned by " + from + " (update)", sequence, ""});
+            continue;
+        }
+        with_task(record.task_code, [&](Task& updated) {
+            if (updated.side != TaskSide::received || updated.issuer != from) {
+                report.problems.push_back("message " + std::to_string(sequence) +
+                                          " updates task '" + record.task_code + "', which " +
+                                          from + " did not assign to us");
+                return;
+            }
+            const std::string due_before = due_text(updated);
+            updated.title = record.title;
+            updated.content = record.content;
+            updated.due_date = record.due_date;
+            updated.due_text = record.due_text;
+            updated.assignees = record.assignees;
+            updated.priority = record.priority.value_or(updated.priority);
+            store_.update_task(
+                updated,
+                {0, updated.task_code, "updated",
+                 "by " + from + ", due " + due_before + " → " + due_text(updated), sequence, ""});
+        });
+    }
+}
+
+std::int64_t Exchange::reply_received(const edxml::DocumentPackage& document) {
+    const std::string& to = document.header.from.organ_id;
+    const auto earlier_reply = [&]() -> std::int64_t {
+        for (const std::int64_t sent : store_.messages_by_document(Direction::outbound, "status",
+                                                                   document.header.document_id)) {
+            const auto earlier = message_at(store_, sent);
+            if (earlier && earlier->status_code == "01" && earlier->to_agencies == to)
+                return sent;
+        }
+        return 0;
+    };
+    if (const std::int64_t sent = earlier_reply())
+        return sent;
+    const edxml::StatusPackage received =
+        build_status(settings_.sender, to, document.header.document_id, edxml::StatusKind::received,
+                     "", vietnam_time(clock_.now()));
+    try {
+        return queue_package("status", document.header.document_id, to, "01", received.description,
+                             edxml::write_status(received));
+    } catch (const DuplicateError&) {
+        // Logged by another writer since we looked (messages_one_received_reply): its
+        // reply is the one.
+        if (const std::int64_t sent = earlier_reply())
+            return sent;
+        throw;
+    }
+}
+
+void Exchange::apply_received_assignment(const edxml::DocumentPackage& document,
+                                         const edxml::TaskProfile& profile, std::int64_t sequence,
+                                         StepReport& report) {
+    const std::string& from = document.header.from.organ_id;
+    bool for_us = false;
+    for (const edxml::TaskRecord& record : profile.tasks) {
+        // Only what concerns us: a document to several agencies lists all their tasks.
+        if (!involves(record, settings_.sender.code))
+            continue;
+        Task task = task_from_record(record, TaskSide::received, document.header.document_id);
+        task.issuer = from;  // who sent it, not what the profile claims
+        for_us = true;
+        if (!store_.insert_task(
+                task, {0, task.task_code, "assigned", "assigned by " + from, sequence, ""})) {
+            const auto existing = store_.task(task.task_code);
+            if (existing && existing->source_document_id != document.header.document_id)
+                report.problems.push_back("message " + std::to_string(sequence) + ": task code '" +
+                                          task.task_code + "' already belongs to document " +
+                                          existing->source_document_id);
+        }
+    }
+    if (!for_us)
+        return;
+    // 01 (đã đến) back to the sender, once per document even when applied again; our side
+    // of each task stands at 01 too, with the package that says so (again after a crash
+    // in between: the event is unique per task and package).
+    const std::int64_t status_sequence = reply_received(document);
+    for (const edxml::TaskRecord& record : profile.tasks) {
+        with_task(record.task_code, [&](Task& task) {
+            if (task.side != TaskSide::received)
+                return;
+            const auto outcome = apply_status(
+                task.status, edxml::StatusCode::from_kind(edxml::StatusKind::received));
+            if (outcome.effect != StatusEffect::advanced)
+                return;
+            task.status = outcome.next;
+            store_.update_task(
+                task, {0, task.task_code, "status", "01 sent to " + from, status_sequence, ""});
+        });
+    }
+}
+
+void Exchange::apply_received_report(const edxml::TaskProfile& profile, const std::string& from,
+                                     std::int64_t sequence, StepReport& report) {
+    for (const edxml::TaskRecord& record : profile.tasks) {
+        const bool found = with_task(record.task_code, [&](Task& updated) {
+            if (updated.side != TaskSide::issued ||
+                updated.source_document_id != profile.source_document_id) {
+                report.problems.push_back("message " + std::to_string(sequence) +
+                                          " reports on task '" + record.task_code +
+                                          "', which we did not assign in that document");
+                return;
+            }
+            if (!speaks_for_lead(updated, from)) {
+                // A coordinating unit's report is history, not the task's state.
+                if (is_party(updated, from))
+                    store_.add_task_event({0, updated.task_code, "report_recorded",
+                                           "from " + from + " (not the lead unit)", sequence, ""});
+                else
+                    report.problems.push_back("message " + std::to_string(sequence) + ": " + from +
+                                              " is not party to task '" + updated.task_code + "'");
+                return;
+            }
+            std::string detail = "from " + from;
+            if (record.status_code) {
+                const auto outcome = apply_status(updated.status, *record.status_code);
+                if (outcome.effect == StatusEffect::advanced)
+                    updated.status = outcome.next;
+                detail +=
+                    ", " + record.status_code->wire_text() +
+                    (outcome.effect == StatusEffect::advanced ? "" : " (" + outcome.reason + ")");
+            }
+            // Progress follows the newest report that is not behind the current state.
+            if (record.progress && *record.progress >= updated.progress)
+                updated.progress = *record.progress;
+            if (!record.progress_note.empty())
+                updated.progress_note = record.progress_note;
+            if (record.completion_date)
+                updated.completion_date = record.completion_date;
+            detail += ", " + std::to_string(updated.progress) + " %";
+            store_.update_task(updated, {0, updated.task_code, "report", detail, sequence, ""});
+        });
+        if (!found)
+            report.problems.push_back("message " + std::to_string(sequence) + " reports on task '" +
+                                      record.task_code +
+                                      "', which we did not assign in that document");
+    }
+}
+
+}  // namespace connector
