@@ -4,7 +4,7 @@
 
 namespace connector {
 
-HeldLease::HeldLease(Store& store, std::string name, std::string owner,
+HeldLease::HeldLease(WorkQueueStore& store, std::string name, std::string owner,
                      std::chrono::milliseconds duration)
     : store_(store), name_(std::move(name)), owner_(std::move(owner)), duration_(duration) {}
 

@@ -90,7 +90,8 @@ std::optional<std::pair<std::int64_t, std::string>> accepted_end(
 
 }  // namespace
 
-std::vector<ChainReport> verify_chains(Store& store, const ChainExpectations& expectations) {
+std::vector<ChainReport> verify_chains(MessageLogStore& store,
+                                       const ChainExpectations& expectations) {
     ChainReport messages = walk<MessageEntry>(
         expecting("messages", expectations, expectations.expected_message_head),
         [&] { return store.message_head(); },

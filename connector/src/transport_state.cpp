@@ -70,7 +70,7 @@ bool allowed(const Predecessors<State>& predecessors, std::optional<State> from)
 }
 
 template <class State, class Parse>
-std::optional<Transport<State>> read(Store& store, std::int64_t sequence, Parse parse,
+std::optional<Transport<State>> read(MessageLogStore& store, std::int64_t sequence, Parse parse,
                                      const char* machine) {
     auto entry = store.transport_state(sequence);
     if (!entry)
@@ -189,24 +189,27 @@ bool may_move(std::optional<InboundState> from, InboundState to) {
     return allowed(predecessors_of(to), from);
 }
 
-bool move(Store& store, std::int64_t sequence, OutboundState to, const std::string& reason,
-          const std::string& knobstick) {
+bool move(MessageLogStore& store, std::int64_t sequence, OutboundState to,
+          const std::string& reason, const std::string& knobstick) {
     const auto predecessors = predecessors_of(to);
     return store.move_transport_state({sequence, to_string(to), reason, knobstick, {}},
                                       predecessors.from_none, names_of(predecessors));
 }
 
-bool move(Store& store, std::int64_t sequence, InboundState to, const std::string& reason) {
+bool move(MessageLogStore& store, std::int64_t sequence, InboundState to,
+          const std::string& reason) {
     const auto predecessors = predecessors_of(to);
     return store.move_transport_state({sequence, to_string(to), reason, "", {}},
                                       predecessors.from_none, names_of(predecessors));
 }
 
-std::optional<Transport<OutboundState>> outbound_transport(Store& store, std::int64_t sequence) {
+std::optional<Transport<OutboundState>> outbound_transport(MessageLogStore& store,
+                                                           std::int64_t sequence) {
     return read<OutboundState>(store, sequence, outbound_state_named, "outbound");
 }
 
-std::optional<Transport<InboundState>> inbound_transport(Store& store, std::int64_t sequence) {
+std::optional<Transport<InboundState>> inbound_transport(MessageLogStore& store,
+                                                         std::int64_t sequence) {
     return read<InboundState>(store, sequence, inbound_state_named, "inbound");
 }
 

@@ -44,6 +44,11 @@ trap stop_all EXIT
 fail() {
     echo "FAIL: $*"
     tail -n 3 "$work"/*.log || true
+    # What the database was doing (a lock wait, a transaction left open), for the record.
+    [[ -f "$pg_dir/url" ]] && psql "$(cat "$pg_dir/url")" -At -c "SELECT pid, state,
+        wait_event_type, wait_event, now() - xact_start, left(query, 120) FROM pg_stat_activity
+        WHERE datname IS NOT NULL" 2>&1 | head -20 || true
+    ps -o pid,stat,etime,args -C connector 2>&1 | head -10 || true
     exit 1
 }
 wait_seconds=240  # for `eventually` (common.sh)

@@ -1,4 +1,4 @@
-// A named lease of the store (Store::hold_lease) held by this process: the poll of a
+// A named lease of the store (WorkQueueStore::hold_lease) held by this process: the poll of a
 // message type, delivery tracking, a webhook target's dispatch. hold() takes or renews
 // it, asking the store at most every half lease (in between, the last answer stands);
 // the destructor gives it back, so that another daemon may take its turn at once.
@@ -13,7 +13,7 @@ namespace connector {
 
 class HeldLease {
   public:
-    HeldLease(Store& store, std::string name, std::string owner,
+    HeldLease(WorkQueueStore& store, std::string name, std::string owner,
               std::chrono::milliseconds duration);
     ~HeldLease();
     HeldLease(const HeldLease&) = delete;
@@ -27,7 +27,7 @@ class HeldLease {
     void release() noexcept;
 
   private:
-    Store& store_;
+    WorkQueueStore& store_;
     std::string name_;
     std::string owner_;
     std::chrono::milliseconds duration_;

@@ -104,12 +104,11 @@ struct TaskQuery {
     std::string text;
 };
 
-class Store {
+// The message log and the audit log (hash-chained, append-only), their checkpoints, the
+// numbers of the documents we originate, and each message's transport state.
+class MessageLogStore {
   public:
-    virtual ~Store() = default;
-
-    // Schema version of the open database, and the one this binary knows.
-    virtual int schema_version() = 0;
+    virtual ~MessageLogStore() = default;
 
     // Appends to the message log; fills sequence, hashes, raw_sha256, raw_size and
     // recorded_at, and returns the entry as stored.
@@ -129,13 +128,6 @@ class Store {
     // The number of the next document we originate (a report, an unnumbered assignment or
     // document): unique across every writer of the database, daemons and CLI alike.
     virtual std::int64_t next_document_number() = 0;
-    // A named lease over a pass that no two daemons of the database should run at once
-    // (the poll of a message type, delivery tracking, a webhook target's dispatch): true
-    // when `owner` holds it now, until `duration` from now on the database's clock
-    // (taken free or expired, or renewed). Released, it is free at once.
-    virtual bool hold_lease(const std::string& name, const std::string& owner,
-                            std::chrono::milliseconds duration) = 0;
-    virtual void release_lease(const std::string& name, const std::string& owner) = 0;
     virtual void append_checkpoint(const ChainCheckpoint& checkpoint) = 0;
     // A chain's checkpoints, oldest first.
     virtual std::vector<ChainCheckpoint> checkpoints(const std::string& chain) = 0;
@@ -151,7 +143,31 @@ class Store {
     // Messages in transport state `state`, oldest first.
     virtual std::vector<TransportEntry> messages_in_state(const std::string& state,
                                                           std::size_t limit) = 0;
+    // The logged message with this axis knobstick id in this direction, if any, among
+    // the entries the chain head covers (a row past the head is no entry of the log):
+    // how an inbound knobstick offered twice is recognised.
+    virtual std::optional<MessageEntry> message_by_knobstick(Direction direction,
+                                                             const std::string& knobstick_id) = 0;
+    // Sequences of the logged messages with this DocumentId, kind and direction, oldest
+    // first: how the same document under another knobstick id is recognised.
+    virtual std::vector<std::int64_t> messages_by_document(Direction direction,
+                                                           const std::string& kind,
+                                                           const std::string& document_id) = 0;
+};
 
+// The outbox and the inbox, claimed under leases, and the named leases of the passes
+// that no two daemons of one database run at once.
+class WorkQueueStore {
+  public:
+    virtual ~WorkQueueStore() = default;
+
+    // A named lease over a pass that no two daemons of the database should run at once
+    // (the poll of a message type, delivery tracking, a webhook target's dispatch): true
+    // when `owner` holds it now, until `duration` from now on the database's clock
+    // (taken free or expired, or renewed). Released, it is free at once.
+    virtual bool hold_lease(const std::string& name, const std::string& owner,
+                            std::chrono::milliseconds duration) = 0;
+    virtual void release_lease(const std::string& name, const std::string& owner) = 0;
     // Adds an item; throws DuplicateError when the key is already queued.
     virtual std::int64_t enqueue(WorkQueue queue, const std::string& key,
                                  const std::string& payload) = 0;
@@ -167,17 +183,12 @@ class Store {
     // later instead of now. False when `owner` no longer holds it.
     virtual bool postpone(WorkQueue queue, std::int64_t id, const std::string& owner,
                           std::chrono::milliseconds delay) = 0;
+};
 
-    // The logged message with this axis knobstick id in this direction, if any, among
-    // the entries the chain head covers (a row past the head is no entry of the log):
-    // how an inbound knobstick offered twice is recognised.
-    virtual std::optional<MessageEntry> message_by_knobstick(Direction direction,
-                                                             const std::string& knobstick_id) = 0;
-    // Sequences of the logged messages with this DocumentId, kind and direction, oldest
-    // first: how the same document under another knobstick id is recognised.
-    virtual std::vector<std::int64_t> messages_by_document(Direction direction,
-                                                           const std::string& kind,
-                                                           const std::string& document_id) = 0;
+// Tasks and their history; each history event is written with its change-feed entry.
+class TaskStore {
+  public:
+    virtual ~TaskStore() = default;
 
     // Tasks. Writes that come from a message are idempotent, so that a message applied
     // again after a crash changes nothing: a task is inserted once (false when its code
@@ -192,6 +203,17 @@ class Store {
     // Tasks ordered by code, after `after_code` (empty: from the start), at most `limit`.
     virtual std::vector<Task> tasks(const std::string& after_code, std::size_t limit) = 0;
     virtual std::vector<TaskEvent> task_events(const std::string& task_code) = 0;
+    // The tasks a document assigned (source_document_id), ordered by code.
+    virtual std::vector<Task> tasks_of_document(const std::string& source_document_id) = 0;
+    virtual std::vector<Task> find_tasks(const TaskQuery& query) = 0;
+};
+
+// What only the HTTP side needs: API clients, the change feed, webhook deliveries and
+// idempotency keys.
+class BackendRecordStore {
+  public:
+    virtual ~BackendRecordStore() = default;
+
     // API clients. create_api_client throws DuplicateError for a name in use.
     virtual void create_api_client(const std::string& name, const std::string& token_hash,
                                    const std::string& role) = 0;
@@ -199,16 +221,10 @@ class Store {
     virtual std::optional<ApiClient> api_client_by_token_hash(const std::string& token_hash) = 0;
     virtual bool revoke_api_client(const std::string& name) = 0;
     virtual std::vector<ApiClient> api_clients() = 0;
-
-    // The tasks a document assigned (source_document_id), ordered by code.
-    virtual std::vector<Task> tasks_of_document(const std::string& source_document_id) = 0;
-    virtual std::vector<Task> find_tasks(const TaskQuery& query) = 0;
-
     // The change feed: events after `after_sequence`, oldest first, at most `limit`.
     virtual std::vector<BackendEvent> backend_events(std::int64_t after_sequence,
                                                      std::size_t limit) = 0;
     virtual std::int64_t last_backend_event() = 0;
-
     // Webhooks. The oldest event not yet delivered or abandoned for `target`, after the
     // last one that was (events are delivered in order), with its delivery so far.
     virtual std::optional<std::pair<BackendEvent, WebhookDelivery>> next_webhook_event(
@@ -223,7 +239,6 @@ class Store {
     // delivery to it is recorded), so that only then are earlier events skipped.
     virtual bool first_serve_of_webhook_target(const std::string& target,
                                                std::int64_t last_event) = 0;
-
     // Idempotency keys, per client. Claims `key` for a call: nullopt when it was free (the
     // caller goes on and records its answer), else what the first call left. Keys older
     // than `keep` are forgotten first.
@@ -235,6 +250,17 @@ class Store {
                                           int status, const std::string& body) = 0;
     // Frees a claimed key whose call failed before doing anything, so it can be retried.
     virtual void release_idempotency_key(const std::string& client, const std::string& key) = 0;
+};
+
+// The whole port, as the composition root opens it; the parts of the core and the
+// adapters take the narrower ports above where they need only one concern.
+class Store : public MessageLogStore,
+              public WorkQueueStore,
+              public TaskStore,
+              public BackendRecordStore {
+  public:
+    // Schema version of the open database, and the one this binary knows.
+    virtual int schema_version() = 0;
 };
 
 // What an auditor holds the chains against (connector/checkpoint.hpp makes and reads
@@ -250,6 +276,7 @@ struct ChainExpectations {
 
 // Walks both chains of a store, page by page. A row past a chain's head (one that no
 // append made: appends move the head in the same transaction) fails the walk.
-std::vector<ChainReport> verify_chains(Store& store, const ChainExpectations& expectations = {});
+std::vector<ChainReport> verify_chains(MessageLogStore& store,
+                                       const ChainExpectations& expectations = {});
 
 }  // namespace connector

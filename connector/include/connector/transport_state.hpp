@@ -30,7 +30,7 @@
 
 namespace connector {
 
-class Store;
+class MessageLogStore;
 
 enum class OutboundState {
     queued,
@@ -89,13 +89,16 @@ struct Transport {
 // The transitions, persisted: each writes the new state with its reason (and knobstick)
 // only when the message stands in a state that may come to it; false when it does not
 // (another daemon moved it, or it went further): nothing is written then.
-bool move(Store& store, std::int64_t sequence, OutboundState to, const std::string& reason = {},
-          const std::string& knobstick = {});
-bool move(Store& store, std::int64_t sequence, InboundState to, const std::string& reason = {});
+bool move(MessageLogStore& store, std::int64_t sequence, OutboundState to,
+          const std::string& reason = {}, const std::string& knobstick = {});
+bool move(MessageLogStore& store, std::int64_t sequence, InboundState to,
+          const std::string& reason = {});
 
 // Reads; a state the binary does not know (a newer connector wrote it) is a
 // PermanentError naming it.
-std::optional<Transport<OutboundState>> outbound_transport(Store& store, std::int64_t sequence);
-std::optional<Transport<InboundState>> inbound_transport(Store& store, std::int64_t sequence);
+std::optional<Transport<OutboundState>> outbound_transport(MessageLogStore& store,
+                                                           std::int64_t sequence);
+std::optional<Transport<InboundState>> inbound_transport(MessageLogStore& store,
+                                                         std::int64_t sequence);
 
 }  // namespace connector

@@ -664,9 +664,22 @@ inline void document_numbers_and_unique_keys(const Backend& backend) {
     received.knobstick_id = "knob-99";
     for (const MessageEntry& entry : {revocation, status, status, received})
         BOOST_CHECK_NO_THROW(first->append_message(entry));
+    // One 01 (received) per document and agency it goes back to; other codes repeat.
+    MessageEntry reply = status;
+    reply.status_code = "01";
+    first->append_message(reply);
+    BOOST_CHECK_EXCEPTION(second->append_message(reply), DuplicateError,
+                          names("the 01 for document '000.00.00.H20,2026/12/02,7/BC' to "
+                                "000.00.00.G22 is logged already"));
+    MessageEntry reply_elsewhere = reply;
+    reply_elsewhere.to_agencies = "000.00.00.H29";
+    MessageEntry answer = status;
+    answer.status_code = "16";
+    for (const MessageEntry& entry : {reply_elsewhere, answer, answer})
+        BOOST_CHECK_NO_THROW(first->append_message(entry));
     const ChainReport chain = report_for(*second, "messages");
     BOOST_TEST(chain.ok, chain.problem);
-    BOOST_TEST(chain.count == 6);
+    BOOST_TEST(chain.count == 10);
 }
 
 // Issue 14: the passes that no two daemons should run at once take turns under named

@@ -1,0 +1,312 @@
+// Tasks, their assignees and their history; each history event is written with its
+// change-feed entry in the same transaction.
+#include <soci/soci.h>
+
+#include <cstdio>
+
+#include "connector/clock.hpp"
+#include "connector/error.hpp"
+#include "edxml/attachments.hpp"
+#include "soci_store_parts.hpp"
+
+namespace store::detail {
+
+bool SociStore::insert_task(const connector::Task& task, const connector::TaskEvent& event) {
+    return guarded(
+        "insert_task", [&] { return std::string(task.task_code); },
+        [&]() -> bool {
+            WriteTransaction transaction(sql_, dialect_);
+            long long existing = 0;
+            sql_ << "SELECT count(*) FROM tasks WHERE task_code = :code", soci::use(task.task_code),
+                soci::into(existing);
+            if (existing != 0)
+                return false;
+            const std::string at = now_utc();
+            TaskColumns columns(task);
+            sql_ << "INSERT INTO tasks (task_code, side, source_document_id, title, content, "
+                    "issuer, due_date, due_text, priority, progress, progress_note, "
+                    "status_code, "
+                    "status_rank, take_back_requested, withdrawn, completion_date, created_at, "
+                    "updated_at) VALUES (:code, :side, :source, :title, :content, :issuer, "
+                    ":due, "
+                    ":due_text, :priority, :progress, :note, :status, :rank, :take_back, "
+                    ":withdrawn, :completion, :created, :updated)",
+                soci::use(task.task_code, "code"), soci::use(columns.side, "side"),
+                soci::use(task.source_document_id, "source"), soci::use(task.title, "title"),
+                soci::use(task.content, "content"), soci::use(task.issuer, "issuer"),
+                soci::use(columns.due, columns.due_indicator, "due"),
+                soci::use(task.due_text, "due_text"), soci::use(task.priority, "priority"),
+                soci::use(task.progress, "progress"), soci::use(task.progress_note, "note"),
+                soci::use(columns.status, "status"), soci::use(columns.rank, "rank"),
+                soci::use(columns.take_back, "take_back"),
+                soci::use(columns.withdrawn, "withdrawn"),
+                soci::use(columns.completion, columns.completion_indicator, "completion"),
+                soci::use(at, "created"), soci::use(at, "updated");
+            write_assignees(task);
+            insert_event(event, at);
+            transaction.commit();
+            return true;
+        });
+}
+
+bool SociStore::update_task(const connector::Task& task, const connector::TaskEvent& event) {
+    return guarded(
+        "update_task", [&] { return std::string(task.task_code); },
+        [&]() -> bool {
+            WriteTransaction transaction(sql_, dialect_);
+            const std::string at = now_utc();
+            if (!insert_event(event, at))
+                return false;  // this message was applied already
+            TaskColumns columns(task);
+            const long long version = task.version;
+            soci::statement statement =
+                (sql_.prepare << "UPDATE tasks SET title = :title, content = :content, "
+                                 "due_date = :due, due_text = :due_text, priority = :priority, "
+                                 "progress = :progress, progress_note = :note, status_code = "
+                                 ":status, status_rank = :rank, take_back_requested = :take_back, "
+                                 "withdrawn = :withdrawn, completion_date = :completion, "
+                                 "updated_at = :updated, version = version + 1 WHERE task_code = "
+                                 ":code AND version = :version",
+                 soci::use(task.title, "title"), soci::use(task.content, "content"),
+                 soci::use(columns.due, columns.due_indicator, "due"),
+                 soci::use(task.due_text, "due_text"), soci::use(task.priority, "priority"),
+                 soci::use(task.progress, "progress"), soci::use(task.progress_note, "note"),
+                 soci::use(columns.status, "status"), soci::use(columns.rank, "rank"),
+                 soci::use(columns.take_back, "take_back"),
+                 soci::use(columns.withdrawn, "withdrawn"),
+                 soci::use(columns.completion, columns.completion_indicator, "completion"),
+                 soci::use(at, "updated"), soci::use(task.task_code, "code"),
+                 soci::use(version, "version"));
+            statement.execute(true);
+            if (statement.get_affected_rows() != 1) {
+                long long existing = 0;
+                sql_ << "SELECT count(*) FROM tasks WHERE task_code = :code",
+                    soci::use(task.task_code), soci::into(existing);
+                if (existing == 0)
+                    throw connector::PermanentError("store: update_task: no task '" +
+                                                    task.task_code + "'");
+                // Another writer changed the task since it was read: nothing is written,
+                // the caller reads it again and decides again.
+                throw connector::ConflictError("store: update_task '" + task.task_code +
+                                               "': changed by another writer since version " +
+                                               std::to_string(task.version));
+            }
+            write_assignees(task);
+            transaction.commit();
+            return true;
+        });
+}
+
+bool SociStore::add_task_event(const connector::TaskEvent& event) {
+    return guarded(
+        "add_task_event", [&] { return std::string(event.task_code); },
+        [&]() -> bool {
+            WriteTransaction transaction(sql_, dialect_);
+            const bool added = insert_event(event, now_utc());
+            transaction.commit();
+            return added;
+        });
+}
+
+std::optional<connector::Task> SociStore::task(const std::string& task_code) {
+    return guarded(
+        "task", [&] { return std::string(task_code); },
+        [&]() -> std::optional<connector::Task> {
+            auto found = select_tasks("WHERE task_code = :code", task_code, 1);
+            if (found.empty())
+                return std::nullopt;
+            return std::move(found.front());
+        });
+}
+
+std::vector<connector::Task> SociStore::tasks(const std::string& after_code, std::size_t limit) {
+    return guarded(
+        "tasks", [&] { return std::string(after_code); },
+        [&]() -> std::vector<connector::Task> {
+            return select_tasks("WHERE task_code > :code", after_code, limit);
+        });
+}
+
+std::vector<connector::Task> SociStore::tasks_of_document(const std::string& source_document_id) {
+    return guarded(
+        "tasks_of_document", [&] { return std::string(source_document_id); },
+        [&]() -> std::vector<connector::Task> {
+            return select_tasks("WHERE source_document_id = :code", source_document_id, 100000);
+        });
+}
+
+std::vector<connector::Task> SociStore::find_tasks(const connector::TaskQuery& query) {
+    return guarded(
+        "find_tasks", [&] { return std::string(query.after_code); },
+        [&]() -> std::vector<connector::Task> {
+            // Every filter is bound; an empty one matches everything. LIKE patterns
+            // escape their wildcards so that the text is matched as written.
+            std::string pattern;
+            if (!query.text.empty()) {
+                pattern = "%";
+                for (const char c : query.text) {
+                    if (c == '%' || c == '_' || c == '!')
+                        pattern += '!';
+                    pattern += c;
+                }
+                pattern += "%";
+            }
+            const std::string where =
+                "WHERE task_code > :code "
+                "AND (:agency1 = '' OR issuer = :agency2 OR task_code IN (SELECT task_code FROM "
+                "task_assignees WHERE organ_id = :agency3)) "
+                "AND (:status1 = '' OR status_code = :status2) "
+                "AND (:side1 = '' OR side = :side2) "
+                "AND (:before1 = '' OR (due_date IS NOT NULL AND due_date <= :before2)) "
+                "AND (:after1 = '' OR (due_date IS NOT NULL AND due_date >= :after2)) "
+                "AND (:pattern1 = '' OR lower(title) LIKE lower(:pattern2) ESCAPE '!' OR "
+                "lower(content) LIKE lower(:pattern3) ESCAPE '!')";
+            const long long count = static_cast<long long>(query.limit);
+            soci::rowset<soci::row> rows =
+                (sql_.prepare << std::string(kSelectTasks) + where +
+                                     " ORDER BY task_code LIMIT :count",
+                 soci::use(query.after_code, "code"), soci::use(query.agency, "agency1"),
+                 soci::use(query.agency, "agency2"), soci::use(query.agency, "agency3"),
+                 soci::use(query.status, "status1"), soci::use(query.status, "status2"),
+                 soci::use(query.side, "side1"), soci::use(query.side, "side2"),
+                 soci::use(query.due_before, "before1"), soci::use(query.due_before, "before2"),
+                 soci::use(query.due_after, "after1"), soci::use(query.due_after, "after2"),
+                 soci::use(pattern, "pattern1"), soci::use(pattern, "pattern2"),
+                 soci::use(pattern, "pattern3"), soci::use(count, "count"));
+            return tasks_from(rows);
+        });
+}
+
+std::vector<connector::TaskEvent> SociStore::task_events(const std::string& task_code) {
+    return guarded(
+        "task_events", [&] { return std::string(task_code); },
+        [&]() -> std::vector<connector::TaskEvent> {
+            std::vector<connector::TaskEvent> events;
+            soci::rowset<soci::row> rows =
+                (sql_.prepare << "SELECT id, task_code, kind, detail, message_sequence, "
+                                 "recorded_at FROM task_events WHERE task_code = :code ORDER BY id",
+                 soci::use(task_code, "code"));
+            for (const soci::row& row : rows) {
+                connector::TaskEvent event;
+                event.id = integer(row, 0);
+                event.task_code = row.get<std::string>(1);
+                event.kind = row.get<std::string>(2);
+                event.detail = row.get<std::string>(3);
+                event.message_sequence = row.get_indicator(4) == soci::i_null ? 0 : integer(row, 4);
+                event.recorded_at = row.get<std::string>(5);
+                events.push_back(std::move(event));
+            }
+            return events;
+        });
+}
+
+void SociStore::write_assignees(const connector::Task& task) {
+    sql_ << "DELETE FROM task_assignees WHERE task_code = :code", soci::use(task.task_code);
+    int position = 0;
+    for (const auto& assignee : task.assignees) {
+        const std::string role = edxml::to_string(assignee.role);
+        // The same organisation may appear twice (lead and coordinating) only under
+        // different names; a repeat is one assignee.
+        sql_ << "INSERT INTO task_assignees (task_code, organ_id, name, role, position) "
+                "VALUES (:code, :organ, :name, :role, :position) ON CONFLICT DO NOTHING",
+            soci::use(task.task_code, "code"), soci::use(assignee.organ_id, "organ"),
+            soci::use(assignee.name, "name"), soci::use(role, "role"),
+            soci::use(position, "position");
+        ++position;
+    }
+}
+
+// False when (task, kind, message) is already recorded.
+bool SociStore::insert_event(const connector::TaskEvent& event, const std::string& at) {
+    long long sequence = event.message_sequence;
+    soci::indicator sequence_indicator = event.message_sequence == 0 ? soci::i_null : soci::i_ok;
+    soci::statement statement =
+        (sql_.prepare << "INSERT INTO task_events (task_code, kind, detail, message_sequence, "
+                         "recorded_at) VALUES (:code, :kind, :detail, :sequence, :at) "
+                         "ON CONFLICT DO NOTHING",
+         soci::use(event.task_code, "code"), soci::use(event.kind, "kind"),
+         soci::use(event.detail, "detail"), soci::use(sequence, sequence_indicator, "sequence"),
+         soci::use(at, "at"));
+    statement.execute(true);
+    if (statement.get_affected_rows() != 1)
+        return false;
+    insert_backend_event(event, at);
+    return true;
+}
+
+// The change feed's entry for a task event, in the same transaction. On PostgreSQL
+// event writers are serialised until commit, so that a reader paging by sequence
+// never sees 12 before 11 commits (and then skips 11). SQLite writers are serial.
+void SociStore::insert_backend_event(const connector::TaskEvent& event, const std::string& at) {
+    if (dialect_.lock_head[0] != '\0')
+        sql_ << "SELECT pg_advisory_xact_lock(7102017)";
+    const std::string kind = "task." + event.kind;
+    long long sequence = event.message_sequence;
+    sql_ << "INSERT INTO backend_events (kind, subject_key, payload, message_sequence, "
+            "recorded_at) VALUES (:kind, :code, :detail, :sequence, :at)",
+        soci::use(kind, "kind"), soci::use(event.task_code, "code"),
+        soci::use(event.detail, "detail"), soci::use(sequence, "sequence"), soci::use(at, "at");
+}
+
+std::vector<connector::Task> SociStore::select_tasks(const std::string& where,
+                                                     const std::string& key, std::size_t limit) {
+    const long long count = static_cast<long long>(limit);
+    soci::rowset<soci::row> rows =
+        (sql_.prepare << std::string(kSelectTasks) + where + " ORDER BY task_code LIMIT :count",
+         soci::use(key, "code"), soci::use(count, "count"));
+    return tasks_from(rows);
+}
+
+// Tasks from the rows of kSelectTasks, with their assignees.
+std::vector<connector::Task> SociStore::tasks_from(soci::rowset<soci::row>& rows) {
+    std::vector<connector::Task> found;
+    for (const soci::row& row : rows) {
+        connector::Task task;
+        task.task_code = row.get<std::string>(0);
+        task.side = connector::task_side_from(row.get<std::string>(1))
+                        .value_or(connector::TaskSide::received);
+        task.source_document_id = row.get<std::string>(2);
+        task.title = row.get<std::string>(3);
+        task.content = row.get<std::string>(4);
+        task.issuer = row.get<std::string>(5);
+        if (row.get_indicator(6) == soci::i_ok) {
+            if (const auto due = edxml::parse_date(row.get<std::string>(6)))
+                task.due_date = due->value;
+        }
+        task.due_text = row.get<std::string>(7);
+        task.priority = static_cast<int>(integer(row, 8));
+        task.progress = static_cast<int>(integer(row, 9));
+        task.progress_note = row.get<std::string>(10);
+        const std::string status = row.get<std::string>(11);
+        if (!status.empty())
+            task.status.current = edxml::StatusCode::from_wire(status).kind();
+        task.status.take_back_requested = integer(row, 12) != 0;
+        task.status.withdrawn = integer(row, 13) != 0;
+        if (row.get_indicator(14) == soci::i_ok) {
+            if (const auto completed = edxml::parse_date(row.get<std::string>(14)))
+                task.completion_date = completed->value;
+        }
+        task.created_at = row.get<std::string>(15);
+        task.updated_at = row.get<std::string>(16);
+        task.version = integer(row, 17);
+        found.push_back(std::move(task));
+    }
+    for (connector::Task& task : found) {
+        soci::rowset<soci::row> assignees =
+            (sql_.prepare << "SELECT organ_id, name, role FROM task_assignees WHERE "
+                             "task_code = :code ORDER BY position",
+             soci::use(task.task_code, "code"));
+        for (const soci::row& row : assignees) {
+            edxml::TaskAssignee assignee;
+            assignee.organ_id = row.get<std::string>(0);
+            assignee.name = row.get<std::string>(1);
+            assignee.role = row.get<std::string>(2) == "coordinating"
+                                ? edxml::AssigneeRole::coordinating
+                                : edxml::AssigneeRole::lead;
+            task.assignees.push_back(std::move(assignee));
+        }
+    }
+    return found;
+}
+
+}  // namespace store::detail
