@@ -127,22 +127,31 @@ void Exchange::receive_knobstick(const AxisKnobstick& knobstick, AxisMessageType
                                       entry.signature_verdict + ": " + signature->reason);
     }
     crash_point("inbound.fetched");
+    // Logged, decided and queued in one transaction (one durable commit): a crash in
+    // between leaves nothing, and the knobstick, not acknowledged, is fetched again.
     MessageEntry logged;
-    try {
-        logged = store_.append_message(std::move(entry));
-    } catch (const DuplicateError&) {
+    Transport<InboundState> decided{};
+    bool logged_by_another = false;
+    store_.in_one_transaction([&] {
+        try {
+            logged = store_.append_message(std::move(entry));
+        } catch (const DuplicateError&) {
+            logged_by_another = true;
+            return;
+        }
+        crash_point("inbound.stored");
+        decided = settled_state(logged, &read);
+    });
+    if (logged_by_another) {
         // Another daemon of this database logged it since we looked (the knobstick is a
         // unique key): settle its copy, which it may not have lived to queue.
         stored = store_.message_by_knobstick(Direction::inbound, knobstick.doc_id);
         if (!stored)
-            throw;
+            throw DuplicateError("knobstick " + knobstick.doc_id +
+                                 " is logged, but its entry cannot be read");
         settle_logged_knobstick(knobstick, *stored, report);
         return;
     }
-    // A crash here (stored, not decided, not acknowledged): the axis offers it again, the
-    // knobstick id is recognised, and the disposition is decided then, the same way.
-    crash_point("inbound.stored");
-    const Transport<InboundState> decided = settled_state(logged, &read);
     if (decided.state == InboundState::refused) {
         report.failed++;
         report.problems.push_back("knobstick " + knobstick.doc_id + " refused: " + decided.reason);
@@ -284,7 +293,16 @@ StepReport Exchange::apply_pending(std::size_t limit) {
             report.failed++;
         } else {
             try {
-                apply_message(*message, report);
+                // The message's effects, its state and the item's completion in one
+                // transaction: applied wholly or not at all (a failure undoes its half).
+                store_.in_one_transaction([&] {
+                    apply_message(*message, report);
+                    // A crash here undoes the unit: the message is applied again after
+                    // the restart.
+                    crash_point("inbound.applied");
+                    move(store_, message->sequence, InboundState::applied);
+                    store_.complete(WorkQueue::inbox, item->id, settings_.worker_id);
+                });
             } catch (const TransientError&) {
                 throw;  // the store is away: the daemon backs off, the lease brings it back
             } catch (const std::exception& error) {
@@ -298,9 +316,7 @@ StepReport Exchange::apply_pending(std::size_t limit) {
             }
             report.items.push_back("package=" + message->document_id + " kind=" + message->kind +
                                    " message=" + std::to_string(message->sequence) + " applied");
-            // A crash here applies the message again after the restart: idempotent.
-            crash_point("inbound.applied");
-            move(store_, message->sequence, InboundState::applied);
+            continue;
         }
         store_.complete(WorkQueue::inbox, item->id, settings_.worker_id);
     }

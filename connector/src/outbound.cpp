@@ -87,8 +87,10 @@ StepReport Exchange::send_pending(std::size_t limit) {
             // A crash here sends the package again after the restart: the receiver
             // recognises the second copy by its DocumentId.
             crash_point("outbound.sent");
-            move(store_, message->sequence, OutboundState::sent, "", sent.value());
-            store_.complete(WorkQueue::outbox, item->id, settings_.worker_id);
+            store_.in_one_transaction([&] {
+                move(store_, message->sequence, OutboundState::sent, "", sent.value());
+                store_.complete(WorkQueue::outbox, item->id, settings_.worker_id);
+            });
             report.items.push_back(
                 "package=" + message->document_id + " kind=" + message->kind +
                 (message->status_code.empty() ? "" : " code=" + message->status_code) +

@@ -101,6 +101,36 @@ std::int64_t SociStore::last_backend_event() {
         });
 }
 
+std::optional<std::pair<connector::BackendEvent, connector::WebhookDelivery>>
+SociStore::next_webhook_event(const std::string& target) {
+    return guarded(
+        "next_webhook_event", [&] { return target; },
+        [&]() -> std::optional<std::pair<connector::BackendEvent, connector::WebhookDelivery>> {
+            soci::rowset<soci::row> rows =
+                (sql_.prepare
+                     << "SELECT e.id, e.kind, e.subject_key, e.payload, e.message_sequence, "
+                        "e.recorded_at, d.state, d.attempts, d.next_attempt_at, d.last_error "
+                        "FROM backend_events e LEFT JOIN webhook_deliveries d ON d.event_id = "
+                        "e.id AND d.target = :target1 WHERE e.id > coalesce((SELECT event_id FROM "
+                        "webhook_deliveries WHERE target = :target2 AND state <> 'pending' "
+                        "ORDER BY event_id DESC LIMIT 1), 0) ORDER BY e.id LIMIT 1",
+                 soci::use(target, "target1"), soci::use(target, "target2"));
+            for (const soci::row& row : rows) {
+                connector::WebhookDelivery delivery;
+                delivery.event_sequence = integer(row, 0);
+                delivery.state = connector::WebhookState::pending;
+                if (row.get_indicator(6) == soci::i_ok) {
+                    delivery.attempts = static_cast<int>(integer(row, 7));
+                    delivery.next_attempt_at_ms =
+                        row.get_indicator(8) == soci::i_ok ? integer(row, 8) : 0;
+                    delivery.last_error = row.get<std::string>(9);
+                }
+                return std::make_pair(backend_event_from(row, 0), delivery);
+            }
+            return std::nullopt;
+        });
+}
+
 void SociStore::record_webhook_delivery(const std::string& target,
                                         const connector::WebhookDelivery& delivery) {
     return guarded(
@@ -124,7 +154,7 @@ void SociStore::record_webhook_delivery(const std::string& target,
 bool SociStore::first_serve_of_webhook_target(const std::string& target, std::int64_t last_event) {
     reconnect_if_broken();
     try {
-        WriteTransaction transaction(sql_, dialect_);
+        WriteTransaction transaction(sql_, dialect_, units_open_ > 0);
         long long known = 0;
         sql_ << "SELECT count(*) FROM webhook_targets WHERE target = :target",
             soci::use(target, "target"), soci::into(known);
@@ -170,7 +200,7 @@ std::optional<connector::IdempotentAnswer> SociStore::claim_idempotency_key(
     return guarded(
         "claim_idempotency_key", [&] { return std::string(key); },
         [&]() -> std::optional<connector::IdempotentAnswer> {
-            WriteTransaction transaction(sql_, dialect_);
+            WriteTransaction transaction(sql_, dialect_, units_open_ > 0);
             const auto now = std::chrono::system_clock::now();
             const std::string oldest = connector::utc_text(now - keep);
             sql_ << "DELETE FROM idempotency_keys WHERE created_at < :oldest",

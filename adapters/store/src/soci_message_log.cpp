@@ -24,6 +24,7 @@ std::vector<connector::MessageEntry> SociStore::append_messages(
     if (entries.empty())
         return entries;
     try {
+        CallSavepoint savepoint(sql_, units_open_ > 0);
         // Hashing and encoding happen before the write lock is taken.
         std::vector<std::string> raw_base64;
         for (connector::MessageEntry& entry : entries) {
@@ -34,7 +35,7 @@ std::vector<connector::MessageEntry> SociStore::append_messages(
         // The head is cached between appends and checked as part of the write; when
         // another writer moved it, the transaction is rolled back and retried.
         for (int attempt = 0; attempt < 5; ++attempt) {
-            WriteTransaction transaction(sql_, dialect_);
+            WriteTransaction transaction(sql_, dialect_, units_open_ > 0);
             const ChainHead start =
                 message_head_cache_ ? *message_head_cache_ : read_head("messages");
             ChainHead head = start;
@@ -59,6 +60,7 @@ std::vector<connector::MessageEntry> SociStore::append_messages(
                 continue;  // the transaction rolls back
             }
             transaction.commit();
+            savepoint.release();
             message_head_cache_ = head;
             return entries;
         }
@@ -104,7 +106,7 @@ connector::AuditEntry SociStore::append_audit(connector::AuditEntry entry) {
     return guarded(
         "append_audit", [&] { return std::string(entry.action); },
         [&]() -> connector::AuditEntry {
-            WriteTransaction transaction(sql_, dialect_);
+            WriteTransaction transaction(sql_, dialect_, units_open_ > 0);
             const ChainHead head = read_head("audit_events");
             entry.sequence = head.sequence + 1;
             entry.prev_hash = head.hash;

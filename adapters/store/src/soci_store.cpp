@@ -73,7 +73,8 @@ const Dialect kPostgresql{
     "clock_timestamp()) * 1000))::bigint + :lease, "
     "attempts = attempts + 1 WHERE id = (SELECT id FROM %s WHERE state = 'pending' AND "
     "(lease_expires_at IS NULL "
-    "OR lease_expires_at <= (floor(extract(epoch FROM clock_timestamp()) * 1000))::bigint) ORDER BY "
+    "OR lease_expires_at <= (floor(extract(epoch FROM clock_timestamp()) * 1000))::bigint) ORDER "
+    "BY "
     "id LIMIT 1 FOR UPDATE SKIP LOCKED) "
     "RETURNING id, item_key, payload, attempts",
     // Inserts nothing when the head is not where this daemon last saw it (another
@@ -434,9 +435,52 @@ int SociStore::schema_version() {
         [&]() -> int { return current_version(sql_); });
 }
 
+void SociStore::in_one_transaction(const std::function<void()>& work) {
+    if (units_open_ > 0) {
+        work();  // part of the unit already open
+        return;
+    }
+    reconnect_if_broken();
+    try {
+        sql_ << dialect_.begin_write;
+    } catch (...) {
+        note_failure();
+        rethrow("begin a unit of work", "");
+    }
+    const auto abandon = [this] {
+        units_open_ = 0;
+        message_head_cache_.reset();  // appends of the unit are undone with it
+        try {
+            sql_ << "ROLLBACK";
+        } catch (...) {
+            // gone with the connection, or ended by the failed COMMIT
+        }
+    };
+    units_open_ = 1;
+    try {
+        work();
+    } catch (...) {
+        abandon();
+        throw;  // as `work` threw it: the store's calls have mapped their errors
+    }
+    try {
+        sql_ << "COMMIT";
+        units_open_ = 0;
+    } catch (...) {
+        abandon();
+        note_failure();
+        rethrow("commit a unit of work", "");
+    }
+}
+
 void SociStore::reconnect_if_broken() {
     if (!broken_)
         return;
+    // A unit of work cannot go on over a new connection: what it wrote went with the old
+    // one. It fails as a whole, and is done again.
+    if (units_open_ > 0)
+        throw connector::TransientError(
+            "store: the connection was lost inside a unit of work; it is undone");
     insert_statement_.reset();
     insert_moving_head_statement_.reset();
     move_head_statement_.reset();

@@ -12,10 +12,12 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -73,10 +75,15 @@ struct Target {
 };
 
 // A write transaction that rolls back unless committed.
+// A write transaction that rolls back unless committed. Inside a unit of work
+// (SociStore::in_one_transaction) it is a part of that one: no BEGIN or COMMIT of its
+// own (guarded() wraps each call in a savepoint instead).
 class WriteTransaction {
   public:
-    WriteTransaction(soci::session& sql, const Dialect& dialect) : sql_(sql) {
-        sql_ << dialect.begin_write;
+    WriteTransaction(soci::session& sql, const Dialect& dialect, bool within_unit = false)
+        : sql_(sql), done_(within_unit) {
+        if (!within_unit)
+            sql_ << dialect.begin_write;
     }
     ~WriteTransaction() {
         if (!done_) {
@@ -88,6 +95,8 @@ class WriteTransaction {
         }
     }
     void commit() {
+        if (done_)
+            return;
         sql_ << "COMMIT";
         done_ = true;
     }
@@ -119,11 +128,45 @@ connector::TransportEntry transport_entry_from(const soci::row& row);
 // A messages row selected with kMessageColumns, in that order.
 connector::MessageEntry message_from_row(const soci::row& row);
 
+// Within a unit of work (SociStore::in_one_transaction) a call that fails is undone alone,
+// so that the caller may go on (a DuplicateError it expects, a ConflictError it retries):
+// on PostgreSQL a failed statement would otherwise abort the whole transaction.
+class CallSavepoint {
+  public:
+    CallSavepoint(soci::session& sql, bool within_unit) : sql_(sql), active_(within_unit) {
+        if (active_)
+            sql_ << "SAVEPOINT store_call";
+    }
+    void release() {
+        if (!active_)
+            return;
+        sql_ << "RELEASE SAVEPOINT store_call";
+        active_ = false;
+    }
+    ~CallSavepoint() {
+        if (!active_)
+            return;
+        try {
+            sql_ << "ROLLBACK TO SAVEPOINT store_call";
+            sql_ << "RELEASE SAVEPOINT store_call";
+        } catch (...) {
+            // the connection is gone: the unit fails with what the call threw
+        }
+    }
+    CallSavepoint(const CallSavepoint&) = delete;
+    CallSavepoint& operator=(const CallSavepoint&) = delete;
+
+  private:
+    soci::session& sql_;
+    bool active_;
+};
+
 class SociStore final : public connector::Store {
   public:
     SociStore(const Target& target, Migrations migrations);
 
     int schema_version() override;
+    void in_one_transaction(const std::function<void()>& work) override;
 
     connector::MessageEntry append_message(connector::MessageEntry entry) override;
 
@@ -214,36 +257,7 @@ class SociStore final : public connector::Store {
     std::int64_t last_backend_event() override;
 
     std::optional<std::pair<connector::BackendEvent, connector::WebhookDelivery>>
-    next_webhook_event(const std::string& target) override {
-        reconnect_if_broken();
-        try {
-            soci::rowset<soci::row> rows =
-                (sql_.prepare
-                     << "SELECT e.id, e.kind, e.subject_key, e.payload, e.message_sequence, "
-                        "e.recorded_at, d.state, d.attempts, d.next_attempt_at, d.last_error "
-                        "FROM backend_events e LEFT JOIN webhook_deliveries d ON d.event_id = "
-                        "e.id AND d.target = :target1 WHERE e.id > coalesce((SELECT event_id FROM "
-                        "webhook_deliveries WHERE target = :target2 AND state <> 'pending' "
-                        "ORDER BY event_id DESC LIMIT 1), 0) ORDER BY e.id LIMIT 1",
-                 soci::use(target, "target1"), soci::use(target, "target2"));
-            for (const soci::row& row : rows) {
-                connector::WebhookDelivery delivery;
-                delivery.event_sequence = integer(row, 0);
-                delivery.state = connector::WebhookState::pending;
-                if (row.get_indicator(6) == soci::i_ok) {
-                    delivery.attempts = static_cast<int>(integer(row, 7));
-                    delivery.next_attempt_at_ms =
-                        row.get_indicator(8) == soci::i_ok ? integer(row, 8) : 0;
-                    delivery.last_error = row.get<std::string>(9);
-                }
-                return std::make_pair(backend_event_from(row, 0), delivery);
-            }
-            return std::nullopt;
-        } catch (...) {
-            note_failure();
-            rethrow("next_webhook_event", target);
-        }
-    }
+    next_webhook_event(const std::string& target) override;
 
     void record_webhook_delivery(const std::string& target,
                                  const connector::WebhookDelivery& delivery) override;
@@ -283,7 +297,15 @@ class SociStore final : public connector::Store {
         -> decltype(body()) {
         reconnect_if_broken();
         try {
-            return body();
+            CallSavepoint savepoint(sql_, units_open_ > 0);
+            if constexpr (std::is_void_v<decltype(body())>) {
+                body();
+                savepoint.release();
+            } else {
+                auto result = body();
+                savepoint.release();
+                return result;
+            }
         } catch (...) {
             note_failure();
             rethrow(operation, key());
@@ -360,6 +382,7 @@ class SociStore final : public connector::Store {
     soci::session sql_;
     std::optional<ChainHead> message_head_cache_;
     bool broken_ = false;
+    int units_open_ = 0;  // in_one_transaction, nested
     MessageRow message_row_;
     struct HeadMove {
         std::string chain, from_hash, to_hash;

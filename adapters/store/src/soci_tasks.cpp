@@ -15,7 +15,7 @@ bool SociStore::insert_task(const connector::Task& task, const connector::TaskEv
     return guarded(
         "insert_task", [&] { return std::string(task.task_code); },
         [&]() -> bool {
-            WriteTransaction transaction(sql_, dialect_);
+            WriteTransaction transaction(sql_, dialect_, units_open_ > 0);
             long long existing = 0;
             sql_ << "SELECT count(*) FROM tasks WHERE task_code = :code", soci::use(task.task_code),
                 soci::into(existing);
@@ -53,7 +53,7 @@ bool SociStore::update_task(const connector::Task& task, const connector::TaskEv
     return guarded(
         "update_task", [&] { return std::string(task.task_code); },
         [&]() -> bool {
-            WriteTransaction transaction(sql_, dialect_);
+            WriteTransaction transaction(sql_, dialect_, units_open_ > 0);
             const std::string at = now_utc();
             if (!insert_event(event, at))
                 return false;  // this message was applied already
@@ -101,7 +101,7 @@ bool SociStore::add_task_event(const connector::TaskEvent& event) {
     return guarded(
         "add_task_event", [&] { return std::string(event.task_code); },
         [&]() -> bool {
-            WriteTransaction transaction(sql_, dialect_);
+            WriteTransaction transaction(sql_, dialect_, units_open_ > 0);
             const bool added = insert_event(event, now_utc());
             transaction.commit();
             return added;

@@ -50,7 +50,7 @@ std::int64_t SociStore::enqueue(WorkQueue queue, const std::string& key,
         [&]() -> std::int64_t {
             const std::string created_at = now_utc();
             const std::string table = connector::to_string(queue);
-            WriteTransaction transaction(sql_, dialect_);
+            WriteTransaction transaction(sql_, dialect_, units_open_ > 0);
             sql_ << "INSERT INTO " + table +
                         " (item_key, payload, created_at) VALUES (:key, :payload, :at)",
                 soci::use(key), soci::use(payload), soci::use(created_at);
@@ -76,7 +76,7 @@ std::optional<WorkItem> SociStore::claim(WorkQueue queue, const std::string& own
             WorkItem item;
             long long id = 0;
             long long attempts = 0;
-            WriteTransaction transaction(sql_, dialect_);
+            WriteTransaction transaction(sql_, dialect_, units_open_ > 0);
             sql_ << statement, soci::use(owner, "owner"), soci::use(lease_millis, "lease"),
                 soci::into(id), soci::into(item.key), soci::into(item.payload),
                 soci::into(attempts);

@@ -682,6 +682,50 @@ inline void document_numbers_and_unique_keys(const Backend& backend) {
     BOOST_TEST(chain.count == 10);
 }
 
+// Issue 14: a unit of work (Store::in_one_transaction) is all or nothing, one commit;
+// a call in it that fails is undone alone, so a DuplicateError the caller expects does
+// not spoil the rest (on PostgreSQL a failed statement aborts its transaction).
+inline void units_of_work_are_all_or_nothing(const Backend& backend) {
+    std::string url;
+    const auto store = fresh_store(backend, "units", &url);
+    const auto other = store::open_store(url);
+    struct Undone {};
+    MessageEntry first = sample_entry(1);
+    BOOST_CHECK_THROW(store->in_one_transaction([&] {
+        const MessageEntry logged = store->append_message(first);
+        BOOST_TEST(move(*store, logged.sequence, InboundState::stored));
+        store->enqueue(WorkQueue::inbox, "knobstick:knob-1", std::to_string(logged.sequence));
+        store->insert_task(sample_task("T-1"), {0, "T-1", "assigned", "", logged.sequence, ""});
+        throw Undone{};
+    }),
+                      Undone);
+    // Nothing of it is left, and the chain goes on from where it stood.
+    BOOST_TEST(store->message_head().sequence == 0);
+    BOOST_TEST(store->pending_count(WorkQueue::inbox) == 0);
+    BOOST_TEST(!store->task("T-1").has_value());
+    BOOST_TEST(other->message_head().sequence == 0);
+
+    std::int64_t sequence = 0;
+    store->in_one_transaction([&] {
+        sequence = store->append_message(first).sequence;
+        BOOST_CHECK_THROW(store->append_message(first), DuplicateError);  // knob-1 again
+        store->enqueue(WorkQueue::inbox, "knobstick:knob-1", std::to_string(sequence));
+        BOOST_CHECK_THROW(
+            store->enqueue(WorkQueue::inbox, "knobstick:knob-1", std::to_string(sequence)),
+            DuplicateError);
+        store->in_one_transaction([&] {  // nested: part of this one
+            BOOST_TEST(move(*store, sequence, InboundState::stored));
+        });
+        store->append_message(sample_entry(2));
+    });
+    BOOST_TEST(other->message_head().sequence == 2);
+    BOOST_TEST(other->pending_count(WorkQueue::inbox) == 1);
+    BOOST_TEST((inbound_transport(*other, sequence)->state == InboundState::stored));
+    const ChainReport chain = report_for(*other, "messages");
+    BOOST_TEST(chain.ok, chain.problem);
+    BOOST_TEST(chain.count == 2);
+}
+
 // Issue 14: the passes that no two daemons should run at once take turns under named
 // leases (Store::hold_lease): one owner at a time, renewable, free when released or
 // when its time has passed, on the database's clock.

@@ -63,6 +63,10 @@ BOOST_AUTO_TEST_CASE(checkpoints) {
 BOOST_AUTO_TEST_CASE(unique_keys) {
     document_numbers_and_unique_keys(store_backends::kSqlite);
 }
+BOOST_AUTO_TEST_CASE(units_of_work) {
+    units_of_work_are_all_or_nothing(store_backends::kSqlite);
+}
+
 BOOST_AUTO_TEST_CASE(pass_leases) {
     pass_leases_take_turns(store_backends::kSqlite);
 }
