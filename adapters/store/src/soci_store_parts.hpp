@@ -128,9 +128,9 @@ connector::TransportEntry transport_entry_from(const soci::row& row);
 // A messages row selected with kMessageColumns, in that order.
 connector::MessageEntry message_from_row(const soci::row& row);
 
-// Within a unit of work (SociStore::in_one_transaction) a call that fails is undone alone,
-// so that the caller may go on (a DuplicateError it expects, a ConflictError it retries):
-// on PostgreSQL a failed statement would otherwise abort the whole transaction.
+// Within a unit of work (SociStore::in_one_transaction) a call that may fail expectedly (an
+// append or enqueue of what is there already) is undone alone, so that the caller may go
+// on: on PostgreSQL a failed statement would otherwise abort the whole transaction.
 class CallSavepoint {
   public:
     CallSavepoint(soci::session& sql, bool within_unit) : sql_(sql), active_(within_unit) {
@@ -292,12 +292,15 @@ class SociStore final : public connector::Store {
     // The one wrapper of every call: reconnects when the last call found the connection
     // gone, runs `body`, and maps what it throws to the core's errors, naming the
     // operation and the key (`key` is computed only then).
+    // `undone_alone`: within a unit of work, the call runs in a savepoint (CallSavepoint),
+    // for the calls whose failure a caller expects and catches (a DuplicateError); not for
+    // every call, as PostgreSQL slows down past 64 subtransactions in one transaction.
     template <class Key, class Body>
-    auto guarded(const std::string& operation, const Key& key, const Body& body)
-        -> decltype(body()) {
+    auto guarded(const std::string& operation, const Key& key, const Body& body,
+                 bool undone_alone = false) -> decltype(body()) {
         reconnect_if_broken();
         try {
-            CallSavepoint savepoint(sql_, units_open_ > 0);
+            CallSavepoint savepoint(sql_, undone_alone && units_open_ > 0);
             if constexpr (std::is_void_v<decltype(body())>) {
                 body();
                 savepoint.release();

@@ -59,7 +59,8 @@ std::int64_t SociStore::enqueue(WorkQueue queue, const std::string& key,
                 soci::into(id);
             transaction.commit();
             return id;
-        });
+        },
+        true);
 }
 
 std::optional<WorkItem> SociStore::claim(WorkQueue queue, const std::string& owner,

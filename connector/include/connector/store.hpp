@@ -262,9 +262,10 @@ class Store : public MessageLogStore,
     // Schema version of the open database, and the one this binary knows.
     virtual int schema_version() = 0;
     // Runs `work` (calls of this store, from this thread) as one transaction: all of it
-    // or nothing, with one durable commit instead of one per call. A call in it that
-    // fails is undone alone and throws as usual, so `work` may catch what it expects; what
-    // escapes `work` undoes everything. Nested units are part of the outer one. Keep
+    // or nothing, with one durable commit instead of one per call. An append or enqueue
+    // in it that finds its key taken (DuplicateError) is undone alone, and a ConflictError
+    // writes nothing, so `work` may catch those and go on; any other failure, or anything
+    // that escapes `work`, undoes everything. Nested units are part of the outer one. Keep
     // calls to other systems out of it: the database holds its locks until the end.
     virtual void in_one_transaction(const std::function<void()>& work) = 0;
 };

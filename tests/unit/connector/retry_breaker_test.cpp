@@ -38,13 +38,24 @@ class FakeAxis final : public AxisTransport {
         }
         return std::string("knobstick-") + std::to_string(sends);
     }
-    AxisResult<std::vector<AxisKnobstick>> received_list(AxisMessageType,
+    // Inbound: what the axis lists (again at every poll, as a real axis does until it
+    // is acknowledged done), what getEdoc answers, and what we acknowledged.
+    std::vector<AxisKnobstick> offered;
+    std::string offered_bytes;
+    int fetches = 0;
+    std::vector<std::pair<std::string, AxisReceipt>> receipts;
+
+    AxisResult<std::vector<AxisKnobstick>> received_list(AxisMessageType type,
                                                          const ReceivedWindow&) override {
-        return std::vector<AxisKnobstick>{};
+        return type == AxisMessageType::edoc ? offered : std::vector<AxisKnobstick>{};
     }
-    AxisResult<std::string> get_edoc(const std::string&) override { return unused(); }
+    AxisResult<std::string> get_edoc(const std::string&) override {
+        ++fetches;
+        return offered_bytes;
+    }
     AxisResult<std::string> download_edoc(const std::string&) override { return unused(); }
-    AxisResult<AxisDone> update_status(const std::string&, AxisReceipt) override {
+    AxisResult<AxisDone> update_status(const std::string& knobstick, AxisReceipt receipt) override {
+        receipts.emplace_back(knobstick, receipt);
         return AxisDone{};
     }
     AxisResult<std::vector<AxisDelivery>> sent_list(AxisMessageType, const std::string&) override {
@@ -253,6 +264,36 @@ BOOST_AUTO_TEST_CASE(a_package_recorded_sent_is_not_sent_again) {
     BOOST_TEST(bench.axis.sends == 0);
     BOOST_TEST(bench.store->pending_count(WorkQueue::outbox) == 0);
     BOOST_TEST(outbound_transport(*bench.store, sequence)->knobstick == "knobstick-before");
+}
+
+// A poison package (unreadable) is logged, refused and acknowledged `fail` once; when the
+// axis offers it again it is recognised from the log and acknowledged `fail` again,
+// never fetched a second time.
+BOOST_AUTO_TEST_CASE(a_poison_knobstick_is_not_fetched_again) {
+    Bench bench(quick_retries());
+    AxisKnobstick poison;
+    poison.doc_id = "knob-poison";
+    poison.from = "000.00.00.H20";
+    poison.to = "000.00.00.G22";
+    bench.axis.offered = {poison};
+    bench.axis.offered_bytes = "<edXMLEnvelope><unclosed>";
+    const StepReport first = bench.exchange->poll(AxisMessageType::edoc);
+    BOOST_TEST(first.failed == 1u);
+    BOOST_TEST(bench.axis.fetches == 1);
+    BOOST_REQUIRE_EQUAL(bench.axis.receipts.size(), 1u);
+    BOOST_TEST((bench.axis.receipts[0].second == AxisReceipt::fail));
+    const auto logged = bench.store->message_by_knobstick(Direction::inbound, "knob-poison");
+    BOOST_REQUIRE(logged.has_value());
+    const auto refused = inbound_transport(*bench.store, logged->sequence);
+    BOOST_TEST((refused->state == InboundState::refused));
+    BOOST_TEST(!refused->reason.empty());
+    for (int poll = 0; poll < 3; ++poll)
+        bench.exchange->poll(AxisMessageType::edoc);
+    BOOST_TEST(bench.axis.fetches == 1);
+    BOOST_TEST(bench.axis.receipts.size() == 4u);
+    BOOST_TEST((bench.axis.receipts.back().second == AxisReceipt::fail));
+    BOOST_TEST(bench.store->pending_count(WorkQueue::inbox) == 0);
+    BOOST_TEST(bench.store->message_head().sequence == logged->sequence);  // logged once
 }
 
 BOOST_AUTO_TEST_SUITE_END()
