@@ -11,7 +11,8 @@
 //
 // Usage: exchange [--quick] [--api]
 //   --api: the API-driven mode instead (bench/exchange_api.cpp): POST /api/v1/tasks at
-//   one daemon to the webhook at the other, through real daemon processes.
+//   one daemon to the webhook at the other, through real daemon processes with a poll
+//   interval: one H20 daemon, then two on one database; on PostgreSQL too when set.
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/rsa.h>
@@ -29,12 +30,9 @@
 
 #include "axis_sim/simulator.hpp"
 #include "connector/exchange.hpp"
+#include "exchange_api.hpp"
 #include "store/soci_store.hpp"
 #include "vdxp/http_axis_client.hpp"
-
-namespace bench_api {
-int run(const std::string& connector, const std::string& work, const std::string& pki, bool quick);
-}
 
 namespace {
 
@@ -218,8 +216,35 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "cannot make the test PKI\n");
         return 1;
     }
-    if (api)
-        return bench_api::run(CONNECTOR_BINARY, work, pki, quick);
+    // PostgreSQL databases made afresh for each run (none: SQLite only).
+    const char* server = std::getenv("CONNECTOR_BENCH_POSTGRESQL");
+    const auto fresh_databases = [&](const std::string& prefix) {
+        soci::session sql(*soci::factory_postgresql(),
+                          store::connection_for(server).connect_string);
+        const std::string base = std::string(server).substr(0, std::string(server).rfind('/'));
+        for (const char* side : {"_g22", "_h20"}) {
+            sql << "DROP DATABASE IF EXISTS " + prefix + side;
+            sql << "CREATE DATABASE " + prefix + side;
+        }
+        return std::pair{base + "/" + prefix + "_g22", base + "/" + prefix + "_h20"};
+    };
+    if (api) {
+        // One H20 daemon, then two on one database (the several-daemons deployment).
+        for (const int h20_daemons : {1, 2}) {
+            const std::string dir = work + "/sqlite-" + std::to_string(h20_daemons);
+            if (bench_api::run(CONNECTOR_BINARY, dir, pki, quick,
+                               {"SQLite", "sqlite3:" + dir + "/g22.db",
+                                "sqlite3:" + dir + "/h20.db", h20_daemons}) != 0)
+                return 1;
+            if (!server)
+                continue;
+            const auto [g22, h20] = fresh_databases("bench_api");
+            if (bench_api::run(CONNECTOR_BINARY, work + "/pg-" + std::to_string(h20_daemons), pki,
+                               quick, {"PostgreSQL", g22, h20, h20_daemons}) != 0)
+                return 1;
+        }
+        return 0;
+    }
     const double rsa_rate = rsa_signatures_per_second(pki + "/h20.key", "");
     std::printf("exchange: %d assignments of %d tasks, signed and verified, durable commits\n",
                 assignments, tasks_per_assignment);
@@ -228,18 +253,10 @@ int main(int argc, char** argv) {
           run("sqlite3:" + work + "/g22.db", "sqlite3:" + work + "/h20.db", pki, assignments,
               tasks_per_assignment),
           rsa_rate, tasks_per_assignment);
-    if (const char* server = std::getenv("CONNECTOR_BENCH_POSTGRESQL")) {
-        soci::session sql(*soci::factory_postgresql(),
-                          store::connection_for(server).connect_string);
-        for (const char* name : {"bench_exchange_g22", "bench_exchange_h20"}) {
-            sql << "DROP DATABASE IF EXISTS " + std::string(name);
-            sql << "CREATE DATABASE " + std::string(name);
-        }
-        const std::string base = std::string(server).substr(0, std::string(server).rfind('/'));
-        print("PostgreSQL",
-              run(base + "/bench_exchange_g22", base + "/bench_exchange_h20", pki, assignments,
-                  tasks_per_assignment),
-              rsa_rate, tasks_per_assignment);
+    if (server) {
+        const auto [g22, h20] = fresh_databases("bench_exchange");
+        print("PostgreSQL", run(g22, h20, pki, assignments, tasks_per_assignment), rsa_rate,
+              tasks_per_assignment);
     }
     return 0;
 }

@@ -1,5 +1,6 @@
-// bench/exchange --api: the path as iDesk drives it. Two real `connector run` daemons
-// (SQLite, signing and requiring signatures) and the axis simulator; the bench is G22's
+// bench/exchange --api: the path as iDesk drives it. Real `connector run` daemons (signing
+// and requiring signatures, on SQLite, and on PostgreSQL when CONNECTOR_BENCH_POSTGRESQL is
+// set; one H20 daemon, then two on one database) and the axis simulator; the bench is G22's
 // iDesk (POST /api/v1/tasks, one task each, one after the other) and H20's iDesk (the
 // webhook receiver). It prints the accepted POSTs per second beside a baseline measured
 // in the same run (GET /healthz round trips on the same server: the HTTP cost alone), and
@@ -34,6 +35,7 @@
 #include <vector>
 
 #include "axis_sim/simulator.hpp"
+#include "exchange_api.hpp"
 
 namespace bench_api {
 namespace {
@@ -101,14 +103,13 @@ std::string read_file(const std::string& path) {
 }
 
 std::string config(const std::string& work, const std::string& pki, const std::string& name,
-                   const std::string& code, const std::string& axis, int poll_ms,
-                   const std::string& extra) {
+                   const std::string& code, const std::string& store_url, const std::string& axis,
+                   int poll_ms, const std::string& extra) {
     write_file(work + "/" + name + ".secret", name + "-secret\n");
     const std::string path = work + "/" + name + ".conf";
-    write_file(path, "agency.code = " + code + "\nagency.name = " + name +
-                         "\nstore.url = sqlite3:" + work + "/" + name + ".db" +
-                         "\naxis.base_url = " + axis + "\naxis.secret_file = " + work + "/" + name +
-                         ".secret" + "\nsigning.key_file = " + pki + "/" + name +
+    write_file(path, "agency.code = " + code + "\nagency.name = " + name + "\nstore.url = " +
+                         store_url + "\naxis.base_url = " + axis + "\naxis.secret_file = " + work +
+                         "/" + name + ".secret" + "\nsigning.key_file = " + pki + "/" + name +
                          ".key\nsigning.certificate_file = " + pki + "/" + name +
                          ".pem\nsigning.chain_file = " + pki +
                          "/intermediate.pem\nsigning.passphrase_file = " + pki +
@@ -157,7 +158,9 @@ double percentile(std::vector<double> values, double share) {
 
 }  // namespace
 
-int run(const std::string& connector, const std::string& work, const std::string& pki, bool quick) {
+int run(const std::string& connector, const std::string& work, const std::string& pki, bool quick,
+        const Setup& setup) {
+    std::filesystem::create_directories(work);
     const int posts = quick ? 20 : 200;
     const int poll_ms = 1000;
     axis_sim::SimulatorConfig axis_config;
@@ -179,9 +182,9 @@ int run(const std::string& connector, const std::string& work, const std::string
     write_file(work + "/webhook.secret", "bench-webhook-secret\n");
 
     const std::string g22_conf =
-        config(work, pki, "g22", "000.00.00.G22", axis.base_url(), poll_ms, "");
+        config(work, pki, "g22", "000.00.00.G22", setup.g22_store, axis.base_url(), poll_ms, "");
     const std::string h20_conf =
-        config(work, pki, "h20", "000.00.00.H20", axis.base_url(), poll_ms,
+        config(work, pki, "h20", "000.00.00.H20", setup.h20_store, axis.base_url(), poll_ms,
                "webhook.url = http://127.0.0.1:" + std::to_string(socket.address().port()) +
                    "/hooks\nwebhook.secret_file = " + work + "/webhook.secret\n");
     const std::string token_file = work + "/token";
@@ -195,13 +198,16 @@ int run(const std::string& connector, const std::string& work, const std::string
     token.erase(token.find_last_not_of("\n") + 1);
 
     std::vector<Poco::ProcessHandle> daemons;
-    for (const auto& [conf, log] :
-         {std::pair{g22_conf, work + "/g22.log"}, std::pair{h20_conf, work + "/h20.log"}}) {
+    std::vector<std::pair<std::string, std::string>> runs{{g22_conf, work + "/g22.log"}};
+    for (int n = 1; n <= setup.h20_daemons; ++n)  // several: one database, their own ids
+        runs.emplace_back(h20_conf, work + "/h20-" + std::to_string(n) + ".log");
+    for (const auto& [conf, log] : runs) {
         daemons.push_back(Poco::Process::launch(
             "/bin/sh", {"-c", "exec " + connector + " run --config " + conf + " 2>" + log}));
     }
     const Poco::URI g22_url(wait_for_url(work + "/g22.log"));
-    wait_for_url(work + "/h20.log");
+    for (int n = 1; n <= setup.h20_daemons; ++n)
+        wait_for_url(work + "/h20-" + std::to_string(n) + ".log");
 
     Poco::Net::HTTPClientSession session(g22_url.getHost(), g22_url.getPort());
     session.setKeepAlive(true);
@@ -288,8 +294,8 @@ int run(const std::string& connector, const std::string& work, const std::string
         return 1;
     }
     const double target = poll_ms + 200.0;
-    std::printf("api: two daemons on SQLite (signing, requiring signatures), poll %d ms\n",
-                poll_ms);
+    std::printf("api: %s, G22 and %d H20 daemon(s) (signing, requiring signatures), poll %d ms\n",
+                setup.label.c_str(), setup.h20_daemons, poll_ms);
     std::printf("GET /healthz (baseline)      %8.1f /s\n", health_per_second);
     std::printf("POST /api/v1/tasks (burst)   %8.1f /s  = %.1f%% of the baseline\n",
                 posts_per_second, 100.0 * posts_per_second / health_per_second);
