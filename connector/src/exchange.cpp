@@ -160,6 +160,16 @@ std::int64_t Exchange::queue_package(const std::string& kind, const std::string&
     return logged.sequence;
 }
 
+void Exchange::with_task(const Task& known, const std::function<void(Task&)>& change) {
+    Task task = known;
+    try {
+        change(task);
+    } catch (const ConflictError&) {
+        // Changed since it was read: decide again on what the other writer left.
+        with_task(known.task_code, change);
+    }
+}
+
 bool Exchange::with_task(const std::string& task_code, const std::function<void(Task&)>& change) {
     for (int attempt = 1;; ++attempt) {
         auto task = store_.task(task_code);

@@ -32,7 +32,7 @@ void Exchange::apply_local_effects(const MessageEntry& message) {
                                        ? document->trace->business->reason
                                        : std::string();
         for (const Task& listed : store_.tasks_of_document(document->header.document_id)) {
-            with_task(listed.task_code, [&](Task& task) {
+            with_task(listed, [&](Task& task) {
                 if (task.side != TaskSide::issued || task.status.withdrawn)
                     return;
                 task.status.withdrawn = true;
@@ -86,7 +86,7 @@ void Exchange::apply_sent_status(const MessageEntry& message) {
     const edxml::StatusKind kind = status->status.kind();
     const std::string& to = status->response_for.organ_id;
     for (const Task& listed : store_.tasks_of_document(status->response_for.document_id)) {
-        with_task(listed.task_code, [&](Task& task) {
+        with_task(listed, [&](Task& task) {
             if (!status_is_ours_to_send(task, to, kind))
                 return;
             const auto outcome = apply_status(task.status, status->status);
@@ -141,7 +141,7 @@ void Exchange::apply_received_status(const edxml::StatusPackage& status, std::in
     const std::string& from = status.from.organ_id;
     const std::string code = status.status.wire_text();
     for (const Task& listed : store_.tasks_of_document(status.response_for.document_id)) {
-        with_task(listed.task_code, [&](Task& task) {
+        with_task(listed, [&](Task& task) {
             // Codes from others who are party to the task are recorded; strangers are not
             // even recorded.
             const bool counts = status_counts(task, from, status.status.kind());
@@ -173,7 +173,7 @@ void Exchange::apply_received_revocation(const edxml::DocumentPackage& document,
                                    : std::string();
     const std::string& from = document.header.from.organ_id;
     for (const Task& listed : store_.tasks_of_document(document.header.document_id)) {
-        with_task(listed.task_code, [&](Task& task) {
+        with_task(listed, [&](Task& task) {
             if (task.side != TaskSide::received || task.issuer != from || task.status.withdrawn)
                 return;
             task.status.withdrawn = true;
@@ -193,7 +193,7 @@ void Exchange::apply_received_replacement(const edxml::DocumentPackage& document
     const std::string& from = document.header.from.organ_id;
     for (const auto& replaced : document.trace->business->replacements) {
         for (const Task& listed : store_.tasks_of_document(replaced.document_id)) {
-            with_task(listed.task_code, [&](Task& task) {
+            with_task(listed, [&](Task& task) {
                 if (task.side != TaskSide::received || task.issuer != from || task.status.withdrawn)
                     return;
                 task.status.withdrawn = true;

@@ -447,8 +447,10 @@ void SociStore::in_one_transaction(const std::function<void()>& work) {
         note_failure();
         rethrow("begin a unit of work", "");
     }
+    feed_locked_in_unit_ = false;
     const auto abandon = [this] {
         units_open_ = 0;
+        feed_locked_in_unit_ = false;
         message_head_cache_.reset();  // appends of the unit are undone with it
         try {
             sql_ << "ROLLBACK";
@@ -466,6 +468,7 @@ void SociStore::in_one_transaction(const std::function<void()>& work) {
     try {
         sql_ << "COMMIT";
         units_open_ = 0;
+        feed_locked_in_unit_ = false;
     } catch (...) {
         abandon();
         note_failure();

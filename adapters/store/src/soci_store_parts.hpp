@@ -362,7 +362,13 @@ class SociStore final : public connector::Store {
         soci::indicator due_indicator = soci::i_null, completion_indicator = soci::i_null;
     };
 
-    void write_assignees(const connector::Task& task);
+    // `replacing`: the task exists, and its assignees are written only when they changed.
+    void write_assignees(const connector::Task& task, bool replacing);
+    // Rows (task_code, organ_id, name, role) of `query` (binding :code, and :count when
+    // above 0), grouped by task in the order read.
+    void read_assignees(
+        const std::string& query, const std::string& key, long long count,
+        std::vector<std::pair<std::string, std::vector<edxml::TaskAssignee>>>& into);
 
     // False when (task, kind, message) is already recorded.
     bool insert_event(const connector::TaskEvent& event, const std::string& at);
@@ -376,7 +382,8 @@ class SociStore final : public connector::Store {
                                               std::size_t limit);
 
     // Tasks from the rows of kSelectTasks, with their assignees.
-    std::vector<connector::Task> tasks_from(soci::rowset<soci::row>& rows);
+    std::vector<connector::Task> tasks_from(soci::rowset<soci::row>& rows,
+                                            bool with_assignees = true);
 
     // Ends a lease: completes the item (stamped with the time) or gives it back.
     bool finish(WorkQueue queue, std::int64_t id, const std::string& owner, bool completes);
@@ -385,7 +392,8 @@ class SociStore final : public connector::Store {
     soci::session sql_;
     std::optional<ChainHead> message_head_cache_;
     bool broken_ = false;
-    int units_open_ = 0;  // in_one_transaction, nested
+    int units_open_ = 0;                // in_one_transaction, nested
+    bool feed_locked_in_unit_ = false;  // the change feed's lock, held to the unit's end
     MessageRow message_row_;
     struct HeadMove {
         std::string chain, from_hash, to_hash;

@@ -16,33 +16,36 @@ bool SociStore::insert_task(const connector::Task& task, const connector::TaskEv
         "insert_task", [&] { return std::string(task.task_code); },
         [&]() -> bool {
             WriteTransaction transaction(sql_, dialect_, units_open_ > 0);
-            long long existing = 0;
-            sql_ << "SELECT count(*) FROM tasks WHERE task_code = :code", soci::use(task.task_code),
-                soci::into(existing);
-            if (existing != 0)
-                return false;
             const std::string at = now_utc();
             TaskColumns columns(task);
-            sql_ << "INSERT INTO tasks (task_code, side, source_document_id, title, content, "
-                    "issuer, due_date, due_text, priority, progress, progress_note, "
-                    "status_code, "
-                    "status_rank, take_back_requested, withdrawn, completion_date, created_at, "
-                    "updated_at) VALUES (:code, :side, :source, :title, :content, :issuer, "
-                    ":due, "
-                    ":due_text, :priority, :progress, :note, :status, :rank, :take_back, "
-                    ":withdrawn, :completion, :created, :updated)",
-                soci::use(task.task_code, "code"), soci::use(columns.side, "side"),
-                soci::use(task.source_document_id, "source"), soci::use(task.title, "title"),
-                soci::use(task.content, "content"), soci::use(task.issuer, "issuer"),
-                soci::use(columns.due, columns.due_indicator, "due"),
-                soci::use(task.due_text, "due_text"), soci::use(task.priority, "priority"),
-                soci::use(task.progress, "progress"), soci::use(task.progress_note, "note"),
-                soci::use(columns.status, "status"), soci::use(columns.rank, "rank"),
-                soci::use(columns.take_back, "take_back"),
-                soci::use(columns.withdrawn, "withdrawn"),
-                soci::use(columns.completion, columns.completion_indicator, "completion"),
-                soci::use(at, "created"), soci::use(at, "updated");
-            write_assignees(task);
+            // A task code that exists already is no error (a message applied again): the
+            // INSERT does nothing and says so, in one statement.
+            soci::statement statement =
+                (sql_.prepare
+                     << "INSERT INTO tasks (task_code, side, source_document_id, title, content, "
+                        "issuer, due_date, due_text, priority, progress, progress_note, "
+                        "status_code, "
+                        "status_rank, take_back_requested, withdrawn, completion_date, created_at, "
+                        "updated_at) VALUES (:code, :side, :source, :title, :content, :issuer, "
+                        ":due, "
+                        ":due_text, :priority, :progress, :note, :status, :rank, :take_back, "
+                        ":withdrawn, :completion, :created, :updated) ON CONFLICT (task_code) DO "
+                        "NOTHING",
+                 soci::use(task.task_code, "code"), soci::use(columns.side, "side"),
+                 soci::use(task.source_document_id, "source"), soci::use(task.title, "title"),
+                 soci::use(task.content, "content"), soci::use(task.issuer, "issuer"),
+                 soci::use(columns.due, columns.due_indicator, "due"),
+                 soci::use(task.due_text, "due_text"), soci::use(task.priority, "priority"),
+                 soci::use(task.progress, "progress"), soci::use(task.progress_note, "note"),
+                 soci::use(columns.status, "status"), soci::use(columns.rank, "rank"),
+                 soci::use(columns.take_back, "take_back"),
+                 soci::use(columns.withdrawn, "withdrawn"),
+                 soci::use(columns.completion, columns.completion_indicator, "completion"),
+                 soci::use(at, "created"), soci::use(at, "updated"));
+            statement.execute(true);
+            if (statement.get_affected_rows() != 1)
+                return false;
+            write_assignees(task, false);
             insert_event(event, at);
             transaction.commit();
             return true;
@@ -91,10 +94,13 @@ bool SociStore::update_task(const connector::Task& task, const connector::TaskEv
                                                "': changed by another writer since version " +
                                                std::to_string(task.version));
             }
-            write_assignees(task);
+            write_assignees(task, true);
             transaction.commit();
             return true;
-        });
+        },
+        // In a unit of work a ConflictError must undo the event written before the
+        // version check, or the retry would find it and skip the update.
+        true);
 }
 
 bool SociStore::add_task_event(const connector::TaskEvent& event) {
@@ -200,8 +206,21 @@ std::vector<connector::TaskEvent> SociStore::task_events(const std::string& task
         });
 }
 
-void SociStore::write_assignees(const connector::Task& task) {
-    sql_ << "DELETE FROM task_assignees WHERE task_code = :code", soci::use(task.task_code);
+void SociStore::write_assignees(const connector::Task& task, bool replacing) {
+    if (replacing) {
+        // Most updates (a status, a report) leave the assignees as they were: compared
+        // with what is stored, they are not written again (statements are round trips).
+        std::vector<std::pair<std::string, std::vector<edxml::TaskAssignee>>> stored;
+        read_assignees(
+            "SELECT task_code, organ_id, name, role FROM task_assignees WHERE task_code = :code "
+            "ORDER BY position",
+            task.task_code, 0, stored);
+        if (!stored.empty() && stored.front().second == task.assignees)
+            return;
+        if (stored.empty() && task.assignees.empty())
+            return;
+        sql_ << "DELETE FROM task_assignees WHERE task_code = :code", soci::use(task.task_code);
+    }
     int position = 0;
     for (const auto& assignee : task.assignees) {
         const std::string role = edxml::to_string(assignee.role);
@@ -238,8 +257,11 @@ bool SociStore::insert_event(const connector::TaskEvent& event, const std::strin
 // event writers are serialised until commit, so that a reader paging by sequence
 // never sees 12 before 11 commits (and then skips 11). SQLite writers are serial.
 void SociStore::insert_backend_event(const connector::TaskEvent& event, const std::string& at) {
-    if (dialect_.lock_head[0] != '\0')
+    // Taken once per transaction: a unit of work holds it from its first event on.
+    if (dialect_.lock_head[0] != '\0' && !(units_open_ > 0 && feed_locked_in_unit_)) {
         sql_ << "SELECT pg_advisory_xact_lock(7102017)";
+        feed_locked_in_unit_ = units_open_ > 0;
+    }
     const std::string kind = "task." + event.kind;
     long long sequence = event.message_sequence;
     sql_ << "INSERT INTO backend_events (kind, subject_key, payload, message_sequence, "
@@ -254,11 +276,50 @@ std::vector<connector::Task> SociStore::select_tasks(const std::string& where,
     soci::rowset<soci::row> rows =
         (sql_.prepare << std::string(kSelectTasks) + where + " ORDER BY task_code LIMIT :count",
          soci::use(key, "code"), soci::use(count, "count"));
-    return tasks_from(rows);
+    std::vector<connector::Task> found = tasks_from(rows, false);
+    if (found.empty())
+        return found;
+    // The assignees of all of them in one more statement, not one per task.
+    std::vector<std::pair<std::string, std::vector<edxml::TaskAssignee>>> assignees;
+    read_assignees(
+        "SELECT task_code, organ_id, name, role FROM task_assignees WHERE task_code "
+        "IN (SELECT task_code FROM tasks " +
+            where + " ORDER BY task_code LIMIT :count) ORDER BY task_code, position",
+        key, count, assignees);
+    std::size_t next = 0;
+    for (connector::Task& task : found) {
+        while (next < assignees.size() && assignees[next].first < task.task_code)
+            ++next;
+        if (next < assignees.size() && assignees[next].first == task.task_code)
+            task.assignees = std::move(assignees[next].second);
+    }
+    return found;
 }
 
-// Tasks from the rows of kSelectTasks, with their assignees.
-std::vector<connector::Task> SociStore::tasks_from(soci::rowset<soci::row>& rows) {
+void SociStore::read_assignees(
+    const std::string& query, const std::string& key, long long count,
+    std::vector<std::pair<std::string, std::vector<edxml::TaskAssignee>>>& into) {
+    soci::rowset<soci::row> rows =
+        count > 0 ? (sql_.prepare << query, soci::use(key, "code"), soci::use(count, "count"))
+                  : (sql_.prepare << query, soci::use(key, "code"));
+    for (const soci::row& row : rows) {
+        const std::string code = row.get<std::string>(0);
+        if (into.empty() || into.back().first != code)
+            into.emplace_back(code, std::vector<edxml::TaskAssignee>{});
+        edxml::TaskAssignee assignee;
+        assignee.organ_id = row.get<std::string>(1);
+        assignee.name = row.get<std::string>(2);
+        assignee.role = row.get<std::string>(3) == "coordinating"
+                            ? edxml::AssigneeRole::coordinating
+                            : edxml::AssigneeRole::lead;
+        into.back().second.push_back(std::move(assignee));
+    }
+}
+
+// Tasks from the rows of kSelectTasks, with their assignees when `with_assignees` (one
+// statement per task: select_tasks reads them for all at once instead).
+std::vector<connector::Task> SociStore::tasks_from(soci::rowset<soci::row>& rows,
+                                                   bool with_assignees) {
     std::vector<connector::Task> found;
     for (const soci::row& row : rows) {
         connector::Task task;
@@ -292,6 +353,8 @@ std::vector<connector::Task> SociStore::tasks_from(soci::rowset<soci::row>& rows
         found.push_back(std::move(task));
     }
     for (connector::Task& task : found) {
+        if (!with_assignees)
+            break;
         soci::rowset<soci::row> assignees =
             (sql_.prepare << "SELECT organ_id, name, role FROM task_assignees WHERE "
                              "task_code = :code ORDER BY position",

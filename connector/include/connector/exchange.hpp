@@ -159,6 +159,9 @@ class Exchange {
     // Store::update_task); again on a fresh copy when another writer updated the task in
     // between. False when there is no such task.
     bool with_task(const std::string& task_code, const std::function<void(Task&)>& change);
+    // The same, first on `known` (just read with others, e.g. a document's tasks), read
+    // again only when another writer came between.
+    void with_task(const Task& known, const std::function<void(Task&)>& change);
 
     // Task effects (task_effects.cpp): what a package means for the tasks, one function
     // per kind of package. Each is idempotent: a message applied again after a crash
