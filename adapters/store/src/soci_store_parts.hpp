@@ -370,13 +370,9 @@ class SociStore final : public connector::Store {
         const std::string& query, const std::string& key, long long count,
         std::vector<std::pair<std::string, std::vector<edxml::TaskAssignee>>>& into);
 
-    // False when (task, kind, message) is already recorded.
+    // The event and its change-feed entry, in the same transaction; false when (task,
+    // kind, message) is already recorded.
     bool insert_event(const connector::TaskEvent& event, const std::string& at);
-
-    // The change feed's entry for a task event, in the same transaction. On PostgreSQL
-    // event writers are serialised until commit, so that a reader paging by sequence
-    // never sees 12 before 11 commits (and then skips 11). SQLite writers are serial.
-    void insert_backend_event(const connector::TaskEvent& event, const std::string& at);
 
     std::vector<connector::Task> select_tasks(const std::string& where, const std::string& key,
                                               std::size_t limit);

@@ -239,6 +239,33 @@ void SociStore::write_assignees(const connector::Task& task, bool replacing) {
 bool SociStore::insert_event(const connector::TaskEvent& event, const std::string& at) {
     long long sequence = event.message_sequence;
     soci::indicator sequence_indicator = event.message_sequence == 0 ? soci::i_null : soci::i_ok;
+    const std::string feed_kind = "task." + event.kind;
+    const bool postgresql = dialect_.lock_head[0] != '\0';
+    if (postgresql) {
+        // Event writers are serialised until commit, so that a reader paging the change
+        // feed by sequence never sees 12 before 11 commits (and then skips 11); taken once
+        // per transaction (a unit of work holds it from its first event on). The event
+        // and its feed entry are one statement (a data-modifying WITH).
+        if (!(units_open_ > 0 && feed_locked_in_unit_)) {
+            sql_ << "SELECT pg_advisory_xact_lock(7102017)";
+            feed_locked_in_unit_ = units_open_ > 0;
+        }
+        soci::statement statement =
+            (sql_.prepare << "WITH event AS (INSERT INTO task_events (task_code, kind, detail, "
+                             "message_sequence, recorded_at) VALUES (:code, :kind, :detail, "
+                             ":sequence, :at) ON CONFLICT DO NOTHING RETURNING task_code) "
+                             "INSERT INTO backend_events (kind, subject_key, payload, "
+                             "message_sequence, recorded_at) SELECT :feed_kind, task_code, "
+                             ":detail2, :sequence2, :at2 FROM event",
+             soci::use(event.task_code, "code"), soci::use(event.kind, "kind"),
+             soci::use(event.detail, "detail"), soci::use(sequence, sequence_indicator, "sequence"),
+             soci::use(at, "at"), soci::use(feed_kind, "feed_kind"),
+             soci::use(event.detail, "detail2"), soci::use(sequence, "sequence2"),
+             soci::use(at, "at2"));
+        statement.execute(true);
+        return statement.get_affected_rows() == 1;
+    }
+    // SQLite (writers are serial there; no DML in a WITH): the event, then its entry.
     soci::statement statement =
         (sql_.prepare << "INSERT INTO task_events (task_code, kind, detail, message_sequence, "
                          "recorded_at) VALUES (:code, :kind, :detail, :sequence, :at) "
@@ -249,25 +276,13 @@ bool SociStore::insert_event(const connector::TaskEvent& event, const std::strin
     statement.execute(true);
     if (statement.get_affected_rows() != 1)
         return false;
-    insert_backend_event(event, at);
-    return true;
-}
-
-// The change feed's entry for a task event, in the same transaction. On PostgreSQL
-// event writers are serialised until commit, so that a reader paging by sequence
-// never sees 12 before 11 commits (and then skips 11). SQLite writers are serial.
-void SociStore::insert_backend_event(const connector::TaskEvent& event, const std::string& at) {
-    // Taken once per transaction: a unit of work holds it from its first event on.
-    if (dialect_.lock_head[0] != '\0' && !(units_open_ > 0 && feed_locked_in_unit_)) {
-        sql_ << "SELECT pg_advisory_xact_lock(7102017)";
-        feed_locked_in_unit_ = units_open_ > 0;
-    }
-    const std::string kind = "task." + event.kind;
-    long long sequence = event.message_sequence;
+    long long feed_sequence = event.message_sequence;
     sql_ << "INSERT INTO backend_events (kind, subject_key, payload, message_sequence, "
             "recorded_at) VALUES (:kind, :code, :detail, :sequence, :at)",
-        soci::use(kind, "kind"), soci::use(event.task_code, "code"),
-        soci::use(event.detail, "detail"), soci::use(sequence, "sequence"), soci::use(at, "at");
+        soci::use(feed_kind, "kind"), soci::use(event.task_code, "code"),
+        soci::use(event.detail, "detail"), soci::use(feed_sequence, "sequence"),
+        soci::use(at, "at");
+    return true;
 }
 
 std::vector<connector::Task> SociStore::select_tasks(const std::string& where,
