@@ -166,7 +166,8 @@ std::string postgresql_keywords(const std::string& url) {
             end = query.size();
         const std::string pair = query.substr(start, end - start);
         if (const auto equals = pair.find('='); equals != std::string::npos)
-            add(pair.substr(0, equals), pair.substr(equals + 1));
+            add(percent_decoded(pair.substr(0, equals)),
+                percent_decoded(pair.substr(equals + 1)));
         start = end + 1;
     }
     return keywords;
@@ -224,8 +225,9 @@ bool lost_connection(const std::string& message) {
     } catch (const soci::postgresql_soci_error& error) {
         // Serialisation failure, deadlock, shutdown, too many connections: worth a retry.
         const std::string state = error.sqlstate();
+        // 55P03: a lock not had within lock_timeout; 57014: a statement cancelled.
         if (state == "40001" || state == "40P01" || state.rfind("57P", 0) == 0 ||
-            state.rfind("08", 0) == 0 || state == "53300") {
+            state.rfind("08", 0) == 0 || state == "53300" || state == "55P03" || state == "57014") {
             throw connector::TransientError(where + error.get_error_message());
         }
         if (state == "23505")
@@ -404,15 +406,17 @@ connector::MessageEntry message_from_row(const soci::row& row) {
     return entry;
 }
 
-SociStore::SociStore(const Target& target, Migrations migrations) : dialect_(*target.dialect) {
+SociStore::SociStore(const Target& target, Migrations migrations)
+    : dialect_(*target.dialect),
+      lock_timeout_from_url_(target.connect_string.find("lock_timeout") != std::string::npos) {
     try {
         sql_.open(dialect_.factory(), target.connect_string);
         if (&dialect_ == &kSqlite) {
             sql_ << "PRAGMA journal_mode = WAL";
             sql_ << "PRAGMA synchronous = FULL";
             sql_ << "PRAGMA foreign_keys = ON";
-            sql_ << "PRAGMA busy_timeout = 30000";
         }
+        apply_session_settings();
         if (migrations == Migrations::apply)
             apply_migrations(sql_, dialect_);
         const int version = current_version(sql_);
@@ -427,6 +431,17 @@ SociStore::SociStore(const Target& target, Migrations migrations) : dialect_(*ta
         note_failure();
         rethrow("open", dialect_.name);
     }
+}
+
+// Per connection, so again after a reconnect. A lock held too long (a writer that hangs
+// with its transaction open) becomes a TransientError after 30 s, as SQLite's busy
+// timeout does, instead of a wait without end; a URL may set its own PostgreSQL
+// lock_timeout (`?options=-c%20lock_timeout%3D5s`).
+void SociStore::apply_session_settings() {
+    if (&dialect_ == &kSqlite)
+        sql_ << "PRAGMA busy_timeout = 30000";
+    else if (!lock_timeout_from_url_)
+        sql_ << "SET lock_timeout = '30s'";
 }
 
 int SociStore::schema_version() {
@@ -490,6 +505,7 @@ void SociStore::reconnect_if_broken() {
     message_head_cache_.reset();
     try {
         sql_.reconnect();
+        apply_session_settings();
     } catch (...) {
         rethrow("reconnect", dialect_.name);
     }

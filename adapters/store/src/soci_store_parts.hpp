@@ -316,6 +316,7 @@ class SociStore final : public connector::Store {
     }
 
     void reconnect_if_broken();
+    void apply_session_settings();
 
     // The bound values of the prepared message INSERT, which is reused for every append.
     struct MessageRow {
@@ -385,6 +386,7 @@ class SociStore final : public connector::Store {
     bool finish(WorkQueue queue, std::int64_t id, const std::string& owner, bool completes);
 
     const Dialect& dialect_;
+    bool lock_timeout_from_url_ = false;
     soci::session sql_;
     std::optional<ChainHead> message_head_cache_;
     bool broken_ = false;

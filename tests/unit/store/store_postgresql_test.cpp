@@ -71,4 +71,24 @@ BOOST_AUTO_TEST_CASE(pass_leases) {
     pass_leases_take_turns(store_backends::kPostgresql);
 }
 
+// A lock held too long by another session (a writer hung with its transaction open) is
+// a TransientError after lock_timeout (30 s by default, here from the URL), which the
+// daemon backs off from, not a wait without end; once the lock is gone the call works.
+BOOST_AUTO_TEST_CASE(a_lock_held_too_long_is_a_transient_error) {
+    const std::string url = store_backends::kPostgresql.fresh_url("lock_timeout");
+    const auto store =
+        store::open_store(url + "?options=-c%20lock_timeout%3D300ms", store::Migrations::apply);
+    const std::int64_t sequence = store->append_message(sample_entry(1)).sequence;
+    soci::session locker = store_backends::raw_session(url);
+    locker << "BEGIN";
+    locker << "LOCK TABLE message_transport IN ACCESS EXCLUSIVE MODE";
+    BOOST_CHECK_EXCEPTION(store->move_transport_state({sequence, "stored", "", "", {}}, true, {}),
+                          TransientError, [](const TransientError& error) {
+                              return std::string(error.what()).find("lock timeout") !=
+                                     std::string::npos;
+                          });
+    locker << "ROLLBACK";
+    BOOST_TEST(store->move_transport_state({sequence, "stored", "", "", {}}, true, {}));
+}
+
 BOOST_AUTO_TEST_SUITE_END()
