@@ -51,7 +51,9 @@ eventually() {
 free_port() {
     local port
     for _ in $(seq 50); do
-        port=$((20000 + RANDOM % 40000))
+        # Below the kernel's ephemeral range (32768-60999 on Debian): a daemon restarted
+        # on its port must not find it taken by some outgoing connection meanwhile.
+        port=$((20000 + RANDOM % 12000))
         if ! (exec 3<> "/dev/tcp/127.0.0.1/$port") 2> /dev/null; then
             echo "$port"
             return

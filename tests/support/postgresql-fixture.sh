@@ -34,7 +34,9 @@ start)
     [[ $(id -u) -eq 0 ]] && chown postgres "$dir"
     as_owner "$bin/initdb" -D "$dir/data" -A trust -U connector -E UTF8 --locale=C.UTF-8 --no-sync > "$dir/initdb.log"
     port=""
-    for candidate in $(seq 55432 55632); do
+    # Below the kernel's ephemeral range (32768-60999 on Debian), so that no outgoing
+    # connection takes the port while the server is paused (resume starts it on the same).
+    for candidate in $(seq 29432 29632); do
         if ! (exec 3<> "/dev/tcp/127.0.0.1/$candidate") 2> /dev/null; then
             port=$candidate
             break
