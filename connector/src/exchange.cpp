@@ -144,20 +144,28 @@ std::int64_t Exchange::queue_package(const std::string& kind, const std::string&
         entry.raw = std::move(bytes);
         entry.signature_verdict = "absent";
     }
-    const MessageEntry logged = store_.append_message(std::move(entry));
-    // A crash here leaves a logged message without its outbox item: recover() queues it.
-    crash_point("outbound.logged");
-    // The state, then our side of it, then the outbox item: once queued, a running daemon
-    // may send it at once and record `sent`, so everything else is done before. A crash
-    // before the item exists leaves state `queued`, which recover() completes.
-    move(store_, logged.sequence, OutboundState::queued);
-    apply_local_effects(logged);
-    try {
-        store_.enqueue(WorkQueue::outbox, kOutboxPrefix + std::to_string(logged.sequence),
-                       std::to_string(logged.sequence));
-    } catch (const DuplicateError&) {
-    }
-    return logged.sequence;
+    // One unit of work: the log entry, its state, our side's effects and the outbox item
+    // commit together (one commit instead of one per write, and a call cut short leaves
+    // nothing behind: its caller had no answer and tries again). Signing stays outside,
+    // so no write lock waits on it.
+    std::int64_t sequence = 0;
+    store_.in_one_transaction([&] {
+        const MessageEntry logged = store_.append_message(std::move(entry));
+        sequence = logged.sequence;
+        // A crash here undoes the unit; a message logged by an older version without
+        // its outbox item is queued by recover().
+        crash_point("outbound.logged");
+        // The state, then our side of it, then the outbox item; once committed, a running
+        // daemon may send it at once.
+        move(store_, logged.sequence, OutboundState::queued);
+        apply_local_effects(logged);
+        try {
+            store_.enqueue(WorkQueue::outbox, kOutboxPrefix + std::to_string(logged.sequence),
+                           std::to_string(logged.sequence));
+        } catch (const DuplicateError&) {
+        }
+    });
+    return sequence;
 }
 
 void Exchange::with_task(const Task& known, const std::function<void(Task&)>& change) {

@@ -91,11 +91,19 @@ start() {  # side [crash point]: a fresh daemon for that side, the previous one 
 for ((a = 1; a <= tasks_total / 10; a++)); do
     assignment_json "$a" 10 > "$work/assignment-$a.json"
     if ((a == tasks_total / 10)); then
-        # The last one dies between logging and queueing: the daemon's recovery sends it.
+        # The last one dies between logging and queueing, inside its unit of work: it
+        # leaves nothing behind (no log entry, no task), and the caller, who had no
+        # answer, tries again.
         status=0
         CONNECTOR_CRASH_AT=outbound.logged "$connector" task assign "$work/assignment-$a.json" \
             --config "$work/g22.conf" > /dev/null 2>&1 || status=$?
         [[ $status == 137 ]] || fail "the assignment did not stop at its crash point ($status)"
+        left=$(query g22 "SELECT count(*) FROM messages")
+        [[ $left == $((a - 1)) ]] || fail "the cut-short assignment left $left log entries, not $((a - 1))"
+        left=$(query g22 "SELECT count(*) FROM tasks")
+        [[ $left == $(((a - 1) * 10)) ]] || fail "the cut-short assignment left $left tasks"
+        "$connector" task assign "$work/assignment-$a.json" --config "$work/g22.conf" > /dev/null \
+            || fail "assignment $a not queued on its second try"
     else
         "$connector" task assign "$work/assignment-$a.json" --config "$work/g22.conf" > /dev/null \
             || fail "assignment $a not queued"

@@ -166,8 +166,7 @@ std::string postgresql_keywords(const std::string& url) {
             end = query.size();
         const std::string pair = query.substr(start, end - start);
         if (const auto equals = pair.find('='); equals != std::string::npos)
-            add(percent_decoded(pair.substr(0, equals)),
-                percent_decoded(pair.substr(equals + 1)));
+            add(percent_decoded(pair.substr(0, equals)), percent_decoded(pair.substr(equals + 1)));
         start = end + 1;
     }
     return keywords;
@@ -462,10 +461,8 @@ void SociStore::in_one_transaction(const std::function<void()>& work) {
         note_failure();
         rethrow("begin a unit of work", "");
     }
-    feed_locked_in_unit_ = false;
     const auto abandon = [this] {
         units_open_ = 0;
-        feed_locked_in_unit_ = false;
         message_head_cache_.reset();  // appends of the unit are undone with it
         try {
             sql_ << "ROLLBACK";
@@ -475,6 +472,17 @@ void SociStore::in_one_transaction(const std::function<void()>& work) {
     };
     units_open_ = 1;
     try {
+        // The change feed's lock first, before any row lock (SociStore::lock_feed): units
+        // of work on PostgreSQL take turns, as SQLite's BEGIN IMMEDIATE makes them, and
+        // no two transactions ever wait for each other.
+        if (dialect_.lock_head[0] != '\0') {
+            try {
+                sql_ << "SELECT pg_advisory_xact_lock(" << kFeedLockKey << ")";
+            } catch (...) {
+                note_failure();
+                rethrow("begin a unit of work", "");
+            }
+        }
         work();
     } catch (...) {
         abandon();
@@ -483,7 +491,6 @@ void SociStore::in_one_transaction(const std::function<void()>& work) {
     try {
         sql_ << "COMMIT";
         units_open_ = 0;
-        feed_locked_in_unit_ = false;
     } catch (...) {
         abandon();
         note_failure();

@@ -106,6 +106,10 @@ class WriteTransaction {
     bool done_ = false;
 };
 
+// PostgreSQL's advisory lock on the change feed (SociStore::lock_feed); 7102016 guards
+// the migrations.
+constexpr long long kFeedLockKey = 7102017;
+
 extern const Dialect kSqlite;
 extern const Dialect kPostgresql;
 
@@ -373,6 +377,7 @@ class SociStore final : public connector::Store {
 
     // The event and its change-feed entry, in the same transaction; false when (task,
     // kind, message) is already recorded.
+    void lock_feed();
     bool insert_event(const connector::TaskEvent& event, const std::string& at);
 
     std::vector<connector::Task> select_tasks(const std::string& where, const std::string& key,
@@ -390,8 +395,7 @@ class SociStore final : public connector::Store {
     soci::session sql_;
     std::optional<ChainHead> message_head_cache_;
     bool broken_ = false;
-    int units_open_ = 0;                // in_one_transaction, nested
-    bool feed_locked_in_unit_ = false;  // the change feed's lock, held to the unit's end
+    int units_open_ = 0;  // in_one_transaction, nested
     MessageRow message_row_;
     struct HeadMove {
         std::string chain, from_hash, to_hash;

@@ -16,6 +16,7 @@ bool SociStore::insert_task(const connector::Task& task, const connector::TaskEv
         "insert_task", [&] { return std::string(task.task_code); },
         [&]() -> bool {
             WriteTransaction transaction(sql_, dialect_, units_open_ > 0);
+            lock_feed();
             const std::string at = now_utc();
             TaskColumns columns(task);
             // A task code that exists already is no error (a message applied again): the
@@ -57,6 +58,7 @@ bool SociStore::update_task(const connector::Task& task, const connector::TaskEv
         "update_task", [&] { return std::string(task.task_code); },
         [&]() -> bool {
             WriteTransaction transaction(sql_, dialect_, units_open_ > 0);
+            lock_feed();
             const std::string at = now_utc();
             if (!insert_event(event, at))
                 return false;  // this message was applied already
@@ -108,6 +110,7 @@ bool SociStore::add_task_event(const connector::TaskEvent& event) {
         "add_task_event", [&] { return std::string(event.task_code); },
         [&]() -> bool {
             WriteTransaction transaction(sql_, dialect_, units_open_ > 0);
+            lock_feed();
             const bool added = insert_event(event, now_utc());
             transaction.commit();
             return added;
@@ -235,6 +238,16 @@ void SociStore::write_assignees(const connector::Task& task, bool replacing) {
     }
 }
 
+// Event writers are serialised until commit, so that a reader paging the change feed by
+// sequence never sees 12 before 11 commits (and then skips 11). Taken before the caller's
+// first write, and by a unit of work as it begins (in_one_transaction), so that every
+// transaction takes the feed's lock before any row lock: no two wait on each other.
+void SociStore::lock_feed() {
+    if (dialect_.lock_head[0] == '\0' || units_open_ > 0)
+        return;  // SQLite: one writer at a time anyway; a unit holds it from its start
+    sql_ << "SELECT pg_advisory_xact_lock(" << kFeedLockKey << ")";
+}
+
 // False when (task, kind, message) is already recorded.
 bool SociStore::insert_event(const connector::TaskEvent& event, const std::string& at) {
     long long sequence = event.message_sequence;
@@ -242,14 +255,8 @@ bool SociStore::insert_event(const connector::TaskEvent& event, const std::strin
     const std::string feed_kind = "task." + event.kind;
     const bool postgresql = dialect_.lock_head[0] != '\0';
     if (postgresql) {
-        // Event writers are serialised until commit, so that a reader paging the change
-        // feed by sequence never sees 12 before 11 commits (and then skips 11); taken once
-        // per transaction (a unit of work holds it from its first event on). The event
-        // and its feed entry are one statement (a data-modifying WITH).
-        if (!(units_open_ > 0 && feed_locked_in_unit_)) {
-            sql_ << "SELECT pg_advisory_xact_lock(7102017)";
-            feed_locked_in_unit_ = units_open_ > 0;
-        }
+        // The caller holds the change feed's lock (lock_feed), taken before its first
+        // write. The event and its feed entry are one statement (a data-modifying WITH).
         soci::statement statement =
             (sql_.prepare << "WITH event AS (INSERT INTO task_events (task_code, kind, detail, "
                              "message_sequence, recorded_at) VALUES (:code, :kind, :detail, "

@@ -4,6 +4,8 @@
 
 #include <boost/test/unit_test.hpp>
 
+#include <atomic>
+#include <mutex>
 #include <set>
 #include <thread>
 
@@ -726,17 +728,19 @@ inline void units_of_work_are_all_or_nothing(const Backend& backend) {
     BOOST_TEST(chain.count == 2);
 
     // A ConflictError inside a unit undoes its own writes (the event written before the
-    // version check), so the retry on a fresh read records the update. Only PostgreSQL
-    // lets another writer in while a unit is open (SQLite's unit holds the write lock).
+    // version check), so the retry on a fresh read records the update. The task was read
+    // before the unit and changed by another writer in between (on PostgreSQL a unit
+    // takes the change feed's lock as it begins, so no writer comes in while it is open;
+    // SQLite's unit holds the write lock).
     if (url.rfind("postgresql", 0) != 0)
         return;
     other->insert_task(sample_task("T-2"), {0, "T-2", "assigned", "", 0, ""});
     bool retried = false;
+    Task stale = *store->task("T-2");
+    Task fresher = *other->task("T-2");
+    fresher.progress = 10;
+    other->update_task(fresher, {0, "T-2", "report", "10 %", 0, ""});  // commits first
     store->in_one_transaction([&] {
-        Task stale = *store->task("T-2");
-        Task fresher = *other->task("T-2");
-        fresher.progress = 10;
-        other->update_task(fresher, {0, "T-2", "report", "10 %", 0, ""});  // commits first
         stale.progress = 50;
         const TaskEvent event{0, "T-2", "report", "50 %", sequence, ""};
         try {
@@ -754,6 +758,63 @@ inline void units_of_work_are_all_or_nothing(const Backend& backend) {
     for (const TaskEvent& event : other->task_events("T-2"))
         fifty += event.detail == "50 %";
     BOOST_TEST(fifty == 1u);
+}
+
+// Issue 14: two writers whose units of work take the same locks in opposite orders (one
+// logs a package, then changes a task, as a queued report does; the other changes the
+// task, then logs its 01 reply, as an applied package does) never wait for each other:
+// on PostgreSQL each unit takes the change feed's lock first. (Before, the HA test's
+// daemons deadlocked here: "deadlock detected ... chain_heads".)
+inline void units_in_opposite_orders_do_not_deadlock(const Backend& backend) {
+    std::string url;
+    const auto setup = fresh_store(backend, "unit_orders", &url);
+    setup->insert_task(sample_task("T-1"), {0, "T-1", "assigned", "", 0, ""});
+    constexpr int kRounds = 40;
+    std::atomic<int> failures{0};
+    std::string first_failure;
+    std::mutex failure_mutex;
+    const auto writer = [&](int offset, bool log_first) {
+        const auto store = store::open_store(url);
+        for (int round = 0; round < kRounds; ++round) {
+            const int n = 2 * (offset * kRounds + round) + 1;  // odd: inbound, knob-n
+            const auto log = [&] { store->append_message(sample_entry(n)); };
+            const auto change = [&] {
+                for (;;) {
+                    Task task = *store->task("T-1");
+                    task.progress = (task.progress + 1) % 100;
+                    try {
+                        store->update_task(task, {0, "T-1", "report", std::to_string(n), 0, ""});
+                        return;
+                    } catch (const ConflictError&) {
+                    }
+                }
+            };
+            try {
+                store->in_one_transaction([&] {
+                    if (log_first) {
+                        log();
+                        change();
+                    } else {
+                        change();
+                        log();
+                    }
+                });
+            } catch (const std::exception& error) {
+                std::lock_guard lock(failure_mutex);
+                if (failures++ == 0)
+                    first_failure = error.what();
+            }
+        }
+    };
+    std::thread reporting(writer, 0, true);
+    std::thread applying(writer, 1, false);
+    reporting.join();
+    applying.join();
+    BOOST_TEST(failures.load() == 0, first_failure);
+    BOOST_TEST(setup->message_head().sequence == 2 * kRounds);
+    BOOST_TEST(setup->task_events("T-1").size() == 1u + 2 * kRounds);
+    const ChainReport chain = report_for(*setup, "messages");
+    BOOST_TEST(chain.ok, chain.problem);
 }
 
 // Issue 14: the passes that no two daemons should run at once take turns under named

@@ -66,6 +66,9 @@ BOOST_AUTO_TEST_CASE(unique_keys) {
 BOOST_AUTO_TEST_CASE(units_of_work) {
     units_of_work_are_all_or_nothing(store_backends::kSqlite);
 }
+BOOST_AUTO_TEST_CASE(units_in_opposite_orders) {
+    units_in_opposite_orders_do_not_deadlock(store_backends::kSqlite);
+}
 
 BOOST_AUTO_TEST_CASE(pass_leases) {
     pass_leases_take_turns(store_backends::kSqlite);
