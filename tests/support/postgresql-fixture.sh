@@ -33,24 +33,37 @@ start)
     mkdir -p "$dir"
     [[ $(id -u) -eq 0 ]] && chown postgres "$dir"
     as_owner "$bin/initdb" -D "$dir/data" -A trust -U connector -E UTF8 --locale=C.UTF-8 --no-sync > "$dir/initdb.log"
+    # Durability off for the tests, which check behaviour, not power-loss safety;
+    # PG_FIXTURE_DURABLE=1 keeps PostgreSQL's defaults (for bench/store).
+    durability=""
+    if [[ "${PG_FIXTURE_DURABLE:-0}" != 1 ]]; then
+        durability=" -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+    fi
     port=""
     # Below the kernel's ephemeral range (32768-60999 on Debian), so that no outgoing
     # connection takes the port while the server is paused (resume starts it on the same).
+    # Two fixtures starting at once may both see a port free: the one that loses the bind
+    # goes on to the next port.
     for candidate in $(seq 29432 29632); do
-        if ! (exec 3<> "/dev/tcp/127.0.0.1/$candidate") 2> /dev/null; then
+        if (exec 3<> "/dev/tcp/127.0.0.1/$candidate") 2> /dev/null; then
+            continue
+        fi
+        settings="-p $candidate -k $dir -c listen_addresses=127.0.0.1 -c max_connections=50$durability"
+        : > "$dir/server.log"
+        [[ $(id -u) -eq 0 ]] && chown postgres "$dir/server.log"
+        if as_owner "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 -o "$settings" \
+            start > /dev/null; then
             port=$candidate
             break
         fi
+        grep -q "Address already in use" "$dir/server.log" || {
+            echo "postgresql-fixture: the server did not start ($dir/server.log):" >&2
+            tail -n 5 "$dir/server.log" >&2
+            exit 1
+        }
     done
     [[ -n "$port" ]] || { echo "postgresql-fixture: no free port" >&2; exit 1; }
-    # Durability off for the tests, which check behaviour, not power-loss safety;
-    # PG_FIXTURE_DURABLE=1 keeps PostgreSQL's defaults (for bench/store).
-    settings="-p $port -k $dir -c listen_addresses=127.0.0.1 -c max_connections=50"
-    if [[ "${PG_FIXTURE_DURABLE:-0}" != 1 ]]; then
-        settings+=" -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
-    fi
     echo "$settings" > "$dir/settings"
-    as_owner "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 -o "$settings" start > /dev/null
     echo "postgresql://connector@127.0.0.1:$port/postgres" > "$dir/url"
     echo "postgresql-fixture: server on port $port ($dir)"
     ;;
