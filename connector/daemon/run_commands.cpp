@@ -25,7 +25,7 @@
 #include "connector/secret.hpp"
 #include "context.hpp"
 #include "http_api/api_server.hpp"
-#include "http_api/webhook_dispatcher.hpp"
+#include "idesk/webhook_dispatcher.hpp"
 #include "store/soci_store.hpp"
 
 namespace daemon_commands {
@@ -211,11 +211,11 @@ std::unique_ptr<http_api::ApiServer> start_api(Context& context, const std::stri
     return api;
 }
 
-std::unique_ptr<http_api::WebhookDispatcher> start_webhooks(
+std::unique_ptr<idesk::WebhookDispatcher> start_webhooks(
     Context& context, std::shared_ptr<http_api::ChangeSignal> changes, std::ostream& err) {
     if (!context.settings.has("webhook.url"))
         return nullptr;
-    http_api::WebhookSettings settings;
+    idesk::WebhookSettings settings;
     settings.url = context.settings.text("webhook.url");
     settings.secret =
         connector::read_secret("webhook.secret_file", context.settings.text("webhook.secret_file"),
@@ -230,7 +230,7 @@ std::unique_ptr<http_api::WebhookDispatcher> start_webhooks(
         std::chrono::seconds(not_negative(context.settings, "webhook.give_up_after_s"));
     settings.lease_owner = context.worker_id;
     settings.lease = context.pass_lease;
-    auto dispatcher = std::make_unique<http_api::WebhookDispatcher>(
+    auto dispatcher = std::make_unique<idesk::WebhookDispatcher>(
         settings, store::open_store(context.settings.text("store.url")), std::move(changes),
         log_sink(err));
     dispatcher->start();
@@ -412,7 +412,7 @@ int run(std::vector<std::string> args, std::ostream& out, std::ostream& err) {
     for (const auto& warning : context->warnings)
         log(err, "warning", "config.loose_secret_file", "detail=\"" + warning + "\"");
     std::unique_ptr<http_api::ApiServer> api;
-    std::unique_ptr<http_api::WebhookDispatcher> webhooks;
+    std::unique_ptr<idesk::WebhookDispatcher> webhooks;
     try {
         // Webhooks first: what the API's first calls change is then pushed, not skipped
         // as history.

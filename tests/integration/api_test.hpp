@@ -46,7 +46,7 @@
 #include "edxml/attachments.hpp"
 #include "edxml/reader.hpp"
 #include "http_api/api_server.hpp"
-#include "http_api/webhook_dispatcher.hpp"
+#include "idesk/webhook_dispatcher.hpp"
 #include "idesk_sim/simulator.hpp"
 #include "independent_hmac.hpp"
 #include "store/soci_store.hpp"
@@ -677,9 +677,8 @@ class Receiver {
 // The dispatcher's log, unread.
 inline const http_api::LogSink kQuiet = [](const char*, const std::string&, const std::string&) {};
 
-inline http_api::WebhookSettings webhook_settings(const std::string& url,
-                                                  const std::string& secret) {
-    http_api::WebhookSettings settings;
+inline idesk::WebhookSettings webhook_settings(const std::string& url, const std::string& secret) {
+    idesk::WebhookSettings settings;
     settings.url = url;
     settings.secret = secret;
     settings.timeout = std::chrono::milliseconds(30'000);
@@ -693,8 +692,8 @@ inline void webhooks_arrive_in_order_after_an_outage(const store_backends::Backe
     Receiver receiver("hook-secret");
     for (int i = 1; i <= 3; ++i)
         h.receive_task("H20#" + std::to_string(i));
-    http_api::WebhookDispatcher dispatcher(webhook_settings(receiver.url(), "hook-secret"),
-                                           store::open_store(h.url), h.changes, kQuiet);
+    idesk::WebhookDispatcher dispatcher(webhook_settings(receiver.url(), "hook-secret"),
+                                        store::open_store(h.url), h.changes, kQuiet);
     // iDesk is down: the first event is retried, nothing later overtakes it.
     receiver.set_up(false);
     for (int attempt = 0; attempt < 3; ++attempt)
@@ -716,8 +715,8 @@ inline void webhooks_arrive_in_order_after_an_outage(const store_backends::Backe
     BOOST_TEST(!h.store->next_webhook_event(receiver.url()).has_value());
 
     // A restarted dispatcher (new store connection) sends nothing again.
-    http_api::WebhookDispatcher restarted(webhook_settings(receiver.url(), "hook-secret"),
-                                          store::open_store(h.url), h.changes, kQuiet);
+    idesk::WebhookDispatcher restarted(webhook_settings(receiver.url(), "hook-secret"),
+                                       store::open_store(h.url), h.changes, kQuiet);
     BOOST_TEST(!restarted.deliver_next());
     BOOST_TEST(receiver.accepted().size() == expected.size());
 
@@ -739,8 +738,8 @@ inline void webhooks_with_a_wrong_secret_or_too_old_are_not_accepted(
     h.receive_task("H20#1");
     h.receive_task("H20#2");
     // Signed with another secret: iDesk refuses it, the dispatcher keeps retrying.
-    http_api::WebhookDispatcher wrong(webhook_settings(receiver.url(), "a-guessed-secret"),
-                                      store::open_store(h.url), h.changes, kQuiet);
+    idesk::WebhookDispatcher wrong(webhook_settings(receiver.url(), "a-guessed-secret"),
+                                   store::open_store(h.url), h.changes, kQuiet);
     BOOST_TEST(!wrong.deliver_next());
     BOOST_TEST(receiver.refused_signatures() == 1);
     BOOST_TEST(receiver.accepted().empty());
@@ -750,7 +749,7 @@ inline void webhooks_with_a_wrong_secret_or_too_old_are_not_accepted(
     settings.give_up_after = std::chrono::seconds(0);
     receiver.set_up(false);
     std::vector<std::string> log;
-    http_api::WebhookDispatcher impatient(
+    idesk::WebhookDispatcher impatient(
         settings, store::open_store(h.url), h.changes,
         [&](const char*, const std::string& event, const std::string& detail) {
             log.push_back("event=" + event + " " + detail);
@@ -763,17 +762,16 @@ inline void webhooks_with_a_wrong_secret_or_too_old_are_not_accepted(
     BOOST_TEST(receiver.accepted() == (std::vector<std::int64_t>{events.back().sequence}));
     BOOST_TEST(events.size() == 2u);
     const auto ftp = [&] {
-        http_api::WebhookDispatcher refused(webhook_settings("ftp://x/", "s"),
-                                            store::open_store(h.url), nullptr, kQuiet);
+        idesk::WebhookDispatcher refused(webhook_settings("ftp://x/", "s"),
+                                         store::open_store(h.url), nullptr, kQuiet);
     };
     BOOST_CHECK_THROW(ftp(), connector::ConfigError);
 
     // A URL served for the first time starts after the events already there (they are in
     // the feed) and pushes what comes next.
     Receiver fresh("the-real-secret");
-    http_api::WebhookDispatcher first_time(
-        webhook_settings(fresh.url() + "?key=x", "the-real-secret"), store::open_store(h.url),
-        h.changes, kQuiet);
+    idesk::WebhookDispatcher first_time(webhook_settings(fresh.url() + "?key=x", "the-real-secret"),
+                                        store::open_store(h.url), h.changes, kQuiet);
     first_time.start();
     const Answer reported =
         h.call("POST", "/api/v1/tasks/H20%232/reports", h.clerk_token, R"({"status": "03"})");
@@ -833,8 +831,8 @@ inline void webhooks_over_https_check_the_receiver(const store_backends::Backend
     const auto dispatcher_for = [&](const Receiver& receiver, const std::string& ca) {
         auto settings = webhook_settings(receiver.url(), "s3cret");
         settings.ca_file = std::string(CONNECTOR_TEST_PKI_DIR) + "/" + ca;
-        return std::make_unique<http_api::WebhookDispatcher>(settings, store::open_store(h.url),
-                                                             nullptr, kQuiet);
+        return std::make_unique<idesk::WebhookDispatcher>(settings, store::open_store(h.url),
+                                                          nullptr, kQuiet);
     };
     Receiver trusted("s3cret", "localhost");
     BOOST_TEST(dispatcher_for(trusted, "root.pem")->deliver_next());
@@ -883,7 +881,7 @@ inline void the_idesk_simulator_fills_a_gap_from_the_feed(const store_backends::
     };
     auto webhooks = webhook_settings(idesk.base_url() + "/webhook", "gap-secret");
     webhooks.give_up_after = std::chrono::seconds(0);  // a failed delivery is abandoned
-    http_api::WebhookDispatcher dispatcher(webhooks, store::open_store(h.url), h.changes, kQuiet);
+    idesk::WebhookDispatcher dispatcher(webhooks, store::open_store(h.url), h.changes, kQuiet);
     h.receive_task("H20#1");
     h.receive_task("H20#2");
     BOOST_REQUIRE_EQUAL(admin("POST", "/admin/availability", R"({"up": false})"), 200);
@@ -1070,8 +1068,8 @@ inline void two_daemons_deliver_each_webhook_once(const store_backends::Backend&
         settings.lease_owner = owner;
         settings.lease = std::chrono::milliseconds(1'000);
         settings.idle_check = std::chrono::milliseconds(10);
-        return std::make_unique<http_api::WebhookDispatcher>(settings, store::open_store(h.url),
-                                                             h.changes, kQuiet);
+        return std::make_unique<idesk::WebhookDispatcher>(settings, store::open_store(h.url),
+                                                          h.changes, kQuiet);
     };
     auto first = dispatcher("daemon-a");
     auto second = dispatcher("daemon-b");
@@ -1113,13 +1111,13 @@ inline void a_restarted_dispatcher_skips_nothing(const store_backends::Backend& 
     auto settings = webhook_settings(receiver.url(), "hook-secret");
     settings.idle_check = std::chrono::milliseconds(10);
     {
-        http_api::WebhookDispatcher first(settings, store::open_store(h.url), h.changes, kQuiet);
+        idesk::WebhookDispatcher first(settings, store::open_store(h.url), h.changes, kQuiet);
         first.start();  // nothing in the feed yet
         first.stop();
     }
     for (int i = 1; i <= 3; ++i)
         h.receive_task("H20#" + std::to_string(i));
-    http_api::WebhookDispatcher restarted(settings, store::open_store(h.url), h.changes, kQuiet);
+    idesk::WebhookDispatcher restarted(settings, store::open_store(h.url), h.changes, kQuiet);
     restarted.start();
     h.changes->notify();
     const auto events = h.store->backend_events(0, 100);

@@ -1,4 +1,4 @@
-#include "json_views.hpp"
+#include "http_api/json_views.hpp"
 
 #include <Poco/JSON/Array.h>
 #include <Poco/JSON/Stringifier.h>

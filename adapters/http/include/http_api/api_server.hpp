@@ -78,7 +78,7 @@ class ApiServer {
     unsigned short port() const;
     std::string base_url() const;  // e.g. http://127.0.0.1:8380
 
-    struct Impl;  // defined in api_server.cpp (its request handlers reach it)
+    struct Impl;  // defined in src/api_server_impl.hpp (its request handlers reach it)
 
   private:
     std::unique_ptr<Impl> impl_;

@@ -24,7 +24,7 @@
 #include "http_api/change_signal.hpp"
 #include "http_api/log_sink.hpp"
 
-namespace http_api {
+namespace idesk {
 
 struct WebhookSettings {
     std::string url;  // http:// or https://
@@ -49,7 +49,7 @@ struct WebhookSettings {
 class WebhookDispatcher {
   public:
     WebhookDispatcher(WebhookSettings settings, std::unique_ptr<connector::Store> store,
-                      std::shared_ptr<ChangeSignal> changes, LogSink log);
+                      std::shared_ptr<http_api::ChangeSignal> changes, http_api::LogSink log);
     ~WebhookDispatcher();  // stops
     WebhookDispatcher(const WebhookDispatcher&) = delete;
     WebhookDispatcher& operator=(const WebhookDispatcher&) = delete;
@@ -73,8 +73,8 @@ class WebhookDispatcher {
     void say(const char* level, const std::string& event, const std::string& detail) noexcept;
     WebhookSettings settings_;
     std::unique_ptr<connector::Store> store_;
-    std::shared_ptr<ChangeSignal> changes_;
-    LogSink log_;
+    std::shared_ptr<http_api::ChangeSignal> changes_;
+    http_api::LogSink log_;
     Poco::URI uri_;                // settings_.url, parsed once
     std::string target_;           // the URL without its query
     Poco::Net::Context::Ptr tls_;  // https: made once
@@ -86,4 +86,4 @@ class WebhookDispatcher {
     bool hold_lease();
 };
 
-}  // namespace http_api
+}  // namespace idesk

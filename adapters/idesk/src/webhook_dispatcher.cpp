@@ -1,4 +1,4 @@
-#include "http_api/webhook_dispatcher.hpp"
+#include "idesk/webhook_dispatcher.hpp"
 
 #include <Poco/Net/Context.h>
 #include <Poco/Net/HTTPClientSession.h>
@@ -16,10 +16,10 @@
 #include "connector/error.hpp"
 #include "connector/secret.hpp"
 #include "edxml/attachments.hpp"
-#include "json_views.hpp"
+#include "http_api/json_views.hpp"
 #include "tls/client_context.hpp"
 
-namespace http_api {
+namespace idesk {
 namespace {
 
 long long unix_millis() {
@@ -37,10 +37,11 @@ std::string WebhookDispatcher::signature(const std::string& secret, const std::s
 
 WebhookDispatcher::WebhookDispatcher(WebhookSettings settings,
                                      std::unique_ptr<connector::Store> store,
-                                     std::shared_ptr<ChangeSignal> changes, LogSink log)
+                                     std::shared_ptr<http_api::ChangeSignal> changes,
+                                     http_api::LogSink log)
     : settings_(std::move(settings)),
       store_(std::move(store)),
-      changes_(changes ? std::move(changes) : std::make_shared<ChangeSignal>()),
+      changes_(changes ? std::move(changes) : std::make_shared<http_api::ChangeSignal>()),
       log_(std::move(log)),
       seed_(std::random_device{}()) {
     // A delivery in hand must not outlive the lease, or another daemon takes it over and
@@ -144,8 +145,8 @@ bool WebhookDispatcher::deliver_next() {
     if (delivery.next_attempt_at_ms > now)
         return false;  // backing off
 
-    const std::string body = to_text(
-        event_json(event, *store_, connector::vietnam_date(std::chrono::system_clock::now())));
+    const std::string body = http_api::to_text(http_api::event_json(
+        event, *store_, connector::vietnam_date(std::chrono::system_clock::now())));
     const std::string timestamp = std::to_string(now / 1000);
     std::string problem;
     try {
@@ -224,4 +225,4 @@ bool WebhookDispatcher::deliver_next() {
     return false;
 }
 
-}  // namespace http_api
+}  // namespace idesk

@@ -1,0 +1,183 @@
+// The server's state and its request handlers (struct ApiServer::Impl), shared by the
+// files that define them: api_server.cpp (set-up, dispatch, bodies, readiness),
+// authentication.cpp, idempotency.cpp, write_routes.cpp and read_routes.cpp.
+#pragma once
+
+#include <Poco/JSON/Object.h>
+#include <Poco/Net/HTTPRequestHandlerFactory.h>
+#include <Poco/Net/HTTPServerRequest.h>
+#include <Poco/Net/HTTPServerResponse.h>
+#include <Poco/Net/ServerSocket.h>
+#include <Poco/ThreadPool.h>
+#include <Poco/URI.h>
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <stdexcept>
+#include <string>
+
+#include "api_connection.hpp"
+#include "connector/clock.hpp"
+#include "connector/error.hpp"
+#include "http_api/api_server.hpp"
+#include "json_body.hpp"
+#include "ready_acceptor.hpp"
+#include "reply.hpp"
+
+namespace http_api {
+
+// A body over this is "large": admitted a few at a time, memory given back after it.
+constexpr std::size_t kLargeBodyBytes = 1024 * 1024;
+
+struct ApiServer::Impl {
+    ServerSettings settings;
+    BackendOpener open_backend;
+    ReadinessCheck readiness;
+    std::shared_ptr<ChangeSignal> changes;
+    // One backend (store connection and exchange) for the server, used by one request at
+    // a time; the feed's long poll waits without holding it.
+    std::mutex backend_mutex;
+    std::unique_ptr<Backend> backend;
+    // The listening socket, the workers and what hands them ready connections.
+    std::unique_ptr<Poco::Net::ServerSocket> socket;
+    std::unique_ptr<Poco::ThreadPool> workers;
+    Poco::Net::HTTPRequestHandlerFactory::Ptr handlers;
+    std::shared_ptr<ConnectionRegistry> connections = std::make_shared<ConnectionRegistry>();
+    std::unique_ptr<ReadyAcceptor> acceptor;
+    unsigned short port = 0;
+    bool tls = false;
+    // stop() waits for the requests in hand (a long poll ends at `stopping`), so that no
+    // handler outlives the server.
+    std::atomic<bool> stopping{false};
+    std::mutex active_mutex;
+    std::condition_variable idle;
+    int active = 0;
+    std::atomic<int> long_polls{0};
+    // At most `large_bodies_at_once` requests with a large body are read and handled at a
+    // time: each costs several times its body while it is parsed, decoded, built, signed
+    // and logged, and the store takes them one after the other anyway. The others wait
+    // in their worker before reading (their bytes stay in the socket).
+    struct LargeBodyGate {
+        std::mutex mutex;
+        std::condition_variable freed;
+        int in_use = 0;
+        int capacity = 2;
+    } large_bodies;
+    class LargeBodyPass {
+      public:
+        explicit LargeBodyPass(LargeBodyGate& gate) : gate_(gate) {
+            std::unique_lock lock(gate_.mutex);
+            gate_.freed.wait(lock, [&] { return gate_.in_use < gate_.capacity; });
+            ++gate_.in_use;
+        }
+        ~LargeBodyPass() {
+            {
+                std::lock_guard lock(gate_.mutex);
+                --gate_.in_use;
+            }
+            gate_.freed.notify_one();
+        }
+        LargeBodyPass(const LargeBodyPass&) = delete;
+        LargeBodyPass& operator=(const LargeBodyPass&) = delete;
+
+      private:
+        LargeBodyGate& gate_;
+    };
+    static bool is_large(Poco::Net::HTTPServerRequest& request) {
+        return request.getChunkedTransferEncoding() ||
+               request.getContentLength() > static_cast<std::streamsize>(kLargeBodyBytes);
+    }
+
+    std::mutex readiness_mutex;
+    std::chrono::steady_clock::time_point store_checked_at{};
+    bool store_was_reachable = true;
+
+    void note(const std::string& event, const std::string& detail);
+    Backend& backend_locked();
+
+    // Runs `work` with the backend; a store failure drops the connection (reopened at the
+    // next request) and answers 503.
+    template <typename Work>
+    auto with_backend(Work work) {
+        std::lock_guard lock(backend_mutex);
+        try {
+            return work(backend_locked());
+        } catch (const connector::DuplicateError&) {
+            throw;
+        } catch (const connector::Error& error) {
+            backend.reset();
+            note("http.store_failed", std::string("problem=") + error.what());
+            refuse(503, "the store is not reachable; try again later");
+        }
+    }
+
+    static edxml::Date today() { return connector::vietnam_date(std::chrono::system_clock::now()); }
+
+    // api_server.cpp: the request's way from the connection to a handler and back.
+    void handle(Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response);
+    void send(Poco::Net::HTTPServerResponse& response, const Reply& reply) const;
+    Reply route(Poco::Net::HTTPServerRequest& request, bool& body_read);
+    JsonBody read_body(Poco::Net::HTTPServerRequest& request, const std::string& path,
+                       std::size_t limit, bool& body_read) const;
+    static bool drain(Poco::Net::HTTPServerRequest& request);
+    bool store_reachable();
+    Reply ready();
+
+    // authentication.cpp
+    connector::ApiClient authenticate(Poco::Net::HTTPServerRequest& request);
+    void audit(const connector::ApiClient& client, const std::string& action,
+               const std::string& target, const std::string& detail);
+    void audit_locked(Backend& b, const connector::ApiClient& client, const std::string& action,
+                      const std::string& target, const std::string& detail);
+
+    // idempotency.cpp
+    Reply idempotent(Poco::Net::HTTPServerRequest& request, const connector::ApiClient& client,
+                     const JsonBody& body, const std::function<Reply()>& call);
+    Reply finish(Reply reply);
+
+    // write_routes.cpp: POST /api/v1/tasks, /api/v1/tasks/{code}/reports, /api/v1/documents.
+    connector::Exchange& exchange_of(Backend& b);
+    Reply assign(const connector::ApiClient& client, JsonBody& sent);
+    Reply report(const connector::ApiClient& client, const std::string& code, JsonBody& sent);
+    Reply document(const connector::ApiClient& client, JsonBody& sent);
+    Poco::JSON::Object::Ptr accepted(Backend& b, std::int64_t sequence);
+
+    // Runs the exchange call that queues a new document: a DocumentId sent already is
+    // 409, a request the package builder refuses is 400 on `field`.
+    template <typename Queue>
+    static std::int64_t queued(Queue queue, const std::string& field) {
+        try {
+            return queue();
+        } catch (const connector::DuplicateError& error) {
+            refuse(409, error.what());
+        } catch (const std::invalid_argument& error) {
+            refuse_fields({{field, error.what()}});
+        }
+    }
+
+    // Work after the call's effect is committed: a failure is logged, not answered.
+    template <typename Work>
+    void best_effort(const std::string& what, Work work) {
+        try {
+            work();
+        } catch (const std::exception& error) {
+            note("http.after_commit_failed", "what=\"" + what + "\" problem=" + error.what());
+        }
+    }
+
+    // read_routes.cpp: the GET routes that need a token.
+    static std::size_t limit_of(const std::string& value);
+    Reply list_tasks(const Poco::URI::QueryParameters& query);
+    Reply one_task(const std::string& code, const Poco::URI::QueryParameters& query);
+    Reply one_message(const std::string& text, const Poco::URI::QueryParameters& query);
+    Reply events(const Poco::URI::QueryParameters& query);
+    Reply agencies(const Poco::URI::QueryParameters& query);
+};
+
+}  // namespace http_api

@@ -1,0 +1,256 @@
+// The reading routes: GET /api/v1/tasks, /tasks/{code}, /messages/{sequence}, /events (the
+// change feed, with its long poll) and /agencies.
+#include "api_server_impl.hpp"
+
+#include <Poco/JSON/Array.h>
+
+#include <algorithm>
+#include <optional>
+#include <set>
+#include <thread>
+
+#include "connector/task_status.hpp"
+#include "edxml/agency_code.hpp"
+#include "http_api/json_views.hpp"
+
+namespace http_api {
+
+using Poco::JSON::Object;
+
+namespace {
+
+constexpr int kMaxLongPolls = 16;
+
+}  // namespace
+
+// --- GET /api/v1/tasks ---
+std::size_t ApiServer::Impl::limit_of(const std::string& value) {
+    if (value.empty() || value.size() > 4 ||
+        value.find_first_not_of("0123456789") != std::string::npos || std::stoul(value) == 0 ||
+        std::stoul(value) > 1000)
+        refuse_fields({{"limit", "'" + value + "' is not 1..1000"}});
+    return std::stoul(value);
+}
+
+Reply ApiServer::Impl::list_tasks(const Poco::URI::QueryParameters& query) {
+    connector::TaskQuery filter;
+    std::string timeliness;
+    FieldReader reader;
+    std::set<std::string> seen;
+    for (const auto& [name, value] : query) {
+        if (!seen.insert(name).second) {
+            reader.problem(name, "is given twice");
+            continue;
+        }
+        if (name == "after") {
+            filter.after_code = value;
+        } else if (name == "limit") {
+            filter.limit = limit_of(value);
+        } else if (name == "agency") {
+            if (const auto verdict = edxml::check_agency_code(value); !verdict.ok())
+                reader.problem(name, "'" + value + "' is not an agency code");
+            filter.agency = value;
+        } else if (name == "status") {
+            if (value.size() != 2 || value.find_first_not_of("0123456789") != std::string::npos)
+                reader.problem(name, "'" + value + "' is not a two-digit status code");
+            filter.status = value;
+        } else if (name == "side") {
+            if (value != "issued" && value != "received")
+                reader.problem(name, "must be issued or received");
+            filter.side = value;
+        } else if (name == "timeliness") {
+            static const std::set<std::string> kKnown = {"open_on_time", "open_overdue",
+                                                         "done_on_time", "done_late"};
+            if (kKnown.count(value) == 0)
+                reader.problem(name,
+                               "must be open_on_time, open_overdue, done_on_time or "
+                               "done_late");
+            timeliness = value;
+        } else if (name == "dueBefore" || name == "dueAfter") {
+            const auto date = api_date(value);
+            if (!date)
+                reader.problem(name, "'" + value + "' is not a yyyy-MM-dd date");
+            else
+                (name == "dueBefore" ? filter.due_before : filter.due_after) =
+                    edxml::format_date(*date);
+        } else if (name == "q") {
+            if (value.size() > 200 || !valid_utf8(value))
+                reader.problem(name, "must be valid UTF-8, at most 200 bytes");
+            filter.text = value;
+        } else {
+            reader.problem(name, "unknown query parameter");
+        }
+    }
+    check(reader);
+    const edxml::Date now = today();
+    const std::size_t limit = filter.limit;
+    std::vector<connector::Task> page;
+    // Timeliness depends on today, so it is filtered here, batch by batch. At most
+    // kMaxScanned tasks are looked at per call: past that, `next` lets the caller go on.
+    constexpr std::size_t kMaxScanned = 20'000;
+    std::string next;
+    with_backend([&](Backend& b) {
+        std::size_t scanned = 0;
+        filter.limit = timeliness.empty() ? limit + 1 : std::max<std::size_t>(limit + 1, 500);
+        while (next.empty()) {
+            const auto batch = b.store().find_tasks(filter);
+            for (const auto& task : batch) {
+                ++scanned;
+                const bool matches = timeliness.empty() ||
+                                     connector::to_string(connector::derive_timeliness(
+                                         task.due_date, task.completion_date, now)) == timeliness;
+                if (matches && page.size() == limit) {
+                    next = page.back().task_code;  // one more exists
+                    break;
+                }
+                if (matches)
+                    page.push_back(task);
+                if (scanned >= kMaxScanned) {
+                    next = task.task_code;
+                    break;
+                }
+            }
+            if (batch.size() < filter.limit)
+                break;
+            filter.after_code = batch.back().task_code;
+        }
+        return 0;
+    });
+    Poco::JSON::Array::Ptr list = new Poco::JSON::Array;
+    for (const auto& task : page)
+        list->add(task_json(task, now));
+    Object::Ptr body = new Object(Poco::JSON_PRESERVE_KEY_ORDER);
+    body->set("tasks", list);
+    body->set("next", next.empty() ? Poco::Dynamic::Var() : Poco::Dynamic::Var(next));
+    return {200, body, {}, {}, {}};
+}
+
+Reply ApiServer::Impl::one_task(const std::string& code, const Poco::URI::QueryParameters& query) {
+    if (!query.empty())
+        refuse_fields({{query.front().first, "unknown query parameter"}});
+    return with_backend([&](Backend& b) {
+        const auto task = b.store().task(code);
+        if (!task)
+            refuse(404, "no task '" + code + "'");
+        Object::Ptr body = task_json(*task, today());
+        Poco::JSON::Array::Ptr history = new Poco::JSON::Array;
+        for (const auto& event : b.store().task_events(code)) {
+            Object::Ptr entry = new Object(Poco::JSON_PRESERVE_KEY_ORDER);
+            entry->set("at", event.recorded_at);
+            entry->set("kind", event.kind);
+            entry->set("detail", event.detail);
+            entry->set("message", event.message_sequence);
+            if (event.message_sequence > 0) {
+                if (const auto logged = b.store().message_without_raw(event.message_sequence))
+                    entry->set("signature", signature_json(*logged));
+            }
+            history->add(entry);
+        }
+        body->set("history", history);
+        return Reply{200, body, {}, {}, {}};
+    });
+}
+
+// --- GET /api/v1/messages/{sequence} ---
+// One entry of the message log, without its bytes: what an auditor checks first.
+Reply ApiServer::Impl::one_message(const std::string& text,
+                                   const Poco::URI::QueryParameters& query) {
+    if (!query.empty())
+        refuse_fields({{query.front().first, "unknown query parameter"}});
+    if (text.empty() || text.size() > 18 ||
+        text.find_first_not_of("0123456789") != std::string::npos)
+        refuse_fields({{"sequence", "not a message sequence (a whole number)"}});
+    const std::int64_t sequence = std::stoll(text);
+    return with_backend([&](Backend& b) {
+        const auto logged = b.store().message_without_raw(sequence);
+        if (!logged)
+            refuse(404, "no message " + text + " in the log");
+        return Reply{200, message_json(*logged, b.store().transport_state(sequence)), {}, {}, {}};
+    });
+}
+
+// --- GET /api/v1/events ---
+Reply ApiServer::Impl::events(const Poco::URI::QueryParameters& query) {
+    std::int64_t after = 0;
+    std::size_t limit = 100;
+    long long wait_seconds = 0;
+    FieldReader reader;
+    std::set<std::string> seen;
+    const auto number = [&](const std::string& name, const std::string& value,
+                            long long high) -> long long {
+        if (value.empty() || value.size() > 18 ||
+            value.find_first_not_of("0123456789") != std::string::npos ||
+            std::stoll(value) > high) {
+            reader.problem(name, "'" + value + "' is not 0.." + std::to_string(high));
+            return 0;
+        }
+        return std::stoll(value);
+    };
+    for (const auto& [name, value] : query) {
+        if (!seen.insert(name).second)
+            reader.problem(name, "is given twice");
+        else if (name == "after")
+            after = number(name, value, 1LL << 62);
+        else if (name == "limit")
+            limit = limit_of(value);
+        else if (name == "wait")
+            wait_seconds = number(name, value, settings.max_wait.count());
+        else
+            reader.problem(name, "unknown query parameter");
+    }
+    check(reader);
+    // Long polls hold a server thread each: past kMaxLongPolls at once, or while
+    // stopping, the call answers at once (the caller asks again).
+    struct Slot {
+        std::atomic<int>& count;
+        explicit Slot(std::atomic<int>& c) : count(c) { ++count; }
+        ~Slot() { --count; }
+    } slot(long_polls);
+    if (long_polls > kMaxLongPolls)
+        wait_seconds = 0;
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(wait_seconds);
+    std::uint64_t generation = changes ? changes->generation() : 0;
+    while (true) {
+        auto answer = with_backend([&](Backend& b) -> std::optional<Reply> {
+            const auto found = b.store().backend_events(after, limit);
+            if (found.empty() && !stopping && std::chrono::steady_clock::now() < deadline)
+                return std::nullopt;
+            const edxml::Date now = today();
+            Poco::JSON::Array::Ptr list = new Poco::JSON::Array;
+            for (const auto& event : found)
+                list->add(event_json(event, b.store(), now));
+            Object::Ptr body = new Object(Poco::JSON_PRESERVE_KEY_ORDER);
+            body->set("events", list);
+            body->set("last", found.empty() ? after : found.back().sequence);
+            return Reply{200, body, {}, {}, {}};
+        });
+        if (answer)
+            return *answer;
+        // Woken by this process's changes at once; others' are seen within 250 ms.
+        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+            deadline - std::chrono::steady_clock::now());
+        const auto step =
+            std::clamp(left, std::chrono::milliseconds(1), std::chrono::milliseconds(250));
+        if (changes)
+            generation = changes->wait(generation, step);
+        else
+            std::this_thread::sleep_for(step);
+    }
+}
+
+Reply ApiServer::Impl::agencies(const Poco::URI::QueryParameters& query) {
+    if (!query.empty())
+        refuse_fields({{query.front().first, "unknown query parameter"}});
+    Poco::JSON::Array::Ptr list = new Poco::JSON::Array;
+    for (const auto& [name, code] : settings.agencies) {
+        Object::Ptr entry = new Object(Poco::JSON_PRESERVE_KEY_ORDER);
+        entry->set("code", code);
+        entry->set("name", name);
+        list->add(entry);
+    }
+    Object::Ptr body = new Object;
+    body->set("agencies", list);
+    return {200, body, {}, {}, {}};
+}
+
+}  // namespace http_api

@@ -1,0 +1,57 @@
+// The routes the server answers (one table, `kRoutes`), the roles that may call them,
+// and how a request path is matched against them.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace http_api {
+
+// Who may make a call: one bit per role.
+enum Role : unsigned { kBackend = 1, kClerk = 2, kAuditor = 4, kAdmin = 8 };
+constexpr unsigned kEveryRole = kBackend | kClerk | kAuditor | kAdmin;
+constexpr unsigned kPublic = 0;
+
+unsigned role_bit(const std::string& role);
+
+enum class RouteId {
+    healthz,
+    readyz,
+    openapi,
+    list_tasks,
+    assign,
+    task,
+    report,
+    document,
+    events,
+    agencies,
+    message
+};
+
+struct Route {
+    const char* method;
+    const char* pattern;  // segments; "{code}" matches one (percent-decoded) segment
+    unsigned roles;       // kPublic: no token needed
+    RouteId id;
+};
+
+inline constexpr Route kRoutes[] = {
+    {"GET", "/healthz", kPublic, RouteId::healthz},
+    {"GET", "/readyz", kPublic, RouteId::readyz},
+    {"GET", "/api/v1/openapi.yaml", kPublic, RouteId::openapi},
+    {"GET", "/api/v1/tasks", kEveryRole, RouteId::list_tasks},
+    {"POST", "/api/v1/tasks", kBackend | kAdmin, RouteId::assign},
+    {"GET", "/api/v1/tasks/{code}", kEveryRole, RouteId::task},
+    {"POST", "/api/v1/tasks/{code}/reports", kBackend | kClerk | kAdmin, RouteId::report},
+    {"POST", "/api/v1/documents", kBackend | kAdmin, RouteId::document},
+    {"GET", "/api/v1/events", kEveryRole, RouteId::events},
+    {"GET", "/api/v1/agencies", kEveryRole, RouteId::agencies},
+    {"GET", "/api/v1/messages/{sequence}", kBackend | kAuditor | kAdmin, RouteId::message},
+};
+
+std::vector<std::string> split_path(const std::string& path);
+// The route's parameter when `segments` match its pattern.
+std::optional<std::string> match(const Route& route, const std::vector<std::string>& segments);
+
+}  // namespace http_api
