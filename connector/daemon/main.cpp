@@ -9,6 +9,7 @@
 #include "edxml/cli.hpp"
 #include "run_commands.hpp"
 #include "store_commands.hpp"
+#include "user_commands.hpp"
 
 namespace {
 
@@ -27,6 +28,10 @@ constexpr const char* kUsage =
     "                                          assign a plan appendix's tasks (with --config)\n"
     "  token create --name N --role R | revoke --name N | list\n"
     "                                          API tokens of the backend API (with --config)\n"
+    "  user add --name N --role clerk|leader|auditor|admin [--unit CODE]...\n"
+    "       [--password-file F | --generate] | list | disable --name N\n"
+    "       | password --name N [--password-file F | --generate]\n"
+    "                                          people who log in to the pages (with --config)\n"
     "  api routes                              the HTTP routes the daemon answers\n"
     "  migrate [--store URL]                   apply database migrations (default "
     "sqlite3:var/connector.db)\n"
@@ -66,6 +71,8 @@ int main(int argc, char** argv) {
         return daemon_commands::task(rest, std::cout, std::cerr);
     if (command == "token")
         return daemon_commands::token(rest, std::cout, std::cerr);
+    if (command == "user")
+        return daemon_commands::user(rest, std::cin, std::cout, std::cerr);
     if (command == "import-plan")
         return daemon_commands::import_plan(rest, std::cout, std::cerr);
     if (command == "axis")

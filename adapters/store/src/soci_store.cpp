@@ -27,12 +27,14 @@ extern const std::string_view sqlite_0003;
 extern const std::string_view sqlite_0004;
 extern const std::string_view sqlite_0005;
 extern const std::string_view sqlite_0006;
+extern const std::string_view sqlite_0007;
 extern const std::string_view postgresql_0001;
 extern const std::string_view postgresql_0002;
 extern const std::string_view postgresql_0003;
 extern const std::string_view postgresql_0004;
 extern const std::string_view postgresql_0005;
 extern const std::string_view postgresql_0006;
+extern const std::string_view postgresql_0007;
 }  // namespace migrations
 
 namespace detail {
@@ -60,7 +62,8 @@ const Dialect kSqlite{
     nullptr,
     "(CAST((julianday('now') - 2440587.5) * 86400000.0 AS INTEGER))",
     {migrations::sqlite_0001, migrations::sqlite_0002, migrations::sqlite_0003,
-     migrations::sqlite_0004, migrations::sqlite_0005, migrations::sqlite_0006},
+     migrations::sqlite_0004, migrations::sqlite_0005, migrations::sqlite_0006,
+     migrations::sqlite_0007},
 };
 
 const Dialect kPostgresql{
@@ -95,7 +98,8 @@ const Dialect kPostgresql{
     ":signer, :recorded_at, :prev_hash, :entry_hash, :signer_agency FROM head",
     "(floor(extract(epoch FROM clock_timestamp()) * 1000))::bigint",
     {migrations::postgresql_0001, migrations::postgresql_0002, migrations::postgresql_0003,
-     migrations::postgresql_0004, migrations::postgresql_0005, migrations::postgresql_0006},
+     migrations::postgresql_0004, migrations::postgresql_0005, migrations::postgresql_0006,
+     migrations::postgresql_0007},
 };
 
 // postgresql://[user[:password]@][host][:port][/dbname][?key=value&…] in libpq's

@@ -250,6 +250,11 @@ class SociStore final : public connector::Store {
     bool revoke_api_client(const std::string& name) override;
 
     std::vector<connector::ApiClient> api_clients() override;
+    void create_user(const connector::User& user) override;
+    std::optional<connector::User> user(const std::string& name) override;
+    std::vector<connector::User> users() override;
+    bool set_user_password(const std::string& name, const std::string& password_hash) override;
+    bool disable_user(const std::string& name) override;
 
     std::vector<connector::Task> tasks_of_document(const std::string& source_document_id) override;
 

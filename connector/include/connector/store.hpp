@@ -53,6 +53,20 @@ struct ApiClient {
     std::string revoked_at;  // empty while valid
 };
 
+// A person who logs in to the pages (connector user …). The password is kept only as a
+// PBKDF2 hash (connector/password.hpp).
+struct User {
+    std::string name;
+    std::string role;                // clerk, leader, auditor, admin
+    std::vector<std::string> units;  // a clerk's agency codes, sorted
+    std::string password_hash;
+    std::string created_at;
+    std::string password_changed_at;
+    std::string disabled_at;  // empty while the user may log in
+    int failed_logins = 0;
+    std::string locked_until;  // empty unless locked out
+};
+
 // One entry of the change feed: written with the task event it reports, in the same
 // transaction, so the feed misses nothing and shows nothing that was rolled back.
 // Sequences become visible in increasing order (writers of events are serialised).
@@ -221,6 +235,14 @@ class BackendRecordStore {
     virtual std::optional<ApiClient> api_client_by_token_hash(const std::string& token_hash) = 0;
     virtual bool revoke_api_client(const std::string& name) = 0;
     virtual std::vector<ApiClient> api_clients() = 0;
+    // Users of the pages. create_user throws DuplicateError for a name in use.
+    virtual void create_user(const User& user) = 0;
+    virtual std::optional<User> user(const std::string& name) = 0;
+    virtual std::vector<User> users() = 0;  // by name
+    // A new password hash (and the lockout cleared); false for an unknown name.
+    virtual bool set_user_password(const std::string& name, const std::string& password_hash) = 0;
+    // False for an unknown or already disabled name.
+    virtual bool disable_user(const std::string& name) = 0;
     // The change feed: events after `after_sequence`, oldest first, at most `limit`.
     virtual std::vector<BackendEvent> backend_events(std::int64_t after_sequence,
                                                      std::size_t limit) = 0;

@@ -760,6 +760,59 @@ inline void units_of_work_are_all_or_nothing(const Backend& backend) {
     BOOST_TEST(fifty == 1u);
 }
 
+// Issue 15: the users of the pages: kept with their units, one per name, a password
+// change clears a lockout, disabled once; names and units that look like SQL are data.
+inline void users_are_kept_with_their_units(const Backend& backend) {
+    const auto store = fresh_store(backend, "users");
+    User clerk;
+    clerk.name = "van-thu.skhcn";
+    clerk.role = "clerk";
+    clerk.units = {"000.00.14.H20", "000.00.01.H20", "000.00.14.H20"};
+    clerk.password_hash = "pbkdf2-sha256$600000$c2FsdA==$aGFzaA==";
+    store->create_user(clerk);
+    User leader;
+    leader.name = "lanh-dao";
+    leader.role = "leader";
+    leader.password_hash = "pbkdf2-sha256$600000$c2FsdA==$b3RoZXI=";
+    store->create_user(leader);
+    BOOST_CHECK_THROW(store->create_user(leader), DuplicateError);
+    User hostile = leader;
+    hostile.name = "x'); DROP TABLE users; --";
+    hostile.role = "clerk";
+    hostile.units = {"' OR '1'='1"};
+    store->create_user(hostile);
+    User wrong_role = leader;
+    wrong_role.name = "someone";
+    wrong_role.role = "superuser";  // the schema allows the four roles only
+    BOOST_CHECK_THROW(store->create_user(wrong_role), Error);
+
+    const auto read = store->user("van-thu.skhcn");
+    BOOST_TEST_REQUIRE(read.has_value());
+    BOOST_TEST(read->role == "clerk");
+    BOOST_TEST((read->units == std::vector<std::string>{"000.00.01.H20", "000.00.14.H20"}));
+    BOOST_TEST(read->password_hash == clerk.password_hash);
+    BOOST_TEST(!read->created_at.empty());
+    BOOST_TEST(read->disabled_at.empty());
+    BOOST_TEST(!store->user("nobody").has_value());
+    BOOST_TEST(store->user(hostile.name)->units.front() == "' OR '1'='1");
+
+    const auto all = store->users();
+    BOOST_TEST_REQUIRE(all.size() == 3u);  // by name; the table is still there
+    BOOST_TEST(all[0].name == "lanh-dao");
+    BOOST_TEST(all[0].units.empty());
+    BOOST_TEST(all[1].name == "van-thu.skhcn");
+    BOOST_TEST(all[1].units.size() == 2u);
+    BOOST_TEST(all[2].name == hostile.name);
+
+    BOOST_TEST(store->set_user_password("lanh-dao", "pbkdf2-sha256$600000$bmV3$bmV3"));
+    BOOST_TEST(store->user("lanh-dao")->password_hash == "pbkdf2-sha256$600000$bmV3$bmV3");
+    BOOST_TEST(!store->set_user_password("nobody", "x"));
+    BOOST_TEST(store->disable_user("lanh-dao"));
+    BOOST_TEST(!store->disable_user("lanh-dao"));  // once
+    BOOST_TEST(!store->disable_user("nobody"));
+    BOOST_TEST(!store->user("lanh-dao")->disabled_at.empty());
+}
+
 // Issue 14: two writers whose units of work take the same locks in opposite orders (one
 // logs a package, then changes a task, as a queued report does; the other changes the
 // task, then logs its 01 reply, as an applied package does) never wait for each other:

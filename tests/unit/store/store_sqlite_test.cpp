@@ -69,6 +69,9 @@ BOOST_AUTO_TEST_CASE(units_of_work) {
 BOOST_AUTO_TEST_CASE(units_in_opposite_orders) {
     units_in_opposite_orders_do_not_deadlock(store_backends::kSqlite);
 }
+BOOST_AUTO_TEST_CASE(users) {
+    users_are_kept_with_their_units(store_backends::kSqlite);
+}
 
 BOOST_AUTO_TEST_CASE(pass_leases) {
     pass_leases_take_turns(store_backends::kSqlite);
