@@ -659,8 +659,8 @@ int task(std::vector<std::string> args, std::ostream& out, std::ostream& err) {
                     break;
                 for (const connector::Task& task : page) {
                     after = task.task_code;
-                    const auto timeliness =
-                        connector::derive_timeliness(task.due_date, task.completion_date, today);
+                    const auto timeliness = connector::derive_timeliness(
+                        task.status, task.due_date, task.completion_date, today);
                     const std::string status = task.status.withdrawn ? "withdrawn"
                                                : task.status.current
                                                    ? edxml::canonical_code(*task.status.current)
@@ -695,8 +695,8 @@ int task(std::vector<std::string> args, std::ostream& out, std::ostream& err) {
                 err << "no task '" << args[1] << "'\n";
                 return 1;
             }
-            const auto timeliness =
-                connector::derive_timeliness(task->due_date, task->completion_date, today);
+            const auto timeliness = connector::derive_timeliness(task->status, task->due_date,
+                                                                 task->completion_date, today);
             out << "Nhiệm vụ:    " << task->title << "\n"
                 << "Mã:          " << task->task_code << "\n"
                 << "Văn bản:     " << task->source_document_id << " (" << task->issuer << ")\n";

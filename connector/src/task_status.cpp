@@ -90,9 +90,13 @@ StatusOutcome apply_status(const TaskStatusState& state, const edxml::StatusCode
     return advanced(next);
 }
 
-Timeliness derive_timeliness(const std::optional<edxml::Date>& due,
+Timeliness derive_timeliness(const TaskStatusState& status, const std::optional<edxml::Date>& due,
                              const std::optional<edxml::Date>& completed,
                              const edxml::Date& today) {
+    if (status.withdrawn)
+        return Timeliness::withdrawn;
+    if (status.current == StatusKind::rejected)
+        return Timeliness::refused;
     if (completed)
         return (!due || *completed <= *due) ? Timeliness::done_on_time : Timeliness::done_late;
     return (due && today > *due) ? Timeliness::open_overdue : Timeliness::open_on_time;
@@ -108,6 +112,10 @@ const char* to_string(Timeliness timeliness) {
             return "done_on_time";
         case Timeliness::done_late:
             return "done_late";
+        case Timeliness::refused:
+            return "refused";
+        case Timeliness::withdrawn:
+            return "withdrawn";
     }
     return "open_on_time";
 }
@@ -122,6 +130,10 @@ const char* vietnamese_label(Timeliness timeliness) {
             return "Hoàn thành đúng hạn";
         case Timeliness::done_late:
             return "Hoàn thành quá hạn";
+        case Timeliness::refused:
+            return "Bị từ chối";
+        case Timeliness::withdrawn:
+            return "Đã thu hồi";
     }
     return "Đang thực hiện, trong hạn";
 }

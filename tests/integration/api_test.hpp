@@ -518,6 +518,16 @@ inline void the_task_list_filters(const store_backends::Backend& backend) {
     BOOST_TEST(codes("limit=2&side=received&after=A%232") == (std::vector<std::string>{"A#3"}));
     // Timeliness filters after the query: a page still has up to `limit` matches.
     BOOST_TEST(codes("limit=1&timeliness=open_on_time").size() == 1u);
+    // A task its lead refused (02) is closed as refused, never counted as open or overdue.
+    const Answer refused =
+        h.call("POST", "/api/v1/tasks/A%231/reports", h.backend_token,
+               R"({"status": "02", "note": "Không thuộc thẩm quyền của đơn vị"})");
+    BOOST_REQUIRE_MESSAGE(refused.status == 202, refused.body);
+    BOOST_TEST(codes("timeliness=open_overdue").empty());
+    BOOST_TEST(codes("timeliness=refused") == (std::vector<std::string>{"A#1"}));
+    const Answer one = h.call("GET", "/api/v1/tasks/A%231", h.clerk_token);
+    BOOST_REQUIRE_MESSAGE(one.status == 200, one.body);
+    BOOST_TEST(one.json()->getValue<std::string>("timeliness") == "refused");
 
     const Answer wrong =
         h.call("GET", "/api/v1/tasks?status=5&side=both&dueBefore=tomorrow&colour=red&agency=abc",

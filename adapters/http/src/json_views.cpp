@@ -60,7 +60,7 @@ Object::Ptr task_json(const connector::Task& task, const edxml::Date& today) {
                                       ? Poco::Dynamic::Var(iso_date(*task.completion_date))
                                       : Poco::Dynamic::Var());
     object->set("timeliness", connector::to_string(connector::derive_timeliness(
-                                  task.due_date, task.completion_date, today)));
+                                  task.status, task.due_date, task.completion_date, today)));
     object->set("updatedAt", task.updated_at);
     return object;
 }

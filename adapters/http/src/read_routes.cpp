@@ -60,11 +60,12 @@ Reply ApiServer::Impl::list_tasks(const Poco::URI::QueryParameters& query) {
             filter.side = value;
         } else if (name == "timeliness") {
             static const std::set<std::string> kKnown = {"open_on_time", "open_overdue",
-                                                         "done_on_time", "done_late"};
+                                                         "done_on_time", "done_late",
+                                                         "refused",      "withdrawn"};
             if (kKnown.count(value) == 0)
                 reader.problem(name,
-                               "must be open_on_time, open_overdue, done_on_time or "
-                               "done_late");
+                               "must be open_on_time, open_overdue, done_on_time, done_late, "
+                               "refused or withdrawn");
             timeliness = value;
         } else if (name == "dueBefore" || name == "dueAfter") {
             const auto date = api_date(value);
@@ -96,9 +97,10 @@ Reply ApiServer::Impl::list_tasks(const Poco::URI::QueryParameters& query) {
             const auto batch = b.store().find_tasks(filter);
             for (const auto& task : batch) {
                 ++scanned;
-                const bool matches = timeliness.empty() ||
-                                     connector::to_string(connector::derive_timeliness(
-                                         task.due_date, task.completion_date, now)) == timeliness;
+                const bool matches =
+                    timeliness.empty() ||
+                    connector::to_string(connector::derive_timeliness(
+                        task.status, task.due_date, task.completion_date, now)) == timeliness;
                 if (matches && page.size() == limit) {
                     next = page.back().task_code;  // one more exists
                     break;

@@ -48,12 +48,15 @@ bool is_terminal(const TaskStatusState& state);
 // What `incoming` does to `state`.
 StatusOutcome apply_status(const TaskStatusState& state, const edxml::StatusCode& incoming);
 
-// Timeliness is derived, never trusted from the wire: from the due date (none for
-// recurring or on-roadmap tasks), the completion date, and today (in Vietnam).
-enum class Timeliness { open_on_time, open_overdue, done_on_time, done_late };
-Timeliness derive_timeliness(const std::optional<edxml::Date>& due,
+// Timeliness is derived, never trusted from the wire: from the task's state (a task its
+// lead refused (02) or its issuer took back or revoked is closed as such, never "open"),
+// the due date (none for recurring or on-roadmap tasks), the completion date, and today
+// (in Vietnam).
+enum class Timeliness { open_on_time, open_overdue, done_on_time, done_late, refused, withdrawn };
+Timeliness derive_timeliness(const TaskStatusState& status, const std::optional<edxml::Date>& due,
                              const std::optional<edxml::Date>& completed, const edxml::Date& today);
-const char* to_string(Timeliness timeliness);         // open_on_time, …
-const char* vietnamese_label(Timeliness timeliness);  // "Đang thực hiện, trong hạn", …
+const char* to_string(Timeliness timeliness);  // open_on_time, …, refused, withdrawn
+// "Đang thực hiện, trong hạn", …, "Bị từ chối", "Đã thu hồi"
+const char* vietnamese_label(Timeliness timeliness);
 
 }  // namespace connector

@@ -129,19 +129,34 @@ BOOST_AUTO_TEST_CASE(timeliness_is_derived_from_due_completion_and_today) {
     using connector::derive_timeliness;
     using connector::Timeliness;
     const edxml::Date due{2025, 6, 30};
-    BOOST_TEST((derive_timeliness(due, std::nullopt, {2025, 6, 30}) == Timeliness::open_on_time));
-    BOOST_TEST((derive_timeliness(due, std::nullopt, {2025, 7, 1}) == Timeliness::open_overdue));
-    BOOST_TEST((derive_timeliness(due, edxml::Date{2025, 6, 30}, {2026, 1, 1}) ==
+    BOOST_TEST(
+        (derive_timeliness({}, due, std::nullopt, {2025, 6, 30}) == Timeliness::open_on_time));
+    BOOST_TEST(
+        (derive_timeliness({}, due, std::nullopt, {2025, 7, 1}) == Timeliness::open_overdue));
+    BOOST_TEST((derive_timeliness({}, due, edxml::Date{2025, 6, 30}, {2026, 1, 1}) ==
                 Timeliness::done_on_time));
-    BOOST_TEST(
-        (derive_timeliness(due, edxml::Date{2025, 7, 1}, {2025, 7, 1}) == Timeliness::done_late));
+    BOOST_TEST((derive_timeliness({}, due, edxml::Date{2025, 7, 1}, {2025, 7, 1}) ==
+                Timeliness::done_late));
     // No deadline (thường xuyên, theo lộ trình): never overdue, never late.
-    BOOST_TEST(
-        (derive_timeliness(std::nullopt, std::nullopt, {2099, 1, 1}) == Timeliness::open_on_time));
-    BOOST_TEST((derive_timeliness(std::nullopt, edxml::Date{2099, 1, 1}, {2099, 1, 1}) ==
+    BOOST_TEST((derive_timeliness({}, std::nullopt, std::nullopt, {2099, 1, 1}) ==
+                Timeliness::open_on_time));
+    BOOST_TEST((derive_timeliness({}, std::nullopt, edxml::Date{2099, 1, 1}, {2099, 1, 1}) ==
                 Timeliness::done_on_time));
     BOOST_TEST(std::string(connector::vietnamese_label(Timeliness::done_late)) ==
                "Hoàn thành quá hạn");
+    // Refused (02) or withdrawn: closed as such, whatever the dates say.
+    connector::TaskStatusState refused;
+    refused.current = StatusKind::rejected;
+    BOOST_TEST(
+        (derive_timeliness(refused, due, std::nullopt, {2025, 7, 1}) == Timeliness::refused));
+    connector::TaskStatusState taken_back;
+    taken_back.current = StatusKind::processing;
+    taken_back.withdrawn = true;
+    BOOST_TEST(
+        (derive_timeliness(taken_back, due, std::nullopt, {2025, 7, 1}) == Timeliness::withdrawn));
+    BOOST_TEST(std::string(connector::vietnamese_label(Timeliness::refused)) == "Bị từ chối");
+    BOOST_TEST(std::string(connector::vietnamese_label(Timeliness::withdrawn)) == "Đã thu hồi");
+    BOOST_TEST(std::string(connector::to_string(Timeliness::withdrawn)) == "withdrawn");
 }
 
 BOOST_AUTO_TEST_SUITE_END()
