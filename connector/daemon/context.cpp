@@ -14,6 +14,13 @@ extern char** environ;
 
 namespace daemon_commands {
 
+std::string account_name_problem(const std::string& name) {
+    if (name.empty() || name.size() > 64 ||
+        name.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789-_.") != std::string::npos)
+        return "--name must be 1..64 of a-z 0-9 - _ .";
+    return "";
+}
+
 std::string config_path_from(std::vector<std::string>& args) {
     for (std::size_t i = 0; i + 1 < args.size(); ++i) {
         if (args[i] == "--config") {

@@ -35,6 +35,9 @@ struct Context {
 // what is wrong; the store is migrated when `migrate` is set.
 std::unique_ptr<Context> open_context(const std::string& config_path, bool migrate);
 
+// Why `name` cannot name an API client or a user (1..64 of a-z 0-9 - _ .), or empty.
+std::string account_name_problem(const std::string& name);
+
 // "--config FILE" from the arguments (removed from them); CONNECTOR_CONFIG otherwise.
 std::string config_path_from(std::vector<std::string>& args);
 

@@ -760,10 +760,8 @@ int token(std::vector<std::string> args, std::ostream& out, std::ostream& err) {
         auto context = open_context(config_path, true);
         connector::Store& store = *context->store;
         if (args[0] == "create") {
-            if (name.empty() || name.size() > 64 ||
-                name.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789-_.") !=
-                    std::string::npos) {
-                err << "connector token create: --name must be 1..64 of a-z 0-9 - _ .\n";
+            if (const std::string problem = account_name_problem(name); !problem.empty()) {
+                err << "connector token create: " << problem << "\n";
                 return 2;
             }
             if (role != "backend" && role != "clerk" && role != "auditor" && role != "admin") {

@@ -31,12 +31,12 @@ struct UserOptions {
     bool generate = false;
 };
 
-// Names are what a person types at the login page: short, plain, no look-alike tricks.
-std::string name_problem(const std::string& name) {
-    if (name.empty() || name.size() > 64 ||
-        name.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789-_.") != std::string::npos)
-        return "--name must be 1..64 of a-z 0-9 - _ .";
-    return "";
+// The units as the audit entry and the list show them: "000.00.01.H20,000.00.14.H20".
+std::string joined(const std::vector<std::string>& units) {
+    std::string out;
+    for (const auto& unit : units)
+        out += (out.empty() ? "" : ",") + unit;
+    return out;
 }
 
 // One line from standard input; echo is switched off while a terminal types it.
@@ -94,9 +94,7 @@ void print_users(const std::vector<connector::User>& users, std::ostream& out) {
         << "STATE" << std::setw(26) << "CREATED"
         << "UNITS\n";
     for (const connector::User& user : users) {
-        std::string units;
-        for (const auto& unit : user.units)
-            units += (units.empty() ? "" : ",") + unit;
+        const std::string units = joined(user.units);
         const std::string state = !user.disabled_at.empty()    ? "disabled"
                                   : !user.locked_until.empty() ? "locked"
                                                                : "active";
@@ -142,7 +140,7 @@ int user(std::vector<std::string> args, std::istream& in, std::ostream& out, std
         return 2;
     }
     if (action != "list") {
-        if (const std::string problem = name_problem(options.name); !problem.empty())
+        if (const std::string problem = account_name_problem(options.name); !problem.empty())
             return refuse(problem);
     }
     if (options.generate && !options.password_file.empty())
@@ -190,9 +188,7 @@ int user(std::vector<std::string> args, std::istream& in, std::ostream& out, std
             user.units = options.units;
             user.password_hash = hash;
             store.create_user(user);
-            std::string units;
-            for (const auto& unit : options.units)
-                units += (units.empty() ? "" : ",") + unit;
+            const std::string units = joined(options.units);
             store.append_audit({0, "cli", "USER_ADDED", options.name,
                                 "role " + options.role + (units.empty() ? "" : ", units " + units),
                                 "", "", ""});

@@ -474,19 +474,18 @@ void SociStore::in_one_transaction(const std::function<void()>& work) {
             // gone with the connection, or ended by the failed COMMIT
         }
     };
-    units_open_ = 1;
     try {
         // The change feed's lock first, before any row lock (SociStore::lock_feed): units
         // of work on PostgreSQL take turns, as SQLite's BEGIN IMMEDIATE makes them, and
         // no two transactions ever wait for each other.
-        if (dialect_.lock_head[0] != '\0') {
-            try {
-                sql_ << "SELECT pg_advisory_xact_lock(" << kFeedLockKey << ")";
-            } catch (...) {
-                note_failure();
-                rethrow("begin a unit of work", "");
-            }
-        }
+        lock_feed();
+    } catch (...) {
+        abandon();
+        note_failure();
+        rethrow("begin a unit of work", "");
+    }
+    units_open_ = 1;
+    try {
         work();
     } catch (...) {
         abandon();

@@ -244,7 +244,7 @@ void SociStore::write_assignees(const connector::Task& task, bool replacing) {
 // transaction takes the feed's lock before any row lock: no two wait on each other.
 void SociStore::lock_feed() {
     if (dialect_.lock_head[0] == '\0' || units_open_ > 0)
-        return;  // SQLite: one writer at a time anyway; a unit holds it from its start
+        return;  // SQLite: one writer at a time anyway; an open unit took it as it began
     sql_ << "SELECT pg_advisory_xact_lock(" << kFeedLockKey << ")";
 }
 
