@@ -5,6 +5,7 @@
 
 #include "connector/error.hpp"
 #include "edxml/agency_code.hpp"
+#include "utf8.hpp"
 
 namespace connector {
 namespace {
@@ -22,49 +23,6 @@ char32_t lower_vietnamese(char32_t c) {
         return 0x1B0;
     if (c >= 0x1EA0 && c <= 0x1EF9 && c % 2 == 0)
         return c + 1;
-    return c;
-}
-
-void append_utf8(std::string& out, char32_t c) {
-    if (c < 0x80) {
-        out += static_cast<char>(c);
-    } else if (c < 0x800) {
-        out += static_cast<char>(0xC0 | (c >> 6));
-        out += static_cast<char>(0x80 | (c & 0x3F));
-    } else if (c < 0x10000) {
-        out += static_cast<char>(0xE0 | (c >> 12));
-        out += static_cast<char>(0x80 | ((c >> 6) & 0x3F));
-        out += static_cast<char>(0x80 | (c & 0x3F));
-    } else {
-        out += static_cast<char>(0xF0 | (c >> 18));
-        out += static_cast<char>(0x80 | ((c >> 12) & 0x3F));
-        out += static_cast<char>(0x80 | ((c >> 6) & 0x3F));
-        out += static_cast<char>(0x80 | (c & 0x3F));
-    }
-}
-
-// The next code point of valid UTF-8 at `i`; an invalid byte passes through as itself.
-char32_t next_code_point(std::string_view text, std::size_t& i) {
-    const auto byte = static_cast<unsigned char>(text[i]);
-    int length = byte < 0x80         ? 1
-                 : (byte >> 5) == 6  ? 2
-                 : (byte >> 4) == 14 ? 3
-                 : (byte >> 3) == 30 ? 4
-                                     : 0;
-    if (length == 0 || i + length > text.size()) {
-        ++i;
-        return byte;
-    }
-    char32_t c = length == 1 ? byte : byte & (0x7F >> length);
-    for (int k = 1; k < length; ++k) {
-        const auto continuation = static_cast<unsigned char>(text[i + k]);
-        if ((continuation & 0xC0) != 0x80) {
-            ++i;
-            return byte;
-        }
-        c = (c << 6) | (continuation & 0x3F);
-    }
-    i += length;
     return c;
 }
 
@@ -114,7 +72,9 @@ std::string fold_vietnamese(std::string_view text) {
     std::string out;
     bool pending_space = false;
     for (std::size_t i = 0; i < text.size();) {
-        const char32_t c = next_code_point(text, i);
+        const std::size_t at = i;
+        // An invalid byte passes through as itself.
+        const char32_t c = utf8::next(text, i).value_or(static_cast<unsigned char>(text[at]));
         if (c == U' ' || c == U'\t' || c == U'\r' || c == U'\n' || c == 0xA0) {
             pending_space = !out.empty();
             continue;
@@ -122,7 +82,7 @@ std::string fold_vietnamese(std::string_view text) {
         if (pending_space)
             out += ' ';
         pending_space = false;
-        append_utf8(out, lower_vietnamese(c));
+        utf8::append(out, lower_vietnamese(c));
     }
     return out;
 }

@@ -28,6 +28,7 @@ extern const std::string_view sqlite_0004;
 extern const std::string_view sqlite_0005;
 extern const std::string_view sqlite_0006;
 extern const std::string_view sqlite_0007;
+extern const std::string_view sqlite_0008;
 extern const std::string_view postgresql_0001;
 extern const std::string_view postgresql_0002;
 extern const std::string_view postgresql_0003;
@@ -35,6 +36,7 @@ extern const std::string_view postgresql_0004;
 extern const std::string_view postgresql_0005;
 extern const std::string_view postgresql_0006;
 extern const std::string_view postgresql_0007;
+extern const std::string_view postgresql_0008;
 }  // namespace migrations
 
 namespace detail {
@@ -63,7 +65,7 @@ const Dialect kSqlite{
     "(CAST((julianday('now') - 2440587.5) * 86400000.0 AS INTEGER))",
     {migrations::sqlite_0001, migrations::sqlite_0002, migrations::sqlite_0003,
      migrations::sqlite_0004, migrations::sqlite_0005, migrations::sqlite_0006,
-     migrations::sqlite_0007},
+     migrations::sqlite_0007, migrations::sqlite_0008},
 };
 
 const Dialect kPostgresql{
@@ -99,7 +101,7 @@ const Dialect kPostgresql{
     "(floor(extract(epoch FROM clock_timestamp()) * 1000))::bigint",
     {migrations::postgresql_0001, migrations::postgresql_0002, migrations::postgresql_0003,
      migrations::postgresql_0004, migrations::postgresql_0005, migrations::postgresql_0006,
-     migrations::postgresql_0007},
+     migrations::postgresql_0007, migrations::postgresql_0008},
 };
 
 // postgresql://[user[:password]@][host][:port][/dbname][?key=value&…] in libpq's
@@ -311,6 +313,28 @@ int current_version(soci::session& sql) {
     return indicator == soci::i_ok ? version : 0;
 }
 
+// What a migration needs beyond SQL, in its transaction: 0008 fills the folded search
+// text of the tasks stored before it (the folding is C++, the same for both stores).
+static void after_migration(soci::session& sql, int version) {
+    if (version != 8)
+        return;
+    std::vector<std::pair<std::string, std::string>> folded;  // code, text
+    {
+        soci::rowset<soci::row> rows =
+            (sql.prepare << "SELECT task_code, title, content, source_document_id FROM tasks");
+        for (const soci::row& row : rows) {
+            connector::Task task;
+            task.title = row.get<std::string>(1);
+            task.content = row.get<std::string>(2);
+            task.source_document_id = row.get<std::string>(3);
+            folded.emplace_back(row.get<std::string>(0), connector::task_search_text(task));
+        }
+    }
+    for (const auto& [code, text] : folded)
+        sql << "UPDATE tasks SET search_text = :text WHERE task_code = :code",
+            soci::use(text, "text"), soci::use(code, "code");
+}
+
 MigrationResult apply_migrations(soci::session& sql, const Dialect& dialect) {
     MigrationResult result;
     result.from = current_version(sql);
@@ -333,6 +357,7 @@ MigrationResult apply_migrations(soci::session& sql, const Dialect& dialect) {
         for (const std::string& statement :
              statements_of(dialect.migrations[static_cast<std::size_t>(version - 1)]))
             sql << statement;
+        after_migration(sql, version);
         const std::string applied_at = now_utc();
         sql << "INSERT INTO schema_version (version, applied_at) VALUES (:v, :t)",
             soci::use(version), soci::use(applied_at);

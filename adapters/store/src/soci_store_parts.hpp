@@ -21,6 +21,7 @@
 #include <utility>
 #include <vector>
 
+#include "connector/search_text.hpp"
 #include "connector/store.hpp"
 #include "store/soci_store.hpp"
 
@@ -255,6 +256,16 @@ class SociStore final : public connector::Store {
     std::vector<connector::User> users() override;
     bool set_user_password(const std::string& name, const std::string& password_hash) override;
     bool disable_user(const std::string& name) override;
+    bool record_failed_login(const std::string& name, int max_failures,
+                             const std::string& lock_until) override;
+    void record_login(const std::string& name) override;
+    void create_session(const connector::LoginSession& session,
+                        const std::string& forget_before) override;
+    std::optional<connector::LoginSession> session(const std::string& id_hash) override;
+    void touch_session(const std::string& id_hash, const std::string& at) override;
+    bool end_session(const std::string& id_hash, const std::string& at) override;
+    // Within a write: a disabled user's or a new password's sessions end.
+    void end_sessions_of(const std::string& user_name, const std::string& at);
 
     std::vector<connector::Task> tasks_of_document(const std::string& source_document_id) override;
 
@@ -357,7 +368,8 @@ class SociStore final : public connector::Store {
               status(task.status.current ? edxml::canonical_code(*task.status.current) : ""),
               rank(task.status.current ? connector::status_rank(*task.status.current) : 0),
               take_back(task.status.take_back_requested ? 1 : 0),
-              withdrawn(task.status.withdrawn ? 1 : 0) {
+              withdrawn(task.status.withdrawn ? 1 : 0),
+              search(connector::task_search_text(task)) {
             if (task.due_date) {
                 due = edxml::format_date(*task.due_date);
                 due_indicator = soci::i_ok;
@@ -369,6 +381,7 @@ class SociStore final : public connector::Store {
         }
         std::string side, status, due, completion;
         int rank = 0, take_back = 0, withdrawn = 0;
+        std::string search;  // connector/search_text.hpp
         soci::indicator due_indicator = soci::i_null, completion_indicator = soci::i_null;
     };
 

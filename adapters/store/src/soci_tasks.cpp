@@ -27,11 +27,11 @@ bool SociStore::insert_task(const connector::Task& task, const connector::TaskEv
                         "issuer, due_date, due_text, priority, progress, progress_note, "
                         "status_code, "
                         "status_rank, take_back_requested, withdrawn, completion_date, created_at, "
-                        "updated_at) VALUES (:code, :side, :source, :title, :content, :issuer, "
-                        ":due, "
+                        "updated_at, search_text) VALUES (:code, :side, :source, :title, "
+                        ":content, :issuer, :due, "
                         ":due_text, :priority, :progress, :note, :status, :rank, :take_back, "
-                        ":withdrawn, :completion, :created, :updated) ON CONFLICT (task_code) DO "
-                        "NOTHING",
+                        ":withdrawn, :completion, :created, :updated, :search) ON CONFLICT "
+                        "(task_code) DO NOTHING",
                  soci::use(task.task_code, "code"), soci::use(columns.side, "side"),
                  soci::use(task.source_document_id, "source"), soci::use(task.title, "title"),
                  soci::use(task.content, "content"), soci::use(task.issuer, "issuer"),
@@ -42,7 +42,8 @@ bool SociStore::insert_task(const connector::Task& task, const connector::TaskEv
                  soci::use(columns.take_back, "take_back"),
                  soci::use(columns.withdrawn, "withdrawn"),
                  soci::use(columns.completion, columns.completion_indicator, "completion"),
-                 soci::use(at, "created"), soci::use(at, "updated"));
+                 soci::use(at, "created"), soci::use(at, "updated"),
+                 soci::use(columns.search, "search"));
             statement.execute(true);
             if (statement.get_affected_rows() != 1)
                 return false;
@@ -70,8 +71,8 @@ bool SociStore::update_task(const connector::Task& task, const connector::TaskEv
                                  "progress = :progress, progress_note = :note, status_code = "
                                  ":status, status_rank = :rank, take_back_requested = :take_back, "
                                  "withdrawn = :withdrawn, completion_date = :completion, "
-                                 "updated_at = :updated, version = version + 1 WHERE task_code = "
-                                 ":code AND version = :version",
+                                 "updated_at = :updated, search_text = :search, version = "
+                                 "version + 1 WHERE task_code = :code AND version = :version",
                  soci::use(task.title, "title"), soci::use(task.content, "content"),
                  soci::use(columns.due, columns.due_indicator, "due"),
                  soci::use(task.due_text, "due_text"), soci::use(task.priority, "priority"),
@@ -80,8 +81,8 @@ bool SociStore::update_task(const connector::Task& task, const connector::TaskEv
                  soci::use(columns.take_back, "take_back"),
                  soci::use(columns.withdrawn, "withdrawn"),
                  soci::use(columns.completion, columns.completion_indicator, "completion"),
-                 soci::use(at, "updated"), soci::use(task.task_code, "code"),
-                 soci::use(version, "version"));
+                 soci::use(at, "updated"), soci::use(columns.search, "search"),
+                 soci::use(task.task_code, "code"), soci::use(version, "version"));
             statement.execute(true);
             if (statement.get_affected_rows() != 1) {
                 long long existing = 0;
@@ -148,19 +149,23 @@ std::vector<connector::Task> SociStore::find_tasks(const connector::TaskQuery& q
     return guarded(
         "find_tasks", [&] { return std::string(query.after_code); },
         [&]() -> std::vector<connector::Task> {
-            // Every filter is bound; an empty one matches everything. LIKE patterns
-            // escape their wildcards so that the text is matched as written.
+            // Every filter is bound; an empty one matches everything. The text is
+            // matched folded (no case, no diacritics: connector/search_text.hpp) against
+            // the folded text kept with each task; LIKE patterns escape their wildcards so
+            // that the text is matched as written.
             std::string pattern;
             if (!query.text.empty()) {
                 pattern = "%";
-                for (const char c : query.text) {
+                for (const char c : connector::fold_for_search(query.text)) {
                     if (c == '%' || c == '_' || c == '!')
                         pattern += '!';
                     pattern += c;
                 }
                 pattern += "%";
             }
-            const std::string where =
+            if (query.scoped && query.units.empty())
+                return {};
+            std::string where =
                 "WHERE task_code > :code "
                 "AND (:agency1 = '' OR issuer = :agency2 OR task_code IN (SELECT task_code FROM "
                 "task_assignees WHERE organ_id = :agency3)) "
@@ -168,20 +173,38 @@ std::vector<connector::Task> SociStore::find_tasks(const connector::TaskQuery& q
                 "AND (:side1 = '' OR side = :side2) "
                 "AND (:before1 = '' OR (due_date IS NOT NULL AND due_date <= :before2)) "
                 "AND (:after1 = '' OR (due_date IS NOT NULL AND due_date >= :after2)) "
-                "AND (:pattern1 = '' OR lower(title) LIKE lower(:pattern2) ESCAPE '!' OR "
-                "lower(content) LIKE lower(:pattern3) ESCAPE '!')";
+                "AND (:pattern1 = '' OR search_text LIKE :pattern2 ESCAPE '!')";
+            // A clerk's units: one placeholder per unit and use (a clerk has a few).
+            if (query.scoped) {
+                std::string issuers, assignees;
+                for (std::size_t i = 0; i < query.units.size(); ++i) {
+                    issuers += (i ? ", :issuer" : ":issuer") + std::to_string(i);
+                    assignees += (i ? ", :assignee" : ":assignee") + std::to_string(i);
+                }
+                where += " AND (issuer IN (" + issuers +
+                         ") OR task_code IN (SELECT task_code FROM task_assignees WHERE organ_id "
+                         "IN (" +
+                         assignees + ")))";
+            }
             const long long count = static_cast<long long>(query.limit);
-            soci::rowset<soci::row> rows =
+            soci::details::prepare_temp_type prepared =
                 (sql_.prepare << std::string(kSelectTasks) + where +
-                                     " ORDER BY task_code LIMIT :count",
-                 soci::use(query.after_code, "code"), soci::use(query.agency, "agency1"),
-                 soci::use(query.agency, "agency2"), soci::use(query.agency, "agency3"),
-                 soci::use(query.status, "status1"), soci::use(query.status, "status2"),
-                 soci::use(query.side, "side1"), soci::use(query.side, "side2"),
-                 soci::use(query.due_before, "before1"), soci::use(query.due_before, "before2"),
-                 soci::use(query.due_after, "after1"), soci::use(query.due_after, "after2"),
-                 soci::use(pattern, "pattern1"), soci::use(pattern, "pattern2"),
-                 soci::use(pattern, "pattern3"), soci::use(count, "count"));
+                                     " ORDER BY task_code LIMIT :count");
+            if (query.scoped) {
+                for (std::size_t i = 0; i < query.units.size(); ++i)
+                    prepared, soci::use(query.units[i], "issuer" + std::to_string(i));
+                for (std::size_t i = 0; i < query.units.size(); ++i)
+                    prepared, soci::use(query.units[i], "assignee" + std::to_string(i));
+            }
+            prepared, soci::use(query.after_code, "code"), soci::use(query.agency, "agency1"),
+                soci::use(query.agency, "agency2"), soci::use(query.agency, "agency3"),
+                soci::use(query.status, "status1"), soci::use(query.status, "status2"),
+                soci::use(query.side, "side1"), soci::use(query.side, "side2"),
+                soci::use(query.due_before, "before1"), soci::use(query.due_before, "before2"),
+                soci::use(query.due_after, "after1"), soci::use(query.due_after, "after2"),
+                soci::use(pattern, "pattern1"), soci::use(pattern, "pattern2"),
+                soci::use(count, "count");
+            soci::rowset<soci::row> rows(prepared);
             return tasks_from(rows);
         });
 }

@@ -1,4 +1,4 @@
-// The users of the pages and their units (migration 0007).
+// The users of the pages, their units (migration 0007) and their login sessions (0008).
 #include <soci/soci.h>
 
 #include <algorithm>
@@ -31,6 +31,11 @@ connector::User user_from_row(const soci::row& row) {
 }
 
 }  // namespace
+
+void SociStore::end_sessions_of(const std::string& user_name, const std::string& at) {
+    sql_ << "UPDATE sessions SET ended_at = :at WHERE user_name = :name AND ended_at IS NULL",
+        soci::use(at, "at"), soci::use(user_name, "name");
+}
 
 void SociStore::create_user(const connector::User& user) {
     guarded(
@@ -108,13 +113,17 @@ bool SociStore::set_user_password(const std::string& name, const std::string& pa
     return guarded(
         "set_user_password", [&] { return std::string(name); },
         [&]() -> bool {
+            WriteTransaction transaction(sql_, dialect_, units_open_ > 0);
             const std::string at = now_utc();
             soci::statement statement =
                 (sql_.prepare << "UPDATE users SET password_hash = :hash, password_changed_at = "
                                  ":at, failed_logins = 0, locked_until = NULL WHERE name = :name",
                  soci::use(password_hash, "hash"), soci::use(at, "at"), soci::use(name, "name"));
             statement.execute(true);
-            return statement.get_affected_rows() == 1;
+            const bool changed = statement.get_affected_rows() == 1;
+            end_sessions_of(name, at);
+            transaction.commit();
+            return changed;
         });
 }
 
@@ -122,11 +131,115 @@ bool SociStore::disable_user(const std::string& name) {
     return guarded(
         "disable_user", [&] { return std::string(name); },
         [&]() -> bool {
+            WriteTransaction transaction(sql_, dialect_, units_open_ > 0);
             const std::string at = now_utc();
             soci::statement statement =
                 (sql_.prepare << "UPDATE users SET disabled_at = :at WHERE name = :name AND "
                                  "disabled_at IS NULL",
                  soci::use(at, "at"), soci::use(name, "name"));
+            statement.execute(true);
+            const bool disabled = statement.get_affected_rows() == 1;
+            end_sessions_of(name, at);
+            transaction.commit();
+            return disabled;
+        });
+}
+
+bool SociStore::record_failed_login(const std::string& name, int max_failures,
+                                    const std::string& lock_until) {
+    return guarded(
+        "record_failed_login", [&] { return std::string(name); },
+        [&]() -> bool {
+            WriteTransaction transaction(sql_, dialect_, units_open_ > 0);
+            // One statement counts and locks, so that concurrent failures (several daemons)
+            // are all counted and the one that reaches the limit locks.
+            soci::statement statement =
+                (sql_.prepare << "UPDATE users SET failed_logins = CASE WHEN failed_logins + 1 "
+                                 ">= :max1 THEN 0 ELSE failed_logins + 1 END, locked_until = "
+                                 "CASE WHEN failed_logins + 1 >= :max2 THEN :until ELSE "
+                                 "locked_until END WHERE name = :name",
+                 soci::use(max_failures, "max1"), soci::use(max_failures, "max2"),
+                 soci::use(lock_until, "until"), soci::use(name, "name"));
+            statement.execute(true);
+            if (statement.get_affected_rows() != 1)
+                return false;
+            int failures = 0;
+            soci::indicator locked_indicator = soci::i_null;
+            std::string locked;
+            sql_ << "SELECT failed_logins, locked_until FROM users WHERE name = :name",
+                soci::into(failures), soci::into(locked, locked_indicator), soci::use(name, "name");
+            transaction.commit();
+            return failures == 0 && locked_indicator == soci::i_ok && locked == lock_until;
+        });
+}
+
+void SociStore::record_login(const std::string& name) {
+    guarded(
+        "record_login", [&] { return std::string(name); },
+        [&]() -> void {
+            sql_ << "UPDATE users SET failed_logins = 0, locked_until = NULL WHERE name = :name "
+                    "AND (failed_logins <> 0 OR locked_until IS NOT NULL)",
+                soci::use(name, "name");
+        });
+}
+
+void SociStore::create_session(const connector::LoginSession& session,
+                               const std::string& forget_before) {
+    guarded(
+        "create_session", [&] { return std::string(session.user_name); },
+        [&]() -> void {
+            WriteTransaction transaction(sql_, dialect_, units_open_ > 0);
+            sql_ << "DELETE FROM sessions WHERE last_seen_at < :before OR ended_at < :ended",
+                soci::use(forget_before, "before"), soci::use(forget_before, "ended");
+            sql_ << "INSERT INTO sessions (id_hash, user_name, csrf_token, created_at, "
+                    "last_seen_at) VALUES (:id, :name, :csrf, :created, :seen)",
+                soci::use(session.id_hash, "id"), soci::use(session.user_name, "name"),
+                soci::use(session.csrf_token, "csrf"), soci::use(session.created_at, "created"),
+                soci::use(session.last_seen_at, "seen");
+            transaction.commit();
+        });
+}
+
+std::optional<connector::LoginSession> SociStore::session(const std::string& id_hash) {
+    return guarded(
+        "session", [] { return std::string(); },
+        [&]() -> std::optional<connector::LoginSession> {
+            soci::rowset<soci::row> rows =
+                (sql_.prepare << "SELECT id_hash, user_name, csrf_token, created_at, "
+                                 "last_seen_at, ended_at FROM sessions WHERE id_hash = :id",
+                 soci::use(id_hash, "id"));
+            for (const soci::row& row : rows) {
+                connector::LoginSession found;
+                found.id_hash = row.get<std::string>(0);
+                found.user_name = row.get<std::string>(1);
+                found.csrf_token = row.get<std::string>(2);
+                found.created_at = row.get<std::string>(3);
+                found.last_seen_at = row.get<std::string>(4);
+                found.ended_at = text_or_empty(row, 5);
+                return found;
+            }
+            return std::nullopt;
+        });
+}
+
+void SociStore::touch_session(const std::string& id_hash, const std::string& at) {
+    guarded(
+        "touch_session", [] { return std::string(); },
+        [&]() -> void {
+            sql_ << "UPDATE sessions SET last_seen_at = :at WHERE id_hash = :id AND ended_at IS "
+                    "NULL AND last_seen_at < :at2",
+                soci::use(at, "at"), soci::use(id_hash, "id"), soci::use(at, "at2");
+        });
+}
+
+bool SociStore::end_session(const std::string& id_hash, const std::string& at) {
+    return guarded(
+        "end_session", [] { return std::string(); },
+        [&]() -> bool {
+            soci::statement statement =
+                (sql_.prepare << "UPDATE sessions SET ended_at = :at WHERE id_hash = :id AND "
+                                 "ended_at IS NULL",
+                 soci::use(at, "at"), soci::use(id_hash, "id"));
             statement.execute(true);
             return statement.get_affected_rows() == 1;
         });

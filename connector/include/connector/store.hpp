@@ -67,6 +67,17 @@ struct User {
     std::string locked_until;  // empty unless locked out
 };
 
+// A user's login to the pages (the cookie holds the id; only its hash is kept). Whether
+// it is still valid (idle, lifetime) is the HTTP server's decision, from these times.
+struct LoginSession {
+    std::string id_hash;
+    std::string user_name;
+    std::string csrf_token;  // sent back by the pages on every write
+    std::string created_at;  // UTC, ISO 8601 (connector::utc_text)
+    std::string last_seen_at;
+    std::string ended_at;  // empty while not ended (logout, user disabled, new password)
+};
+
 // One entry of the change feed: written with the task event it reports, in the same
 // transaction, so the feed misses nothing and shows nothing that was rolled back.
 // Sequences become visible in increasing order (writers of events are serialised).
@@ -116,6 +127,10 @@ struct TaskQuery {
     std::string due_before;  // yyyy-MM-dd, inclusive
     std::string due_after;
     std::string text;
+    // A clerk's view: only tasks issued by or assigned (lead or coordinating) to one of
+    // `units`; scoped with no units finds nothing.
+    bool scoped = false;
+    std::vector<std::string> units;
 };
 
 // The message log and the audit log (hash-chained, append-only), their checkpoints, the
@@ -241,8 +256,22 @@ class BackendRecordStore {
     virtual std::vector<User> users() = 0;  // by name
     // A new password hash (and the lockout cleared); false for an unknown name.
     virtual bool set_user_password(const std::string& name, const std::string& password_hash) = 0;
-    // False for an unknown or already disabled name.
+    // False for an unknown or already disabled name. Ends the user's sessions, as a new
+    // password does.
     virtual bool disable_user(const std::string& name) = 0;
+    // A failed login: counts it, and when it is the `max_failures`th in a row, locks the
+    // user until `lock_until` and starts counting again. True when it locked the user.
+    virtual bool record_failed_login(const std::string& name, int max_failures,
+                                     const std::string& lock_until) = 0;
+    // A successful login: the count of failures and any lockout cleared.
+    virtual void record_login(const std::string& name) = 0;
+    // Login sessions. create_session also deletes the sessions ended or last seen before
+    // `forget_before`, so that the table holds the live ones and a little more.
+    virtual void create_session(const LoginSession& session, const std::string& forget_before) = 0;
+    virtual std::optional<LoginSession> session(const std::string& id_hash) = 0;
+    virtual void touch_session(const std::string& id_hash, const std::string& at) = 0;
+    // False when there was no such session, or it had ended.
+    virtual bool end_session(const std::string& id_hash, const std::string& at) = 0;
     // The change feed: events after `after_sequence`, oldest first, at most `limit`.
     virtual std::vector<BackendEvent> backend_events(std::int64_t after_sequence,
                                                      std::size_t limit) = 0;

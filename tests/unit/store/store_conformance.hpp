@@ -813,6 +813,54 @@ inline void users_are_kept_with_their_units(const Backend& backend) {
     BOOST_TEST(!store->user("lanh-dao")->disabled_at.empty());
 }
 
+// Issue 15: a login's lockout counts failures in a row and locks at the limit; sessions
+// are found by their id's hash, touched forward only, ended once, ended with their user's
+// new password or disabling, and forgotten when stale.
+inline void logins_lock_out_and_sessions_end(const Backend& backend) {
+    const auto store = fresh_store(backend, "sessions");
+    User clerk;
+    clerk.name = "van-thu";
+    clerk.role = "clerk";
+    clerk.units = {"000.00.14.H20"};
+    clerk.password_hash = "pbkdf2-sha256$600000$c2FsdA==$aGFzaA==";
+    store->create_user(clerk);
+    const std::string until = "2026-12-02T10:15:00.000Z";
+    for (int failure = 1; failure <= 4; ++failure) {
+        BOOST_TEST(!store->record_failed_login("van-thu", 5, until));
+        BOOST_TEST(store->user("van-thu")->failed_logins == failure);
+    }
+    BOOST_TEST(store->record_failed_login("van-thu", 5, until));  // the fifth locks
+    BOOST_TEST(store->user("van-thu")->locked_until == until);
+    BOOST_TEST(store->user("van-thu")->failed_logins == 0);
+    BOOST_TEST(!store->record_failed_login("nobody", 5, until));
+    store->record_login("van-thu");
+    BOOST_TEST(store->user("van-thu")->locked_until.empty());
+
+    LoginSession session{
+        "hash-1", "van-thu", "csrf-1", "2026-12-02T09:00:00.000Z", "2026-12-02T09:00:00.000Z", ""};
+    store->create_session(session, "2026-12-01T00:00:00.000Z");
+    BOOST_CHECK_THROW(store->create_session(session, "2026-12-01T00:00:00.000Z"), Error);
+    BOOST_TEST(!store->session("hash-2").has_value());
+    BOOST_TEST(!store->session("' OR '1'='1").has_value());
+    store->touch_session("hash-1", "2026-12-02T09:10:00.000Z");
+    store->touch_session("hash-1", "2026-12-02T09:05:00.000Z");  // never backwards
+    BOOST_TEST(store->session("hash-1")->last_seen_at == "2026-12-02T09:10:00.000Z");
+    BOOST_TEST(store->session("hash-1")->csrf_token == "csrf-1");
+    BOOST_TEST(store->end_session("hash-1", "2026-12-02T09:11:00.000Z"));
+    BOOST_TEST(!store->end_session("hash-1", "2026-12-02T09:12:00.000Z"));  // once
+    BOOST_TEST(store->session("hash-1")->ended_at == "2026-12-02T09:11:00.000Z");
+
+    session.id_hash = "hash-2";
+    store->create_session(session, "2026-12-02T09:30:00.000Z");  // forgets hash-1
+    BOOST_TEST(!store->session("hash-1").has_value());
+    BOOST_TEST(store->set_user_password("van-thu", "pbkdf2-sha256$600000$bmV3$bmV3"));
+    BOOST_TEST(!store->session("hash-2")->ended_at.empty());
+    session.id_hash = "hash-3";
+    store->create_session(session, "2026-12-01T00:00:00.000Z");
+    BOOST_TEST(store->disable_user("van-thu"));
+    BOOST_TEST(!store->session("hash-3")->ended_at.empty());
+}
+
 // Issue 14: two writers whose units of work take the same locks in opposite orders (one
 // logs a package, then changes a task, as a queued report does; the other changes the
 // task, then logs its 01 reply, as an applied package does) never wait for each other:

@@ -72,6 +72,9 @@ BOOST_AUTO_TEST_CASE(units_in_opposite_orders) {
 BOOST_AUTO_TEST_CASE(users) {
     users_are_kept_with_their_units(store_backends::kSqlite);
 }
+BOOST_AUTO_TEST_CASE(sessions) {
+    logins_lock_out_and_sessions_end(store_backends::kSqlite);
+}
 
 BOOST_AUTO_TEST_CASE(pass_leases) {
     pass_leases_take_turns(store_backends::kSqlite);
