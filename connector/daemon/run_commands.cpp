@@ -173,6 +173,17 @@ std::unique_ptr<http_api::ApiServer> start_api(Context& context, const std::stri
                                      context.secret_rules);
     server.max_body_bytes =
         static_cast<std::size_t>(positive(context.settings, "http.max_body_bytes"));
+    server.session_idle =
+        std::chrono::minutes(positive(context.settings, "http.session_idle_minutes"));
+    server.session_lifetime =
+        std::chrono::minutes(60 * positive(context.settings, "http.session_lifetime_hours"));
+    server.embed_origin = context.settings.text("http.embed_origin");
+    if (!server.embed_origin.empty() &&
+        ((server.embed_origin.rfind("https://", 0) != 0 &&
+          server.embed_origin.rfind("http://", 0) != 0) ||
+         server.embed_origin.find_first_of(" ;,'\"") != std::string::npos))
+        throw connector::ConfigError("http.embed_origin: '" + server.embed_origin +
+                                     "' is not an origin such as https://idesk.example.vn");
     server.log = log_sink(err);
     if (context.settings.has("units.table")) {
         const std::string units = context.settings.text("units.table");

@@ -1,4 +1,5 @@
 // The backend API and webhooks on SQLite (always run).
+#include "api_sessions_test.hpp"
 #include "api_test.hpp"
 
 BOOST_AUTO_TEST_SUITE(api_sqlite)
@@ -71,4 +72,16 @@ BOOST_AUTO_TEST_CASE(a_restarted_dispatcher_skips_nothing) {
     api_scenarios::a_restarted_dispatcher_skips_nothing(store_backends::kSqlite);
 }
 
+BOOST_AUTO_TEST_CASE(logins_and_sessions) {
+    api_session_scenarios::logins_and_sessions(store_backends::kSqlite);
+}
+BOOST_AUTO_TEST_CASE(lockout_after_five_failures) {
+    api_session_scenarios::lockout_after_five_failures(store_backends::kSqlite);
+}
+BOOST_AUTO_TEST_CASE(clerks_see_their_units) {
+    api_session_scenarios::clerks_see_their_units(store_backends::kSqlite);
+}
+BOOST_AUTO_TEST_CASE(pages_are_served_with_their_headers) {
+    api_session_scenarios::pages_are_served_with_their_headers(store_backends::kSqlite);
+}
 BOOST_AUTO_TEST_SUITE_END()

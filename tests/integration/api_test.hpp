@@ -43,6 +43,7 @@
 #include "connector/clock.hpp"
 #include "connector/error.hpp"
 #include "connector/exchange.hpp"
+#include "connector/password.hpp"
 #include "edxml/attachments.hpp"
 #include "edxml/reader.hpp"
 #include "http_api/api_server.hpp"
@@ -63,6 +64,7 @@ struct Answer {
     std::string cache_control, content_type_options, strict_transport;
     std::string body;
     std::string authenticate;
+    std::string set_cookie, location, content_type, security_policy, retry_after;
     bool replayed = false;
     Poco::JSON::Object::Ptr json() const {
         Poco::JSON::Parser parser;
@@ -137,10 +139,13 @@ struct Harness {
     Answer call(const std::string& method, const std::string& path, const std::string& bearer = {},
                 const std::string& body = {}, const std::string& idempotency_key = {},
                 std::streamsize declared_length = -1,
-                const std::string& content_type = "application/json") {
+                const std::string& content_type = "application/json",
+                const std::vector<std::pair<std::string, std::string>>& headers = {}) {
         Poco::Net::HTTPClientSession session("127.0.0.1", server->port());
         session.setTimeout(Poco::Timespan(120, 0));
         Poco::Net::HTTPRequest request(method, path, Poco::Net::HTTPMessage::HTTP_1_1);
+        for (const auto& [name, value] : headers)
+            request.set(name, value);
         if (!bearer.empty())
             request.set("Authorization", "Bearer " + bearer);
         if (!idempotency_key.empty())
@@ -164,6 +169,11 @@ struct Harness {
         answer.strict_transport = response.get("Strict-Transport-Security", "");
         answer.authenticate = response.get("WWW-Authenticate", "");
         answer.replayed = response.get("Idempotent-Replayed", "") == "true";
+        answer.set_cookie = response.get("Set-Cookie", "");
+        answer.location = response.get("Location", "");
+        answer.content_type = response.getContentType();
+        answer.security_policy = response.get("Content-Security-Policy", "");
+        answer.retry_after = response.get("Retry-After", "");
         Poco::StreamCopier::copyToString(in, answer.body);
         return answer;
     }
@@ -510,6 +520,16 @@ inline void the_task_list_filters(const store_backends::Backend& backend) {
     BOOST_TEST(codes("dueAfter=2030-07-01") == (std::vector<std::string>{"A#3"}));
     BOOST_TEST(codes("status=01").size() == 3u);
     BOOST_TEST(codes("q=" + encoded("phân hệ")).size() == 1u);
+    // Issue 15: the search ignores case and diacritics, on both stores alike (SQLite's
+    // lower() knew ASCII only: "PHÂN HỆ" found nothing there).
+    BOOST_TEST(codes("q=" + encoded("phan he")).size() == 1u);
+    BOOST_TEST(codes("q=" + encoded("PHÂN HỆ")).size() == 1u);
+    BOOST_TEST(codes("q=" + encoded("KET NOI")).size() == 1u);
+    BOOST_TEST(codes("q=" + encoded("de an 06")).size() == 3u);
+    BOOST_TEST(codes("q=" + encoded("ĐỀ ÁN")).size() == 3u);
+    BOOST_TEST(codes("q=" + encoded("pha\xcc\x82n he\xcc\xa3\xcc\x82")).size() ==
+               1u);                                                // decomposed
+    BOOST_TEST(codes("q=" + encoded("12/KH-UBND")).size() == 3u);  // the source document
     BOOST_TEST(codes("q=" + encoded("100%")).empty());  // % is a character, not a wildcard
     BOOST_TEST(codes("q=" + encoded("' OR 1=1; DROP TABLE tasks; --")).empty());
     BOOST_TEST(codes("limit=2&side=received") == (std::vector<std::string>{"A#1", "A#2"}));
@@ -831,6 +851,30 @@ inline void the_api_over_https(const store_backends::Backend& backend) {
     BOOST_TEST(!handshake("-tls1_1"), "below TLS 1.2");
     BOOST_CHECK_THROW(get("untrusted-root.pem", "/healthz"), Poco::Exception);
     BOOST_CHECK_THROW(h.call("GET", "/healthz"), Poco::Exception);
+
+    // Issue 15: under TLS the session cookie is Secure and __Host- prefixed (the browser
+    // then keeps it off plain HTTP and out of reach of other hosts' pages).
+    connector::User user;
+    user.name = "van-thu";
+    user.role = "leader";
+    user.password_hash = connector::hash_password("mat-khau-rat-dai-2026", 100000);
+    h.store->create_user(user);
+    Poco::Net::Context::Ptr context = new Poco::Net::Context(
+        Poco::Net::Context::TLS_CLIENT_USE, std::string(CONNECTOR_TEST_PKI_DIR) + "/root.pem",
+        Poco::Net::Context::VERIFY_STRICT, 9, false);
+    Poco::Net::HTTPSClientSession session("127.0.0.1", h.server->port(), context);
+    Poco::Net::HTTPRequest request("POST", "/api/v1/session", Poco::Net::HTTPMessage::HTTP_1_1);
+    const std::string body = R"({"name": "van-thu", "password": "mat-khau-rat-dai-2026"})";
+    request.setContentType("application/json");
+    request.setContentLength(static_cast<std::streamsize>(body.size()));
+    session.sendRequest(request) << body;
+    Poco::Net::HTTPResponse response;
+    std::string answer;
+    Poco::StreamCopier::copyToString(session.receiveResponse(response), answer);
+    BOOST_TEST(static_cast<int>(response.getStatus()) == 200, answer);
+    const std::string cookie = response.get("Set-Cookie", "");
+    BOOST_TEST(cookie.rfind("__Host-connector_session=", 0) == 0u, cookie);
+    BOOST_TEST(cookie.find("; Secure") != std::string::npos, cookie);
 }
 
 // Webhooks over HTTPS (webhook.ca_file): delivered to a receiver whose certificate the

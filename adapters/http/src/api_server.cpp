@@ -125,11 +125,14 @@ void ApiServer::Impl::handle(HTTPServerRequest& request, HTTPServerResponse& res
 }
 
 void ApiServer::Impl::send(HTTPServerResponse& response, const Reply& reply) const {
-    const std::string body = reply.text.empty() ? to_text(reply.json) : reply.text;
+    const std::string body = reply.status == 204  ? std::string()
+                             : reply.text.empty() ? to_text(reply.json)
+                                                  : reply.text;
     response.setStatusAndReason(static_cast<HTTPResponse::HTTPStatus>(reply.status));
     // Answers are about one caller's data at one moment: never cached, never sniffed.
     response.set("Cache-Control", "no-store");
     response.set("X-Content-Type-Options", "nosniff");
+    page_headers(response);
     if (tls)
         response.set("Strict-Transport-Security", "max-age=31536000");
     response.setContentType(reply.content_type.empty() ? "application/json; charset=utf-8"
@@ -188,13 +191,36 @@ Reply ApiServer::Impl::route(HTTPServerRequest& request, bool& body_read) {
         return ready();
     if (found->id == RouteId::openapi)
         return {200, {}, std::string(openapi_yaml), "application/yaml; charset=utf-8", {}};
+    if (found->id == RouteId::home)
+        return {303,
+                {},
+                "see /ui/tasks.html",
+                "text/plain; charset=utf-8",
+                {{"Location", "/ui/tasks.html"}}};
+    if (found->id == RouteId::page)
+        return page(parameter);
+    if (found->id == RouteId::login) {
+        if (uri.find('?') != std::string::npos)
+            refuse(400, "the login takes no query parameters");
+        return login(request, body_read);
+    }
 
-    const connector::ApiClient client = authenticate(request);
+    const Caller client = authenticate(request);
     if ((found->roles & role_bit(client.role)) == 0) {
         if (std::string(found->method) != "GET")
             audit(client, "API_CALL_FORBIDDEN", raw_path, request.getMethod());
         refuse(403, "role '" + client.role + "' may not " + found->method + " " + found->pattern);
     }
+    // A session's cookie goes with every request the browser makes, whichever site asked
+    // for it (SameSite=Strict aside): a write must also carry the token only our pages
+    // can read.
+    if (client.logged_in && std::string(found->method) != "GET" &&
+        !csrf_matches(request.get("X-CSRF-Token", ""), client.csrf_token)) {
+        audit(client, "API_CALL_WITHOUT_CSRF_TOKEN", raw_path, request.getMethod());
+        refuse(403, "a write from the pages must carry the session's X-CSRF-Token header");
+    }
+    if (found->id == RouteId::logout)
+        return logout(client);
     // Only now, with the caller known, is the body looked at: a body without a valid
     // token is never read (its connection is closed after the 401). A report is a few
     // fields: its limit is small, so that a clerk's token cannot make the server parse
@@ -214,10 +240,19 @@ Reply ApiServer::Impl::route(HTTPServerRequest& request, bool& body_read) {
     if (std::string(found->method) == "GET") {
         switch (found->id) {
             case RouteId::list_tasks:
-                return list_tasks(query);
+                return list_tasks(client, query);
             case RouteId::task:
-                return one_task(parameter, query);
+                return one_task(client, parameter, query);
+            case RouteId::whoami:
+                if (!query.empty())
+                    refuse_fields({{query.front().first, "unknown query parameter"}});
+                return whoami(client);
             case RouteId::events:
+                // The feed tells of every task: a clerk's pages read their tasks instead.
+                if (client.scoped)
+                    refuse(403,
+                           "the change feed is not scoped to units; a clerk reads "
+                           "GET /api/v1/tasks");
                 return events(query);
             case RouteId::agencies:
                 return agencies(query);
@@ -237,7 +272,7 @@ Reply ApiServer::Impl::route(HTTPServerRequest& request, bool& body_read) {
             refuse(415, "the body must be application/json, not '" + media + "'");
     }
     // Declared before the body, so that the body is freed before the pass is given back.
-    std::optional<LargeBodyPass> large_body_pass;
+    std::optional<GatePass> large_body_pass;
     if (is_large(request))
         large_body_pass.emplace(large_bodies);
     JsonBody body = read_body(request, raw_path, body_limit, body_read);

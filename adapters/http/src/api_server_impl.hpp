@@ -19,10 +19,12 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <stdexcept>
 #include <string>
 
 #include "api_connection.hpp"
+#include "caller.hpp"
 #include "connector/clock.hpp"
 #include "connector/error.hpp"
 #include "http_api/api_server.hpp"
@@ -59,36 +61,41 @@ struct ApiServer::Impl {
     std::condition_variable idle;
     int active = 0;
     std::atomic<int> long_polls{0};
-    // At most `large_bodies_at_once` requests with a large body are read and handled at a
-    // time: each costs several times its body while it is parsed, decoded, built, signed
-    // and logged, and the store takes them one after the other anyway. The others wait
-    // in their worker before reading (their bytes stay in the socket).
-    struct LargeBodyGate {
+    // A few at a time: requests that wait here hold their worker, not the CPU or memory.
+    struct Gate {
         std::mutex mutex;
         std::condition_variable freed;
         int in_use = 0;
         int capacity = 2;
-    } large_bodies;
-    class LargeBodyPass {
+    };
+    class GatePass {
       public:
-        explicit LargeBodyPass(LargeBodyGate& gate) : gate_(gate) {
+        explicit GatePass(Gate& gate) : gate_(gate) {
             std::unique_lock lock(gate_.mutex);
             gate_.freed.wait(lock, [&] { return gate_.in_use < gate_.capacity; });
             ++gate_.in_use;
         }
-        ~LargeBodyPass() {
+        ~GatePass() {
             {
                 std::lock_guard lock(gate_.mutex);
                 --gate_.in_use;
             }
             gate_.freed.notify_one();
         }
-        LargeBodyPass(const LargeBodyPass&) = delete;
-        LargeBodyPass& operator=(const LargeBodyPass&) = delete;
+        GatePass(const GatePass&) = delete;
+        GatePass& operator=(const GatePass&) = delete;
 
       private:
-        LargeBodyGate& gate_;
+        Gate& gate_;
     };
+    // At most `large_bodies_at_once` requests with a large body are read and handled at a
+    // time: each costs several times its body while it is parsed, decoded, built, signed
+    // and logged, and the store takes them one after the other anyway. The others wait
+    // in their worker before reading (their bytes stay in the socket).
+    Gate large_bodies;
+    // Two login checks at a time: each costs a PBKDF2 of 600 000 rounds (on purpose), so
+    // a flood of logins waits here instead of taking every core.
+    Gate logins;
     static bool is_large(Poco::Net::HTTPServerRequest& request) {
         return request.getChunkedTransferEncoding() ||
                request.getContentLength() > static_cast<std::streamsize>(kLargeBodyBytes);
@@ -117,7 +124,7 @@ struct ApiServer::Impl {
         }
     }
 
-    static edxml::Date today() { return connector::vietnam_date(std::chrono::system_clock::now()); }
+    edxml::Date today() const { return connector::vietnam_date(now()); }
 
     // api_server.cpp: the request's way from the connection to a handler and back.
     void handle(Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response);
@@ -129,23 +136,29 @@ struct ApiServer::Impl {
     bool store_reachable();
     Reply ready();
 
-    // authentication.cpp
-    connector::ApiClient authenticate(Poco::Net::HTTPServerRequest& request);
-    void audit(const connector::ApiClient& client, const std::string& action,
-               const std::string& target, const std::string& detail);
-    void audit_locked(Backend& b, const connector::ApiClient& client, const std::string& action,
+    std::chrono::system_clock::time_point now() const {
+        return settings.clock ? settings.clock->now() : std::chrono::system_clock::now();
+    }
+
+    // authentication.cpp: a bearer token or a session cookie (and, for a session's
+    // writes, its CSRF token); 401 when neither is valid.
+    Caller authenticate(Poco::Net::HTTPServerRequest& request);
+    std::optional<Caller> session_caller(Poco::Net::HTTPServerRequest& request, Reply& ended);
+    void audit(const Caller& client, const std::string& action, const std::string& target,
+               const std::string& detail);
+    void audit_locked(Backend& b, const Caller& client, const std::string& action,
                       const std::string& target, const std::string& detail);
 
     // idempotency.cpp
-    Reply idempotent(Poco::Net::HTTPServerRequest& request, const connector::ApiClient& client,
+    Reply idempotent(Poco::Net::HTTPServerRequest& request, const Caller& client,
                      const JsonBody& body, const std::function<Reply()>& call);
     Reply finish(Reply reply);
 
     // write_routes.cpp: POST /api/v1/tasks, /api/v1/tasks/{code}/reports, /api/v1/documents.
     connector::Exchange& exchange_of(Backend& b);
-    Reply assign(const connector::ApiClient& client, JsonBody& sent);
-    Reply report(const connector::ApiClient& client, const std::string& code, JsonBody& sent);
-    Reply document(const connector::ApiClient& client, JsonBody& sent);
+    Reply assign(const Caller& client, JsonBody& sent);
+    Reply report(const Caller& client, const std::string& code, JsonBody& sent);
+    Reply document(const Caller& client, JsonBody& sent);
     Poco::JSON::Object::Ptr accepted(Backend& b, std::int64_t sequence);
 
     // Runs the exchange call that queues a new document: a DocumentId sent already is
@@ -171,10 +184,27 @@ struct ApiServer::Impl {
         }
     }
 
+    // sessions.cpp: the pages' login, who is logged in, and logout.
+    std::string session_cookie_name() const {
+        return tls ? "__Host-connector_session" : "connector_session";
+    }
+    std::string session_cookie(const std::string& value, bool ending) const;
+    Reply login(Poco::Net::HTTPServerRequest& request, bool& body_read);
+    Reply whoami(const Caller& caller);
+    Reply logout(const Caller& caller);
+
+    // (sessions.cpp) The CSRF token of a session's write, compared in constant time.
+    static bool csrf_matches(const std::string& sent, const std::string& expected);
+
+    // pages.cpp: the static pages and their security headers.
+    Reply page(const std::string& file);
+    void page_headers(Poco::Net::HTTPServerResponse& response) const;
+
     // read_routes.cpp: the GET routes that need a token.
     static std::size_t limit_of(const std::string& value);
-    Reply list_tasks(const Poco::URI::QueryParameters& query);
-    Reply one_task(const std::string& code, const Poco::URI::QueryParameters& query);
+    Reply list_tasks(const Caller& caller, const Poco::URI::QueryParameters& query);
+    Reply one_task(const Caller& caller, const std::string& code,
+                   const Poco::URI::QueryParameters& query);
     Reply one_message(const std::string& text, const Poco::URI::QueryParameters& query);
     Reply events(const Poco::URI::QueryParameters& query);
     Reply agencies(const Poco::URI::QueryParameters& query);

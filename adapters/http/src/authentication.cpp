@@ -5,6 +5,8 @@
 
 #include <stdexcept>
 
+#include <Poco/Net/NameValueCollection.h>
+
 #include "edxml/attachments.hpp"
 
 namespace http_api {
@@ -36,24 +38,80 @@ std::string token_hash(const std::string& token) {
     return edxml::sha256_hex(token);
 }
 
-connector::ApiClient ApiServer::Impl::authenticate(HTTPServerRequest& request) {
+Caller ApiServer::Impl::authenticate(HTTPServerRequest& request) {
     const std::string authorization = request.get("Authorization", "");
     Reply unauthorized;
-    if (authorization.rfind("Bearer ", 0) != 0) {
-        unauthorized = error_reply(401, "an API token is required: Authorization: Bearer <token>");
-    } else {
+    if (authorization.rfind("Bearer ", 0) == 0) {
         const std::string hash = token_hash(authorization.substr(7));
         const auto client =
             with_backend([&](Backend& b) { return b.store().api_client_by_token_hash(hash); });
-        if (client)
-            return *client;
+        if (client) {
+            Caller caller;
+            caller.name = client->name;
+            caller.role = client->role;
+            return caller;
+        }
         unauthorized = error_reply(401, "the API token is unknown or revoked");
+    } else if (auto caller = session_caller(request, unauthorized)) {
+        return *caller;
+    } else if (unauthorized.status != 401) {
+        unauthorized = error_reply(
+            401, "an API token (Authorization: Bearer <token>) or a login session is required");
     }
     unauthorized.headers.emplace_back("WWW-Authenticate", "Bearer");
     throw Refusal{unauthorized};
 }
 
-void ApiServer::Impl::audit(const connector::ApiClient& client, const std::string& action,
+// The session its cookie names, when it is still valid; else nothing, and `ended` says
+// why (401, with the cookie cleared) when a cookie was sent.
+std::optional<Caller> ApiServer::Impl::session_caller(HTTPServerRequest& request, Reply& ended) {
+    Poco::Net::NameValueCollection cookies;
+    request.getCookies(cookies);
+    const std::string value = cookies.get(session_cookie_name(), "");
+    if (value.empty())
+        return std::nullopt;
+    const auto end = [&](const std::string& why) {
+        ended = error_reply(401, why);
+        ended.headers.emplace_back("Set-Cookie", session_cookie("", true));
+        return std::nullopt;
+    };
+    const auto at = now();
+    const std::string hash = token_hash(value);
+    std::optional<connector::LoginSession> session;
+    std::optional<connector::User> user;
+    with_backend([&](Backend& b) {
+        session = b.store().session(hash);
+        if (session)
+            user = b.store().user(session->user_name);
+        return 0;
+    });
+    if (!session || !session->ended_at.empty() || !user || !user->disabled_at.empty())
+        return end("the session has ended; log in again");
+    const auto created = connector::parse_utc_text(session->created_at);
+    const auto seen = connector::parse_utc_text(session->last_seen_at);
+    if (!created || !seen || at - *created > settings.session_lifetime)
+        return end("the session is over its lifetime; log in again");
+    if (at - *seen > settings.session_idle)
+        return end("the session was idle too long; log in again");
+    // The last use is written at most once a minute: the idle limit is counted in
+    // minutes, and reads should not all become writes.
+    if (at - *seen > std::chrono::minutes(1))
+        with_backend([&](Backend& b) {
+            b.store().touch_session(hash, connector::utc_text(at));
+            return 0;
+        });
+    Caller caller;
+    caller.logged_in = true;
+    caller.name = user->name;
+    caller.role = user->role;
+    caller.scoped = user->role == "clerk";
+    caller.units = user->units;
+    caller.session_hash = hash;
+    caller.csrf_token = session->csrf_token;
+    return caller;
+}
+
+void ApiServer::Impl::audit(const Caller& client, const std::string& action,
                             const std::string& target, const std::string& detail) {
     with_backend([&](Backend& b) {
         audit_locked(b, client, action, target, detail);
@@ -61,11 +119,10 @@ void ApiServer::Impl::audit(const connector::ApiClient& client, const std::strin
     });
 }
 
-void ApiServer::Impl::audit_locked(Backend& b, const connector::ApiClient& client,
-                                   const std::string& action, const std::string& target,
-                                   const std::string& detail) {
+void ApiServer::Impl::audit_locked(Backend& b, const Caller& client, const std::string& action,
+                                   const std::string& target, const std::string& detail) {
     connector::AuditEntry entry;
-    entry.actor = "api:" + client.name;
+    entry.actor = client.actor();
     entry.action = action;
     entry.target = target;
     entry.detail = detail;

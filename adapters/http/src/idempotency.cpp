@@ -10,7 +10,7 @@ namespace http_api {
 using Poco::Net::HTTPServerRequest;
 
 // Runs a mutating call once per Idempotency-Key: a repeat gets the first answer.
-Reply ApiServer::Impl::idempotent(HTTPServerRequest& request, const connector::ApiClient& client,
+Reply ApiServer::Impl::idempotent(HTTPServerRequest& request, const Caller& client,
                                   const JsonBody& body, const std::function<Reply()>& call) {
     if (!request.has("Idempotency-Key"))
         return finish(call());
@@ -20,7 +20,8 @@ Reply ApiServer::Impl::idempotent(HTTPServerRequest& request, const connector::A
         refuse(400, "Idempotency-Key must be 1..200 printable ASCII characters");
     const std::string& hash = body.sha256_hex;  // of method, path and body
     const auto earlier = with_backend([&](Backend& b) {
-        return b.store().claim_idempotency_key(client.name, key, hash, settings.idempotency_keep);
+        return b.store().claim_idempotency_key(client.key_owner(), key, hash,
+                                               settings.idempotency_keep);
     });
     if (earlier) {
         if (earlier->request_hash != hash)
@@ -40,20 +41,20 @@ Reply ApiServer::Impl::idempotent(HTTPServerRequest& request, const connector::A
         reply = refusal.reply;
     } catch (...) {
         with_backend([&](Backend& b) {
-            b.store().release_idempotency_key(client.name, key);
+            b.store().release_idempotency_key(client.key_owner(), key);
             return 0;
         });
         throw;
     }
     if (reply.status >= 500) {
         with_backend([&](Backend& b) {
-            b.store().release_idempotency_key(client.name, key);
+            b.store().release_idempotency_key(client.key_owner(), key);
             return 0;
         });
     } else {
         reply.text = to_text(reply.json);
         with_backend([&](Backend& b) {
-            b.store().record_idempotent_answer(client.name, key, reply.status, reply.text);
+            b.store().record_idempotent_answer(client.key_owner(), key, reply.status, reply.text);
             return 0;
         });
     }

@@ -32,8 +32,10 @@ std::size_t ApiServer::Impl::limit_of(const std::string& value) {
     return std::stoul(value);
 }
 
-Reply ApiServer::Impl::list_tasks(const Poco::URI::QueryParameters& query) {
+Reply ApiServer::Impl::list_tasks(const Caller& caller, const Poco::URI::QueryParameters& query) {
     connector::TaskQuery filter;
+    filter.scoped = caller.scoped;
+    filter.units = caller.units;
     std::string timeliness;
     FieldReader reader;
     std::set<std::string> seen;
@@ -127,14 +129,19 @@ Reply ApiServer::Impl::list_tasks(const Poco::URI::QueryParameters& query) {
     return {200, body, {}, {}, {}};
 }
 
-Reply ApiServer::Impl::one_task(const std::string& code, const Poco::URI::QueryParameters& query) {
+Reply ApiServer::Impl::one_task(const Caller& caller, const std::string& code,
+                                const Poco::URI::QueryParameters& query) {
     if (!query.empty())
         refuse_fields({{query.front().first, "unknown query parameter"}});
     return with_backend([&](Backend& b) {
         const auto task = b.store().task(code);
         if (!task)
             refuse(404, "no task '" + code + "'");
+        if (!caller.sees(*task))
+            refuse(403, "task '" + code + "' is not one of your units'");
         Object::Ptr body = task_json(*task, today());
+        body->set("content", task->content);
+        body->set("priority", task->priority);
         Poco::JSON::Array::Ptr history = new Poco::JSON::Array;
         for (const auto& event : b.store().task_events(code)) {
             Object::Ptr entry = new Object(Poco::JSON_PRESERVE_KEY_ORDER);

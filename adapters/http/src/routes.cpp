@@ -16,6 +16,8 @@ unsigned role_bit(const std::string& role) {
         return kAuditor;
     if (role == "admin")
         return kAdmin;
+    if (role == "leader")
+        return kLeader;
     return 0;
 }
 

@@ -9,8 +9,10 @@
 namespace http_api {
 
 // Who may make a call: one bit per role.
-enum Role : unsigned { kBackend = 1, kClerk = 2, kAuditor = 4, kAdmin = 8 };
-constexpr unsigned kEveryRole = kBackend | kClerk | kAuditor | kAdmin;
+// Tokens and logged-in users have the same roles (a token is never a leader, a user never
+// the backend); what a clerk sees is further limited to their units (Caller::sees).
+enum Role : unsigned { kBackend = 1, kClerk = 2, kAuditor = 4, kAdmin = 8, kLeader = 16 };
+constexpr unsigned kEveryRole = kBackend | kClerk | kAuditor | kAdmin | kLeader;
 constexpr unsigned kPublic = 0;
 
 unsigned role_bit(const std::string& role);
@@ -26,7 +28,12 @@ enum class RouteId {
     document,
     events,
     agencies,
-    message
+    message,
+    login,
+    whoami,
+    logout,
+    home,
+    page
 };
 
 struct Route {
@@ -48,6 +55,13 @@ inline constexpr Route kRoutes[] = {
     {"GET", "/api/v1/events", kEveryRole, RouteId::events},
     {"GET", "/api/v1/agencies", kEveryRole, RouteId::agencies},
     {"GET", "/api/v1/messages/{sequence}", kBackend | kAuditor | kAdmin, RouteId::message},
+    // The pages' login (its body is checked before anything else) and their session.
+    {"POST", "/api/v1/session", kPublic, RouteId::login},
+    {"GET", "/api/v1/session", kEveryRole, RouteId::whoami},
+    {"DELETE", "/api/v1/session", kEveryRole, RouteId::logout},
+    // The pages themselves are public files: what they show comes from the routes above.
+    {"GET", "/", kPublic, RouteId::home},
+    {"GET", "/ui/{file}", kPublic, RouteId::page},
 };
 
 std::vector<std::string> split_path(const std::string& path);

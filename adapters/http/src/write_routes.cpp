@@ -23,7 +23,7 @@ connector::Exchange& ApiServer::Impl::exchange_of(Backend& b) {
 }
 
 // --- POST /api/v1/tasks ---
-Reply ApiServer::Impl::assign(const connector::ApiClient& client, JsonBody& sent) {
+Reply ApiServer::Impl::assign(const Caller& client, JsonBody& sent) {
     FieldReader reader;
     const auto body = reader.object(parse_body(sent, reader), "", {"document", "tasks"});
     check(reader);
@@ -115,8 +115,7 @@ Object::Ptr ApiServer::Impl::accepted(Backend& b, std::int64_t sequence) {
 }
 
 // --- POST /api/v1/tasks/{code}/reports ---
-Reply ApiServer::Impl::report(const connector::ApiClient& client, const std::string& code,
-                              JsonBody& sent) {
+Reply ApiServer::Impl::report(const Caller& client, const std::string& code, JsonBody& sent) {
     FieldReader reader;
     const auto body = reader.object(parse_body(sent, reader), "",
                                     {"status", "progress", "note", "completionDate"});
@@ -134,8 +133,13 @@ Reply ApiServer::Impl::report(const connector::ApiClient& client, const std::str
         reader.problem("status", "13, 15 and 16 are sent alone, without progress or dates");
     check(reader);
     return with_backend([&](Backend& b) {
-        if (!b.store().task(code))
+        const auto task = b.store().task(code);
+        if (!task)
             refuse(404, "no task '" + code + "'");
+        if (!client.sees(*task)) {
+            audit_locked(b, client, "API_CALL_FORBIDDEN", code, "report outside the units");
+            refuse(403, "task '" + code + "' is not one of your units'");
+        }
         std::int64_t sequence = 0;
         try {
             if (handshake) {
@@ -155,8 +159,8 @@ Reply ApiServer::Impl::report(const connector::ApiClient& client, const std::str
         Object::Ptr answer = new Object(Poco::JSON_PRESERVE_KEY_ORDER);
         answer->set("message", sequence);
         best_effort("task " + code, [&] {
-            if (const auto task = b.store().task(code))
-                answer->set("task", task_json(*task, today()));
+            if (const auto reported = b.store().task(code))
+                answer->set("task", task_json(*reported, today()));
         });
         best_effort("audit", [&] {
             audit_locked(b, client, "API_TASK_REPORTED", code,
@@ -168,7 +172,7 @@ Reply ApiServer::Impl::report(const connector::ApiClient& client, const std::str
 }
 
 // --- POST /api/v1/documents ---
-Reply ApiServer::Impl::document(const connector::ApiClient& client, JsonBody& sent) {
+Reply ApiServer::Impl::document(const Caller& client, JsonBody& sent) {
     FieldReader reader;
     const auto body =
         reader.object(parse_body(sent, reader), "",

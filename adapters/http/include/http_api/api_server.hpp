@@ -10,6 +10,7 @@
 #include <utility>
 #include <vector>
 
+#include "connector/clock.hpp"
 #include "connector/exchange.hpp"
 #include "connector/store.hpp"
 #include "http_api/change_signal.hpp"
@@ -45,6 +46,16 @@ struct ServerSettings {
     std::vector<std::pair<std::string, std::string>> agencies;
     std::chrono::seconds idempotency_keep{7 * 24 * 3600};
     std::chrono::seconds max_wait{60};  // GET /events?wait=
+    // The pages' logins: a session ends after `session_idle` unused or `session_lifetime`
+    // after it began; `login_attempts` failures in a row lock the user for `lockout`.
+    std::chrono::minutes session_idle{30};
+    std::chrono::minutes session_lifetime{12 * 60};
+    int login_attempts = 5;
+    std::chrono::minutes lockout{15};
+    // The one origin allowed to frame the pages (iDesk's task module); empty: none.
+    std::string embed_origin;
+    // "Now" for sessions, lockouts and timeliness (tests pin it); null: the system clock.
+    std::shared_ptr<const connector::Clock> clock;
     // Where failures the client is not told the details of go (store errors, 500s).
     // Empty: nowhere.
     LogSink log;

@@ -1,0 +1,239 @@
+// Shared by every page: calls to the API (a session's writes carry its CSRF token), the
+// header with the user and the logout button, the Vietnamese labels, and building the
+// page from data. Everything from a package or a user is put in the page as text
+// (textContent, never innerHTML), so that markup in a task title stays text.
+
+export const ROLE_LABELS = {
+  clerk: "Chuyên viên",
+  leader: "Lãnh đạo",
+  auditor: "Kiểm soát viên",
+  admin: "Quản trị hệ thống",
+  backend: "Hệ thống iDesk",
+};
+
+export const STATUS_LABELS = {
+  "01": "Đã đến",
+  "02": "Từ chối",
+  "03": "Đã tiếp nhận",
+  "04": "Đã phân công",
+  "05": "Đang xử lý",
+  "06": "Hoàn thành",
+  "13": "Đề nghị thu hồi",
+  "15": "Đồng ý thu hồi/cập nhật",
+  "16": "Từ chối thu hồi/cập nhật",
+};
+
+export const TIMELINESS_LABELS = {
+  open_on_time: "Trong hạn",
+  open_overdue: "Quá hạn",
+  done_on_time: "Hoàn thành đúng hạn",
+  done_late: "Hoàn thành quá hạn",
+  refused: "Bị từ chối",
+  withdrawn: "Đã thu hồi",
+};
+
+export const ASSIGNEE_ROLE_LABELS = { lead: "Chủ trì", coordinating: "Phối hợp" };
+
+export const EVENT_LABELS = {
+  assigned: "Giao nhiệm vụ",
+  status: "Cập nhật trạng thái",
+  status_recorded: "Ghi nhận trạng thái",
+  report: "Báo cáo tiến độ",
+  reported: "Đã gửi báo cáo",
+  progress: "Tiến độ",
+  revoked: "Thu hồi",
+  delivery_failed: "Gửi không thành công",
+};
+
+// The API's refusals, in words for the person in front of the page.
+export function problemText(status, body) {
+  switch (status) {
+    case 400:
+      return "Dữ liệu chưa hợp lệ: " + describeProblems(body);
+    case 401:
+      return "Phiên đăng nhập đã hết hạn. Vui lòng đăng nhập lại.";
+    case 403:
+      return "Bạn không có quyền thực hiện thao tác này.";
+    case 404:
+      return "Không tìm thấy dữ liệu yêu cầu.";
+    case 409:
+      return "Thao tác không thực hiện được ở trạng thái hiện tại của nhiệm vụ.";
+    case 429:
+      return "Thao tác bị tạm khóa do thử quá nhiều lần. Vui lòng thử lại sau.";
+    case 503:
+      return "Hệ thống đang bận hoặc mất kết nối cơ sở dữ liệu. Vui lòng thử lại sau.";
+    default:
+      return "Có lỗi xảy ra (mã " + status + "). Vui lòng thử lại.";
+  }
+}
+
+function describeProblems(body) {
+  if (body && Array.isArray(body.problems) && body.problems.length > 0)
+    return body.problems.map((p) => p.field + " — " + p.reason).join("; ");
+  return (body && body.error) || "không rõ";
+}
+
+export class ApiError extends Error {
+  constructor(status, body) {
+    super(problemText(status, body));
+    this.status = status;
+    this.body = body;
+  }
+}
+
+let csrfToken = "";
+
+// A call to /api/v1/...: the JSON answer, or ApiError. 401 on a page goes to the login.
+export async function api(method, path, body) {
+  const headers = { Accept: "application/json" };
+  if (body !== undefined) headers["Content-Type"] = "application/json";
+  if (method !== "GET" && csrfToken) headers["X-CSRF-Token"] = csrfToken;
+  const response = await fetch(path, {
+    method,
+    headers,
+    body: body === undefined ? undefined : JSON.stringify(body),
+    credentials: "same-origin",
+  });
+  let data = null;
+  const text = await response.text();
+  if (text) {
+    try {
+      data = JSON.parse(text);
+    } catch (_) {
+      data = null;
+    }
+  }
+  if (!response.ok) throw new ApiError(response.status, data);
+  return data;
+}
+
+export function setCsrfToken(token) {
+  csrfToken = token || "";
+}
+
+// The element `tag` with `text` as its text and `attributes` set as attributes.
+export function el(tag, attributes = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [name, value] of Object.entries(attributes)) {
+    if (value === undefined || value === null || value === false) continue;
+    if (name === "class") node.className = value;
+    else node.setAttribute(name, value === true ? "" : String(value));
+  }
+  for (const child of children) {
+    if (child === undefined || child === null) continue;
+    node.append(child instanceof Node ? child : document.createTextNode(String(child)));
+  }
+  return node;
+}
+
+export function clear(node) {
+  while (node.firstChild) node.removeChild(node.firstChild);
+}
+
+// "2026-12-31" as "31/12/2026"; the store's UTC times in Vietnam time (UTC+7).
+export function formatDate(iso) {
+  if (!iso) return "";
+  const [y, m, d] = iso.split("-");
+  return d + "/" + m + "/" + y;
+}
+
+export function formatTime(utc) {
+  if (!utc) return "";
+  const when = new Date(utc);
+  if (Number.isNaN(when.getTime())) return utc;
+  const local = new Date(when.getTime() + 7 * 3600 * 1000);
+  const pad = (n) => String(n).padStart(2, "0");
+  return (
+    pad(local.getUTCHours()) + ":" + pad(local.getUTCMinutes()) + " " +
+    pad(local.getUTCDate()) + "/" + pad(local.getUTCMonth() + 1) + "/" + local.getUTCFullYear()
+  );
+}
+
+// The deadline as the page shows it: a date, or the words the document used.
+export function dueText(task) {
+  if (task.dueDate) return formatDate(task.dueDate);
+  return task.dueText || "Thường xuyên";
+}
+
+// Days from today (Vietnam) to the task's deadline; null without one.
+export function daysLeft(task) {
+  if (!task.dueDate) return null;
+  const now = new Date(Date.now() + 7 * 3600 * 1000);
+  const today = Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate());
+  const [y, m, d] = task.dueDate.split("-").map(Number);
+  return Math.round((Date.UTC(y, m - 1, d) - today) / 86400000);
+}
+
+export function statusLabel(code) {
+  if (!code) return "Chưa có trạng thái";
+  return STATUS_LABELS[code] || "Trạng thái " + code;
+}
+
+export function timelinessBadge(task) {
+  const kind = task.timeliness;
+  const badge = el("span", { class: "badge badge-" + kind }, TIMELINESS_LABELS[kind] || kind);
+  const left = daysLeft(task);
+  if (kind === "open_on_time" && left !== null && left <= 7) {
+    return el("span", {}, badge, " ",
+              el("span", { class: "badge badge-due-soon" }, left === 0 ? "Đến hạn hôm nay" : "Còn " + left + " ngày"));
+  }
+  return badge;
+}
+
+export function progressBar(percent) {
+  const bar = el("span", { class: "progress", role: "progressbar", "aria-valuemin": 0,
+                           "aria-valuemax": 100, "aria-valuenow": percent });
+  const fill = el("span", { class: "progress-fill" });
+  fill.style.width = Math.max(0, Math.min(100, percent)) + "%";
+  bar.append(fill);
+  return el("span", { class: "progress-wrap" }, bar, " " + percent + "%");
+}
+
+// The signed-in user, or the login page. Fills the header.
+export async function startPage(active) {
+  let me;
+  try {
+    me = await api("GET", "/api/v1/session");
+  } catch (error) {
+    if (error.status === 401) {
+      const back = location.pathname + location.search;
+      location.replace("/ui/login.html?next=" + encodeURIComponent(back));
+      return new Promise(() => {});
+    }
+    throw error;
+  }
+  setCsrfToken(me.csrfToken);
+  const header = document.getElementById("top");
+  clear(header);
+  const nav = el("nav", { class: "nav" },
+                 el("a", { href: "/ui/tasks.html", class: active === "tasks" ? "active" : "" }, "Nhiệm vụ"));
+  const who = el("span", { class: "who", id: "who" },
+                 me.name + " · " + (ROLE_LABELS[me.role] || me.role) +
+                 (me.units.length ? " · " + me.units.join(", ") : ""));
+  const logout = el("button", { type: "button", id: "logout", class: "secondary" }, "Đăng xuất");
+  logout.addEventListener("click", async () => {
+    try {
+      await api("DELETE", "/api/v1/session");
+    } finally {
+      location.replace("/ui/login.html");
+    }
+  });
+  header.append(el("a", { href: "/ui/tasks.html", class: "brand" }, "Theo dõi nhiệm vụ"), nav,
+                el("span", { class: "spacer" }), who, logout);
+  return me;
+}
+
+// A page the caller may not see: the 403 view in place of the content.
+export function showForbidden(main, message) {
+  clear(main);
+  main.append(el("section", { class: "forbidden", id: "forbidden" },
+                 el("h1", {}, "Không có quyền truy cập"),
+                 el("p", {}, message || "Bạn không có quyền xem nội dung này. Nhiệm vụ thuộc đơn vị khác hoặc vai trò của bạn không được phép."),
+                 el("p", {}, el("a", { href: "/ui/tasks.html" }, "Quay lại danh sách nhiệm vụ"))));
+}
+
+export function showError(main, error) {
+  if (error.status === 403) return showForbidden(main);
+  clear(main);
+  main.append(el("p", { class: "error", role: "alert" }, error.message || String(error)));
+}

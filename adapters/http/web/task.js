@@ -1,0 +1,204 @@
+// The task page: what was assigned, by which document, to whom, by when; where it stands;
+// its history; and the actions the user may take on it, each confirmed first. Every action
+// is a report the server signs and sends over the axis (POST /api/v1/tasks/{code}/reports).
+import {
+  ASSIGNEE_ROLE_LABELS, EVENT_LABELS, api, clear, dueText, el, formatDate, formatTime,
+  progressBar, showError, startPage, statusLabel, timelinessBadge,
+} from "/ui/app.js";
+
+const main = document.getElementById("main");
+const code = new URLSearchParams(location.search).get("code") || "";
+const dialog = document.getElementById("confirm");
+const dialogForm = document.getElementById("confirm-form");
+const dialogFields = document.getElementById("confirm-fields");
+const dialogError = document.getElementById("confirm-error");
+const result = document.getElementById("action-result");
+
+let agencyNames = new Map();
+let me = null;
+
+function text(id, value) {
+  document.getElementById(id).textContent = value;
+}
+
+function unitName(assignee) {
+  return assignee.name || agencyNames.get(assignee.organId) || assignee.organId;
+}
+
+function today() {
+  const now = new Date(Date.now() + 7 * 3600 * 1000);
+  return now.toISOString().slice(0, 10);
+}
+
+// The actions of the receiving side, as reports: which status each sends and what it asks.
+const ACTIONS = [
+  { id: "accept", label: "Tiếp nhận", status: "03", title: "Tiếp nhận nhiệm vụ",
+    help: "Xác nhận đơn vị đã tiếp nhận nhiệm vụ và vào sổ theo dõi." },
+  { id: "assign", label: "Phân công", status: "04", title: "Phân công xử lý", units: true,
+    help: "Chọn đơn vị được phân công xử lý nhiệm vụ." },
+  { id: "progress", label: "Báo cáo tiến độ", status: "05", title: "Báo cáo tiến độ", percent: true,
+    note: "Nội dung báo cáo", help: "Tiến độ (%) và nội dung đã thực hiện." },
+  { id: "finish", label: "Hoàn thành", status: "06", title: "Báo cáo hoàn thành", completion: true,
+    note: "Kết quả thực hiện", help: "Nhiệm vụ sẽ được báo cáo là đã hoàn thành." },
+  { id: "refuse", label: "Từ chối", status: "02", title: "Từ chối nhiệm vụ", note: "Lý do từ chối",
+    noteRequired: true, help: "Nhiệm vụ sẽ được trả lại đơn vị giao, kèm lý do." },
+];
+
+function closed(task) {
+  return task.withdrawn || task.status === "06" || task.status === "02";
+}
+
+function mayAct(task) {
+  return task.side === "received" && ["clerk", "admin"].includes(me.role) && !closed(task);
+}
+
+function field(label, input) {
+  return el("label", { class: "field" }, label, input);
+}
+
+function openAction(task, action) {
+  clear(dialogFields);
+  dialogError.hidden = true;
+  document.getElementById("confirm-title").textContent = action.title;
+  dialogFields.append(el("p", {}, action.help), el("p", { class: "muted" }, task.title));
+  let percent, note, completion, units;
+  if (action.percent) {
+    percent = el("input", { type: "number", min: 0, max: 100, value: task.progress, id: "field-percent", required: true });
+    dialogFields.append(field("Tiến độ (%)", percent));
+  }
+  if (action.units) {
+    units = el("select", { id: "field-units", multiple: true, size: 5 });
+    for (const [code, name] of agencyNames) units.append(el("option", { value: code }, name + " (" + code + ")"));
+    dialogFields.append(field("Đơn vị được phân công", units));
+  }
+  if (action.completion) {
+    completion = el("input", { type: "date", id: "field-completion", value: today(), max: today() });
+    dialogFields.append(field("Ngày hoàn thành", completion));
+  }
+  if (action.note) {
+    note = el("textarea", { id: "field-note", rows: 4, maxlength: 4000 });
+    dialogFields.append(field(action.note, note));
+  }
+  dialogForm.onsubmit = async (event) => {
+    event.preventDefault();
+    const body = { status: action.status };
+    if (percent) {
+      const value = Number(percent.value);
+      if (!Number.isInteger(value) || value < 0 || value > 100) {
+        dialogError.textContent = "Tiến độ phải là số nguyên từ 0 đến 100.";
+        dialogError.hidden = false;
+        return;
+      }
+      body.progress = value;
+    }
+    if (action.completion) body.progress = 100;
+    if (completion && completion.value) body.completionDate = completion.value;
+    let noteText = note ? note.value.trim() : "";
+    if (units) {
+      const chosen = [...units.selectedOptions].map((o) => o.textContent);
+      if (chosen.length === 0) {
+        dialogError.textContent = "Vui lòng chọn ít nhất một đơn vị.";
+        dialogError.hidden = false;
+        return;
+      }
+      noteText = "Phân công: " + chosen.join("; ");
+    }
+    if (action.noteRequired && !noteText) {
+      dialogError.textContent = "Vui lòng nhập " + action.note.toLowerCase() + ".";
+      dialogError.hidden = false;
+      return;
+    }
+    if (noteText) body.note = noteText;
+    const ok = document.getElementById("confirm-ok");
+    ok.disabled = true;
+    try {
+      const answer = await api("POST", "/api/v1/tasks/" + encodeURIComponent(task.code) + "/reports", body);
+      dialog.close();
+      result.className = "success";
+      result.textContent = "Đã gửi: " + action.title.toLowerCase() + " (thông điệp số " + answer.message + ").";
+      await load();
+    } catch (error) {
+      dialogError.textContent = error.message;
+      dialogError.hidden = false;
+    } finally {
+      ok.disabled = false;
+    }
+  };
+  dialog.showModal();
+}
+
+document.getElementById("confirm-cancel").addEventListener("click", () => dialog.close());
+
+function render(task) {
+  document.title = task.title + " — Theo dõi nhiệm vụ";
+  text("task-title", task.title);
+  text("task-code", "Mã nhiệm vụ: " + task.code);
+  const badges = document.getElementById("task-badges");
+  clear(badges);
+  badges.append(timelinessBadge(task));
+  if (task.takeBackRequested) badges.append(" ", el("span", { class: "badge badge-withdrawn" }, "Đơn vị giao đề nghị thu hồi"));
+  text("task-document", task.sourceDocumentId);
+  text("task-issuer", agencyNames.get(task.issuer) || task.issuer);
+  const lead = task.assignees.filter((a) => a.role === "lead").map(unitName);
+  const coordinating = task.assignees.filter((a) => a.role !== "lead").map(unitName);
+  text("task-lead", lead.join("; ") || "—");
+  text("task-coordinating", coordinating.join("; ") || "—");
+  text("task-due", dueText(task) + (task.dueDate && task.dueText ? " (" + task.dueText + ")" : ""));
+  text("task-status", statusLabel(task.status) + (task.status ? " (" + task.status + ")" : ""));
+  const progress = document.getElementById("task-progress");
+  clear(progress);
+  progress.append(progressBar(task.progress));
+  if (task.progressNote) progress.append(el("div", { class: "muted" }, task.progressNote));
+  text("task-completed", task.completionDate ? formatDate(task.completionDate) : "—");
+  text("task-content", task.content || "(không có nội dung chi tiết)");
+
+  const actions = document.getElementById("actions");
+  clear(actions);
+  if (mayAct(task)) {
+    for (const action of ACTIONS) {
+      const button = el("button", { type: "button", id: "action-" + action.id,
+                                    class: action.id === "refuse" ? "danger" : "" }, action.label);
+      button.addEventListener("click", () => openAction(task, action));
+      actions.append(button);
+    }
+  } else {
+    actions.append(el("p", { class: "muted" },
+                      closed(task) ? "Nhiệm vụ đã kết thúc; không còn thao tác xử lý."
+                                   : "Vai trò của bạn chỉ được xem nhiệm vụ này."));
+  }
+
+  const history = document.getElementById("history");
+  clear(history);
+  for (const event of task.history) {
+    const item = el("li", {},
+                    el("time", { datetime: event.at }, formatTime(event.at)),
+                    el("strong", {}, EVENT_LABELS[event.kind] || event.kind),
+                    el("span", { class: "detail" }, event.detail));
+    if (event.message > 0) {
+      const verdict = event.signature ? event.signature.verdict : "";
+      item.append(el("span", { class: "muted" }, "Thông điệp số " + event.message + (verdict ? " · chữ ký: " + verdict : "")));
+    }
+    history.append(item);
+  }
+  document.getElementById("task").hidden = false;
+}
+
+async function load() {
+  let task;
+  try {
+    task = await api("GET", "/api/v1/tasks/" + encodeURIComponent(code));
+  } catch (error) {
+    return showError(main, error);
+  }
+  render(task);
+}
+
+me = await startPage("tasks");
+try {
+  const agencies = await api("GET", "/api/v1/agencies");
+  agencyNames = new Map(agencies.agencies.map((a) => [a.code, a.name]));
+} catch (_) {
+  // names fall back to the codes
+}
+if (!code) showError(main, { status: 404, message: "Thiếu mã nhiệm vụ." });
+else load();

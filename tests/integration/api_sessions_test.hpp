@@ -1,0 +1,320 @@
+// The pages' logins over real HTTP with a real store: sessions (cookie flags, idle time and
+// lifetime on a clock the test moves), the CSRF token on writes, the lockout, logout,
+// disabled users, the audit of each, a clerk's units enforced by the server, and the
+// headers and files of the pages. Scenarios take the store backend.
+#pragma once
+
+#include "api_test.hpp"
+#include "connector/password.hpp"
+
+namespace api_session_scenarios {
+
+using api_scenarios::Answer;
+using api_scenarios::Harness;
+using Headers = std::vector<std::pair<std::string, std::string>>;
+
+// The system's time moved on by what the test says: sessions age without waiting.
+class ShiftedClock final : public connector::Clock {
+  public:
+    std::chrono::system_clock::time_point now() const override {
+        return std::chrono::system_clock::now() + std::chrono::minutes(shift_minutes.load());
+    }
+    void advance(int minutes) { shift_minutes += minutes; }
+
+  private:
+    std::atomic<int> shift_minutes{0};
+};
+
+// A browser's side of a session: the cookie the server set and the CSRF token it gave.
+struct Browser {
+    explicit Browser(Harness& harness, std::string session_cookie = {})
+        : h(harness), cookie(std::move(session_cookie)) {}
+    Harness& h;
+    std::string cookie;  // "connector_session=…"
+    std::string csrf;
+
+    Answer call(const std::string& method, const std::string& path, const std::string& body = {},
+                Headers extra = {}) {
+        if (!cookie.empty())
+            extra.emplace_back("Cookie", cookie);
+        return h.call(method, path, {}, body, {}, -1, body.empty() ? "" : "application/json",
+                      extra);
+    }
+    Answer login(const std::string& name, const std::string& password, Headers extra = {}) {
+        const Answer answer = call(
+            "POST", "/api/v1/session",
+            R"({"name": ")" + name + R"(", "password": ")" + password + R"("})", std::move(extra));
+        if (answer.status == 200) {
+            cookie = answer.set_cookie.substr(0, answer.set_cookie.find(';'));
+            csrf = answer.json()->getValue<std::string>("csrfToken");
+        }
+        return answer;
+    }
+    Answer write(const std::string& method, const std::string& path, const std::string& body = {}) {
+        return call(method, path, body, {{"X-CSRF-Token", csrf}});
+    }
+};
+
+inline const std::string kPassword = "mat-khau-rat-dai-2026";
+
+// Users with a quick hash (the fewest iterations accepted): the tests log in often.
+inline void add_user(connector::Store& store, const std::string& name, const std::string& role,
+                     std::vector<std::string> units = {}) {
+    connector::User user;
+    user.name = name;
+    user.role = role;
+    user.units = std::move(units);
+    user.password_hash = connector::hash_password(kPassword, connector::kMinimumPasswordIterations);
+    store.create_user(user);
+}
+
+// A received task whose lead is `lead` (and, if given, `coordinating` coordinates).
+inline void receive(Harness& h, const std::string& code, const std::string& lead,
+                    const std::string& coordinating = {}, const std::string& title = {}) {
+    connector::Task task;
+    task.task_code = code;
+    task.side = connector::TaskSide::received;
+    task.source_document_id = "000.00.00.G22,2026/01/05,12/TB-VPCP";
+    task.title = title.empty() ? "Nhiệm vụ " + code : title;
+    task.issuer = "000.00.00.G22";
+    task.assignees = {{edxml::AssigneeRole::lead, lead, "Đơn vị chủ trì"}};
+    if (!coordinating.empty())
+        task.assignees.push_back(
+            {edxml::AssigneeRole::coordinating, coordinating, "Đơn vị phối hợp"});
+    task.due_date = edxml::parse_date("2030/12/31")->value;
+    task.status.current = edxml::StatusKind::received;
+    BOOST_REQUIRE(h.store->insert_task(task, {0, code, "assigned", "by 000.00.00.G22", 0, ""}));
+}
+
+inline int audited(Harness& h, const std::string& action) {
+    int count = 0;
+    for (const auto& entry : h.store->audit_entries(0, 1000))
+        count += entry.action == action;
+    return count;
+}
+
+inline void logins_and_sessions(const store_backends::Backend& backend) {
+    const auto clock = std::make_shared<ShiftedClock>();
+    Harness h(backend, "api_sessions", 16 * 1024 * 1024, {}, [&](http_api::ServerSettings& s) {
+        s.clock = clock;
+        s.session_lifetime = std::chrono::minutes(90);
+    });
+    add_user(*h.store, "van-thu", "clerk", {"000.00.14.G22"});
+    receive(h, "T#1", "000.00.14.G22");
+
+    // Wrong password, unknown name: the same answer, no cookie, audited.
+    Browser browser(h);
+    const Answer wrong = browser.login("van-thu", "not-the-password");
+    BOOST_TEST(wrong.status == 401);
+    BOOST_TEST(wrong.error() == "the name or the password is wrong");
+    BOOST_TEST(wrong.set_cookie.empty());
+    const Answer unknown = browser.login("nobody", kPassword);
+    BOOST_TEST(unknown.status == 401);
+    BOOST_TEST(unknown.error() == wrong.error());
+    BOOST_TEST(audited(h, "LOGIN_FAILED") == 2);
+    // Bad bodies name what is wrong; a login posted from another site is refused.
+    BOOST_TEST(browser.call("POST", "/api/v1/session", R"({"name": "van-thu"})")
+                   .has_problem("password", "is required"));
+    BOOST_TEST(browser.call("POST", "/api/v1/session", R"({"name": "a", "password": "b", "x": 1})")
+                   .has_problem("x", "unknown field"));
+    BOOST_TEST(browser.call("POST", "/api/v1/session", std::string(5000, ' ')).status == 413);
+    BOOST_TEST(browser.login("van-thu", kPassword, {{"Origin", "https://evil.example"}}).status ==
+               403);
+
+    // A login: the cookie is HttpOnly, SameSite=Strict, for the whole site; not Secure on
+    // plain HTTP (the HTTPS test checks it is there).
+    const Answer login = browser.login("van-thu", kPassword);
+    BOOST_REQUIRE_MESSAGE(login.status == 200, login.body);
+    BOOST_TEST(login.set_cookie.find("connector_session=") == 0u);
+    for (const char* flag : {"; HttpOnly", "; SameSite=Strict", "; Path=/"})
+        BOOST_TEST(login.set_cookie.find(flag) != std::string::npos, flag);
+    BOOST_TEST(login.set_cookie.find("Secure") == std::string::npos);
+    BOOST_TEST(login.json()->getValue<std::string>("role") == "clerk");
+    BOOST_TEST(login.json()->getArray("units")->getElement<std::string>(0) == "000.00.14.G22");
+    BOOST_TEST(audited(h, "LOGIN") == 1);
+    const Answer me = browser.call("GET", "/api/v1/session");
+    BOOST_TEST(me.status == 200);
+    BOOST_TEST(me.json()->getValue<std::string>("name") == "van-thu");
+    BOOST_TEST(me.json()->getValue<std::string>("csrfToken") == browser.csrf);
+
+    // Writes carry the CSRF token: without it, or with another, refused and audited.
+    const std::string report = R"({"status": "03"})";
+    BOOST_TEST(browser.call("POST", "/api/v1/tasks/T%231/reports", report).status == 403);
+    BOOST_TEST(browser
+                   .call("POST", "/api/v1/tasks/T%231/reports", report,
+                         {{"X-CSRF-Token", std::string(64, '0')}})
+                   .status == 403);
+    BOOST_TEST(audited(h, "API_CALL_WITHOUT_CSRF_TOKEN") == 2);
+    BOOST_TEST(h.store->message_head().sequence == 0);
+    const Answer accepted = browser.write("POST", "/api/v1/tasks/T%231/reports", report);
+    BOOST_TEST_REQUIRE(accepted.status == 202, accepted.body);
+    bool by_the_user = false;
+    for (const auto& entry : h.store->audit_entries(0, 1000))
+        by_the_user |= entry.action == "API_TASK_REPORTED" && entry.actor == "user:van-thu";
+    BOOST_TEST(by_the_user);
+
+    // Idle: used within 30 minutes the session lives on; after 31 minutes unused it ends,
+    // and the answer clears the cookie.
+    clock->advance(25);
+    BOOST_TEST(browser.call("GET", "/api/v1/tasks").status == 200);
+    clock->advance(25);
+    BOOST_TEST(browser.call("GET", "/api/v1/tasks").status == 200);
+    clock->advance(31);
+    const Answer idle = browser.call("GET", "/api/v1/tasks");
+    BOOST_TEST(idle.status == 401);
+    BOOST_TEST(idle.error() == "the session was idle too long; log in again");
+    BOOST_TEST(idle.set_cookie.find("Max-Age=0") != std::string::npos);
+    // Lifetime: 90 minutes here, however busy.
+    BOOST_REQUIRE(browser.login("van-thu", kPassword).status == 200);
+    for (int i = 0; i < 4; ++i) {
+        clock->advance(20);
+        BOOST_TEST(browser.call("GET", "/api/v1/session").status == 200);
+    }
+    clock->advance(20);
+    BOOST_TEST(browser.call("GET", "/api/v1/session").error() ==
+               "the session is over its lifetime; log in again");
+
+    // Logout needs the CSRF token too; after it the cookie opens nothing.
+    BOOST_REQUIRE(browser.login("van-thu", kPassword).status == 200);
+    BOOST_TEST(browser.call("DELETE", "/api/v1/session").status == 403);
+    const Answer out = browser.write("DELETE", "/api/v1/session");
+    BOOST_TEST(out.status == 204);
+    BOOST_TEST(out.set_cookie.find("Max-Age=0") != std::string::npos);
+    BOOST_TEST(browser.call("GET", "/api/v1/session").status == 401);
+    BOOST_TEST(audited(h, "LOGOUT") == 1);
+    // A token has no session to end.
+    BOOST_TEST(h.call("DELETE", "/api/v1/session", h.backend_token).status == 400);
+
+    // Forged and hostile cookies open nothing.
+    for (const std::string& forged :
+         {std::string(64, 'a'), std::string("' OR '1'='1"), std::string(5000, 'x')}) {
+        Browser other(h, "connector_session=" + forged);
+        BOOST_TEST(other.call("GET", "/api/v1/tasks").status == 401);
+    }
+
+    // A disabled user's session ends at once.
+    BOOST_REQUIRE(browser.login("van-thu", kPassword).status == 200);
+    BOOST_REQUIRE(h.store->disable_user("van-thu"));
+    BOOST_TEST(browser.call("GET", "/api/v1/tasks").status == 401);
+    BOOST_TEST(browser.login("van-thu", kPassword).status == 401);
+}
+
+inline void lockout_after_five_failures(const store_backends::Backend& backend) {
+    const auto clock = std::make_shared<ShiftedClock>();
+    Harness h(backend, "api_lockout", 16 * 1024 * 1024, {},
+              [&](http_api::ServerSettings& s) { s.clock = clock; });
+    add_user(*h.store, "lanh-dao", "leader");
+    Browser browser(h);
+    // Four failures, a success: the count starts again.
+    for (int i = 0; i < 4; ++i)
+        BOOST_TEST(browser.login("lanh-dao", "wrong-" + std::to_string(i)).status == 401);
+    BOOST_TEST(browser.login("lanh-dao", kPassword).status == 200);
+    BOOST_TEST(h.store->user("lanh-dao")->failed_logins == 0);
+    for (int i = 0; i < 5; ++i)
+        BOOST_TEST(browser.login("lanh-dao", "wrong-" + std::to_string(i)).status == 401);
+    BOOST_TEST(audited(h, "LOGIN_LOCKED_OUT") == 1);
+    // Locked: even the right password is not looked at, for 15 minutes.
+    const Answer locked = browser.login("lanh-dao", kPassword);
+    BOOST_TEST(locked.status == 429);
+    BOOST_TEST(std::stoi(locked.retry_after) > 14 * 60);
+    BOOST_TEST(std::stoi(locked.retry_after) <= 15 * 60 + 1);
+    BOOST_TEST(audited(h, "LOGIN_REFUSED_LOCKED") == 1);
+    clock->advance(14);
+    BOOST_TEST(browser.login("lanh-dao", kPassword).status == 429);
+    clock->advance(2);
+    BOOST_TEST(browser.login("lanh-dao", kPassword).status == 200);
+    BOOST_TEST(h.store->user("lanh-dao")->locked_until.empty());
+}
+
+// A clerk sees and acts on the tasks of their units only, lead or coordinating; a leader
+// sees every task and acts on none; the server decides, whatever the page asks.
+inline void clerks_see_their_units(const store_backends::Backend& backend) {
+    Harness h(backend, "api_units");
+    add_user(*h.store, "van-thu", "clerk", {"000.00.14.G22"});
+    add_user(*h.store, "lanh-dao", "leader");
+    receive(h, "T#1", "000.00.14.G22");
+    receive(h, "T#2", "000.00.22.G22", "000.00.14.G22");  // coordinating
+    receive(h, "T#3", "000.00.22.G22");
+    receive(h, "T#4", "' OR '1'='1");
+    Browser clerk(h);
+    BOOST_REQUIRE(clerk.login("van-thu", kPassword).status == 200);
+    const auto codes = [](const Answer& answer) {
+        std::vector<std::string> found;
+        const auto tasks = answer.json()->getArray("tasks");
+        for (std::size_t i = 0; i < tasks->size(); ++i)
+            found.push_back(
+                tasks->getObject(static_cast<unsigned>(i))->getValue<std::string>("code"));
+        return found;
+    };
+    BOOST_TEST(
+        (codes(clerk.call("GET", "/api/v1/tasks")) == std::vector<std::string>{"T#1", "T#2"}));
+    // Filters narrow the units' tasks, never widen them.
+    BOOST_TEST((codes(clerk.call("GET", "/api/v1/tasks?agency=000.00.22.G22")) ==
+                std::vector<std::string>{"T#2"}));
+    BOOST_TEST(clerk.call("GET", "/api/v1/tasks/T%232").status == 200);
+    const Answer other = clerk.call("GET", "/api/v1/tasks/T%233");
+    BOOST_TEST(other.status == 403);
+    BOOST_TEST(clerk.write("POST", "/api/v1/tasks/T%233/reports", R"({"status": "03"})").status ==
+               403);
+    BOOST_TEST(clerk.call("GET", "/api/v1/events").status == 403);  // the feed is not scoped
+    BOOST_TEST(clerk.call("GET", "/api/v1/messages/1").status == 403);
+    BOOST_TEST(clerk.write("POST", "/api/v1/tasks", api_scenarios::assignment_body("1")).status ==
+               403);
+    BOOST_TEST(h.store->message_head().sequence == 0);
+    BOOST_TEST(clerk.write("POST", "/api/v1/tasks/T%231/reports", R"({"status": "03"})").status ==
+               202);
+    // A coordinating unit's clerk acts on the task too (the report goes out as the agency's).
+    BOOST_TEST(clerk.write("POST", "/api/v1/tasks/T%232/reports", R"({"status": "03"})").status ==
+               202);
+
+    Browser leader(h);
+    BOOST_REQUIRE(leader.login("lanh-dao", kPassword).status == 200);
+    BOOST_TEST(codes(leader.call("GET", "/api/v1/tasks")).size() == 4u);
+    BOOST_TEST(leader.call("GET", "/api/v1/tasks/T%233").status == 200);
+    BOOST_TEST(leader.write("POST", "/api/v1/tasks/T%233/reports", R"({"status": "03"})").status ==
+               403);
+    // Tokens keep their view: a clerk token is the agency's.
+    BOOST_TEST(h.call("GET", "/api/v1/tasks/T%233", h.clerk_token).status == 200);
+}
+
+// The pages: files with their types, the security headers on every answer, the home
+// page's redirect.
+inline void pages_are_served_with_their_headers(const store_backends::Backend& backend) {
+    Harness h(backend, "api_pages");
+    const Answer home = h.call("GET", "/");
+    BOOST_TEST(home.status == 303);
+    BOOST_TEST(home.location == "/ui/tasks.html");
+    const Answer login = h.call("GET", "/ui/login.html");
+    BOOST_TEST(login.status == 200);
+    BOOST_TEST(login.content_type == "text/html; charset=utf-8");
+    BOOST_TEST(login.body.find("Đăng nhập") != std::string::npos);
+    // No inline script or style in any page: the policy forbids them.
+    for (const char* page : {"/ui/login.html", "/ui/tasks.html", "/ui/task.html"}) {
+        const Answer answer = h.call("GET", page);
+        BOOST_TEST(answer.status == 200, page);
+        BOOST_TEST(answer.body.find("<script>") == std::string::npos, page);
+        BOOST_TEST(answer.body.find("style=") == std::string::npos, page);
+        BOOST_TEST(answer.body.find("<style") == std::string::npos, page);
+        BOOST_TEST(answer.body.find("http://") == std::string::npos, page);
+        BOOST_TEST(answer.body.find("https://") == std::string::npos, page);
+    }
+    BOOST_TEST(h.call("GET", "/ui/app.js").content_type == "text/javascript; charset=utf-8");
+    BOOST_TEST(h.call("GET", "/ui/app.css").content_type == "text/css; charset=utf-8");
+    BOOST_TEST(h.call("GET", "/ui/nothing.html").status == 404);
+    BOOST_TEST(h.call("GET", "/ui/..%2Fapi_server.cpp").status == 404);
+    for (const Answer& answer : {login, h.call("GET", "/api/v1/tasks", h.clerk_token)}) {
+        BOOST_TEST(answer.security_policy.find("default-src 'self'") != std::string::npos);
+        BOOST_TEST(answer.security_policy.find("frame-ancestors 'none'") != std::string::npos);
+        BOOST_TEST(answer.security_policy.find("unsafe-inline") == std::string::npos);
+        BOOST_TEST(answer.content_type_options == "nosniff");
+    }
+    // iDesk's origin, when configured, may frame the pages.
+    Harness embedded(
+        backend, "api_pages_embedded", 16 * 1024 * 1024, {},
+        [](http_api::ServerSettings& s) { s.embed_origin = "https://idesk.example.vn"; });
+    BOOST_TEST(embedded.call("GET", "/ui/tasks.html")
+                   .security_policy.find("frame-ancestors https://idesk.example.vn") !=
+               std::string::npos);
+}
+
+}  // namespace api_session_scenarios
