@@ -270,6 +270,8 @@ class SociStore final : public connector::Store {
     std::vector<connector::Task> tasks_of_document(const std::string& source_document_id) override;
 
     std::vector<connector::Task> find_tasks(const connector::TaskQuery& query) override;
+    std::vector<connector::TaskCount> count_tasks(const connector::TaskQuery& query,
+                                                  connector::TaskGrouping by) override;
 
     std::vector<connector::BackendEvent> backend_events(std::int64_t after_sequence,
                                                         std::size_t limit) override;

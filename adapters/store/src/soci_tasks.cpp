@@ -145,67 +145,148 @@ std::vector<connector::Task> SociStore::tasks_of_document(const std::string& sou
         });
 }
 
+namespace {
+
+// A task's timeliness in SQL: connector::derive_timeliness, on the stored columns and
+// today (yyyy/MM/dd: dates compare as text) bound as `today` (one name per use: SOCI's
+// PostgreSQL backend numbers each). The API tests hold the two definitions together.
+std::string timeliness_sql(const std::string& today) {
+    return "(CASE WHEN withdrawn = 1 THEN 'withdrawn' WHEN status_code = '02' THEN 'refused' "
+           "WHEN completion_date IS NOT NULL THEN (CASE WHEN due_date IS NULL OR "
+           "completion_date <= due_date THEN 'done_on_time' ELSE 'done_late' END) "
+           "WHEN due_date IS NOT NULL AND due_date < :" +
+           today + " THEN 'open_overdue' ELSE 'open_on_time' END)";
+}
+
+// The WHERE clause of a TaskQuery and what it binds: every filter is bound, an empty one
+// matches everything. The text is matched folded (no case, no diacritics:
+// connector/search_text.hpp) against the folded text kept with each task; the LIKE
+// pattern escapes its wildcards, so the text is matched as written.
+struct TaskFilter {
+    explicit TaskFilter(const connector::TaskQuery& query) : query_(query) {
+        if (!query.text.empty()) {
+            pattern = "%";
+            for (const char c : connector::fold_for_search(query.text)) {
+                if (c == '%' || c == '_' || c == '!')
+                    pattern += '!';
+                pattern += c;
+            }
+            pattern += "%";
+        }
+        // The cursor: after a code, or after a (deadline, code) pair.
+        where = query.order == connector::TaskQuery::Order::code
+                    ? "WHERE task_code > :code "
+                    : "WHERE (COALESCE(due_date, '" + std::string(connector::kNoDeadline) +
+                          "') > :after_due1 OR (COALESCE(due_date, '" + connector::kNoDeadline +
+                          "') = :after_due2 AND task_code > :code)) ";
+        where +=
+            "AND (:agency1 = '' OR issuer = :agency2 OR task_code IN (SELECT task_code FROM "
+            "task_assignees WHERE organ_id = :agency3)) "
+            "AND (:status1 = '' OR status_code = :status2) "
+            "AND (:side1 = '' OR side = :side2) "
+            "AND (:before1 = '' OR (due_date IS NOT NULL AND due_date <= :before2)) "
+            "AND (:after1 = '' OR (due_date IS NOT NULL AND due_date >= :after2)) "
+            "AND (:pattern1 = '' OR search_text LIKE :pattern2 ESCAPE '!') "
+            "AND (:timeliness1 = '' OR " +
+            timeliness_sql("today") + " = :timeliness2)";
+        // A clerk's units: one placeholder per unit and use (a clerk has a few).
+        if (query.scoped) {
+            std::string issuers, assignees;
+            for (std::size_t i = 0; i < query.units.size(); ++i) {
+                issuers += (i ? ", :issuer" : ":issuer") + std::to_string(i);
+                assignees += (i ? ", :assignee" : ":assignee") + std::to_string(i);
+            }
+            where += " AND (issuer IN (" + issuers +
+                     ") OR task_code IN (SELECT task_code FROM task_assignees WHERE organ_id IN (" +
+                     assignees + ")))";
+        }
+    }
+    // Scoped to no unit: nothing matches (and "IN ()" is no SQL).
+    bool matches_nothing() const { return query_.scoped && query_.units.empty(); }
+
+    void bind(soci::details::prepare_temp_type& prepared) const {
+        const connector::TaskQuery& q = query_;
+        if (q.scoped) {
+            for (std::size_t i = 0; i < q.units.size(); ++i)
+                prepared, soci::use(q.units[i], "issuer" + std::to_string(i));
+            for (std::size_t i = 0; i < q.units.size(); ++i)
+                prepared, soci::use(q.units[i], "assignee" + std::to_string(i));
+        }
+        if (q.order == connector::TaskQuery::Order::due_date)
+            prepared, soci::use(q.after_due, "after_due1"), soci::use(q.after_due, "after_due2");
+        prepared, soci::use(q.after_code, "code"), soci::use(q.agency, "agency1"),
+            soci::use(q.agency, "agency2"), soci::use(q.agency, "agency3"),
+            soci::use(q.status, "status1"), soci::use(q.status, "status2"),
+            soci::use(q.side, "side1"), soci::use(q.side, "side2"),
+            soci::use(q.due_before, "before1"), soci::use(q.due_before, "before2"),
+            soci::use(q.due_after, "after1"), soci::use(q.due_after, "after2"),
+            soci::use(pattern, "pattern1"), soci::use(pattern, "pattern2"),
+            soci::use(q.timeliness, "timeliness1"), soci::use(q.timeliness, "timeliness2"),
+            soci::use(q.today, "today");
+    }
+
+    std::string where;
+    std::string pattern;
+
+  private:
+    const connector::TaskQuery& query_;
+};
+
+}  // namespace
+
 std::vector<connector::Task> SociStore::find_tasks(const connector::TaskQuery& query) {
     return guarded(
         "find_tasks", [&] { return std::string(query.after_code); },
         [&]() -> std::vector<connector::Task> {
-            // Every filter is bound; an empty one matches everything. The text is
-            // matched folded (no case, no diacritics: connector/search_text.hpp) against
-            // the folded text kept with each task; LIKE patterns escape their wildcards so
-            // that the text is matched as written.
-            std::string pattern;
-            if (!query.text.empty()) {
-                pattern = "%";
-                for (const char c : connector::fold_for_search(query.text)) {
-                    if (c == '%' || c == '_' || c == '!')
-                        pattern += '!';
-                    pattern += c;
-                }
-                pattern += "%";
-            }
-            if (query.scoped && query.units.empty())
+            const TaskFilter filter(query);
+            if (filter.matches_nothing())
                 return {};
-            std::string where =
-                "WHERE task_code > :code "
-                "AND (:agency1 = '' OR issuer = :agency2 OR task_code IN (SELECT task_code FROM "
-                "task_assignees WHERE organ_id = :agency3)) "
-                "AND (:status1 = '' OR status_code = :status2) "
-                "AND (:side1 = '' OR side = :side2) "
-                "AND (:before1 = '' OR (due_date IS NOT NULL AND due_date <= :before2)) "
-                "AND (:after1 = '' OR (due_date IS NOT NULL AND due_date >= :after2)) "
-                "AND (:pattern1 = '' OR search_text LIKE :pattern2 ESCAPE '!')";
-            // A clerk's units: one placeholder per unit and use (a clerk has a few).
-            if (query.scoped) {
-                std::string issuers, assignees;
-                for (std::size_t i = 0; i < query.units.size(); ++i) {
-                    issuers += (i ? ", :issuer" : ":issuer") + std::to_string(i);
-                    assignees += (i ? ", :assignee" : ":assignee") + std::to_string(i);
-                }
-                where += " AND (issuer IN (" + issuers +
-                         ") OR task_code IN (SELECT task_code FROM task_assignees WHERE organ_id "
-                         "IN (" +
-                         assignees + ")))";
-            }
             const long long count = static_cast<long long>(query.limit);
             soci::details::prepare_temp_type prepared =
-                (sql_.prepare << std::string(kSelectTasks) + where +
-                                     " ORDER BY task_code LIMIT :count");
-            if (query.scoped) {
-                for (std::size_t i = 0; i < query.units.size(); ++i)
-                    prepared, soci::use(query.units[i], "issuer" + std::to_string(i));
-                for (std::size_t i = 0; i < query.units.size(); ++i)
-                    prepared, soci::use(query.units[i], "assignee" + std::to_string(i));
-            }
-            prepared, soci::use(query.after_code, "code"), soci::use(query.agency, "agency1"),
-                soci::use(query.agency, "agency2"), soci::use(query.agency, "agency3"),
-                soci::use(query.status, "status1"), soci::use(query.status, "status2"),
-                soci::use(query.side, "side1"), soci::use(query.side, "side2"),
-                soci::use(query.due_before, "before1"), soci::use(query.due_before, "before2"),
-                soci::use(query.due_after, "after1"), soci::use(query.due_after, "after2"),
-                soci::use(pattern, "pattern1"), soci::use(pattern, "pattern2"),
-                soci::use(count, "count");
+                (sql_.prepare << std::string(kSelectTasks) + filter.where +
+                                     (query.order == connector::TaskQuery::Order::code
+                                          ? " ORDER BY task_code"
+                                          : " ORDER BY COALESCE(due_date, '" +
+                                                std::string(connector::kNoDeadline) +
+                                                "'), task_code") +
+                                     " LIMIT :count");
+            filter.bind(prepared);
+            prepared, soci::use(count, "count");
             soci::rowset<soci::row> rows(prepared);
             return tasks_from(rows);
+        });
+}
+
+std::vector<connector::TaskCount> SociStore::count_tasks(const connector::TaskQuery& query,
+                                                         connector::TaskGrouping by) {
+    return guarded(
+        "count_tasks", [] { return std::string(); },
+        [&]() -> std::vector<connector::TaskCount> {
+            const TaskFilter filter(query);
+            if (filter.matches_nothing())
+                return {};
+            std::string group = "''";
+            if (by == connector::TaskGrouping::lead_unit) {
+                // A task without a lead counts under '' (no unit).
+                group =
+                    "COALESCE((SELECT min(organ_id) FROM task_assignees a WHERE a.task_code "
+                    "= tasks.task_code AND a.role = 'lead'), '')";
+            } else if (by == connector::TaskGrouping::source_document) {
+                group = "source_document_id";
+            }
+            soci::details::prepare_temp_type prepared =
+                (sql_.prepare << "SELECT " + group + " AS grouped, " +
+                                     timeliness_sql("today_counted") +
+                                     " AS timeliness, count(*) FROM tasks " + filter.where +
+                                     " GROUP BY 1, 2 ORDER BY 1, 2");
+            filter.bind(prepared);
+            prepared, soci::use(query.today, "today_counted");
+            std::vector<connector::TaskCount> counts;
+            soci::rowset<soci::row> rows(prepared);
+            for (const soci::row& row : rows)
+                counts.push_back(
+                    {row.get<std::string>(0), row.get<std::string>(1), integer(row, 2)});
+            return counts;
         });
 }
 

@@ -131,7 +131,23 @@ struct TaskQuery {
     // `units`; scoped with no units finds nothing.
     bool scoped = false;
     std::vector<std::string> units;
+    // Timeliness (connector::to_string(Timeliness)) on `today` (yyyy/MM/dd, required).
+    std::string timeliness;
+    std::string today;
+    // By code (the cursor is after_code), or by deadline, the ones without last, then code
+    // (the cursor is after_due with after_code; kNoDeadline sorts after every date).
+    enum class Order { code, due_date } order = Order::code;
+    std::string after_due;
 };
+inline constexpr const char* kNoDeadline = "9999/99/99";
+
+// How many tasks of one group have one timeliness (count_tasks).
+struct TaskCount {
+    std::string group;       // the lead unit's agency code or the source document's id
+    std::string timeliness;  // connector::to_string(Timeliness)
+    std::int64_t count = 0;
+};
+enum class TaskGrouping { none, lead_unit, source_document };
 
 // The message log and the audit log (hash-chained, append-only), their checkpoints, the
 // numbers of the documents we originate, and each message's transport state.
@@ -235,6 +251,9 @@ class TaskStore {
     // The tasks a document assigned (source_document_id), ordered by code.
     virtual std::vector<Task> tasks_of_document(const std::string& source_document_id) = 0;
     virtual std::vector<Task> find_tasks(const TaskQuery& query) = 0;
+    // The tasks `query` finds (its cursor and limit aside), counted by group and
+    // timeliness, ordered by both.
+    virtual std::vector<TaskCount> count_tasks(const TaskQuery& query, TaskGrouping by) = 0;
 };
 
 // What only the HTTP side needs: API clients, the change feed, webhook deliveries and

@@ -4,6 +4,8 @@
 
 #include <boost/test/unit_test.hpp>
 
+#include <map>
+
 #include <atomic>
 #include <mutex>
 #include <set>
@@ -15,6 +17,7 @@
 
 #include "connector/error.hpp"
 #include "connector/store.hpp"
+#include "connector/task_status.hpp"
 #include "edxml/attachments.hpp"
 #include "store/soci_store.hpp"
 #include "store_backends.hpp"
@@ -859,6 +862,125 @@ inline void logins_lock_out_and_sessions_end(const Backend& backend) {
     store->create_session(session, "2026-12-01T00:00:00.000Z");
     BOOST_TEST(store->disable_user("van-thu"));
     BOOST_TEST(!store->session("hash-3")->ended_at.empty());
+}
+
+// Issue 15: the store's timeliness (SQL, for the filters and the dashboard) is
+// connector::derive_timeliness, class by class: tasks of every kind are counted by the
+// store and by the core, grouped by lead unit and by document, filtered and scoped.
+inline void tasks_are_counted_by_timeliness(const Backend& backend) {
+    const auto store = fresh_store(backend, "task_counts");
+    const edxml::Date today{2026, 12, 2};
+    struct Case {
+        std::string code;
+        std::optional<edxml::Date> due, completed;
+        std::optional<edxml::StatusKind> status;
+        bool withdrawn;
+        std::string lead, document;
+    };
+    const std::vector<Case> cases = {
+        {"T#1",
+         edxml::Date{2026, 12, 31},
+         {},
+         edxml::StatusKind::received,
+         false,
+         "000.00.14.H20",
+         "D1"},
+        {"T#2",
+         edxml::Date{2026, 12, 1},
+         {},
+         edxml::StatusKind::processing,
+         false,
+         "000.00.14.H20",
+         "D1"},
+        {"T#3",
+         edxml::Date{2026, 12, 2},
+         {},
+         edxml::StatusKind::accepted,
+         false,
+         "000.00.22.H20",
+         "D1"},
+        {"T#4", edxml::Date{2026, 6, 30}, edxml::Date{2026, 6, 30}, edxml::StatusKind::completed,
+         false, "000.00.22.H20", "D2"},
+        {"T#5", edxml::Date{2026, 6, 30}, edxml::Date{2026, 7, 1}, edxml::StatusKind::completed,
+         false, "000.00.14.H20", "D2"},
+        {"T#6",
+         {},
+         edxml::Date{2026, 7, 1},
+         edxml::StatusKind::completed,
+         false,
+         "000.00.14.H20",
+         "D2"},
+        {"T#7",
+         edxml::Date{2020, 1, 1},
+         {},
+         edxml::StatusKind::rejected,
+         false,
+         "000.00.22.H20",
+         "D2"},
+        {"T#8",
+         edxml::Date{2020, 1, 1},
+         {},
+         edxml::StatusKind::processing,
+         true,
+         "000.00.22.H20",
+         "D2"},
+        {"T#9", {}, {}, std::nullopt, false, "", "D2"},
+    };
+    std::map<std::string, std::int64_t> expected_by_lead, expected_by_document, expected;
+    for (const Case& c : cases) {
+        Task task = sample_task(c.code);
+        task.source_document_id = c.document;
+        task.due_date = c.due;
+        task.completion_date = c.completed;
+        task.status.current = c.status;
+        task.status.withdrawn = c.withdrawn;
+        task.assignees.clear();
+        if (!c.lead.empty())
+            task.assignees.push_back({edxml::AssigneeRole::lead, c.lead, "Sở"});
+        BOOST_REQUIRE(store->insert_task(task, {0, c.code, "assigned", "", 0, ""}));
+        const std::string timeliness =
+            to_string(derive_timeliness(task.status, task.due_date, task.completion_date, today));
+        ++expected[timeliness];
+        ++expected_by_lead[c.lead + "|" + timeliness];
+        ++expected_by_document[c.document + "|" + timeliness];
+    }
+    TaskQuery query;
+    query.today = edxml::format_date(today);
+    const auto keyed = [](const std::vector<TaskCount>& counts) {
+        std::map<std::string, std::int64_t> out;
+        for (const TaskCount& count : counts)
+            out[count.group + "|" + count.timeliness] += count.count;
+        return out;
+    };
+    std::map<std::string, std::int64_t> overall;
+    for (const TaskCount& count : store->count_tasks(query, TaskGrouping::none)) {
+        BOOST_TEST(count.group.empty());
+        overall[count.timeliness] = count.count;
+    }
+    BOOST_TEST(overall == expected);
+    BOOST_TEST(expected.size() == 6u);  // every class is there
+    BOOST_TEST(keyed(store->count_tasks(query, TaskGrouping::lead_unit)) == expected_by_lead);
+    BOOST_TEST(keyed(store->count_tasks(query, TaskGrouping::source_document)) ==
+               expected_by_document);
+    // The filter by timeliness agrees with the core, task by task.
+    for (const auto& [timeliness, count] : expected) {
+        query.timeliness = timeliness;
+        const auto found = store->find_tasks(query);
+        BOOST_TEST(static_cast<std::int64_t>(found.size()) == count, timeliness);
+        for (const Task& task : found)
+            BOOST_TEST(to_string(derive_timeliness(task.status, task.due_date, task.completion_date,
+                                                   today)) == timeliness);
+    }
+    // Scoped to one unit, and to none.
+    query.timeliness.clear();
+    query.scoped = true;
+    query.units = {"000.00.22.H20"};
+    std::int64_t scoped = 0;
+    for (const TaskCount& count : store->count_tasks(query, TaskGrouping::none))
+        scoped += count.count;
+    BOOST_TEST(scoped == 4);
+    query.units.clear();
+    BOOST_TEST(store->count_tasks(query, TaskGrouping::none).empty());
 }
 
 // Issue 14: two writers whose units of work take the same locks in opposite orders (one

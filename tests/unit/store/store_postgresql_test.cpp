@@ -75,6 +75,9 @@ BOOST_AUTO_TEST_CASE(users) {
 BOOST_AUTO_TEST_CASE(sessions) {
     logins_lock_out_and_sessions_end(store_backends::kPostgresql);
 }
+BOOST_AUTO_TEST_CASE(task_counts) {
+    tasks_are_counted_by_timeliness(store_backends::kPostgresql);
+}
 
 BOOST_AUTO_TEST_CASE(pass_leases) {
     pass_leases_take_turns(store_backends::kPostgresql);
