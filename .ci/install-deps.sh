@@ -10,6 +10,7 @@ packages=(
     xmlsec1
     libsoci-dev libsqlite3-dev libpq-dev
     libboost-test-dev sqlite3
+    libxlsxwriter-dev  # the leaders' XLSX exports
     jq  # the demo and tests/e2e/idesk_sims.sh read the iDesk simulators' JSON
 )
 if [[ "${1:-}" == "--with-postgresql" ]]; then
@@ -20,6 +21,9 @@ if [[ "${1:-}" == "--with-postgresql" ]]; then
         # tests/api/openapi_check.sh: the OpenAPI 3.0 schema and a Go validator built offline
         golang-go golang-github-getkin-kin-openapi-dev golang-github-invopop-yaml-dev
         golang-github-xeipuuv-gojsonschema-dev openapi-specification
+        # tests/ui: the pages in headless Chromium, driven by Selenium; openpyxl opens
+        # the XLSX exports; a font with Vietnamese letters for the screenshots
+        chromium chromium-driver python3-selenium python3-openpyxl fonts-dejavu-core
     )
 fi
 

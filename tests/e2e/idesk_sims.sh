@@ -27,13 +27,7 @@ trap cleanup EXIT
 
 state() { curl -sf "$1/state"; }  # a simulator's /state
 
-# The axis simulator is its own executable (samples/axis-sim), not part of the connector.
-axis_sim=${AXIS_SIM:-$(dirname "$connector")/../../samples/axis-sim/axis-sim}
-coproc AXIS { exec "$axis_sim" --config "$source_dir/samples/axis-sim/axis-sim.json" \
-    --port 0 --database ''; }
-pids+=("$AXIS_PID")
-read -r line <&"${AXIS[0]}"
-export CONNECTOR_AXIS_BASE_URL=${line##* }
+start_axis_sim
 
 # side name agency-code agency-name key scenario [down]: writes the config and the secrets,
 # creates the API token, starts the iDesk simulator and then the daemon, which learns

@@ -84,4 +84,7 @@ BOOST_AUTO_TEST_CASE(clerks_see_their_units) {
 BOOST_AUTO_TEST_CASE(pages_are_served_with_their_headers) {
     api_session_scenarios::pages_are_served_with_their_headers(store_backends::kPostgresql);
 }
+BOOST_AUTO_TEST_CASE(dashboard_and_exports) {
+    api_session_scenarios::dashboard_and_exports(store_backends::kPostgresql);
+}
 BOOST_AUTO_TEST_SUITE_END()

@@ -6,6 +6,7 @@
 
 #include "api_test.hpp"
 #include "connector/password.hpp"
+#include "http_api/json_views.hpp"
 
 namespace api_session_scenarios {
 
@@ -275,6 +276,102 @@ inline void clerks_see_their_units(const store_backends::Backend& backend) {
                403);
     // Tokens keep their view: a clerk token is the agency's.
     BOOST_TEST(h.call("GET", "/api/v1/tasks/T%233", h.clerk_token).status == 200);
+}
+
+// The leaders' dashboard and exports: counts by unit and document that add up, the
+// on-time rate, due soon and longest overdue, a clerk's view scoped; CSV with its BOM and
+// formula-looking cells defused, XLSX a real workbook.
+inline void dashboard_and_exports(const store_backends::Backend& backend) {
+    Harness h(backend, "api_dashboard", 16 * 1024 * 1024, {}, [](http_api::ServerSettings& s) {
+        s.agencies = {{"Sở Khoa học và Công nghệ", "000.00.14.G22"},
+                      {"Sở Văn hóa, Thể thao và Du lịch", "000.00.22.G22"}};
+    });
+    add_user(*h.store, "lanh-dao", "leader");
+    add_user(*h.store, "van-thu", "clerk", {"000.00.22.G22"});
+    const auto at = [&](const std::string& code, const std::string& lead, const std::string& title,
+                        const std::optional<edxml::Date>& due,
+                        const std::optional<edxml::Date>& completed) {
+        receive(h, code, lead, {}, title);
+        connector::Task task = *h.store->task(code);
+        task.due_date = due;
+        task.completion_date = completed;
+        if (completed)
+            task.status.current = edxml::StatusKind::completed;
+        BOOST_REQUIRE(h.store->update_task(task, {0, code, "status", "set up", 0, ""}));
+    };
+    const edxml::Date today = connector::vietnam_date(std::chrono::system_clock::now());
+    const auto in_days = [](int days) {
+        return connector::vietnam_date(std::chrono::system_clock::now() +
+                                       std::chrono::hours(24 * days));
+    };
+    at("T#1", "000.00.14.G22", "=HYPERLINK(\"http://evil\")", in_days(3), {});  // due soon
+    at("T#2", "000.00.14.G22", "Quá hạn lâu", edxml::Date{2020, 1, 1}, {});
+    at("T#3", "000.00.14.G22", "Quá hạn gần", in_days(-2), {});
+    at("T#4", "000.00.22.G22", "Xong đúng hạn", edxml::Date{2026, 6, 30}, edxml::Date{2026, 6, 1});
+    at("T#5", "000.00.22.G22", "Xong trễ", edxml::Date{2026, 6, 30}, edxml::Date{2026, 7, 1});
+    at("T#6", "000.00.22.G22", "Còn lâu", in_days(60), {});
+
+    Browser leader(h);
+    BOOST_REQUIRE(leader.login("lanh-dao", kPassword).status == 200);
+    const Answer answer = leader.call("GET", "/api/v1/dashboard");
+    BOOST_REQUIRE_MESSAGE(answer.status == 200, answer.body);
+    const auto body = answer.json();
+    BOOST_TEST(body->getValue<std::string>("today") == http_api::iso_date(today));
+    const auto totals = body->getObject("totals");
+    BOOST_TEST(totals->getValue<int>("all") == 6);
+    BOOST_TEST(totals->getValue<int>("open_on_time") == 2);
+    BOOST_TEST(totals->getValue<int>("open_overdue") == 2);
+    BOOST_TEST(totals->getValue<int>("done_on_time") == 1);
+    BOOST_TEST(totals->getValue<int>("done_late") == 1);
+    BOOST_TEST(totals->getValue<double>("onTimeRate") == 0.5);
+    const auto units = body->getArray("byUnit");
+    BOOST_REQUIRE(units->size() == 2u);
+    BOOST_TEST(units->getObject(0)->getValue<std::string>("name") == "Sở Khoa học và Công nghệ");
+    BOOST_TEST(units->getObject(0)->getValue<int>("all") == 3);
+    BOOST_TEST(units->getObject(0)->isNull("onTimeRate"));  // nothing completed there
+    BOOST_TEST(units->getObject(1)->getValue<int>("done_late") == 1);
+    BOOST_TEST(body->getArray("byDocument")->size() == 1u);
+    const auto soon = body->getArray("dueSoon");
+    BOOST_REQUIRE(soon->size() == 1u);
+    BOOST_TEST(soon->getObject(0)->getValue<std::string>("code") == "T#1");
+    const auto overdue = body->getArray("longestOverdue");
+    BOOST_REQUIRE(overdue->size() == 2u);
+    BOOST_TEST(overdue->getObject(0)->getValue<std::string>("code") == "T#2");  // longest first
+    // Filters apply: deadlines in 2026 only.
+    const Answer period =
+        leader.call("GET", "/api/v1/dashboard?dueAfter=2026-01-01&dueBefore=2026-12-31");
+    BOOST_TEST(period.json()->getObject("totals")->getValue<int>("all") <= 5);
+    BOOST_TEST(period.json()->getObject("totals")->getValue<int>("done_late") == 1);
+    BOOST_TEST(leader.call("GET", "/api/v1/dashboard?limit=3").has_problem("limit", "unknown"));
+
+    // A clerk's dashboard counts their unit's tasks only.
+    Browser clerk(h);
+    BOOST_REQUIRE(clerk.login("van-thu", kPassword).status == 200);
+    BOOST_TEST(
+        clerk.call("GET", "/api/v1/dashboard").json()->getObject("totals")->getValue<int>("all") ==
+        3);
+
+    // CSV: a byte-order mark, the header row, a formula-looking title defused and quoted.
+    const Answer csv = leader.call("GET", "/api/v1/exports/tasks.csv");
+    BOOST_REQUIRE(csv.status == 200);
+    BOOST_TEST(csv.content_type == "text/csv; charset=utf-8");
+    BOOST_TEST(csv.body.rfind("\xEF\xBB\xBFMã nhiệm vụ,Tên nhiệm vụ,", 0) == 0u);
+    BOOST_TEST(csv.body.find("T#1,\"'=HYPERLINK(\"\"http://evil\"\")\"") != std::string::npos);
+    BOOST_TEST(std::count(csv.body.begin(), csv.body.end(), '\n') == 7);  // header + 6
+    const Answer units_csv = leader.call("GET", "/api/v1/exports/units.csv");
+    BOOST_TEST(
+        units_csv.body.find("000.00.22.G22,\"Sở Văn hóa, Thể thao và Du lịch\",3,1,0,1,1,0,0,50") !=
+            std::string::npos,
+        units_csv.body);
+    // XLSX: a zip (the workbook) holding the sheets.
+    const Answer xlsx = leader.call("GET", "/api/v1/exports/summary.xlsx");
+    BOOST_REQUIRE(xlsx.status == 200);
+    BOOST_TEST(xlsx.body.rfind("PK\x03\x04", 0) == 0u);
+    BOOST_TEST(xlsx.body.find("xl/worksheets/sheet3.xml") != std::string::npos);
+    BOOST_TEST(clerk.call("GET", "/api/v1/exports/tasks.csv").body.find("T#1") ==
+               std::string::npos);
+    BOOST_TEST(leader.call("GET", "/api/v1/exports/tasks.pdf").status == 404);
+    BOOST_TEST(leader.call("GET", "/api/v1/exports/..%2Fsecret.csv").status == 404);
 }
 
 // The pages: files with their types, the security headers on every answer, the home

@@ -536,6 +536,22 @@ inline void the_task_list_filters(const store_backends::Backend& backend) {
     const Answer page = h.call("GET", "/api/v1/tasks?limit=2&side=received", h.clerk_token);
     BOOST_TEST(page.json()->getValue<std::string>("next") == "A#2");
     BOOST_TEST(codes("limit=2&side=received&after=A%232") == (std::vector<std::string>{"A#3"}));
+    // Issue 15: by deadline (none last), paged by the (deadline, code) cursor.
+    const auto by_due = codes("sort=due");
+    BOOST_TEST_REQUIRE(by_due.size() == 5u);
+    BOOST_TEST(by_due[0] == "A#1");
+    BOOST_TEST(by_due[2] == "A#2");
+    BOOST_TEST(by_due[3] == "A#3");
+    const Answer first = h.call("GET", "/api/v1/tasks?sort=due&limit=2", h.clerk_token);
+    const std::string cursor = first.json()->getValue<std::string>("next");
+    BOOST_TEST(cursor == "2026/12/31|" + by_due[1]);
+    BOOST_TEST(codes("sort=due&limit=2&after=" + encoded(cursor)) ==
+               (std::vector<std::string>{"A#2", "A#3"}));
+    BOOST_TEST(codes("sort=due&after=" + encoded("2030/06/30|A#2")) ==
+               (std::vector<std::string>{"A#3", by_due[4]}));
+    BOOST_TEST(h.call("GET", "/api/v1/tasks?sort=title", h.clerk_token)
+                   .has_problem("sort", "code or due"));
+    BOOST_TEST(h.call("GET", "/api/v1/tasks?sort=due&after=A%231", h.clerk_token).status == 400);
     // Timeliness filters after the query: a page still has up to `limit` matches.
     BOOST_TEST(codes("limit=1&timeliness=open_on_time").size() == 1u);
     // A task its lead refused (02) is closed as refused, never counted as open or overdue.

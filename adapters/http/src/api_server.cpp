@@ -243,6 +243,10 @@ Reply ApiServer::Impl::route(HTTPServerRequest& request, bool& body_read) {
                 return list_tasks(client, query);
             case RouteId::task:
                 return one_task(client, parameter, query);
+            case RouteId::dashboard:
+                return dashboard(client, query);
+            case RouteId::exports:
+                return export_file(client, parameter, query);
             case RouteId::whoami:
                 if (!query.empty())
                     refuse_fields({{query.front().first, "unknown query parameter"}});

@@ -200,8 +200,19 @@ struct ApiServer::Impl {
     Reply page(const std::string& file);
     void page_headers(Poco::Net::HTTPServerResponse& response) const;
 
+    // dashboard.cpp: the leaders' counts and the CSV and XLSX exports.
+    Reply dashboard(const Caller& caller, const Poco::URI::QueryParameters& query);
+    Reply export_file(const Caller& caller, const std::string& file,
+                      const Poco::URI::QueryParameters& query);
+    // A unit's name from units.table; its code when it has none.
+    std::string agency_name(const std::string& code) const;
+
     // read_routes.cpp: the GET routes that need a token.
     static std::size_t limit_of(const std::string& value);
+    // The task filters of a query (the list, the dashboard, the exports); `paged`: with
+    // after, limit and sort too. 400 naming each wrong parameter.
+    connector::TaskQuery task_filters(const Caller& caller, const Poco::URI::QueryParameters& query,
+                                      bool paged);
     Reply list_tasks(const Caller& caller, const Poco::URI::QueryParameters& query);
     Reply one_task(const Caller& caller, const std::string& code,
                    const Poco::URI::QueryParameters& query);

@@ -32,22 +32,30 @@ std::size_t ApiServer::Impl::limit_of(const std::string& value) {
     return std::stoul(value);
 }
 
-Reply ApiServer::Impl::list_tasks(const Caller& caller, const Poco::URI::QueryParameters& query) {
+connector::TaskQuery ApiServer::Impl::task_filters(const Caller& caller,
+                                                   const Poco::URI::QueryParameters& query,
+                                                   bool paged) {
     connector::TaskQuery filter;
     filter.scoped = caller.scoped;
     filter.units = caller.units;
-    std::string timeliness;
+    filter.today = edxml::format_date(today());
     FieldReader reader;
     std::set<std::string> seen;
+    std::string after;
     for (const auto& [name, value] : query) {
         if (!seen.insert(name).second) {
             reader.problem(name, "is given twice");
             continue;
         }
-        if (name == "after") {
-            filter.after_code = value;
-        } else if (name == "limit") {
+        if (paged && name == "after") {
+            after = value;
+        } else if (paged && name == "limit") {
             filter.limit = limit_of(value);
+        } else if (paged && name == "sort") {
+            if (value != "code" && value != "due")
+                reader.problem(name, "must be code or due");
+            if (value == "due")
+                filter.order = connector::TaskQuery::Order::due_date;
         } else if (name == "agency") {
             if (const auto verdict = edxml::check_agency_code(value); !verdict.ok())
                 reader.problem(name, "'" + value + "' is not an agency code");
@@ -68,7 +76,7 @@ Reply ApiServer::Impl::list_tasks(const Caller& caller, const Poco::URI::QueryPa
                 reader.problem(name,
                                "must be open_on_time, open_overdue, done_on_time, done_late, "
                                "refused or withdrawn");
-            timeliness = value;
+            filter.timeliness = value;
         } else if (name == "dueBefore" || name == "dueAfter") {
             const auto date = api_date(value);
             if (!date)
@@ -84,42 +92,38 @@ Reply ApiServer::Impl::list_tasks(const Caller& caller, const Poco::URI::QueryPa
             reader.problem(name, "unknown query parameter");
         }
     }
+    // Sorted by deadline, the cursor is "yyyy/MM/dd|code" (the `next` of the page before).
+    if (filter.order == connector::TaskQuery::Order::due_date && !after.empty()) {
+        const auto bar = after.find('|');
+        if (bar == std::string::npos)
+            reader.problem("after", "with sort=due, must be the `next` of the page before");
+        else {
+            filter.after_due = after.substr(0, bar);
+            filter.after_code = after.substr(bar + 1);
+        }
+    } else {
+        filter.after_code = after;
+    }
     check(reader);
+    return filter;
+}
+
+Reply ApiServer::Impl::list_tasks(const Caller& caller, const Poco::URI::QueryParameters& query) {
+    connector::TaskQuery filter = task_filters(caller, query, true);
     const edxml::Date now = today();
     const std::size_t limit = filter.limit;
-    std::vector<connector::Task> page;
-    // Timeliness depends on today, so it is filtered here, batch by batch. At most
-    // kMaxScanned tasks are looked at per call: past that, `next` lets the caller go on.
-    constexpr std::size_t kMaxScanned = 20'000;
+    filter.limit = limit + 1;  // one more than asked: whether a next page exists
+    std::vector<connector::Task> page =
+        with_backend([&](Backend& b) { return b.store().find_tasks(filter); });
     std::string next;
-    with_backend([&](Backend& b) {
-        std::size_t scanned = 0;
-        filter.limit = timeliness.empty() ? limit + 1 : std::max<std::size_t>(limit + 1, 500);
-        while (next.empty()) {
-            const auto batch = b.store().find_tasks(filter);
-            for (const auto& task : batch) {
-                ++scanned;
-                const bool matches =
-                    timeliness.empty() ||
-                    connector::to_string(connector::derive_timeliness(
-                        task.status, task.due_date, task.completion_date, now)) == timeliness;
-                if (matches && page.size() == limit) {
-                    next = page.back().task_code;  // one more exists
-                    break;
-                }
-                if (matches)
-                    page.push_back(task);
-                if (scanned >= kMaxScanned) {
-                    next = task.task_code;
-                    break;
-                }
-            }
-            if (batch.size() < filter.limit)
-                break;
-            filter.after_code = batch.back().task_code;
-        }
-        return 0;
-    });
+    if (page.size() > limit) {
+        page.resize(limit);
+        const connector::Task& last = page.back();
+        next = filter.order == connector::TaskQuery::Order::code
+                   ? last.task_code
+                   : (last.due_date ? edxml::format_date(*last.due_date) : connector::kNoDeadline) +
+                         std::string("|") + last.task_code;
+    }
     Poco::JSON::Array::Ptr list = new Poco::JSON::Array;
     for (const auto& task : page)
         list->add(task_json(task, now));

@@ -33,7 +33,9 @@ enum class RouteId {
     whoami,
     logout,
     home,
-    page
+    page,
+    dashboard,
+    exports
 };
 
 struct Route {
@@ -55,6 +57,8 @@ inline constexpr Route kRoutes[] = {
     {"GET", "/api/v1/events", kEveryRole, RouteId::events},
     {"GET", "/api/v1/agencies", kEveryRole, RouteId::agencies},
     {"GET", "/api/v1/messages/{sequence}", kBackend | kAuditor | kAdmin, RouteId::message},
+    {"GET", "/api/v1/dashboard", kEveryRole, RouteId::dashboard},
+    {"GET", "/api/v1/exports/{file}", kEveryRole, RouteId::exports},
     // The pages' login (its body is checked before anything else) and their session.
     {"POST", "/api/v1/session", kPublic, RouteId::login},
     {"GET", "/api/v1/session", kEveryRole, RouteId::whoami},

@@ -32,7 +32,20 @@ export const TIMELINESS_LABELS = {
   withdrawn: "Đã thu hồi",
 };
 
-export const ASSIGNEE_ROLE_LABELS = { lead: "Chủ trì", coordinating: "Phối hợp" };
+export const TIMELINESS_ORDER = [
+  "open_on_time", "open_overdue", "done_on_time", "done_late", "refused", "withdrawn",
+];
+
+// A dashboard tally (GET /api/v1/dashboard) as table cells: the total, each timeliness,
+// the on-time rate.
+export function tallyHeaders() {
+  return ["Tổng số", ...TIMELINESS_ORDER.map((kind) => TIMELINESS_LABELS[kind]), "Tỷ lệ đúng hạn"];
+}
+
+export function tallyCells(tally) {
+  return [String(tally.all), ...TIMELINESS_ORDER.map((kind) => String(tally[kind])),
+          tally.onTimeRate === null ? "—" : Math.round(tally.onTimeRate * 100) + "%"];
+}
 
 export const EVENT_LABELS = {
   assigned: "Giao nhiệm vụ",
@@ -164,6 +177,15 @@ export function daysLeft(task) {
   return Math.round((Date.UTC(y, m - 1, d) - today) / 86400000);
 }
 
+// A DocumentId ("000.00.00.G22,2026/12/02,15/TB-VPCP") as a clerk writes it:
+// "Số 15/TB-VPCP ngày 02/12/2026"; anything else as it is.
+export function documentText(documentId) {
+  const parts = (documentId || "").split(",");
+  if (parts.length < 3 || !/^\d{4}\/\d{2}\/\d{2}$/.test(parts[1])) return documentId || "";
+  const [y, m, d] = parts[1].split("/");
+  return "Số " + parts.slice(2).join(",") + " ngày " + d + "/" + m + "/" + y;
+}
+
 export function statusLabel(code) {
   if (!code) return "Chưa có trạng thái";
   return STATUS_LABELS[code] || "Trạng thái " + code;
@@ -206,7 +228,8 @@ export async function startPage(active) {
   const header = document.getElementById("top");
   clear(header);
   const nav = el("nav", { class: "nav" },
-                 el("a", { href: "/ui/tasks.html", class: active === "tasks" ? "active" : "" }, "Nhiệm vụ"));
+                 el("a", { href: "/ui/tasks.html", id: "nav-tasks", class: active === "tasks" ? "active" : "" }, "Nhiệm vụ"),
+                 el("a", { href: "/ui/dashboard.html", id: "nav-dashboard", class: active === "dashboard" ? "active" : "" }, "Tổng hợp"));
   const who = el("span", { class: "who", id: "who" },
                  me.name + " · " + (ROLE_LABELS[me.role] || me.role) +
                  (me.units.length ? " · " + me.units.join(", ") : ""));

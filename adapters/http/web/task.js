@@ -2,8 +2,8 @@
 // its history; and the actions the user may take on it, each confirmed first. Every action
 // is a report the server signs and sends over the axis (POST /api/v1/tasks/{code}/reports).
 import {
-  ASSIGNEE_ROLE_LABELS, EVENT_LABELS, api, clear, dueText, el, formatDate, formatTime,
-  progressBar, showError, startPage, statusLabel, timelinessBadge,
+  EVENT_LABELS, api, clear, documentText, dueText, el, formatDate, formatTime, progressBar,
+  showError, startPage, statusLabel, timelinessBadge,
 } from "/ui/app.js";
 
 const main = document.getElementById("main");
@@ -48,6 +48,27 @@ function closed(task) {
   return task.withdrawn || task.status === "06" || task.status === "02";
 }
 
+// What may follow the task's status on our side (the server has the last word: 409).
+const NEXT_ACTIONS = {
+  "": ["accept", "refuse"],
+  "01": ["accept", "refuse"],
+  "03": ["assign", "progress", "finish", "refuse"],
+  "04": ["assign", "progress", "finish"],
+  "05": ["progress", "finish"],
+};
+
+function actionsFor(task) {
+  const allowed = NEXT_ACTIONS[task.status || ""] || [];
+  return ACTIONS.filter((action) => allowed.includes(action.id));
+}
+
+// The units a task may be handed to: those of the lead's own agency ("….H20").
+function unitsFor(task) {
+  const lead = task.assignees.find((a) => a.role === "lead");
+  const agency = lead && lead.organId ? lead.organId.split(".").pop() : "";
+  return [...agencyNames].filter(([code]) => !agency || code.endsWith("." + agency));
+}
+
 function mayAct(task) {
   return task.side === "received" && ["clerk", "admin"].includes(me.role) && !closed(task);
 }
@@ -68,7 +89,7 @@ function openAction(task, action) {
   }
   if (action.units) {
     units = el("select", { id: "field-units", multiple: true, size: 5 });
-    for (const [code, name] of agencyNames) units.append(el("option", { value: code }, name + " (" + code + ")"));
+    for (const [code, name] of unitsFor(task)) units.append(el("option", { value: code }, name + " (" + code + ")"));
     dialogFields.append(field("Đơn vị được phân công", units));
   }
   if (action.completion) {
@@ -137,7 +158,7 @@ function render(task) {
   clear(badges);
   badges.append(timelinessBadge(task));
   if (task.takeBackRequested) badges.append(" ", el("span", { class: "badge badge-withdrawn" }, "Đơn vị giao đề nghị thu hồi"));
-  text("task-document", task.sourceDocumentId);
+  text("task-document", documentText(task.sourceDocumentId));
   text("task-issuer", agencyNames.get(task.issuer) || task.issuer);
   const lead = task.assignees.filter((a) => a.role === "lead").map(unitName);
   const coordinating = task.assignees.filter((a) => a.role !== "lead").map(unitName);
@@ -155,7 +176,7 @@ function render(task) {
   const actions = document.getElementById("actions");
   clear(actions);
   if (mayAct(task)) {
-    for (const action of ACTIONS) {
+    for (const action of actionsFor(task)) {
       const button = el("button", { type: "button", id: "action-" + action.id,
                                     class: action.id === "refuse" ? "danger" : "" }, action.label);
       button.addEventListener("click", () => openAction(task, action));

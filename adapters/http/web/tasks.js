@@ -2,7 +2,8 @@
 // (a clerk's units are applied there, not here). The filters live in the address, so a
 // filtered list can be bookmarked and the back button works.
 import {
-  api, clear, dueText, el, progressBar, showError, startPage, statusLabel, timelinessBadge,
+  api, clear, documentText, dueText, el, progressBar, showError, startPage, statusLabel,
+  timelinessBadge,
 } from "/ui/app.js";
 
 const PAGE_SIZE = 25;
@@ -48,7 +49,8 @@ function row(task) {
   if (task.timeliness === "open_overdue") badges.append(el("span", { class: "badge badge-open_overdue" }, "Quá hạn"));
   return el("tr", { "data-code": task.code },
             el("td", {}, link, el("div", { class: "muted" }, task.code)),
-            el("td", {}, task.sourceDocumentId),
+            el("td", {}, documentText(task.sourceDocumentId),
+               el("div", { class: "muted" }, agencyName(task.issuer))),
             el("td", {}, leadOf(task)),
             el("td", {}, dueText(task)),
             el("td", {}, statusLabel(task.status)),
