@@ -94,6 +94,14 @@ void ApiConnection::stop() {
 }
 
 void ApiConnection::run() {
+    // An answer goes out as its header, then its body: with Nagle's algorithm the body
+    // waited for the client's delayed ACK of the header, 40 ms on Linux, on every answer
+    // of a kept-alive connection (bench/task_scale: 44 ms for a 1 ms page).
+    try {
+        socket().setNoDelay(true);
+    } catch (const Poco::Exception&) {
+        // not a TCP socket (or already gone): nothing to tune
+    }
     Poco::Net::HTTPServerSession session(socket(), params_);
     while (!stopped_ && session.hasMoreRequests()) {
         try {
