@@ -4,7 +4,9 @@
 // what the caller sees (a clerk: their units).
 #include <Poco/JSON/Array.h>
 
+#include <algorithm>
 #include <map>
+#include <tuple>
 
 #include "api_server_impl.hpp"
 #include "connector/task_status.hpp"
@@ -21,6 +23,7 @@ namespace {
 constexpr const char* kTimelinessOrder[] = {"open_on_time", "open_overdue", "done_on_time",
                                             "done_late",    "refused",      "withdrawn"};
 constexpr std::size_t kMaxExportedTasks = 100'000;
+constexpr std::size_t kDocumentsShown = 50;
 
 // Counts of one group (a unit, a document, everything) by timeliness.
 struct Tally {
@@ -101,26 +104,43 @@ Reply ApiServer::Impl::dashboard(const Caller& caller, const Poco::URI::QueryPar
     body->set("today", iso_date(now_date));
     with_backend([&](Backend& b) {
         connector::Store& store = b.store();
+        // The totals are the units' counts added up: one pass over the tasks less.
+        const auto by_unit = store.count_tasks(filter, connector::TaskGrouping::lead_unit);
         Tally total;
-        for (const auto& count : store.count_tasks(filter, connector::TaskGrouping::none))
+        for (const auto& count : by_unit)
             total.add(count);
         body->set("totals", total.json());
         Poco::JSON::Array::Ptr units = new Poco::JSON::Array;
-        for (const auto& [code, tally] :
-             tallies(store.count_tasks(filter, connector::TaskGrouping::lead_unit))) {
+        for (const auto& [code, tally] : tallies(by_unit)) {
             Object::Ptr unit = tally.json();
             unit->set("code", code);
             unit->set("name", code.empty() ? std::string() : agency_name(code));
             units->add(unit);
         }
         body->set("byUnit", units);
+        // The documents that most need a look: most overdue, then most tasks (a province
+        // has thousands; the export has them all).
+        const auto by_document =
+            tallies(store.count_tasks(filter, connector::TaskGrouping::source_document));
+        std::vector<std::pair<std::string, const Tally*>> ranked;
+        for (const auto& [document, tally] : by_document)
+            ranked.emplace_back(document, &tally);
+        std::sort(ranked.begin(), ranked.end(), [](const auto& left, const auto& right) {
+            const auto key = [](const auto& entry) {
+                return std::make_tuple(-entry.second->of("open_overdue"), -entry.second->all,
+                                       entry.first);
+            };
+            return key(left) < key(right);
+        });
+        if (ranked.size() > kDocumentsShown)
+            ranked.resize(kDocumentsShown);
         Poco::JSON::Array::Ptr documents = new Poco::JSON::Array;
-        for (const auto& [document, tally] :
-             tallies(store.count_tasks(filter, connector::TaskGrouping::source_document))) {
-            Object::Ptr entry = tally.json();
+        for (const auto& [document, tally] : ranked) {
+            Object::Ptr entry = tally->json();
             entry->set("documentId", document);
             documents->add(entry);
         }
+        body->set("documentCount", static_cast<std::int64_t>(by_document.size()));
         body->set("byDocument", documents);
 
         // Due in the next 7 days (today included), and the longest overdue, by deadline.

@@ -29,6 +29,7 @@ extern const std::string_view sqlite_0005;
 extern const std::string_view sqlite_0006;
 extern const std::string_view sqlite_0007;
 extern const std::string_view sqlite_0008;
+extern const std::string_view sqlite_0009;
 extern const std::string_view postgresql_0001;
 extern const std::string_view postgresql_0002;
 extern const std::string_view postgresql_0003;
@@ -37,6 +38,7 @@ extern const std::string_view postgresql_0005;
 extern const std::string_view postgresql_0006;
 extern const std::string_view postgresql_0007;
 extern const std::string_view postgresql_0008;
+extern const std::string_view postgresql_0009;
 }  // namespace migrations
 
 namespace detail {
@@ -65,7 +67,8 @@ const Dialect kSqlite{
     "(CAST((julianday('now') - 2440587.5) * 86400000.0 AS INTEGER))",
     {migrations::sqlite_0001, migrations::sqlite_0002, migrations::sqlite_0003,
      migrations::sqlite_0004, migrations::sqlite_0005, migrations::sqlite_0006,
-     migrations::sqlite_0007, migrations::sqlite_0008},
+     migrations::sqlite_0007, migrations::sqlite_0008,
+     migrations::sqlite_0009},
 };
 
 const Dialect kPostgresql{
@@ -101,7 +104,8 @@ const Dialect kPostgresql{
     "(floor(extract(epoch FROM clock_timestamp()) * 1000))::bigint",
     {migrations::postgresql_0001, migrations::postgresql_0002, migrations::postgresql_0003,
      migrations::postgresql_0004, migrations::postgresql_0005, migrations::postgresql_0006,
-     migrations::postgresql_0007, migrations::postgresql_0008},
+     migrations::postgresql_0007, migrations::postgresql_0008,
+     migrations::postgresql_0009},
 };
 
 // postgresql://[user[:password]@][host][:port][/dbname][?key=value&…] in libpq's

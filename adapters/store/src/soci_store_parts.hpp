@@ -23,6 +23,7 @@
 
 #include "connector/search_text.hpp"
 #include "connector/store.hpp"
+#include "connector/task_status.hpp"
 #include "store/soci_store.hpp"
 
 namespace store::detail {
@@ -372,6 +373,22 @@ class SociStore final : public connector::Store {
               take_back(task.status.take_back_requested ? 1 : 0),
               withdrawn(task.status.withdrawn ? 1 : 0),
               search(connector::task_search_text(task)) {
+            // Where the task stands on any day (migration 0009): its timeliness, but "open"
+            // for both open kinds, which depend on the date.
+            const connector::Timeliness timeliness = connector::derive_timeliness(
+                task.status, task.due_date, task.completion_date, edxml::Date{1, 1, 1});
+            standing = timeliness == connector::Timeliness::open_on_time
+                           ? "open"
+                           : connector::to_string(timeliness);
+            // The lead's agency code, as migration 0009 fills it: the least of the leads'.
+            bool first = true;
+            for (const auto& assignee : task.assignees) {
+                if (assignee.role != edxml::AssigneeRole::lead)
+                    continue;
+                if (first || assignee.organ_id < lead)
+                    lead = assignee.organ_id;
+                first = false;
+            }
             if (task.due_date) {
                 due = edxml::format_date(*task.due_date);
                 due_indicator = soci::i_ok;
@@ -383,7 +400,9 @@ class SociStore final : public connector::Store {
         }
         std::string side, status, due, completion;
         int rank = 0, take_back = 0, withdrawn = 0;
-        std::string search;  // connector/search_text.hpp
+        std::string search;    // connector/search_text.hpp
+        std::string lead;      // the lead unit, for the summaries' counts
+        std::string standing;  // withdrawn, refused, done_on_time, done_late or open
         soci::indicator due_indicator = soci::i_null, completion_indicator = soci::i_null;
     };
 

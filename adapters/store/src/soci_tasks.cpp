@@ -2,7 +2,10 @@
 // change-feed entry in the same transaction.
 #include <soci/soci.h>
 
+#include <algorithm>
 #include <cstdio>
+#include <iterator>
+#include <tuple>
 
 #include "connector/clock.hpp"
 #include "connector/error.hpp"
@@ -25,13 +28,12 @@ bool SociStore::insert_task(const connector::Task& task, const connector::TaskEv
                 (sql_.prepare
                      << "INSERT INTO tasks (task_code, side, source_document_id, title, content, "
                         "issuer, due_date, due_text, priority, progress, progress_note, "
-                        "status_code, "
-                        "status_rank, take_back_requested, withdrawn, completion_date, created_at, "
-                        "updated_at, search_text) VALUES (:code, :side, :source, :title, "
-                        ":content, :issuer, :due, "
-                        ":due_text, :priority, :progress, :note, :status, :rank, :take_back, "
-                        ":withdrawn, :completion, :created, :updated, :search) ON CONFLICT "
-                        "(task_code) DO NOTHING",
+                        "status_code, status_rank, take_back_requested, withdrawn, "
+                        "completion_date, created_at, updated_at, search_text, lead_unit, "
+                        "standing) VALUES (:code, :side, :source, :title, :content, :issuer, "
+                        ":due, :due_text, :priority, :progress, :note, :status, :rank, "
+                        ":take_back, :withdrawn, :completion, :created, :updated, :search, "
+                        ":lead, :standing) ON CONFLICT (task_code) DO NOTHING",
                  soci::use(task.task_code, "code"), soci::use(columns.side, "side"),
                  soci::use(task.source_document_id, "source"), soci::use(task.title, "title"),
                  soci::use(task.content, "content"), soci::use(task.issuer, "issuer"),
@@ -43,7 +45,8 @@ bool SociStore::insert_task(const connector::Task& task, const connector::TaskEv
                  soci::use(columns.withdrawn, "withdrawn"),
                  soci::use(columns.completion, columns.completion_indicator, "completion"),
                  soci::use(at, "created"), soci::use(at, "updated"),
-                 soci::use(columns.search, "search"));
+                 soci::use(columns.search, "search"), soci::use(columns.lead, "lead"),
+                 soci::use(columns.standing, "standing"));
             statement.execute(true);
             if (statement.get_affected_rows() != 1)
                 return false;
@@ -71,8 +74,9 @@ bool SociStore::update_task(const connector::Task& task, const connector::TaskEv
                                  "progress = :progress, progress_note = :note, status_code = "
                                  ":status, status_rank = :rank, take_back_requested = :take_back, "
                                  "withdrawn = :withdrawn, completion_date = :completion, "
-                                 "updated_at = :updated, search_text = :search, version = "
-                                 "version + 1 WHERE task_code = :code AND version = :version",
+                                 "updated_at = :updated, search_text = :search, lead_unit = "
+                                 ":lead, standing = :standing, version = version + 1 WHERE "
+                                 "task_code = :code AND version = :version",
                  soci::use(task.title, "title"), soci::use(task.content, "content"),
                  soci::use(columns.due, columns.due_indicator, "due"),
                  soci::use(task.due_text, "due_text"), soci::use(task.priority, "priority"),
@@ -82,6 +86,7 @@ bool SociStore::update_task(const connector::Task& task, const connector::TaskEv
                  soci::use(columns.withdrawn, "withdrawn"),
                  soci::use(columns.completion, columns.completion_indicator, "completion"),
                  soci::use(at, "updated"), soci::use(columns.search, "search"),
+                 soci::use(columns.lead, "lead"), soci::use(columns.standing, "standing"),
                  soci::use(task.task_code, "code"), soci::use(version, "version"));
             statement.execute(true);
             if (statement.get_affected_rows() != 1) {
@@ -147,89 +152,109 @@ std::vector<connector::Task> SociStore::tasks_of_document(const std::string& sou
 
 namespace {
 
-// A task's timeliness in SQL: connector::derive_timeliness, on the stored columns and
-// today (yyyy/MM/dd: dates compare as text) bound as `today` (one name per use: SOCI's
-// PostgreSQL backend numbers each). The API tests hold the two definitions together.
-std::string timeliness_sql(const std::string& today) {
-    return "(CASE WHEN withdrawn = 1 THEN 'withdrawn' WHEN status_code = '02' THEN 'refused' "
-           "WHEN completion_date IS NOT NULL THEN (CASE WHEN due_date IS NULL OR "
-           "completion_date <= due_date THEN 'done_on_time' ELSE 'done_late' END) "
-           "WHEN due_date IS NOT NULL AND due_date < :" +
-           today + " THEN 'open_overdue' ELSE 'open_on_time' END)";
-}
-
-// The WHERE clause of a TaskQuery and what it binds: every filter is bound, an empty one
-// matches everything. The text is matched folded (no case, no diacritics:
-// connector/search_text.hpp) against the folded text kept with each task; the LIKE
-// pattern escapes its wildcards, so the text is matched as written.
-struct TaskFilter {
+// The WHERE clause of a TaskQuery and what it binds: only the filters given, so that the
+// planner sees what is asked and may use an index for it (a summary without filters
+// reads one covering index, not the table). The text is matched folded (no case, no
+// diacritics: connector/search_text.hpp) against the folded text kept with each task; the
+// LIKE pattern escapes its wildcards, so the text is matched as written.
+class TaskFilter {
+  public:
     explicit TaskFilter(const connector::TaskQuery& query) : query_(query) {
-        if (!query.text.empty()) {
-            pattern = "%";
-            for (const char c : connector::fold_for_search(query.text)) {
-                if (c == '%' || c == '_' || c == '!')
-                    pattern += '!';
-                pattern += c;
-            }
-            pattern += "%";
+        const connector::TaskQuery& q = query;
+        const std::string no_deadline = deadline_order();
+        if (q.order == connector::TaskQuery::Order::code && !q.after_code.empty()) {
+            add("task_code > :code", {{"code", &q.after_code}});
+        } else if (q.order == connector::TaskQuery::Order::due_date && !q.after_due.empty()) {
+            add("(" + no_deadline + " > :after_due1 OR (" + no_deadline +
+                    " = :after_due2 AND task_code > :code))",
+                {{"after_due1", &q.after_due},
+                 {"after_due2", &q.after_due},
+                 {"code", &q.after_code}});
         }
-        // The cursor: after a code, or after a (deadline, code) pair.
-        where = query.order == connector::TaskQuery::Order::code
-                    ? "WHERE task_code > :code "
-                    : "WHERE (COALESCE(due_date, '" + std::string(connector::kNoDeadline) +
-                          "') > :after_due1 OR (COALESCE(due_date, '" + connector::kNoDeadline +
-                          "') = :after_due2 AND task_code > :code)) ";
-        where +=
-            "AND (:agency1 = '' OR issuer = :agency2 OR task_code IN (SELECT task_code FROM "
-            "task_assignees WHERE organ_id = :agency3)) "
-            "AND (:status1 = '' OR status_code = :status2) "
-            "AND (:side1 = '' OR side = :side2) "
-            "AND (:before1 = '' OR (due_date IS NOT NULL AND due_date <= :before2)) "
-            "AND (:after1 = '' OR (due_date IS NOT NULL AND due_date >= :after2)) "
-            "AND (:pattern1 = '' OR search_text LIKE :pattern2 ESCAPE '!') "
-            "AND (:timeliness1 = '' OR " +
-            timeliness_sql("today") + " = :timeliness2)";
-        // A clerk's units: one placeholder per unit and use (a clerk has a few).
-        if (query.scoped) {
-            std::string issuers, assignees;
-            for (std::size_t i = 0; i < query.units.size(); ++i) {
-                issuers += (i ? ", :issuer" : ":issuer") + std::to_string(i);
-                assignees += (i ? ", :assignee" : ":assignee") + std::to_string(i);
+        if (!q.agency.empty())
+            add("(issuer = :agency1 OR task_code IN (SELECT task_code FROM task_assignees WHERE "
+                "organ_id = :agency2))",
+                {{"agency1", &q.agency}, {"agency2", &q.agency}});
+        // A page by code walks the code index and checks these on the way (each keeps a
+        // tenth to a third of the tasks: the page fills soon); an index on them would
+        // find every match first and sort them all (6x slower on SQLite at 100 000
+        // tasks, bench/task_scale). "column || ''" keeps the planner off their indexes;
+        // by deadline, the standing index is the way.
+        const bool by_code = q.order == connector::TaskQuery::Order::code;
+        const std::string standing = by_code ? "standing || ''" : "standing";
+        if (!q.status.empty())
+            add(std::string(by_code ? "status_code || ''" : "status_code") + " = :status",
+                {{"status", &q.status}});
+        if (!q.side.empty())
+            add("side = :side", {{"side", &q.side}});
+        if (!q.due_before.empty())
+            add("due_date <= :before", {{"before", &q.due_before}});
+        if (!q.due_after.empty())
+            add("due_date >= :after", {{"after", &q.due_after}});
+        if (!q.text.empty()) {
+            pattern_ = "%";
+            for (const char c : connector::fold_for_search(q.text)) {
+                if (c == '%' || c == '_' || c == '!')
+                    pattern_ += '!';
+                pattern_ += c;
             }
-            where += " AND (issuer IN (" + issuers +
-                     ") OR task_code IN (SELECT task_code FROM task_assignees WHERE organ_id IN (" +
-                     assignees + ")))";
+            pattern_ += "%";
+            add("search_text LIKE :pattern ESCAPE '!'", {{"pattern", &pattern_}});
+        }
+        if (q.timeliness == "open_overdue")
+            add(standing + " = 'open' AND due_date < :today", {{"today", &q.today}});
+        else if (q.timeliness == "open_on_time")
+            add(standing + " = 'open' AND (due_date IS NULL OR due_date >= :today)",
+                {{"today", &q.today}});
+        else if (!q.timeliness.empty())
+            add(standing + " = :timeliness", {{"timeliness", &q.timeliness}});
+        // A clerk's units: one placeholder per unit and use (a clerk has a few); the tasks
+        // they are assigned to, then those they issued, as one set of codes.
+        if (q.scoped && !q.units.empty()) {
+            std::string issuers, assignees;
+            std::vector<std::pair<std::string, const std::string*>> binds;
+            for (std::size_t i = 0; i < q.units.size(); ++i) {
+                const std::string n = std::to_string(i);
+                assignees += (i ? ", :assignee" : ":assignee") + n;
+                issuers += (i ? ", :issuer" : ":issuer") + n;
+                binds.emplace_back("assignee" + n, &q.units[i]);
+                binds.emplace_back("issuer" + n, &q.units[i]);
+            }
+            add("task_code IN (SELECT task_code FROM task_assignees WHERE organ_id IN (" +
+                    assignees + ") UNION SELECT task_code FROM tasks WHERE issuer IN (" + issuers +
+                    "))",
+                binds);
         }
     }
-    // Scoped to no unit: nothing matches (and "IN ()" is no SQL).
+    // Scoped to no unit: nothing matches.
     bool matches_nothing() const { return query_.scoped && query_.units.empty(); }
+    // What "by deadline" sorts on: the deadline, or kNoDeadline for none; just the column
+    // when the filters leave only tasks with a deadline, so that an index in deadline
+    // order serves it (tasks_by_standing for the overdue ones).
+    std::string deadline_order() const {
+        const bool deadline_known = query_.timeliness == "open_overdue" ||
+                                    !query_.due_after.empty() || !query_.due_before.empty();
+        return deadline_known ? "due_date"
+                              : "COALESCE(due_date, '" + std::string(connector::kNoDeadline) + "')";
+    }
+    const std::string& where() const { return where_; }
 
     void bind(soci::details::prepare_temp_type& prepared) const {
-        const connector::TaskQuery& q = query_;
-        if (q.scoped) {
-            for (std::size_t i = 0; i < q.units.size(); ++i)
-                prepared, soci::use(q.units[i], "issuer" + std::to_string(i));
-            for (std::size_t i = 0; i < q.units.size(); ++i)
-                prepared, soci::use(q.units[i], "assignee" + std::to_string(i));
-        }
-        if (q.order == connector::TaskQuery::Order::due_date)
-            prepared, soci::use(q.after_due, "after_due1"), soci::use(q.after_due, "after_due2");
-        prepared, soci::use(q.after_code, "code"), soci::use(q.agency, "agency1"),
-            soci::use(q.agency, "agency2"), soci::use(q.agency, "agency3"),
-            soci::use(q.status, "status1"), soci::use(q.status, "status2"),
-            soci::use(q.side, "side1"), soci::use(q.side, "side2"),
-            soci::use(q.due_before, "before1"), soci::use(q.due_before, "before2"),
-            soci::use(q.due_after, "after1"), soci::use(q.due_after, "after2"),
-            soci::use(pattern, "pattern1"), soci::use(pattern, "pattern2"),
-            soci::use(q.timeliness, "timeliness1"), soci::use(q.timeliness, "timeliness2"),
-            soci::use(q.today, "today");
+        for (const auto& [name, value] : binds_)
+            prepared, soci::use(*value, name);
     }
 
-    std::string where;
-    std::string pattern;
-
   private:
+    void add(const std::string& clause,
+             const std::vector<std::pair<std::string, const std::string*>>& binds) {
+        where_ += (where_.empty() ? "WHERE " : " AND ") + clause;
+        binds_.insert(binds_.end(), binds.begin(), binds.end());
+    }
+
     const connector::TaskQuery& query_;
+    std::string where_;
+    std::string pattern_;
+    std::vector<std::pair<std::string, const std::string*>> binds_;
 };
 
 }  // namespace
@@ -243,12 +268,11 @@ std::vector<connector::Task> SociStore::find_tasks(const connector::TaskQuery& q
                 return {};
             const long long count = static_cast<long long>(query.limit);
             soci::details::prepare_temp_type prepared =
-                (sql_.prepare << std::string(kSelectTasks) + filter.where +
+                (sql_.prepare << std::string(kSelectTasks) + filter.where() +
                                      (query.order == connector::TaskQuery::Order::code
-                                          ? " ORDER BY task_code"
-                                          : " ORDER BY COALESCE(due_date, '" +
-                                                std::string(connector::kNoDeadline) +
-                                                "'), task_code") +
+                                          ? std::string(" ORDER BY task_code")
+                                          : " ORDER BY " + filter.deadline_order() +
+                                                ", task_code") +
                                      " LIMIT :count");
             filter.bind(prepared);
             prepared, soci::use(count, "count");
@@ -265,27 +289,45 @@ std::vector<connector::TaskCount> SociStore::count_tasks(const connector::TaskQu
             const TaskFilter filter(query);
             if (filter.matches_nothing())
                 return {};
+            // By group and standing, with the open ones past their deadline counted on the
+            // way: the rows stream out of a covering index in their order (counted by a
+            // timeliness worked out per row, they were sorted, or the expression evaluated
+            // six times a row).
             std::string group = "''";
-            if (by == connector::TaskGrouping::lead_unit) {
-                // A task without a lead counts under '' (no unit).
-                group =
-                    "COALESCE((SELECT min(organ_id) FROM task_assignees a WHERE a.task_code "
-                    "= tasks.task_code AND a.role = 'lead'), '')";
-            } else if (by == connector::TaskGrouping::source_document) {
+            if (by == connector::TaskGrouping::lead_unit)
+                group = "lead_unit";  // the lead's agency code, kept with the task; '' for none
+            else if (by == connector::TaskGrouping::source_document)
                 group = "source_document_id";
-            }
             soci::details::prepare_temp_type prepared =
-                (sql_.prepare << "SELECT " + group + " AS grouped, " +
-                                     timeliness_sql("today_counted") +
-                                     " AS timeliness, count(*) FROM tasks " + filter.where +
-                                     " GROUP BY 1, 2 ORDER BY 1, 2");
+                (sql_.prepare << "SELECT " + group +
+                                     " AS grouped, standing, count(*), sum(CASE WHEN due_date < "
+                                     ":today_counted THEN 1 ELSE 0 END) FROM tasks " +
+                                     filter.where() + " GROUP BY " +
+                                     (by == connector::TaskGrouping::none ? std::string("")
+                                                                          : group + ", ") +
+                                     "standing ORDER BY 1, 2");
             filter.bind(prepared);
             prepared, soci::use(query.today, "today_counted");
             std::vector<connector::TaskCount> counts;
             soci::rowset<soci::row> rows(prepared);
-            for (const soci::row& row : rows)
-                counts.push_back(
-                    {row.get<std::string>(0), row.get<std::string>(1), integer(row, 2)});
+            for (const soci::row& row : rows) {
+                const std::string grouped = row.get<std::string>(0);
+                const std::string standing = row.get<std::string>(1);
+                const std::int64_t all = integer(row, 2);
+                if (standing != "open") {
+                    counts.push_back({grouped, standing, all});
+                    continue;
+                }
+                const std::int64_t overdue =
+                    row.get_indicator(3) == soci::i_null ? 0 : integer(row, 3);
+                if (all - overdue > 0)
+                    counts.push_back({grouped, "open_on_time", all - overdue});
+                if (overdue > 0)
+                    counts.push_back({grouped, "open_overdue", overdue});
+            }
+            std::sort(counts.begin(), counts.end(), [](const auto& a, const auto& b) {
+                return std::tie(a.group, a.timeliness) < std::tie(b.group, b.timeliness);
+            });
             return counts;
         });
 }
