@@ -137,6 +137,23 @@ start_side() {
         "simulator $sim_url (log $demo_dir/$side-idesk.log)"
     eval "${side}_api=http://127.0.0.1:$port ${side}_idesk=$sim_url"
 }
+# The people who use the pages: on each side a clerk, a leader, an auditor and an admin,
+# each password generated, printed once below and kept in var/demo/users.txt (0600).
+demo_user() {  # side name role [unit]
+    local password
+    password=$(as_connector "$1" user add --name "$2" --role "$3" ${4:+--unit "$4"} --generate \
+        2> /dev/null)
+    printf '%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$password" >> "$demo_dir/users.txt"
+}
+install -m 600 /dev/null "$demo_dir/users.txt"
+demo_user h20 vanthu.skhcn clerk 000.00.14.H20
+demo_user h20 vanthu.vpubnd clerk 000.00.01.H20
+demo_user h20 lanhdao leader
+demo_user h20 kiemsoat auditor
+demo_user h20 quantri admin
+demo_user g22 lanhdao.vpcp leader
+demo_user g22 quantri admin
+
 echo
 echo "== the province (H20) and the Government office (G22): connector daemons and iDesk simulators"
 start_side h20 8381 samples/idesk-sim/scenarios/h20-clerks.json
@@ -176,6 +193,26 @@ for side in g22 h20; do
     "$connector" audit verify-chain --store "sqlite3:$demo_dir/$side.db" \
         --checkpoints "$demo_dir/$side-checkpoints.log" --cert "$pki/$side.pem" | head -2
 done
+echo
+echo "== the pages (log in with these; the passwords are shown once, kept in $demo_dir/users.txt)"
+echo "  UBND tỉnh Đồng Tháp (H20): $h20_api/"
+echo "  Văn phòng Chính phủ (G22): $g22_api/"
+while IFS=$'\t' read -r side name role password; do
+    printf '  %-4s %-15s %-8s %s\n' "$side" "$name" "$role" "$password"
+done < "$demo_dir/users.txt"
+echo "  (vanthu.skhcn is a clerk of Sở Khoa học và Công nghệ, 000.00.14.H20; vanthu.vpubnd of"
+echo "  Văn phòng UBND Tỉnh, 000.00.01.H20, which leads most of the plan's tasks)"
+echo
+echo "== what a clerk's login sees (POST /api/v1/session, then GET /api/v1/tasks, H20)"
+jar=$(mktemp)
+for clerk in vanthu.vpubnd vanthu.skhcn; do
+    password=$(awk -F'\t' -v name="$clerk" '$1 == "h20" && $2 == name { print $4 }' "$demo_dir/users.txt")
+    curl -sf -c "$jar" -H 'Content-Type: application/json' \
+        -d "{\"name\": \"$clerk\", \"password\": \"$password\"}" "$h20_api/api/v1/session" > /dev/null
+    curl -sf -b "$jar" "$h20_api/api/v1/tasks?limit=1000" |
+        jq -r --arg clerk "$clerk" '"  \($clerk): \(.tasks | length) of the plan'"'"'s 13 tasks are their unit'"'"'s"'
+done
+rm -f "$jar"
 echo
 echo "Data: $demo_dir/g22.db, $demo_dir/h20.db (SQLite), logs $demo_dir/*.log, API tokens" \
     "$demo_dir/*.token."

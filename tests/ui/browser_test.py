@@ -186,6 +186,9 @@ def check_a_clerk_sees_the_tasks_of_their_unit():
     expect(row_codes() == sorted([CODES["#1"], CODES["#2"], CODES["#3"]]),
            "rows: " + str(row_codes()))
     expect("Chuyên viên" in text_of("#who"), "role in the header: " + text_of("#who"))
+    chips = wait_until(lambda d: d.find_elements(By.CSS_SELECTOR, "#counts .chip"), "the counts")
+    expect([c.text for c in chips] == ["Tất cả (3)", "Trong hạn (2)", "Quá hạn (1)"],
+           "counts: " + str([c.text for c in chips]))
     shot("tasks")
 
 

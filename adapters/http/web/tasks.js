@@ -2,8 +2,8 @@
 // (a clerk's units are applied there, not here). The filters live in the address, so a
 // filtered list can be bookmarked and the back button works.
 import {
-  api, clear, documentText, dueText, el, progressBar, showError, startPage, statusLabel,
-  timelinessBadge,
+  TIMELINESS_LABELS, TIMELINESS_ORDER, api, clear, documentText, dueText, el, progressBar,
+  showError, startPage, statusLabel, timelinessBadge,
 } from "/ui/app.js";
 
 const PAGE_SIZE = 25;
@@ -61,6 +61,7 @@ function row(task) {
 async function load() {
   const { filters, after } = currentFilters();
   fillForm(filters);
+  showCounts(filters);
   const query = new URLSearchParams({ ...filters, limit: String(PAGE_SIZE) });
   if (after) query.set("after", after);
   summary.textContent = "Đang tải…";
@@ -85,6 +86,37 @@ async function load() {
   nextButton.disabled = !page.next;
   nextButton.dataset.after = page.next || "";
   firstButton.disabled = !after;
+}
+
+// How many tasks each standing holds under the other filters: one click narrows to it.
+async function showCounts(filters) {
+  const counts = document.getElementById("counts");
+  const others = { ...filters };
+  delete others.timeliness;
+  let data;
+  try {
+    data = await api("GET", "/api/v1/dashboard?" + new URLSearchParams(others).toString());
+  } catch (_) {
+    clear(counts);
+    return;
+  }
+  clear(counts);
+  const chip = (kind, label, count) => {
+    const active = (filters.timeliness || "") === kind;
+    const link = el("a", { href: "#", class: "chip" + (active ? " active" : ""), "data-timeliness": kind },
+                    label + " (" + count + ")");
+    link.addEventListener("click", (event) => {
+      event.preventDefault();
+      const next = { ...filters };
+      if (kind) next.timeliness = kind;
+      else delete next.timeliness;
+      go(next, "");
+    });
+    return link;
+  };
+  counts.append(chip("", "Tất cả", data.totals.all));
+  for (const kind of TIMELINESS_ORDER)
+    if (data.totals[kind] > 0) counts.append(chip(kind, TIMELINESS_LABELS[kind], data.totals[kind]));
 }
 
 function go(filters, after) {
