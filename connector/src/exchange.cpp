@@ -123,6 +123,10 @@ bool Exchange::circuit_open() const {
     return milliseconds_since_epoch(clock_.now()) < state_->open_until_ms.load();
 }
 
+const Sender& Exchange::sender() const {
+    return settings_.sender;
+}
+
 std::int64_t Exchange::queue_package(const std::string& kind, const std::string& document_id,
                                      const std::string& to, const std::string& status_code,
                                      const std::string& subject, std::string bytes,

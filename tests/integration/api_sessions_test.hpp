@@ -31,7 +31,7 @@ struct Browser {
     explicit Browser(Harness& harness, std::string session_cookie = {})
         : h(harness), cookie(std::move(session_cookie)) {}
     Harness& h;
-    std::string cookie;  // "connector_session=…"
+    std::string cookie;  // "connector_session_<port>=…"
     std::string csrf;
 
     Answer call(const std::string& method, const std::string& path, const std::string& body = {},
@@ -126,7 +126,8 @@ inline void logins_and_sessions(const store_backends::Backend& backend) {
     // plain HTTP (the HTTPS test checks it is there).
     const Answer login = browser.login("van-thu", kPassword);
     BOOST_REQUIRE_MESSAGE(login.status == 200, login.body);
-    BOOST_TEST(login.set_cookie.find("connector_session=") == 0u);
+    BOOST_TEST(
+        login.set_cookie.find("connector_session_" + std::to_string(h.server->port()) + "=") == 0u);
     for (const char* flag : {"; HttpOnly", "; SameSite=Strict", "; Path=/"})
         BOOST_TEST(login.set_cookie.find(flag) != std::string::npos, flag);
     BOOST_TEST(login.set_cookie.find("Secure") == std::string::npos);
@@ -189,7 +190,7 @@ inline void logins_and_sessions(const store_backends::Backend& backend) {
     // Forged and hostile cookies open nothing.
     for (const std::string& forged :
          {std::string(64, 'a'), std::string("' OR '1'='1"), std::string(5000, 'x')}) {
-        Browser other(h, "connector_session=" + forged);
+        Browser other(h, "connector_session_" + std::to_string(h.server->port()) + "=" + forged);
         BOOST_TEST(other.call("GET", "/api/v1/tasks").status == 401);
     }
 
@@ -372,6 +373,59 @@ inline void dashboard_and_exports(const store_backends::Backend& backend) {
                std::string::npos);
     BOOST_TEST(leader.call("GET", "/api/v1/exports/tasks.pdf").status == 404);
     BOOST_TEST(leader.call("GET", "/api/v1/exports/..%2Fsecret.csv").status == 404);
+}
+
+// The assigning side from the pages: the agency's own clerk (its code among their units)
+// assigns and revokes; a department's clerk and a clerk token may do neither.
+inline void the_agency_clerk_assigns_and_revokes(const store_backends::Backend& backend) {
+    Harness h(backend, "api_agency_clerk");
+    add_user(*h.store, "van-thu.vpcp", "clerk", {test_api::kOurAgency});
+    add_user(*h.store, "van-thu.so", "clerk", {"000.00.14.G22"});
+    Browser office(h), department(h);
+    BOOST_REQUIRE(office.login("van-thu.vpcp", kPassword).status == 200);
+    BOOST_REQUIRE(department.login("van-thu.so", kPassword).status == 200);
+
+    const std::string body = api_scenarios::assignment_body("41");
+    const Answer refused = department.write("POST", "/api/v1/tasks", body);
+    BOOST_TEST(refused.status == 403);
+    BOOST_TEST(refused.error().find("the agency's own clerks") != std::string::npos);
+    BOOST_TEST(h.call("POST", "/api/v1/tasks", h.clerk_token, body).status == 403);
+    BOOST_TEST(h.store->message_head().sequence == 0);
+    const Answer assigned = office.write("POST", "/api/v1/tasks", body);
+    BOOST_REQUIRE_MESSAGE(assigned.status == 202, assigned.body);
+    const std::string document = assigned.json()->getValue<std::string>("documentId");
+    // The office's clerk sees what the office issued.
+    BOOST_TEST(office.call("GET", "/api/v1/tasks?side=issued").json()->getArray("tasks")->size() ==
+               2u);
+    bool audited_as_user = false;
+    for (const auto& entry : h.store->audit_entries(0, 1000))
+        audited_as_user |=
+            entry.action == "API_TASKS_ASSIGNED" && entry.actor == "user:van-thu.vpcp";
+    BOOST_TEST(audited_as_user);
+
+    const std::string path =
+        "/api/v1/documents/" + api_scenarios::encoded(document) + "/revocation";
+    const std::string reason = R"({"reason": "Giao nhầm đơn vị"})";
+    BOOST_TEST(department.write("POST", path, reason).status == 403);
+    BOOST_TEST(office.call("POST", path, reason).status == 403);  // no CSRF token
+    BOOST_TEST(office.write("POST", path, "{}").has_problem("reason", "is required"));
+    BOOST_TEST(office
+                   .write("POST",
+                          "/api/v1/documents/" +
+                              api_scenarios::encoded("000.00.00.G22,2026/01/01,9/X") +
+                              "/revocation",
+                          reason)
+                   .status == 404);
+    const Answer revoked = office.write("POST", path, reason);
+    BOOST_REQUIRE_MESSAGE(revoked.status == 202, revoked.body);
+    BOOST_TEST(revoked.json()->getValue<std::string>("documentId") == document);
+    for (const auto& task : h.store->tasks_of_document(document))
+        BOOST_TEST(task.status.withdrawn, task.task_code);
+    // The backend token revokes too (iDesk's API), and tasks it did not assign are 404.
+    BOOST_TEST(h.call("POST",
+                      "/api/v1/documents/" + api_scenarios::encoded("nothing") + "/revocation",
+                      h.backend_token, reason)
+                   .status == 404);
 }
 
 // The pages: files with their types, the security headers on every answer, the home

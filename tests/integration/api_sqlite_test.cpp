@@ -87,4 +87,7 @@ BOOST_AUTO_TEST_CASE(pages_are_served_with_their_headers) {
 BOOST_AUTO_TEST_CASE(dashboard_and_exports) {
     api_session_scenarios::dashboard_and_exports(store_backends::kSqlite);
 }
+BOOST_AUTO_TEST_CASE(the_agency_clerk_assigns_and_revokes) {
+    api_session_scenarios::the_agency_clerk_assigns_and_revokes(store_backends::kSqlite);
+}
 BOOST_AUTO_TEST_SUITE_END()

@@ -889,7 +889,9 @@ inline void the_api_over_https(const store_backends::Backend& backend) {
     Poco::StreamCopier::copyToString(session.receiveResponse(response), answer);
     BOOST_TEST(static_cast<int>(response.getStatus()) == 200, answer);
     const std::string cookie = response.get("Set-Cookie", "");
-    BOOST_TEST(cookie.rfind("__Host-connector_session=", 0) == 0u, cookie);
+    BOOST_TEST(
+        cookie.rfind("__Host-connector_session_" + std::to_string(h.server->port()) + "=", 0) == 0u,
+        cookie);
     BOOST_TEST(cookie.find("; Secure") != std::string::npos, cookie);
 }
 

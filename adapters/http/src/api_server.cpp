@@ -290,6 +290,8 @@ Reply ApiServer::Impl::route(HTTPServerRequest& request, bool& body_read) {
                 return report(client, parameter, body);
             case RouteId::document:
                 return document(client, body);
+            case RouteId::revoke:
+                return revoke(client, parameter, body);
             default:
                 refuse(404, "no such path: " + raw_path);
         }

@@ -159,6 +159,10 @@ struct ApiServer::Impl {
     Reply assign(const Caller& client, JsonBody& sent);
     Reply report(const Caller& client, const std::string& code, JsonBody& sent);
     Reply document(const Caller& client, JsonBody& sent);
+    Reply revoke(const Caller& client, const std::string& document_id, JsonBody& sent);
+    // A clerk acts for the agency itself (assign, revoke) only as a user with its code
+    // among their units; 403 (audited) otherwise. Other roles pass.
+    void require_agency_clerk(Backend& b, const Caller& client, const std::string& what);
     Poco::JSON::Object::Ptr accepted(Backend& b, std::int64_t sequence);
 
     // Runs the exchange call that queues a new document: a DocumentId sent already is
@@ -185,8 +189,10 @@ struct ApiServer::Impl {
     }
 
     // sessions.cpp: the pages' login, who is logged in, and logout.
+    // connector_session_<port> (__Host- prefixed under TLS): browsers keep cookies per
+    // host, not per port, so two daemons on one host (the demo's) need two names.
     std::string session_cookie_name() const {
-        return tls ? "__Host-connector_session" : "connector_session";
+        return std::string(tls ? "__Host-" : "") + "connector_session_" + std::to_string(port);
     }
     std::string session_cookie(const std::string& value, bool ending) const;
     Reply login(Poco::Net::HTTPServerRequest& request, bool& body_read);

@@ -35,7 +35,8 @@ enum class RouteId {
     home,
     page,
     dashboard,
-    exports
+    exports,
+    revoke
 };
 
 struct Route {
@@ -50,10 +51,14 @@ inline constexpr Route kRoutes[] = {
     {"GET", "/readyz", kPublic, RouteId::readyz},
     {"GET", "/api/v1/openapi.yaml", kPublic, RouteId::openapi},
     {"GET", "/api/v1/tasks", kEveryRole, RouteId::list_tasks},
-    {"POST", "/api/v1/tasks", kBackend | kAdmin, RouteId::assign},
+    // A clerk assigns (and revokes) only with the agency itself among their units: the
+    // văn thư of the UBND, not a department's clerk (write_routes.cpp).
+    {"POST", "/api/v1/tasks", kBackend | kClerk | kAdmin, RouteId::assign},
     {"GET", "/api/v1/tasks/{code}", kEveryRole, RouteId::task},
     {"POST", "/api/v1/tasks/{code}/reports", kBackend | kClerk | kAdmin, RouteId::report},
     {"POST", "/api/v1/documents", kBackend | kAdmin, RouteId::document},
+    {"POST", "/api/v1/documents/{documentId}/revocation", kBackend | kClerk | kAdmin,
+     RouteId::revoke},
     {"GET", "/api/v1/events", kEveryRole, RouteId::events},
     {"GET", "/api/v1/agencies", kEveryRole, RouteId::agencies},
     {"GET", "/api/v1/messages/{sequence}", kBackend | kAuditor | kAdmin, RouteId::message},

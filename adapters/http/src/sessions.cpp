@@ -151,6 +151,17 @@ Reply ApiServer::Impl::whoami(const Caller& caller) {
     Object::Ptr answer = session_json(caller.name, caller.role, caller.units, caller.logged_in);
     if (caller.logged_in)
         answer->set("csrfToken", caller.csrf_token);
+    // Our agency: the pages head their reports with it and offer the assigning side to its
+    // own clerks.
+    with_backend([&](Backend& b) {
+        if (const connector::Exchange* exchange = b.exchange()) {
+            Object::Ptr agency = new Object(Poco::JSON_PRESERVE_KEY_ORDER);
+            agency->set("code", exchange->sender().code);
+            agency->set("name", exchange->sender().name);
+            answer->set("agency", agency);
+        }
+        return 0;
+    });
     return {200, answer, {}, {}, {}};
 }
 

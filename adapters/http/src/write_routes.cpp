@@ -1,9 +1,10 @@
-// The mutating routes: POST /api/v1/tasks (assignments), /api/v1/tasks/{code}/reports and
-// /api/v1/documents.
+// The mutating routes: POST /api/v1/tasks (assignments), /api/v1/tasks/{code}/reports,
+// /api/v1/documents and /api/v1/documents/{documentId}/revocation.
 #include "api_server_impl.hpp"
 
 #include <Poco/JSON/Array.h>
 
+#include <algorithm>
 #include <set>
 #include <stdexcept>
 
@@ -20,6 +21,19 @@ connector::Exchange& ApiServer::Impl::exchange_of(Backend& b) {
     if (!exchange)
         refuse(503, "this server only reads: no exchange is configured");
     return *exchange;
+}
+
+void ApiServer::Impl::require_agency_clerk(Backend& b, const Caller& client,
+                                           const std::string& what) {
+    if (client.role != "clerk")
+        return;
+    // A clerk token has no units: it never acts for the agency.
+    const std::string& agency = exchange_of(b).sender().code;
+    if (client.scoped &&
+        std::find(client.units.begin(), client.units.end(), agency) != client.units.end())
+        return;
+    audit_locked(b, client, "API_CALL_FORBIDDEN", what, "not a clerk of " + agency);
+    refuse(403, what + " is for the agency's own clerks (unit " + agency + ")");
 }
 
 // --- POST /api/v1/tasks ---
@@ -79,6 +93,7 @@ Reply ApiServer::Impl::assign(const Caller& client, JsonBody& sent) {
         });
     check(reader);
     return with_backend([&](Backend& b) {
+        require_agency_clerk(b, client, "assigning tasks");
         const std::int64_t sequence =
             queued([&] { return exchange_of(b).assign(assignment); }, "tasks");
         // Queued: from here on nothing may turn the answer into an error, or a retry
@@ -201,6 +216,41 @@ Reply ApiServer::Impl::document(const Caller& client, JsonBody& sent) {
         const std::string document_id = answer->getValue<std::string>("documentId");
         best_effort("audit", [&] {
             audit_locked(b, client, "API_DOCUMENT_SENT", document_id,
+                         "message " + std::to_string(sequence));
+        });
+        return Reply{202, answer, {}, {}, {}};
+    });
+}
+
+// --- POST /api/v1/documents/{documentId}/revocation ---
+// Thu hồi: the assignment we sent is revoked (business type 1 to the same recipients)
+// and our tasks of it withdrawn.
+Reply ApiServer::Impl::revoke(const Caller& client, const std::string& document_id,
+                              JsonBody& sent) {
+    FieldReader reader;
+    const auto body = reader.object(parse_body(sent, reader), "", {"reason"});
+    check(reader);
+    const std::string reason = reader.text(body, "", "reason", true, 2000);
+    check(reader);
+    return with_backend([&](Backend& b) {
+        const auto tasks = b.store().tasks_of_document(document_id);
+        const bool ours = std::any_of(tasks.begin(), tasks.end(), [](const auto& task) {
+            return task.side == connector::TaskSide::issued;
+        });
+        if (!ours)
+            refuse(404, "we assigned no tasks by '" + document_id + "'");
+        require_agency_clerk(b, client, "revoking an assignment");
+        std::int64_t sequence = 0;
+        try {
+            sequence = exchange_of(b).revoke(document_id, reason);
+        } catch (const std::invalid_argument& error) {
+            refuse(409, error.what());
+        }
+        Object::Ptr answer = new Object(Poco::JSON_PRESERVE_KEY_ORDER);
+        answer->set("documentId", document_id);
+        answer->set("message", sequence);
+        best_effort("audit", [&] {
+            audit_locked(b, client, "API_DOCUMENT_REVOKED", document_id,
                          "message " + std::to_string(sequence));
         });
         return Reply{202, answer, {}, {}, {}};

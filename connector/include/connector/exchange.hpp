@@ -137,6 +137,8 @@ class Exchange {
     StepReport track_deliveries(std::size_t limit = 50);
 
     bool circuit_open() const;
+    // Our agency, as the packages we send name it.
+    const Sender& sender() const;
 
     // Asks the passes to stop after the item in hand (safe from another thread): the
     // daemon's stop request. Whatever is not done stays queued for the next start.
