@@ -137,7 +137,8 @@ start_side() {
         "simulator $sim_url (log $demo_dir/$side-idesk.log)"
     eval "${side}_api=http://127.0.0.1:$port ${side}_idesk=$sim_url"
 }
-# The people who use the pages: on each side a clerk, a leader, an auditor and an admin,
+# The people who use the pages: the agency's own clerk (giao nhiệm vụ, thu hồi) and
+# department clerks, a leader, an auditor and an admin,
 # each password generated, printed once below and kept in var/demo/users.txt (0600).
 demo_user() {  # side name role [unit]
     local password
@@ -146,11 +147,13 @@ demo_user() {  # side name role [unit]
     printf '%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$password" >> "$demo_dir/users.txt"
 }
 install -m 600 /dev/null "$demo_dir/users.txt"
+demo_user h20 vanthu.ubnd clerk 000.00.00.H20  # the province's own văn thư: assigns, revokes
 demo_user h20 vanthu.skhcn clerk 000.00.14.H20
 demo_user h20 vanthu.vpubnd clerk 000.00.01.H20
 demo_user h20 lanhdao leader
 demo_user h20 kiemsoat auditor
 demo_user h20 quantri admin
+demo_user g22 vanthu.vpcp clerk 000.00.00.G22  # the office's own văn thư: assigns, revokes
 demo_user g22 lanhdao.vpcp leader
 demo_user g22 quantri admin
 
@@ -200,7 +203,8 @@ echo "  Văn phòng Chính phủ (G22): $g22_api/"
 while IFS=$'\t' read -r side name role password; do
     printf '  %-4s %-15s %-8s %s\n' "$side" "$name" "$role" "$password"
 done < "$demo_dir/users.txt"
-echo "  (vanthu.skhcn is a clerk of Sở Khoa học và Công nghệ, 000.00.14.H20; vanthu.vpubnd of"
+echo "  (vanthu.ubnd and vanthu.vpcp are their agency's own clerks: they assign and revoke;"
+echo "  vanthu.skhcn is a clerk of Sở Khoa học và Công nghệ, 000.00.14.H20; vanthu.vpubnd of"
 echo "  Văn phòng UBND Tỉnh, 000.00.01.H20, which leads most of the plan's tasks)"
 echo
 echo "== what a clerk's login sees (POST /api/v1/session, then GET /api/v1/tasks, H20)"

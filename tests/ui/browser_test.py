@@ -56,6 +56,7 @@ driver = new_browser()
 
 def shot(name):
     """The whole page, not just the window: the window is stretched to the page's height."""
+    driver.execute_script("window.scrollTo(0, 0)")
     height = driver.execute_script("return document.documentElement.scrollHeight")
     driver.set_window_size(1366, max(900, min(int(height), 4000)))
     driver.save_screenshot(os.path.join(SCREENS, name + ".png"))
@@ -404,6 +405,88 @@ def check_the_report_prints():
     shot("report-print")
     driver.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": ""})
     log_out()
+
+
+def h20_tasks():
+    """H20's task list as its CLI prints it (code, title, status, …, tab-separated)."""
+    import subprocess
+    return subprocess.run([os.environ["UI_CONNECTOR"], "task", "list", "--config",
+                           os.path.join(WORK, "h20.conf")], capture_output=True, text=True,
+                          check=True).stdout
+
+
+def eventually_at_h20(predicate, what):
+    deadline = time.monotonic() + WAIT
+    while time.monotonic() < deadline:
+        listed = h20_tasks()
+        if predicate(listed):
+            return listed
+        time.sleep(0.2)  # polling the other connector, not timing anything
+    raise AssertionError("H20 never showed " + what + "; last:\n" + h20_tasks())
+
+
+def check_a_department_clerk_cannot_assign():
+    log_in_and_wait("van-thu.skhcn")
+    expect(not driver.find_elements(By.ID, "nav-assign"), "a department's clerk has Giao nhiệm vụ")
+    driver.get(H20 + "/ui/assign.html")
+    expect("Chỉ văn thư của cơ quan" in visible("#forbidden").text, "no 403 on the assign page")
+    log_out()
+
+
+def check_the_agency_clerk_assigns_tasks():
+    driver.get(G22 + "/ui/login.html")
+    visible("#name").send_keys("van-thu.vpcp")
+    driver.find_element(By.ID, "password").send_keys(password("van-thu.vpcp"))
+    driver.find_element(By.ID, "login-button").click()
+    visible("#nav-assign").click()
+    wait_until(ec.url_contains("/ui/assign.html"), "the assign page")
+    visible("#doc-number").send_keys("27")
+    driver.find_element(By.ID, "doc-notation").send_keys("TB-VPCP")
+    driver.find_element(By.ID, "doc-subject").send_keys("Thông báo giao nhiệm vụ bổ sung về chuyển đổi số")
+    driver.find_element(By.ID, "signer-name").send_keys("Trần Văn Sơn")
+    driver.find_element(By.CSS_SELECTOR, "#assign-form button[type=submit]").click()
+    error = visible("#assign-error")
+    expect(error.text == "Nhiệm vụ 1: vui lòng nhập tên nhiệm vụ.", "error: " + error.text)
+    first = driver.find_element(By.CSS_SELECTOR, "[data-task='1']")
+    first.find_element(By.CSS_SELECTOR, ".task-title").send_keys("Số hóa hồ sơ lưu trữ của Sở Văn hóa, Thể thao và Du lịch")
+    Select(first.find_element(By.CSS_SELECTOR, ".task-lead")).select_by_value("000.00.22.H20")
+    Select(first.find_element(By.CSS_SELECTOR, ".task-coordinating")).select_by_value("000.00.14.H20")
+    first.find_element(By.CSS_SELECTOR, ".task-due-text").send_keys("Quý II năm 2031")
+    driver.find_element(By.ID, "add-task").click()
+    second = visible("[data-task='2']")
+    second.find_element(By.CSS_SELECTOR, ".task-title").send_keys("Báo cáo kết quả số hóa")
+    Select(second.find_element(By.CSS_SELECTOR, ".task-lead")).select_by_value("000.00.22.H20")
+    driver.find_element(By.CSS_SELECTOR, "#assign-form button[type=submit]").click()
+    summary = visible("#assign-summary")
+    expect(summary.text.startswith("Giao 2 nhiệm vụ theo văn bản số 27/TB-VPCP"), "summary: " + summary.text)
+    shot("assign-confirm")
+    driver.find_element(By.ID, "assign-ok").click()
+    result = wait_until(lambda d: d.find_element(By.ID, "assign-result").text.startswith("Đã giao 2"),
+                        "the assignment's answer")
+    shot("assign-done")
+    eventually_at_h20(lambda listed: listed.count("27/TB-VPCP") == 2, "the two tasks of 27/TB-VPCP")
+    return result
+
+
+def check_revoking_withdraws_the_document_at_both_ends():
+    visible("#assigned-list").click()
+    wait_until(ec.url_contains("side=issued"), "the issued tasks")
+    row = next(r for r in rows() if "27/TB-VPCP" in r.get_attribute("data-code") and
+               "Số hóa hồ sơ" in r.text)
+    row.find_element(By.CSS_SELECTOR, ".task-title").click()
+    visible("#action-revoke").click()
+    visible("#confirm")
+    driver.find_element(By.ID, "confirm-ok").click()
+    expect(visible("#confirm-error").text == "Vui lòng nhập lý do thu hồi.", "no reason asked")
+    driver.find_element(By.ID, "field-note").send_keys("Giao trùng với văn bản số 15/TB-VPCP")
+    shot("task-confirm-revoke")
+    driver.find_element(By.ID, "confirm-ok").click()
+    wait_until(lambda d: "Đã thu hồi" in d.find_element(By.ID, "task-badges").text, "the withdrawn badge")
+    eventually_at_h20(lambda listed: all("Đã thu hồi" in line for line in listed.splitlines()
+                                         if "27/TB-VPCP" in line),
+                      "the tasks of 27/TB-VPCP withdrawn")
+    visible("#logout").click()
+    wait_until(ec.url_contains("/ui/login.html"), "G22's login page")
 
 
 def check_five_wrong_passwords_lock_the_account():

@@ -3,7 +3,8 @@
 # chromium-driver): the axis simulator and two `connector run` daemons on SQLite, the
 # Government office (G22) and the province (H20). G22's backend assigns tasks over the API
 # to two of the province's departments; H20's users (two clerks of different units, a
-# leader, an auditor) use H20's pages, and what they send arrives at G22.
+# leader, an auditor) use H20's pages, and what they send arrives at G22; G22's own clerk
+# assigns and revokes on G22's pages, and H20 receives it.
 # tests/ui/browser_test.py holds the checks; each saves a screenshot in WORK_DIR/screens.
 #
 #   ui_test.sh CONNECTOR SOURCE_DIR WORK_DIR PKI_DIR
@@ -54,18 +55,19 @@ eventually "H20's API" curl -sf "$h20_url/healthz"
 
 "$connector" token create --name g22-idesk --role backend --config "$work/g22.conf" \
     > "$work/g22.token" 2> /dev/null
-user() {  # name role [units…]: a password file beside it
-    local name=$1 role=$2 args=()
-    shift 2
+user() {  # side name role [units…]: a password file beside it
+    local side=$1 name=$2 role=$3 args=()
+    shift 3
     for unit in "$@"; do args+=(--unit "$unit"); done
     printf 'mat-khau-%s-2026\n' "$name" > "$work/$name.password"
     "$connector" user add --name "$name" --role "$role" "${args[@]}" \
-        --password-file "$work/$name.password" --config "$work/h20.conf" > /dev/null
+        --password-file "$work/$name.password" --config "$work/$side.conf" > /dev/null
 }
-user van-thu.skhcn clerk 000.00.14.H20
-user van-thu.svhttdl clerk 000.00.22.H20
-user lanh-dao leader
-user kiem-soat auditor
+user h20 van-thu.skhcn clerk 000.00.14.H20
+user h20 van-thu.svhttdl clerk 000.00.22.H20
+user h20 lanh-dao leader
+user h20 kiem-soat auditor
+user g22 van-thu.vpcp clerk 000.00.00.G22  # the office's own clerk: assigns and revokes
 
 # G22 assigns four tasks: three to Sở Khoa học và Công nghệ (one whose title is markup,
 # one overdue), one to Sở Văn hóa, Thể thao và Du lịch.
@@ -98,6 +100,6 @@ received() { [[ $("$connector" task list --config "$work/h20.conf" | wc -l) == 4
 eventually "H20 receiving the four tasks" received
 
 export UI_H20_URL=$h20_url UI_G22_URL=$g22_url UI_G22_TOKEN=$(cat "$work/g22.token")
-export UI_WORK=$work UI_SCREENS=$work/screens
+export UI_WORK=$work UI_SCREENS=$work/screens UI_CONNECTOR=$connector
 /usr/bin/python3 "$source_dir/tests/ui/browser_test.py" || fail "browser checks"
 echo "ui: every check passed; screenshots in $work/screens"

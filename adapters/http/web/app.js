@@ -225,11 +225,17 @@ export async function startPage(active) {
     throw error;
   }
   setCsrfToken(me.csrfToken);
+  // The assigning side (giao, thu hồi) is the agency's own clerks' and the admins' (the
+  // server decides; this only spares the others a button that would be refused).
+  me.mayAssign = me.role === "admin" ||
+                 (me.role === "clerk" && !!me.agency && me.units.includes(me.agency.code));
   const header = document.getElementById("top");
   clear(header);
   const nav = el("nav", { class: "nav" },
                  el("a", { href: "/ui/tasks.html", id: "nav-tasks", class: active === "tasks" ? "active" : "" }, "Nhiệm vụ"),
                  el("a", { href: "/ui/dashboard.html", id: "nav-dashboard", class: active === "dashboard" ? "active" : "" }, "Tổng hợp"));
+  if (me.mayAssign)
+    nav.append(el("a", { href: "/ui/assign.html", id: "nav-assign", class: active === "assign" ? "active" : "" }, "Giao nhiệm vụ"));
   const who = el("span", { class: "who", id: "who" },
                  me.name + " · " + (ROLE_LABELS[me.role] || me.role) +
                  (me.units.length ? " · " + me.units.join(", ") : ""));

@@ -24,14 +24,15 @@ function formatIso(iso) {
 
 document.getElementById("print").addEventListener("click", () => window.print());
 
-await startPage("dashboard");
+const me = await startPage("dashboard");
 const params = new URLSearchParams(location.search);
 const filters = {};
 for (const name of ["side", "dueAfter", "dueBefore"]) if (params.get(name)) filters[name] = params.get(name);
 const query = new URLSearchParams(filters).toString();
 try {
   const data = await api("GET", "/api/v1/dashboard" + (query ? "?" + query : ""));
-  document.getElementById("report-issuer").textContent = "Hệ thống theo dõi nhiệm vụ";
+  document.getElementById("report-issuer").textContent =
+    me.agency ? me.agency.name.toUpperCase() : "HỆ THỐNG THEO DÕI NHIỆM VỤ";
   document.getElementById("report-period").textContent =
     filters.dueAfter || filters.dueBefore
       ? "Nhiệm vụ có hạn xử lý từ " + formatIso(filters.dueAfter) + " đến " + formatIso(filters.dueBefore)

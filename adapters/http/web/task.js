@@ -44,6 +44,11 @@ const ACTIONS = [
     noteRequired: true, help: "Nhiệm vụ sẽ được trả lại đơn vị giao, kèm lý do." },
 ];
 
+// The assigning side's: thu hồi takes back the whole document and every task of it.
+const REVOKE = { id: "revoke", label: "Thu hồi văn bản giao", title: "Thu hồi văn bản giao nhiệm vụ",
+                 note: "Lý do thu hồi", noteRequired: true, revoke: true,
+                 help: "Văn bản giao và mọi nhiệm vụ của văn bản sẽ được thu hồi; các đơn vị nhận được thông báo qua Trục liên thông." };
+
 function closed(task) {
   return task.withdrawn || task.status === "06" || task.status === "02";
 }
@@ -98,11 +103,12 @@ function openAction(task, action) {
   }
   if (action.note) {
     note = el("textarea", { id: "field-note", rows: 4, maxlength: 4000 });
+    note.addEventListener("input", () => { dialogError.hidden = true; });
     dialogFields.append(field(action.note, note));
   }
   dialogForm.onsubmit = async (event) => {
     event.preventDefault();
-    const body = { status: action.status };
+    const body = action.status ? { status: action.status } : {};
     if (percent) {
       const value = Number(percent.value);
       if (!Number.isInteger(value) || value < 0 || value > 100) {
@@ -133,7 +139,10 @@ function openAction(task, action) {
     const ok = document.getElementById("confirm-ok");
     ok.disabled = true;
     try {
-      const answer = await api("POST", "/api/v1/tasks/" + encodeURIComponent(task.code) + "/reports", body);
+      const answer = action.revoke
+        ? await api("POST", "/api/v1/documents/" + encodeURIComponent(task.sourceDocumentId) + "/revocation",
+                    { reason: noteText })
+        : await api("POST", "/api/v1/tasks/" + encodeURIComponent(task.code) + "/reports", body);
       dialog.close();
       result.className = "success";
       result.textContent = "Đã gửi: " + action.title.toLowerCase() + " (thông điệp số " + answer.message + ").";
@@ -182,6 +191,10 @@ function render(task) {
       button.addEventListener("click", () => openAction(task, action));
       actions.append(button);
     }
+  } else if (task.side === "issued" && me.mayAssign && !task.withdrawn) {
+    const button = el("button", { type: "button", id: "action-revoke", class: "danger" }, REVOKE.label);
+    button.addEventListener("click", () => openAction(task, REVOKE));
+    actions.append(button);
   } else {
     actions.append(el("p", { class: "muted" },
                       closed(task) ? "Nhiệm vụ đã kết thúc; không còn thao tác xử lý."
