@@ -421,6 +421,11 @@ inline void the_agency_clerk_assigns_and_revokes(const store_backends::Backend& 
     BOOST_TEST(revoked.json()->getValue<std::string>("documentId") == document);
     for (const auto& task : h.store->tasks_of_document(document))
         BOOST_TEST(task.status.withdrawn, task.task_code);
+    const std::int64_t head = h.store->message_head().sequence;
+    const Answer again = office.write("POST", path, reason);
+    BOOST_TEST(again.status == 409);
+    BOOST_TEST(again.error().find("revoked already") != std::string::npos);
+    BOOST_TEST(h.store->message_head().sequence == head);  // nothing sent twice
     // The backend token revokes too (iDesk's API), and tasks it did not assign are 404.
     BOOST_TEST(h.call("POST",
                       "/api/v1/documents/" + api_scenarios::encoded("nothing") + "/revocation",

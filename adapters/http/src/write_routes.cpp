@@ -240,6 +240,11 @@ Reply ApiServer::Impl::revoke(const Caller& client, const std::string& document_
         if (!ours)
             refuse(404, "we assigned no tasks by '" + document_id + "'");
         require_agency_clerk(b, client, "revoking an assignment");
+        // Revoked once is revoked: a second revocation would only send the same again.
+        if (std::all_of(tasks.begin(), tasks.end(), [](const auto& task) {
+                return task.side != connector::TaskSide::issued || task.status.withdrawn;
+            }))
+            refuse(409, "the assignment '" + document_id + "' is revoked already");
         std::int64_t sequence = 0;
         try {
             sequence = exchange_of(b).revoke(document_id, reason);
