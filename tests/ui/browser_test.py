@@ -95,15 +95,20 @@ def g22_task(code):
     return g22("/api/v1/tasks/" + urllib.parse.quote(code, safe=""))
 
 
-def eventually_at_g22(code, predicate, what):
+def eventually(read, predicate, what):
+    """What `read` returns once `predicate` holds of it, polling the other connector."""
     deadline = time.monotonic() + WAIT
-    task = None
+    last = None
     while time.monotonic() < deadline:
-        task = g22_task(code)
-        if predicate(task):
-            return task
+        last = read()
+        if predicate(last):
+            return last
         time.sleep(0.2)  # polling the other connector, not timing anything
-    raise AssertionError("G22 never saw " + what + "; last: " + json.dumps(task, ensure_ascii=False))
+    raise AssertionError("never saw " + what + "; last: " + str(last))
+
+
+def eventually_at_g22(code, predicate, what):
+    return eventually(lambda: g22_task(code), predicate, "at G22 " + what)
 
 
 CODES = {}  # "#1".."#4" → the full task code, from G22's list of what it assigned
@@ -416,13 +421,7 @@ def h20_tasks():
 
 
 def eventually_at_h20(predicate, what):
-    deadline = time.monotonic() + WAIT
-    while time.monotonic() < deadline:
-        listed = h20_tasks()
-        if predicate(listed):
-            return listed
-        time.sleep(0.2)  # polling the other connector, not timing anything
-    raise AssertionError("H20 never showed " + what + "; last:\n" + h20_tasks())
+    return eventually(h20_tasks, predicate, "at H20 " + what)
 
 
 def check_a_department_clerk_cannot_assign():

@@ -40,7 +40,9 @@ std::string token_hash(const std::string& token) {
 
 Caller ApiServer::Impl::authenticate(HTTPServerRequest& request) {
     const std::string authorization = request.get("Authorization", "");
-    Reply unauthorized;
+    // Replaced by what was wrong with a token or a session cookie that was sent.
+    Reply unauthorized = error_reply(
+        401, "an API token (Authorization: Bearer <token>) or a login session is required");
     if (authorization.rfind("Bearer ", 0) == 0) {
         const std::string hash = token_hash(authorization.substr(7));
         const auto client =
@@ -54,9 +56,6 @@ Caller ApiServer::Impl::authenticate(HTTPServerRequest& request) {
         unauthorized = error_reply(401, "the API token is unknown or revoked");
     } else if (auto caller = session_caller(request, unauthorized)) {
         return *caller;
-    } else if (unauthorized.status != 401) {
-        unauthorized = error_reply(
-            401, "an API token (Authorization: Bearer <token>) or a login session is required");
     }
     unauthorized.headers.emplace_back("WWW-Authenticate", "Bearer");
     throw Refusal{unauthorized};

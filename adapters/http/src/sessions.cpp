@@ -69,16 +69,12 @@ Reply ApiServer::Impl::login(HTTPServerRequest& request, bool& body_read) {
 
     const auto at = now();
     const auto user = with_backend([&](Backend& b) { return b.store().user(name); });
+    // Who is logging in, as the audit chain names a user ("user:<name>").
+    Caller person;
+    person.logged_in = true;
+    person.name = name;
     const auto audit_login = [&](const std::string& action, const std::string& detail) {
-        with_backend([&](Backend& b) {
-            connector::AuditEntry entry;
-            entry.actor = "user:" + name;
-            entry.action = action;
-            entry.target = name;
-            entry.detail = detail;
-            b.store().append_audit(entry);
-            return 0;
-        });
+        audit(person, action, name, detail);
     };
     if (user && !user->locked_until.empty()) {
         const auto until = connector::parse_utc_text(user->locked_until);
@@ -129,12 +125,7 @@ Reply ApiServer::Impl::login(HTTPServerRequest& request, bool& body_read) {
         b.store().in_one_transaction([&] {
             b.store().record_login(name);
             b.store().create_session(session, connector::utc_text(at - forget));
-            connector::AuditEntry entry;
-            entry.actor = "user:" + name;
-            entry.action = "LOGIN";
-            entry.target = name;
-            entry.detail = "role " + user->role;
-            b.store().append_audit(entry);
+            audit_locked(b, person, "LOGIN", name, "role " + user->role);
         });
         return 0;
     });
@@ -173,9 +164,7 @@ Reply ApiServer::Impl::logout(const Caller& caller) {
             audit_locked(b, caller, "LOGOUT", caller.name, "");
         return 0;
     });
-    Reply reply{204, {}, " ", {}, {}};
-    reply.text.clear();
-    reply.headers.emplace_back("Set-Cookie", session_cookie("", true));
+    Reply reply{204, {}, {}, {}, {{"Set-Cookie", session_cookie("", true)}}};
     return reply;
 }
 

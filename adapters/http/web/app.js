@@ -168,13 +168,19 @@ export function dueText(task) {
   return task.dueText || "Thường xuyên";
 }
 
-// Days from today (Vietnam) to the task's deadline; null without one.
+// Today in Vietnam (UTC+7, whatever the browser's zone), as yyyy-MM-dd.
+export function todayIso() {
+  return new Date(Date.now() + 7 * 3600 * 1000).toISOString().slice(0, 10);
+}
+
+// Days from today (Vietnam) to the task's deadline (negative: overdue); null without one.
 export function daysLeft(task) {
   if (!task.dueDate) return null;
-  const now = new Date(Date.now() + 7 * 3600 * 1000);
-  const today = Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate());
-  const [y, m, d] = task.dueDate.split("-").map(Number);
-  return Math.round((Date.UTC(y, m - 1, d) - today) / 86400000);
+  const utcDay = (iso) => {
+    const [y, m, d] = iso.split("-").map(Number);
+    return Date.UTC(y, m - 1, d);
+  };
+  return Math.round((utcDay(task.dueDate) - utcDay(todayIso())) / 86400000);
 }
 
 // A DocumentId ("000.00.00.G22,2026/12/02,15/TB-VPCP") as a clerk writes it:

@@ -2,8 +2,8 @@
 // soon and what is longest overdue, with the period filters in the address and the
 // exports and the printable report for the same filters.
 import {
-  TIMELINESS_LABELS, TIMELINESS_ORDER, api, clear, documentText, dueText, el, showError,
-  startPage, tallyCells, tallyHeaders,
+  TIMELINESS_LABELS, TIMELINESS_ORDER, api, clear, daysLeft, documentText, dueText, el,
+  showError, startPage, tallyCells, tallyHeaders,
 } from "/ui/app.js";
 
 const FILTERS = ["side", "dueAfter", "dueBefore"];
@@ -80,13 +80,6 @@ function taskList(list, tasks, describe) {
   if (tasks.length === 0) list.append(el("li", { class: "muted empty-item" }, "Không có."));
 }
 
-function daysOverdue(task) {
-  const [y, m, d] = task.dueDate.split("-").map(Number);
-  const now = new Date(Date.now() + 7 * 3600 * 1000);
-  const today = Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate());
-  return Math.round((today - Date.UTC(y, m - 1, d)) / 86400000);
-}
-
 async function load() {
   const filters = currentFilters();
   for (const name of FILTERS) document.getElementById(name).value = filters[name] || "";
@@ -127,7 +120,7 @@ async function load() {
              (d) => documentText(d.documentId));
   taskList(document.getElementById("due-soon"), data.dueSoon, (task) => "hạn " + dueText(task));
   taskList(document.getElementById("longest-overdue"), data.longestOverdue,
-           (task) => "quá hạn " + daysOverdue(task) + " ngày (hạn " + dueText(task) + ")");
+           (task) => "quá hạn " + -daysLeft(task) + " ngày (hạn " + dueText(task) + ")");
   const suffix = query ? "?" + query : "";
   for (const [id, file] of [["export-tasks-csv", "tasks.csv"], ["export-tasks-xlsx", "tasks.xlsx"],
                             ["export-units-csv", "units.csv"], ["export-documents-csv", "documents.csv"],

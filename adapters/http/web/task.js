@@ -3,7 +3,7 @@
 // is a report the server signs and sends over the axis (POST /api/v1/tasks/{code}/reports).
 import {
   EVENT_LABELS, api, clear, documentText, dueText, el, formatDate, formatTime, progressBar,
-  showError, startPage, statusLabel, timelinessBadge,
+  showError, startPage, statusLabel, timelinessBadge, todayIso,
 } from "/ui/app.js";
 
 const main = document.getElementById("main");
@@ -23,11 +23,6 @@ function text(id, value) {
 
 function unitName(assignee) {
   return assignee.name || agencyNames.get(assignee.organId) || assignee.organId;
-}
-
-function today() {
-  const now = new Date(Date.now() + 7 * 3600 * 1000);
-  return now.toISOString().slice(0, 10);
 }
 
 // The actions of the receiving side, as reports: which status each sends and what it asks.
@@ -98,7 +93,7 @@ function openAction(task, action) {
     dialogFields.append(field("Đơn vị được phân công", units));
   }
   if (action.completion) {
-    completion = el("input", { type: "date", id: "field-completion", value: today(), max: today() });
+    completion = el("input", { type: "date", id: "field-completion", value: todayIso(), max: todayIso() });
     dialogFields.append(field("Ngày hoàn thành", completion));
   }
   if (action.note) {

@@ -161,11 +161,11 @@ class TaskFilter {
   public:
     explicit TaskFilter(const connector::TaskQuery& query) : query_(query) {
         const connector::TaskQuery& q = query;
-        const std::string no_deadline = deadline_order();
+        const std::string deadline = deadline_order();
         if (q.order == connector::TaskQuery::Order::code && !q.after_code.empty()) {
             add("task_code > :code", {{"code", &q.after_code}});
         } else if (q.order == connector::TaskQuery::Order::due_date && !q.after_due.empty()) {
-            add("(" + no_deadline + " > :after_due1 OR (" + no_deadline +
+            add("(" + deadline + " > :after_due1 OR (" + deadline +
                     " = :after_due2 AND task_code > :code))",
                 {{"after_due1", &q.after_due},
                  {"after_due2", &q.after_due},
@@ -305,7 +305,7 @@ std::vector<connector::TaskCount> SociStore::count_tasks(const connector::TaskQu
                                      filter.where() + " GROUP BY " +
                                      (by == connector::TaskGrouping::none ? std::string("")
                                                                           : group + ", ") +
-                                     "standing ORDER BY 1, 2");
+                                     "standing");
             filter.bind(prepared);
             prepared, soci::use(query.today, "today_counted");
             std::vector<connector::TaskCount> counts;
