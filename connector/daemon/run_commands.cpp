@@ -6,7 +6,9 @@
 #include <Poco/JSON/Object.h>
 #include <Poco/JSON/Parser.h>
 #include <pthread.h>
+#include <pwd.h>
 #include <signal.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <condition_variable>
@@ -30,6 +32,13 @@
 
 namespace daemon_commands {
 namespace {
+
+// Who asks for a package sent from the command line: "cli:<login>".
+std::string cli_requester() {
+    const passwd* user = getpwuid(geteuid());
+    return std::string("cli:") +
+           (user && user->pw_name ? user->pw_name : std::to_string(geteuid()));
+}
 
 std::string read_text_file(const std::string& path) {
     std::ifstream file(path, std::ios::binary);
@@ -561,8 +570,10 @@ int task(std::vector<std::string> args, std::ostream& out, std::ostream& err) {
     const std::string config_path = config_path_from(args);
     if (args.empty()) {
         err << "usage: connector task assign FILE.json | report CODE [--status NN] [--progress "
-               "P] [--note TEXT] | revoke DOCUMENT_ID [--reason TEXT] | list [--json] | show "
-               "CODE   (--config FILE)\n";
+               "P] [--note TEXT] | revoke DOCUMENT_ID [--reason TEXT] | amend CODE [--due "
+               "yyyy-MM-dd|-] "
+               "[--due-text TEXT] [--title TEXT] [--reason TEXT] | list [--json] | show CODE   "
+               "(--config FILE)\n";
         return 2;
     }
     const std::string action = args[0];
@@ -618,7 +629,7 @@ int task(std::vector<std::string> args, std::ostream& out, std::ostream& err) {
                 }
                 document.tasks.push_back(std::move(record));
             }
-            const auto sequence = context->exchange->assign(document);
+            const auto sequence = context->exchange->assign(document, cli_requester());
             out << "assignment queued as message " << sequence << " with " << document.tasks.size()
                 << " task(s)\n";
             return 0;
@@ -646,7 +657,7 @@ int task(std::vector<std::string> args, std::ostream& out, std::ostream& err) {
             }
             if ((args.size() - 2) % 2 != 0)
                 throw std::invalid_argument("option '" + args.back() + "' needs a value");
-            const auto sequence = context->exchange->report(request);
+            const auto sequence = context->exchange->report(request, cli_requester());
             out << "report queued as message " << sequence << "\n";
             return 0;
         }
@@ -656,8 +667,49 @@ int task(std::vector<std::string> args, std::ostream& out, std::ostream& err) {
                 reason = args[3];
             else if (args.size() != 2)
                 throw std::invalid_argument("usage: task revoke DOCUMENT_ID [--reason TEXT]");
-            const auto sequence = context->exchange->revoke(args[1], reason);
+            const auto sequence = context->exchange->revoke(args[1], reason, cli_requester());
             out << "revocation queued as message " << sequence << "\n";
+            return 0;
+        }
+        if (action == "amend" && args.size() >= 2) {
+            // One task: its assignment (source document) is the one amended.
+            connector::TaskAmendment change;
+            change.task_code = args[1];
+            std::string reason;
+            std::optional<std::string> due;
+            std::optional<std::string> due_text;
+            if ((args.size() - 2) % 2 != 0)
+                throw std::invalid_argument("option '" + args.back() + "' needs a value");
+            for (std::size_t i = 2; i + 1 < args.size(); i += 2) {
+                if (args[i] == "--due")
+                    due = args[i + 1];
+                else if (args[i] == "--due-text")
+                    due_text = args[i + 1];
+                else if (args[i] == "--title")
+                    change.title = args[i + 1];
+                else if (args[i] == "--reason")
+                    reason = args[i + 1];
+                else
+                    throw std::invalid_argument("unknown option '" + args[i] + "'");
+            }
+            if (due || due_text) {
+                connector::TaskAmendment::Deadline deadline;
+                if (due && *due != "-") {
+                    const auto date = edxml::parse_date(*due);
+                    if (!date)
+                        throw std::invalid_argument("--due '" + *due +
+                                                    "' is not a date (yyyy-MM-dd, or - for none)");
+                    deadline.date = date->value;
+                }
+                deadline.text = due_text.value_or("");
+                change.due = deadline;
+            }
+            const auto task = store.task(change.task_code);
+            if (!task)
+                throw std::invalid_argument("no task '" + change.task_code + "'");
+            const auto sequence = context->exchange->amend(task->source_document_id, {change},
+                                                           reason, cli_requester());
+            out << "amendment queued as message " << sequence << "\n";
             return 0;
         }
         if (action == "list") {
@@ -868,7 +920,7 @@ int import_plan(std::vector<std::string> args, std::ostream& out, std::ostream& 
         document.code_notation = notation;
         document.subject = subject;
         document.tasks = imported.tasks;
-        const auto sequence = context->exchange->assign(document);
+        const auto sequence = context->exchange->assign(document, cli_requester());
         out << "assignment " << document_id << " queued as message " << sequence << "\n";
         return 0;
     } catch (const std::exception& error) {

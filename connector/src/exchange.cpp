@@ -130,7 +130,7 @@ const Sender& Exchange::sender() const {
 std::int64_t Exchange::queue_package(const std::string& kind, const std::string& document_id,
                                      const std::string& to, const std::string& status_code,
                                      const std::string& subject, std::string bytes,
-                                     int business_type) {
+                                     int business_type, const std::string& requested_by) {
     MessageEntry entry;
     entry.direction = Direction::outbound;
     entry.kind = kind;
@@ -140,6 +140,7 @@ std::int64_t Exchange::queue_package(const std::string& kind, const std::string&
     entry.to_agencies = to;
     entry.status_code = status_code;
     entry.subject = subject;
+    entry.requested_by = requested_by;
     if (settings_.signing) {
         entry.raw = edxml::sign_package(bytes, *settings_.signing);
         entry.signature_verdict = "signed";

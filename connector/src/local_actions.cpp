@@ -1,6 +1,7 @@
 // The local actions of the exchange: what a clerk or iDesk asks of us (assign, report,
 // revoke, send a document, answer a take-back), each checked, built, signed, logged and
 // queued by Exchange::queue_package.
+#include <set>
 #include <stdexcept>
 
 #include "connector/error.hpp"
@@ -13,7 +14,8 @@ namespace connector {
 
 using namespace exchange_parts;
 
-std::int64_t Exchange::queue_new_document(const edxml::DocumentPackage& package) {
+std::int64_t Exchange::queue_new_document(const edxml::DocumentPackage& package,
+                                          const std::string& requested_by) {
     if (!store_.messages_by_document(Direction::outbound, "edoc", package.header.document_id)
              .empty())
         throw DuplicateError("document " + package.header.document_id +
@@ -22,7 +24,7 @@ std::int64_t Exchange::queue_new_document(const edxml::DocumentPackage& package)
     for (const auto& organization : package.header.to)
         to.push_back(organization.organ_id);
     return queue_package("edoc", package.header.document_id, join(to, ","), "",
-                         package.header.subject, edxml::write_document(package));
+                         package.header.subject, edxml::write_document(package), 0, requested_by);
 }
 
 void Exchange::number_if_unnumbered(std::string& number, std::string& notation,
@@ -33,7 +35,7 @@ void Exchange::number_if_unnumbered(std::string& number, std::string& notation,
         notation = default_notation;
 }
 
-std::int64_t Exchange::assign(const AssignmentDocument& document) {
+std::int64_t Exchange::assign(const AssignmentDocument& document, const std::string& requested_by) {
     AssignmentDocument numbered = document;
     number_if_unnumbered(numbered.code_number, numbered.code_notation, "GNV");
     const edxml::DocumentPackage package =
@@ -44,10 +46,10 @@ std::int64_t Exchange::assign(const AssignmentDocument& document) {
     if (!checked.ok())
         throw std::invalid_argument("the task profile would be refused: " +
                                     checked.errors.front().to_string());
-    return queue_new_document(package);
+    return queue_new_document(package, requested_by);
 }
 
-std::int64_t Exchange::report(const ReportRequest& request) {
+std::int64_t Exchange::report(const ReportRequest& request, const std::string& requested_by) {
     auto task = store_.task(request.task_code);
     if (!task)
         throw std::invalid_argument("no task '" + request.task_code + "'");
@@ -98,19 +100,20 @@ std::int64_t Exchange::report(const ReportRequest& request) {
         build_report(settings_.sender, {updated.source_document_id, updated.issuer, ""}, {record},
                      number, vietnam_time(clock_.now()));
     return queue_package("edoc", package.header.document_id, updated.issuer, "",
-                         package.header.subject, edxml::write_document(package));
+                         package.header.subject, edxml::write_document(package), 0, requested_by);
 }
 
-std::int64_t Exchange::send_document(const PlainDocument& document) {
+std::int64_t Exchange::send_document(const PlainDocument& document,
+                                     const std::string& requested_by) {
     PlainDocument numbered = document;
     number_if_unnumbered(numbered.code_number, numbered.code_notation, "CV");
     const edxml::DocumentPackage package =
         build_document(settings_.sender, numbered, vietnam_time(clock_.now()));
-    return queue_new_document(package);
+    return queue_new_document(package, requested_by);
 }
 
 std::int64_t Exchange::send_status(const std::string& task_code, edxml::StatusKind code,
-                                   const std::string& note) {
+                                   const std::string& note, const std::string& requested_by) {
     const auto task = store_.task(task_code);
     if (!task)
         throw std::invalid_argument("no task '" + task_code + "'");
@@ -143,11 +146,10 @@ std::int64_t Exchange::send_status(const std::string& task_code, edxml::StatusKi
     const edxml::StatusPackage package = build_status(
         settings_.sender, to, task->source_document_id, code, note, vietnam_time(clock_.now()));
     return queue_package("status", task->source_document_id, to, edxml::canonical_code(code),
-                         package.description, edxml::write_status(package));
+                         package.description, edxml::write_status(package), 0, requested_by);
 }
 
-std::int64_t Exchange::revoke(const std::string& document_id, const std::string& reason) {
-    std::optional<edxml::DocumentPackage> original;
+std::optional<edxml::DocumentPackage> Exchange::sent_original(const std::string& document_id) {
     for (const std::int64_t sequence :
          store_.messages_by_document(Direction::outbound, "edoc", document_id)) {
         const auto message = message_at(store_, sequence);
@@ -157,8 +159,14 @@ std::int64_t Exchange::revoke(const std::string& document_id, const std::string&
         if (read.ok() && std::holds_alternative<edxml::DocumentPackage>(*read.package) &&
             std::get<edxml::DocumentPackage>(*read.package).business_type() ==
                 edxml::BusinessDocType::new_document)
-            original = std::get<edxml::DocumentPackage>(std::move(*read.package));
+            return std::get<edxml::DocumentPackage>(std::move(*read.package));
     }
+    return std::nullopt;
+}
+
+std::int64_t Exchange::revoke(const std::string& document_id, const std::string& reason,
+                              const std::string& requested_by) {
+    const std::optional<edxml::DocumentPackage> original = sent_original(document_id);
     if (!original)
         throw std::invalid_argument("we sent no document '" + document_id + "'");
     // The same document (same DocumentId, header, recipients), as business type 1, without
@@ -181,8 +189,58 @@ std::int64_t Exchange::revoke(const std::string& document_id, const std::string&
         to.push_back(organization.organ_id);
     const std::int64_t sequence = queue_package("edoc", document_id, join(to, ","), "",
                                                 "Thu hồi: " + revocation.header.subject,
-                                                edxml::write_document(revocation), 1);
+                                                edxml::write_document(revocation), 1, requested_by);
     return sequence;
+}
+
+std::int64_t Exchange::amend(const std::string& document_id,
+                             const std::vector<TaskAmendment>& changes, const std::string& reason,
+                             const std::string& requested_by) {
+    const std::optional<edxml::DocumentPackage> original = sent_original(document_id);
+    if (!original)
+        throw std::invalid_argument("we sent no document '" + document_id + "'");
+    if (changes.empty())
+        throw std::invalid_argument("an amendment names at least one task");
+    std::set<std::string> named;
+    for (const TaskAmendment& change : changes)
+        if (!named.insert(change.task_code).second)
+            throw std::invalid_argument("task '" + change.task_code + "' is named twice");
+    std::vector<edxml::TaskRecord> records;
+    for (const TaskAmendment& change : changes) {
+        const auto task = store_.task(change.task_code);
+        if (!task || task->side != TaskSide::issued || task->source_document_id != document_id)
+            throw std::invalid_argument("task '" + change.task_code + "' is not one of ours in '" +
+                                        document_id + "'");
+        if (task->status.withdrawn)
+            throw std::invalid_argument("task '" + change.task_code + "' is revoked");
+        if (task->status.current == edxml::StatusKind::completed)
+            throw std::invalid_argument("task '" + change.task_code + "' is completed already");
+        edxml::TaskRecord record;
+        record.task_code = task->task_code;
+        record.issuer = task->issuer;
+        record.assignees = task->assignees;
+        record.title = change.title.value_or(task->title);
+        record.content = change.content.value_or(task->content);
+        record.due_date = change.due ? change.due->date : task->due_date;
+        record.due_text = change.due ? change.due->text : task->due_text;
+        record.priority = change.priority.value_or(task->priority);
+        if (record.title.empty())
+            throw std::invalid_argument("task '" + change.task_code + "' needs a title");
+        if (record.title == task->title && record.content == task->content &&
+            record.due_date == task->due_date && record.due_text == task->due_text &&
+            record.priority == task->priority)
+            throw std::invalid_argument("the amendment of task '" + change.task_code +
+                                        "' changes nothing");
+        records.push_back(std::move(record));
+    }
+    const edxml::DocumentPackage package =
+        build_amendment(settings_.sender, *original, records, reason, vietnam_time(clock_.now()));
+    std::vector<std::string> to;
+    for (const auto& organization : package.header.to)
+        to.push_back(organization.organ_id);
+    return queue_package("edoc", document_id, join(to, ","), "",
+                         "Điều chỉnh: " + package.header.subject, edxml::write_document(package),
+                         static_cast<int>(edxml::BusinessDocType::update), requested_by);
 }
 
 }  // namespace connector

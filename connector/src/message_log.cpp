@@ -46,8 +46,10 @@ std::string canonical_encoding(const MessageEntry& e) {
     field(out, e.signature_verdict);
     field(out, e.signer);
     field(out, e.recorded_at);
-    if (!e.signer_agency.empty())
+    if (!e.signer_agency.empty() || !e.requested_by.empty())
         field(out, e.signer_agency);
+    if (!e.requested_by.empty())
+        field(out, e.requested_by);
     return out;
 }
 

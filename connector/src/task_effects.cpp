@@ -12,6 +12,38 @@ namespace connector {
 
 using namespace exchange_parts;
 
+namespace {
+
+// The deadline as the history says it: "2026/03/31 (Quý I năm 2026)", "none".
+std::string due_text(const Task& task) {
+    std::string text = task.due_date ? edxml::format_date(*task.due_date) : std::string("none");
+    if (!task.due_text.empty())
+        text += " (" + task.due_text + ")";
+    return text;
+}
+
+// An update's record (business type 2) taken into the task: title, content, deadline,
+// priority; progress and status stay. The history line says what moved.
+TaskEvent take_update(Task& task, const edxml::TaskRecord& record, const std::string& by,
+                      std::int64_t sequence) {
+    std::string detail = "by " + by;
+    if (task.title != record.title)
+        detail += ", title changed";
+    if (task.content != record.content)
+        detail += ", content changed";
+    const std::string due_before = due_text(task);
+    task.title = record.title;
+    task.content = record.content;
+    task.due_date = record.due_date;
+    task.due_text = record.due_text;
+    task.priority = record.priority.value_or(task.priority);
+    if (due_text(task) != due_before)
+        detail += ", due " + due_before + " → " + due_text(task);
+    return {0, task.task_code, "updated", detail, sequence, ""};
+}
+
+}  // namespace
+
 void Exchange::apply_local_effects(const MessageEntry& message) {
     if (message.direction != Direction::outbound)
         return;
@@ -44,6 +76,19 @@ void Exchange::apply_local_effects(const MessageEntry& message) {
     const auto profile = profile_of(*document);
     if (!profile)
         return;
+    if (document->business_type() == edxml::BusinessDocType::update) {
+        // Điều chỉnh: our tasks of that document take what we sent.
+        for (const edxml::TaskRecord& record : profile->tasks) {
+            with_task(record.task_code, [&](Task& task) {
+                if (task.side != TaskSide::issued ||
+                    task.source_document_id != document->header.document_id ||
+                    task.status.withdrawn)
+                    return;
+                store_.update_task(task, take_update(task, record, "us", sequence));
+            });
+        }
+        return;
+    }
     if (profile->kind == edxml::TaskProfileKind::assignment) {
         for (const edxml::TaskRecord& record : profile->tasks) {
             store_.insert_task(
@@ -204,12 +249,6 @@ void Exchange::apply_received_replacement(const edxml::DocumentPackage& document
     }
 }
 
-namespace {
-std::string due_text(const Task& task) {
-    return task.due_date ? edxml::format_date(*task.due_date) : std::string("none");
-}
-}  // namespace
-
 void Exchange::apply_received_update(const edxml::DocumentPackage& document,
                                      const edxml::TaskProfile& profile, std::int64_t sequence,
                                      StepReport& report) {
@@ -218,6 +257,9 @@ void Exchange::apply_received_update(const edxml::DocumentPackage& document,
     const std::string& from = document.header.from.organ_id;
     for (const edxml::TaskRecord& record : profile.tasks) {
         if (!store_.task(record.task_code)) {
+            // A new task, if it is ours: an update to several lead units lists theirs too.
+            if (!involves(record, settings_.sender.code))
+                continue;
             Task fresh = task_from_record(record, TaskSide::received, document.header.document_id);
             if (fresh.issuer.empty())
                 fresh.issuer = from;
@@ -232,17 +274,9 @@ void Exchange::apply_received_update(const edxml::DocumentPackage& document,
                                           from + " did not assign to us");
                 return;
             }
-            const std::string due_before = due_text(updated);
-            updated.title = record.title;
-            updated.content = record.content;
-            updated.due_date = record.due_date;
-            updated.due_text = record.due_text;
+            TaskEvent event = take_update(updated, record, from, sequence);
             updated.assignees = record.assignees;
-            updated.priority = record.priority.value_or(updated.priority);
-            store_.update_task(
-                updated,
-                {0, updated.task_code, "updated",
-                 "by " + from + ", due " + due_before + " → " + due_text(updated), sequence, ""});
+            store_.update_task(updated, event);
         });
     }
 }

@@ -1,5 +1,6 @@
 #include "connector/task_packages.hpp"
 
+#include <algorithm>
 #include <ctime>
 #include <set>
 #include <stdexcept>
@@ -142,6 +143,61 @@ edxml::DocumentPackage build_assignment(const Sender& sender, const AssignmentDo
     add_trace(package, sender.code, now);
     attach_profile(package, profile, "nhiemvu-" + document.code_number);
     attach_files(package, document.attachments);
+    return package;
+}
+
+edxml::DocumentPackage build_amendment(const Sender& sender, const edxml::DocumentPackage& original,
+                                       const std::vector<edxml::TaskRecord>& tasks,
+                                       const std::string& reason, const edxml::DateTime& now) {
+    if (tasks.empty())
+        throw std::invalid_argument("an amendment needs at least one task");
+    edxml::DocumentPackage package = original;
+    package.signature.reset();
+    package.attachments.clear();
+    package.manifest.clear();
+    package.has_manifest = false;
+    edxml::MessageHeader& header = package.header;
+    // To: the lead units of the tasks that change, as the original named them; the
+    // others have nothing to apply.
+    std::vector<edxml::Organization> to;
+    edxml::TaskProfile profile;
+    profile.kind = edxml::TaskProfileKind::update;
+    profile.source_document_id = header.document_id;
+    for (edxml::TaskRecord task : tasks) {
+        const auto lead = std::find_if(
+            task.assignees.begin(), task.assignees.end(), [](const edxml::TaskAssignee& assignee) {
+                return assignee.role == edxml::AssigneeRole::lead && !assignee.organ_id.empty();
+            });
+        if (lead == task.assignees.end())
+            throw std::invalid_argument("task '" + task.task_code +
+                                        "' has no lead unit with an agency code");
+        const bool listed = std::any_of(to.begin(), to.end(), [&](const auto& organization) {
+            return organization.organ_id == lead->organ_id;
+        });
+        if (!listed) {
+            const auto named = std::find_if(
+                header.to.begin(), header.to.end(),
+                [&](const auto& organization) { return organization.organ_id == lead->organ_id; });
+            to.push_back(named != header.to.end() ? *named
+                                                  : organization(lead->organ_id, lead->name));
+        }
+        task.updated_at = now;
+        profile.tasks.push_back(std::move(task));
+    }
+    header.to = std::move(to);
+    edxml::TraceHeaderList trace;
+    edxml::Business business;
+    business.document_id = header.document_id;
+    business.doc_type = static_cast<int>(edxml::BusinessDocType::update);
+    business.reason = reason;
+    edxml::BusinessDocumentInfo changed;
+    changed.document_info = 1;      // the tasks' content or deadlines changed
+    changed.document_receiver = 0;  // the same units
+    business.document_infos.push_back(changed);
+    trace.business = business;
+    trace.trace_headers.push_back({sender.code, now});
+    package.trace = trace;
+    attach_profile(package, profile, "dieuchinh-" + header.code.number);
     return package;
 }
 

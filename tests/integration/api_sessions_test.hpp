@@ -433,6 +433,135 @@ inline void the_agency_clerk_assigns_and_revokes(const store_backends::Backend& 
                    .status == 404);
 }
 
+// Điều chỉnh over the API: the agency's clerk (or iDesk's token) moves a deadline and
+// renames a task; a department's clerk may not; a task that is not in the document, a
+// change of nothing, and a revoked assignment are refused with what is wrong.
+inline void the_agency_clerk_amends(const store_backends::Backend& backend) {
+    Harness h(backend, "api_amend");
+    add_user(*h.store, "van-thu.vpcp", "clerk", {test_api::kOurAgency});
+    add_user(*h.store, "van-thu.so", "clerk", {"000.00.14.G22"});
+    Browser office(h), department(h);
+    BOOST_REQUIRE(office.login("van-thu.vpcp", kPassword).status == 200);
+    BOOST_REQUIRE(department.login("van-thu.so", kPassword).status == 200);
+    const Answer assigned =
+        office.write("POST", "/api/v1/tasks", api_scenarios::assignment_body("42"));
+    BOOST_REQUIRE_MESSAGE(assigned.status == 202, assigned.body);
+    const std::string document = assigned.json()->getValue<std::string>("documentId");
+    const std::string first = assigned.json()->getArray("tasks")->getElement<std::string>(0);
+    const std::string path = "/api/v1/documents/" + api_scenarios::encoded(document) + "/amendment";
+    const std::string body = R"({"reason": "Đẩy nhanh tiến độ", "tasks": [{"code": ")" + first +
+                             R"(", "title": "Xây dựng phân hệ <b>nhiệm vụ</b>",
+                                "dueDate": "2026-09-30", "dueText": "Quý III năm 2026"}]})";
+
+    BOOST_TEST(department.write("POST", path, body).status == 403);
+    BOOST_TEST(h.call("POST", path, h.clerk_token, body).status == 403);
+    BOOST_TEST(office.call("POST", path, body).status == 403);  // no CSRF token
+    BOOST_TEST(
+        office.write("POST", path, R"({"reason": "x"})").has_problem("tasks", "is required"));
+    BOOST_TEST(
+        office.write("POST", path, R"({"reason": "x", "tasks": [{"code": ")" + first + R"("}]})")
+            .has_problem("tasks[0]", "names nothing to change"));
+    BOOST_TEST(office
+                   .write("POST", path,
+                          R"({"reason": "x", "tasks": [{"code": ")" + first +
+                              R"(", "dueDate": "30/09/2026"}]})")
+                   .has_problem("tasks[0].dueDate", "is not a yyyy-MM-dd date"));
+    BOOST_TEST(office
+                   .write("POST", path,
+                          R"({"reason": "x", "tasks": [{"code": "x' OR 1=1 --", "title": "y"}]})")
+                   .has_problem("tasks[0].code", "is not a task of"));
+    BOOST_TEST(h.call("POST",
+                      "/api/v1/documents/" + api_scenarios::encoded("nothing") + "/amendment",
+                      h.backend_token, body)
+                   .status == 404);
+    const std::int64_t head_before = h.store->message_head().sequence;
+
+    const Answer amended = office.write("POST", path, body);
+    BOOST_REQUIRE_MESSAGE(amended.status == 202, amended.body);
+    BOOST_TEST(amended.json()->getValue<std::string>("documentId") == document);
+    const auto sent =
+        h.store->message_without_raw(amended.json()->getValue<std::int64_t>("message"));
+    BOOST_REQUIRE(sent.has_value());
+    BOOST_TEST(sent->business_type == 2);
+    BOOST_TEST(sent->to_agencies == "000.00.00.H20");
+    BOOST_TEST(sent->sequence == head_before + 1);
+    const auto task = h.store->task(first);
+    BOOST_REQUIRE(task.has_value());
+    BOOST_TEST(task->title == "Xây dựng phân hệ <b>nhiệm vụ</b>");
+    BOOST_TEST((task->due_date == edxml::Date{2026, 9, 30}));
+    BOOST_TEST(task->due_text == "Quý III năm 2026");
+    const auto events = h.store->task_events(first);
+    BOOST_TEST(std::any_of(events.begin(), events.end(), [&](const connector::TaskEvent& e) {
+        return e.kind == "updated" && e.message_sequence == sent->sequence &&
+               e.detail.find("2026/12/31 (Quý IV năm 2026) → 2026/09/30 (Quý III năm 2026)") !=
+                   std::string::npos;
+    }));
+    bool audited = false;
+    for (const auto& entry : h.store->audit_entries(0, 1000))
+        audited |= entry.action == "API_DOCUMENT_AMENDED" && entry.actor == "user:van-thu.vpcp";
+    BOOST_TEST(audited);
+
+    // The task page: the amendment in the history with who asked for it, its delivery
+    // per recipient, and the package's bytes behind a link for whoever sees the task.
+    const std::string task_path = "/api/v1/tasks/" + api_scenarios::encoded(first);
+    const auto view = office.call("GET", task_path).json();
+    const auto history = view->getArray("history");
+    bool named = false;
+    for (std::size_t i = 0; i < history->size(); ++i) {
+        const auto event = history->getObject(static_cast<unsigned>(i));
+        if (event->getValue<std::int64_t>("message") != sent->sequence)
+            continue;
+        const auto actor = event->getObject("actor");
+        named = actor->getValue<std::string>("requestedBy") == "user:van-thu.vpcp" &&
+                actor->getValue<std::string>("agency") == test_api::kOurAgency;
+    }
+    BOOST_TEST(named);
+    const auto deliveries = view->getArray("deliveries");
+    BOOST_REQUIRE(deliveries->size() == 2u);  // the assignment, the amendment
+    const auto amendment = deliveries->getObject(1);
+    BOOST_TEST(amendment->getValue<std::int64_t>("message") == sent->sequence);
+    BOOST_TEST(amendment->getValue<int>("businessType") == 2);
+    const auto recipients = amendment->getArray("recipients");
+    BOOST_REQUIRE(recipients->size() == 1u);
+    BOOST_TEST(recipients->getObject(0)->getValue<std::string>("organId") == "000.00.00.H20");
+    BOOST_TEST(recipients->getObject(0)->getValue<std::string>("state") == "queued");
+
+    const std::string package_path = task_path + "/package?message=";
+    const Answer package = office.call("GET", package_path + std::to_string(sent->sequence));
+    BOOST_REQUIRE(package.status == 200);
+    BOOST_TEST(package.content_type == "application/xml");
+    BOOST_TEST(package.disposition.find("attachment") == 0);
+    BOOST_TEST(package.security_policy.find("sandbox") != std::string::npos);
+    const auto logged = h.store->messages(sent->sequence - 1, 1);
+    BOOST_REQUIRE(logged.size() == 1u);
+    BOOST_TEST(package.body == logged.front().raw);
+    BOOST_TEST(package.body.find("Đẩy nhanh tiến độ") != std::string::npos);
+    // Not in this task's history, not a number, another unit's clerk: refused.
+    add_user(*h.store, "van-thu.khac", "clerk", {"000.00.25.H20"});
+    Browser other(h);
+    BOOST_REQUIRE(other.login("van-thu.khac", kPassword).status == 200);
+    BOOST_TEST(other.call("GET", package_path + std::to_string(sent->sequence)).status == 403);
+    BOOST_TEST(office.call("GET", package_path + "999").status == 404);
+    BOOST_TEST(
+        office.call("GET", package_path + "1%20OR%201=1").has_problem("message", "not a message"));
+    BOOST_TEST(office.call("GET", task_path + "/package").has_problem("message", "not a message"));
+
+    // The same again changes nothing; once revoked, nothing is amended.
+    const Answer same = office.write("POST", path, body);
+    BOOST_TEST(same.status == 409);
+    BOOST_TEST(same.error().find("changes nothing") != std::string::npos);
+    BOOST_REQUIRE(
+        office
+            .write("POST", "/api/v1/documents/" + api_scenarios::encoded(document) + "/revocation",
+                   R"({"reason": "Giao nhầm"})")
+            .status == 202);
+    const Answer after_revocation =
+        h.call("POST", path, h.backend_token,
+               R"({"reason": "x", "tasks": [{"code": ")" + first + R"(", "dueDate": null}]})");
+    BOOST_TEST(after_revocation.status == 409);
+    BOOST_TEST(after_revocation.error().find("is revoked") != std::string::npos);
+}
+
 // The pages: files with their types, the security headers on every answer, the home
 // page's redirect.
 inline void pages_are_served_with_their_headers(const store_backends::Backend& backend) {

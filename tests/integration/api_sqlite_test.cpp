@@ -90,4 +90,8 @@ BOOST_AUTO_TEST_CASE(dashboard_and_exports) {
 BOOST_AUTO_TEST_CASE(the_agency_clerk_assigns_and_revokes) {
     api_session_scenarios::the_agency_clerk_assigns_and_revokes(store_backends::kSqlite);
 }
+
+BOOST_AUTO_TEST_CASE(the_agency_clerk_amends) {
+    api_session_scenarios::the_agency_clerk_amends(store_backends::kSqlite);
+}
 BOOST_AUTO_TEST_SUITE_END()

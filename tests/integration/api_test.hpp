@@ -64,7 +64,7 @@ struct Answer {
     std::string cache_control, content_type_options, strict_transport;
     std::string body;
     std::string authenticate;
-    std::string set_cookie, location, content_type, security_policy, retry_after;
+    std::string set_cookie, location, content_type, security_policy, retry_after, disposition;
     bool replayed = false;
     Poco::JSON::Object::Ptr json() const {
         Poco::JSON::Parser parser;
@@ -173,6 +173,7 @@ struct Harness {
         answer.location = response.get("Location", "");
         answer.content_type = response.getContentType();
         answer.security_policy = response.get("Content-Security-Policy", "");
+        answer.disposition = response.get("Content-Disposition", "");
         answer.retry_after = response.get("Retry-After", "");
         Poco::StreamCopier::copyToString(in, answer.body);
         return answer;

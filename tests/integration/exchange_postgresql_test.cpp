@@ -16,6 +16,10 @@ BOOST_AUTO_TEST_CASE(unsigned_copy_first_does_not_shut_out_the_signed_one) {
 BOOST_AUTO_TEST_CASE(updates_and_replacements_apply_to_tasks) {
     exchange_scenarios::updates_and_replacements_apply_to_tasks(store_backends::kPostgresql);
 }
+
+BOOST_AUTO_TEST_CASE(an_amendment_moves_a_task_on_both_sides) {
+    exchange_scenarios::an_amendment_moves_a_task_on_both_sides(store_backends::kPostgresql);
+}
 BOOST_AUTO_TEST_CASE(a_forged_sender_is_refused) {
     exchange_scenarios::a_forged_sender_is_refused(store_backends::kPostgresql);
 }

@@ -330,8 +330,15 @@ inline void updates_and_replacements_apply_to_tasks(const store_backends::Backen
     document.tasks = seed_plan_tasks(document_id);
     document.tasks[0].due_date = edxml::Date{2026, 3, 31};
     document.tasks[0].due_text = "Quý I năm 2026";
+    // An update to several agencies lists their tasks too: the province takes only its own.
+    edxml::TaskRecord elsewhere = document.tasks[0];
+    elsewhere.task_code = document_id + "#other";
+    elsewhere.assignees = {{edxml::AssigneeRole::lead, "000.00.00.H29", "UBND tỉnh Đồng Nai"}};
+    document.tasks.push_back(elsewhere);
     edxml::DocumentPackage update = build_assignment(office, document, now);
     update.trace->business->doc_type = static_cast<int>(edxml::BusinessDocType::update);
+    // Sent to the province only (this axis has no H29).
+    std::erase_if(update.header.to, [](const auto& to) { return to.organ_id == "000.00.00.H29"; });
     BOOST_REQUIRE(
         scenario.government->client
             ->send_edoc({office.code, AxisMessageType::edoc, edxml::write_document(update), ""})
@@ -342,6 +349,7 @@ inline void updates_and_replacements_apply_to_tasks(const store_backends::Backen
     BOOST_TEST((moved->due_date == edxml::Date{2026, 3, 31}));
     BOOST_TEST(moved->due_text == "Quý I năm 2026");
     BOOST_TEST((moved->status.current == edxml::StatusKind::received));  // kept
+    BOOST_TEST(!scenario.province->store->task(document_id + "#other").has_value());
 
     const std::string replacement_id = document_id_for(office.code, now.date, "126", "TB-VPCP");
     AssignmentDocument second;
@@ -361,6 +369,73 @@ inline void updates_and_replacements_apply_to_tasks(const store_backends::Backen
     for (const Task& task : scenario.province->store->tasks_of_document(document_id))
         BOOST_TEST(task.status.withdrawn, task.task_code);
     BOOST_TEST(scenario.province->store->tasks_of_document(replacement_id).size() == 2u);
+}
+
+// Điều chỉnh from our side: the office moves a deadline and renames a task it assigned;
+// the province's task takes both and keeps its status, the office's too; the package
+// goes to that task's lead unit only, and what changes nothing, or names a task of
+// another document, or comes after the revocation, is refused before anything is sent.
+inline void an_amendment_moves_a_task_on_both_sides(const store_backends::Backend& backend) {
+    Scenario scenario(backend, "amend");
+    const std::string document_id = scenario.assign_seed_plan();
+    scenario.settle();
+    const std::string code = document_id + "#I.1";
+    const auto before = scenario.province->store->task(code);
+    BOOST_REQUIRE(before.has_value());
+
+    TaskAmendment change;
+    change.task_code = code;
+    change.title = before->title + " (điều chỉnh)";
+    change.due = TaskAmendment::Deadline{edxml::Date{2026, 3, 31}, "Quý I năm 2026"};
+    Exchange& office = *scenario.government->exchange;
+    const std::int64_t sequence = office.amend(document_id, {change}, "Đẩy nhanh tiến độ");
+    const auto sent = scenario.government->store->message_without_raw(sequence);
+    BOOST_REQUIRE(sent.has_value());
+    BOOST_TEST(sent->business_type == 2);
+    BOOST_TEST(sent->document_id == document_id);
+    scenario.settle();
+
+    for (Store* store : {scenario.government->store.get(), scenario.province->store.get()}) {
+        const auto task = store->task(code);
+        BOOST_REQUIRE(task.has_value());
+        BOOST_TEST(task->title == before->title + " (điều chỉnh)");
+        BOOST_TEST((task->due_date == edxml::Date{2026, 3, 31}));
+        BOOST_TEST(task->due_text == "Quý I năm 2026");
+        BOOST_TEST(task->content == before->content);
+        const auto events = store->task_events(code);
+        BOOST_TEST(std::count_if(events.begin(), events.end(), [](const TaskEvent& e) {
+                       return e.kind == "updated" &&
+                              e.detail.find("title changed") != std::string::npos;
+                   }) == 1);
+    }
+    const auto after = scenario.province->store->task(code);
+    BOOST_TEST((after->status.current == before->status.current));
+    // Every other task of the plan stays as it was.
+    for (const Task& task : scenario.province->store->tasks_of_document(document_id))
+        if (task.task_code != code)
+            BOOST_TEST(task.title.find("(điều chỉnh)") == std::string::npos, task.task_code);
+
+    const std::int64_t head = scenario.government->store->message_head().sequence;
+    const auto refused = [&](std::vector<TaskAmendment> changes, const std::string& why) {
+        try {
+            office.amend(document_id, changes, "");
+            BOOST_ERROR("amended: " << why);
+        } catch (const std::invalid_argument& error) {
+            BOOST_TEST(std::string(error.what()).find(why) != std::string::npos, error.what());
+        }
+    };
+    refused({change}, "changes nothing");
+    TaskAmendment foreign = change;
+    foreign.task_code = "000.00.00.G22,2026/01/01,1/X#1";
+    refused({foreign}, "is not one of ours");
+    refused({change, change}, "is named twice");
+    refused({}, "at least one task");
+    office.revoke(document_id, "Thu hồi");
+    change.title = "Lần nữa";
+    refused({change}, "is revoked");
+    BOOST_TEST(scenario.government->store->message_head().sequence == head + 1);  // the revocation
+    expect_chains_intact(*scenario.government->store);
+    expect_chains_intact(*scenario.province->store);
 }
 
 // A package that claims another sender than the one the axis authenticated is refused:

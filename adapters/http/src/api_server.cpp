@@ -243,6 +243,8 @@ Reply ApiServer::Impl::route(HTTPServerRequest& request, bool& body_read) {
                 return list_tasks(client, query);
             case RouteId::task:
                 return one_task(client, parameter, query);
+            case RouteId::task_package:
+                return task_package(client, parameter, query);
             case RouteId::dashboard:
                 return dashboard(client, query);
             case RouteId::exports:
@@ -292,6 +294,8 @@ Reply ApiServer::Impl::route(HTTPServerRequest& request, bool& body_read) {
                 return document(client, body);
             case RouteId::revoke:
                 return revoke(client, parameter, body);
+            case RouteId::amend:
+                return amend(client, parameter, body);
             default:
                 refuse(404, "no such path: " + raw_path);
         }

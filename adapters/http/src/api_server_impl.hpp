@@ -154,13 +154,15 @@ struct ApiServer::Impl {
                      const JsonBody& body, const std::function<Reply()>& call);
     Reply finish(Reply reply);
 
-    // write_routes.cpp: POST /api/v1/tasks, /api/v1/tasks/{code}/reports, /api/v1/documents.
+    // write_routes.cpp: POST /api/v1/tasks, /api/v1/tasks/{code}/reports, /api/v1/documents,
+    // /api/v1/documents/{documentId}/revocation and …/amendment.
     connector::Exchange& exchange_of(Backend& b);
     Reply assign(const Caller& client, JsonBody& sent);
     Reply report(const Caller& client, const std::string& code, JsonBody& sent);
     Reply document(const Caller& client, JsonBody& sent);
     Reply revoke(const Caller& client, const std::string& document_id, JsonBody& sent);
-    // A clerk acts for the agency itself (assign, revoke) only as a user with its code
+    Reply amend(const Caller& client, const std::string& document_id, JsonBody& sent);
+    // A clerk acts for the agency itself (assign, revoke, amend) only as a user with its code
     // among their units; 403 (audited) otherwise. Other roles pass.
     void require_agency_clerk(Backend& b, const Caller& client, const std::string& what);
     Poco::JSON::Object::Ptr accepted(Backend& b, std::int64_t sequence);
@@ -222,6 +224,8 @@ struct ApiServer::Impl {
     Reply list_tasks(const Caller& caller, const Poco::URI::QueryParameters& query);
     Reply one_task(const Caller& caller, const std::string& code,
                    const Poco::URI::QueryParameters& query);
+    Reply task_package(const Caller& caller, const std::string& code,
+                       const Poco::URI::QueryParameters& query);
     Reply one_message(const std::string& text, const Poco::URI::QueryParameters& query);
     Reply events(const Poco::URI::QueryParameters& query);
     Reply agencies(const Poco::URI::QueryParameters& query);

@@ -3,6 +3,7 @@
 #include <Poco/JSON/Array.h>
 #include <Poco/JSON/Stringifier.h>
 
+#include <algorithm>
 #include <sstream>
 
 #include "connector/clock.hpp"
@@ -112,7 +113,41 @@ Object::Ptr message_json(const connector::MessageEntry& m,
     body->set("transportSince", transport
                                     ? Poco::Dynamic::Var(connector::utc_text(transport->since))
                                     : Poco::Dynamic::Var());
+    body->set("requestedBy", m.requested_by);
     body->set("entryHash", m.entry_hash);
+    return body;
+}
+
+Object::Ptr delivery_json(const connector::MessageEntry& m,
+                          const std::optional<connector::TransportEntry>& transport) {
+    Object::Ptr body = new Object(Poco::JSON_PRESERVE_KEY_ORDER);
+    body->set("message", m.sequence);
+    body->set("kind", m.kind);
+    body->set("businessType", m.business_type);
+    body->set("statusCode", m.status_code);
+    body->set("subject", m.subject);
+    body->set("requestedBy", m.requested_by);
+    const std::string state = transport ? transport->state : std::string("queued");
+    body->set("state", state);
+    body->set("since", transport ? Poco::Dynamic::Var(connector::utc_text(transport->since))
+                                 : Poco::Dynamic::Var());
+    body->set("reason", transport ? transport->reason : std::string());
+    Poco::JSON::Array::Ptr recipients = new Poco::JSON::Array;
+    std::size_t start = 0;
+    while (start <= m.to_agencies.size()) {
+        const std::size_t end = std::min(m.to_agencies.find(',', start), m.to_agencies.size());
+        const std::string code = m.to_agencies.substr(start, end - start);
+        start = end + 1;
+        if (code.empty())
+            continue;
+        // "not delivered to A, B (knobstick)": the others were sent, not failed.
+        const bool failed_here = transport && transport->reason.find(code) != std::string::npos;
+        Object::Ptr recipient = new Object(Poco::JSON_PRESERVE_KEY_ORDER);
+        recipient->set("organId", code);
+        recipient->set("state", state == "delivery_failed" && !failed_here ? "sent" : state);
+        recipients->add(recipient);
+    }
+    body->set("recipients", recipients);
     return body;
 }
 

@@ -19,6 +19,25 @@ using Poco::JSON::Object;
 
 namespace {
 
+// A message sequence given as `field`: a whole number, 400 otherwise.
+std::int64_t message_sequence(const std::string& field, const std::string& text) {
+    if (text.empty() || text.size() > 18 ||
+        text.find_first_not_of("0123456789") != std::string::npos)
+        refuse_fields({{field, "not a message sequence (a whole number)"}});
+    return std::stoll(text);
+}
+
+// The task `code` if the caller may see it: 404 when there is none, 403 when it is not
+// one of a clerk's units'.
+connector::Task visible_task(Backend& b, const Caller& caller, const std::string& code) {
+    auto task = b.store().task(code);
+    if (!task)
+        refuse(404, "no task '" + code + "'");
+    if (!caller.sees(*task))
+        refuse(403, "task '" + code + "' is not one of your units'");
+    return std::move(*task);
+}
+
 constexpr int kMaxLongPolls = 16;
 
 }  // namespace
@@ -138,29 +157,72 @@ Reply ApiServer::Impl::one_task(const Caller& caller, const std::string& code,
     if (!query.empty())
         refuse_fields({{query.front().first, "unknown query parameter"}});
     return with_backend([&](Backend& b) {
-        const auto task = b.store().task(code);
-        if (!task)
-            refuse(404, "no task '" + code + "'");
-        if (!caller.sees(*task))
-            refuse(403, "task '" + code + "' is not one of your units'");
-        Object::Ptr body = task_json(*task, today());
-        body->set("content", task->content);
-        body->set("priority", task->priority);
+        const connector::Task task = visible_task(b, caller, code);
+        Object::Ptr body = task_json(task, today());
+        body->set("content", task.content);
+        body->set("priority", task.priority);
         Poco::JSON::Array::Ptr history = new Poco::JSON::Array;
+        Poco::JSON::Array::Ptr deliveries = new Poco::JSON::Array;
+        std::set<std::int64_t> seen;
         for (const auto& event : b.store().task_events(code)) {
             Object::Ptr entry = new Object(Poco::JSON_PRESERVE_KEY_ORDER);
             entry->set("at", event.recorded_at);
             entry->set("kind", event.kind);
             entry->set("detail", event.detail);
             entry->set("message", event.message_sequence);
-            if (event.message_sequence > 0) {
-                if (const auto logged = b.store().message_without_raw(event.message_sequence))
-                    entry->set("signature", signature_json(*logged));
+            const auto logged = event.message_sequence > 0
+                                    ? b.store().message_without_raw(event.message_sequence)
+                                    : std::nullopt;
+            if (logged) {
+                entry->set("signature", signature_json(*logged));
+                // Who acted: the agency that sent the package, and for ours the user or
+                // client who asked for it.
+                Object::Ptr actor = new Object(Poco::JSON_PRESERVE_KEY_ORDER);
+                actor->set("agency", logged->from_agency);
+                actor->set("agencyName", agency_name(logged->from_agency));
+                actor->set("requestedBy", logged->requested_by);
+                entry->set("actor", actor);
+                if (logged->direction == connector::Direction::outbound &&
+                    seen.insert(logged->sequence).second)
+                    deliveries->add(
+                        delivery_json(*logged, b.store().transport_state(logged->sequence)));
             }
             history->add(entry);
         }
         body->set("history", history);
+        body->set("deliveries", deliveries);
         return Reply{200, body, {}, {}, {}};
+    });
+}
+
+// --- GET /api/v1/tasks/{code}/package?message=N ---
+// The package as it was received or sent, for whoever sees the task: only packages in its
+// history (so a clerk reaches no other unit's). Downloaded, never shown in the page's
+// origin: an attachment, nosniff, and a sandbox policy.
+Reply ApiServer::Impl::task_package(const Caller& caller, const std::string& code,
+                                    const Poco::URI::QueryParameters& query) {
+    std::string text;
+    for (const auto& [name, value] : query) {
+        if (name != "message" || !text.empty())
+            refuse_fields(
+                {{name, name == "message" ? "is given twice" : "unknown query parameter"}});
+        text = value;
+    }
+    const std::int64_t sequence = message_sequence("message", text);
+    return with_backend([&](Backend& b) {
+        visible_task(b, caller, code);
+        const auto events = b.store().task_events(code);
+        if (std::none_of(events.begin(), events.end(),
+                         [&](const auto& event) { return event.message_sequence == sequence; }))
+            refuse(404, "message " + text + " is not in the history of task '" + code + "'");
+        const auto logged = b.store().messages(sequence - 1, 1);
+        if (logged.empty() || logged.front().sequence != sequence)
+            refuse(404, "no message " + text + " in the log");
+        Reply reply{200, {}, logged.front().raw, "application/xml", {}};
+        reply.headers.emplace_back("Content-Disposition",
+                                   "attachment; filename=\"goi-tin-" + text + ".xml\"");
+        reply.headers.emplace_back("Content-Security-Policy", "sandbox; default-src 'none'");
+        return reply;
     });
 }
 
@@ -170,10 +232,7 @@ Reply ApiServer::Impl::one_message(const std::string& text,
                                    const Poco::URI::QueryParameters& query) {
     if (!query.empty())
         refuse_fields({{query.front().first, "unknown query parameter"}});
-    if (text.empty() || text.size() > 18 ||
-        text.find_first_not_of("0123456789") != std::string::npos)
-        refuse_fields({{"sequence", "not a message sequence (a whole number)"}});
-    const std::int64_t sequence = std::stoll(text);
+    const std::int64_t sequence = message_sequence("sequence", text);
     return with_backend([&](Backend& b) {
         const auto logged = b.store().message_without_raw(sequence);
         if (!logged)

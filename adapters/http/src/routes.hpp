@@ -36,7 +36,9 @@ enum class RouteId {
     page,
     dashboard,
     exports,
-    revoke
+    revoke,
+    amend,
+    task_package
 };
 
 struct Route {
@@ -51,14 +53,18 @@ inline constexpr Route kRoutes[] = {
     {"GET", "/readyz", kPublic, RouteId::readyz},
     {"GET", "/api/v1/openapi.yaml", kPublic, RouteId::openapi},
     {"GET", "/api/v1/tasks", kEveryRole, RouteId::list_tasks},
-    // A clerk assigns (and revokes) only with the agency itself among their units: the
+    // A clerk assigns (revokes, amends) only with the agency itself among their units: the
     // văn thư of the UBND, not a department's clerk (write_routes.cpp).
     {"POST", "/api/v1/tasks", kBackend | kClerk | kAdmin, RouteId::assign},
     {"GET", "/api/v1/tasks/{code}", kEveryRole, RouteId::task},
+    // The bytes of a package in a task's history (?message=N), for whoever sees the task.
+    {"GET", "/api/v1/tasks/{code}/package", kEveryRole, RouteId::task_package},
     {"POST", "/api/v1/tasks/{code}/reports", kBackend | kClerk | kAdmin, RouteId::report},
     {"POST", "/api/v1/documents", kBackend | kAdmin, RouteId::document},
     {"POST", "/api/v1/documents/{documentId}/revocation", kBackend | kClerk | kAdmin,
      RouteId::revoke},
+    {"POST", "/api/v1/documents/{documentId}/amendment", kBackend | kClerk | kAdmin,
+     RouteId::amend},
     {"GET", "/api/v1/events", kEveryRole, RouteId::events},
     {"GET", "/api/v1/agencies", kEveryRole, RouteId::agencies},
     {"GET", "/api/v1/messages/{sequence}", kBackend | kAuditor | kAdmin, RouteId::message},

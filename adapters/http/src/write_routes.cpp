@@ -1,5 +1,5 @@
 // The mutating routes: POST /api/v1/tasks (assignments), /api/v1/tasks/{code}/reports,
-// /api/v1/documents and /api/v1/documents/{documentId}/revocation.
+// /api/v1/documents and /api/v1/documents/{documentId}/revocation and …/amendment.
 #include "api_server_impl.hpp"
 
 #include <Poco/JSON/Array.h>
@@ -95,7 +95,7 @@ Reply ApiServer::Impl::assign(const Caller& client, JsonBody& sent) {
     return with_backend([&](Backend& b) {
         require_agency_clerk(b, client, "assigning tasks");
         const std::int64_t sequence =
-            queued([&] { return exchange_of(b).assign(assignment); }, "tasks");
+            queued([&] { return exchange_of(b).assign(assignment, client.actor()); }, "tasks");
         // Queued: from here on nothing may turn the answer into an error, or a retry
         // with the same Idempotency-Key would not get this 202.
         Object::Ptr answer = accepted(b, sequence);
@@ -158,7 +158,7 @@ Reply ApiServer::Impl::report(const Caller& client, const std::string& code, Jso
         std::int64_t sequence = 0;
         try {
             if (handshake) {
-                sequence = exchange_of(b).send_status(code, *status, note);
+                sequence = exchange_of(b).send_status(code, *status, note, client.actor());
             } else {
                 connector::ReportRequest request;
                 request.task_code = code;
@@ -166,7 +166,7 @@ Reply ApiServer::Impl::report(const Caller& client, const std::string& code, Jso
                 request.progress = progress;
                 request.note = note;
                 request.completion_date = completion;
-                sequence = exchange_of(b).report(request);
+                sequence = exchange_of(b).report(request, client.actor());
             }
         } catch (const std::invalid_argument& error) {
             refuse(409, error.what());
@@ -211,7 +211,7 @@ Reply ApiServer::Impl::document(const Caller& client, JsonBody& sent) {
     check(reader);
     return with_backend([&](Backend& b) {
         const std::int64_t sequence =
-            queued([&] { return exchange_of(b).send_document(plain); }, "(body)");
+            queued([&] { return exchange_of(b).send_document(plain, client.actor()); }, "(body)");
         Object::Ptr answer = accepted(b, sequence);
         const std::string document_id = answer->getValue<std::string>("documentId");
         best_effort("audit", [&] {
@@ -247,7 +247,7 @@ Reply ApiServer::Impl::revoke(const Caller& client, const std::string& document_
             refuse(409, "the assignment '" + document_id + "' is revoked already");
         std::int64_t sequence = 0;
         try {
-            sequence = exchange_of(b).revoke(document_id, reason);
+            sequence = exchange_of(b).revoke(document_id, reason, client.actor());
         } catch (const std::invalid_argument& error) {
             refuse(409, error.what());
         }
@@ -257,6 +257,76 @@ Reply ApiServer::Impl::revoke(const Caller& client, const std::string& document_
         best_effort("audit", [&] {
             audit_locked(b, client, "API_DOCUMENT_REVOKED", document_id,
                          "message " + std::to_string(sequence));
+        });
+        return Reply{202, answer, {}, {}, {}};
+    });
+}
+
+// --- POST /api/v1/documents/{documentId}/amendment ---
+// Điều chỉnh: tasks of the assignment we sent take a new title, content, deadline or
+// priority (business type 2 to their lead units), ours alike. A task names only what
+// changes; "dueDate" or "dueText" given moves the deadline (dueDate null or "": none).
+Reply ApiServer::Impl::amend(const Caller& client, const std::string& document_id, JsonBody& sent) {
+    FieldReader reader;
+    const auto body = reader.object(parse_body(sent, reader), "", {"reason", "tasks"});
+    check(reader);
+    const std::string reason = reader.text(body, "", "reason", true, 2000);
+    std::vector<connector::TaskAmendment> amendments;
+    reader.array(
+        body, "", "tasks", 1, 500, [&](const Poco::Dynamic::Var& value, const std::string& path) {
+            const auto object = reader.object(
+                value, path, {"code", "title", "content", "dueDate", "dueText", "priority"});
+            connector::TaskAmendment change;
+            change.task_code = reader.text(object, path, "code", true, 300);
+            const auto given = [&](const char* name) { return object && object->has(name); };
+            if (given("title"))
+                change.title = reader.text(object, path, "title", true, 2000);
+            if (given("content"))
+                change.content = reader.text(object, path, "content", false, 100000);
+            if (given("dueDate") || given("dueText"))
+                change.due = connector::TaskAmendment::Deadline{
+                    date_field(reader, object, path, "dueDate"),
+                    reader.text(object, path, "dueText", false, 500)};
+            change.priority = reader.integer(object, path, "priority", 0, 9);
+            if (object && !change.title && !change.content && !change.due && !change.priority)
+                reader.problem(path,
+                               "names nothing to change (title, content, dueDate, "
+                               "dueText, priority)");
+            amendments.push_back(std::move(change));
+        });
+    check(reader);
+    return with_backend([&](Backend& b) {
+        const auto tasks = b.store().tasks_of_document(document_id);
+        if (std::none_of(tasks.begin(), tasks.end(),
+                         [](const auto& task) { return task.side == connector::TaskSide::issued; }))
+            refuse(404, "we assigned no tasks by '" + document_id + "'");
+        require_agency_clerk(b, client, "amending an assignment");
+        FieldReader unknown;
+        for (std::size_t i = 0; i < amendments.size(); ++i)
+            if (std::none_of(tasks.begin(), tasks.end(), [&](const auto& task) {
+                    return task.task_code == amendments[i].task_code;
+                }))
+                unknown.problem(
+                    "tasks[" + std::to_string(i) + "].code",
+                    "'" + amendments[i].task_code + "' is not a task of '" + document_id + "'");
+        check(unknown);
+        std::int64_t sequence = 0;
+        try {
+            sequence = exchange_of(b).amend(document_id, amendments, reason, client.actor());
+        } catch (const std::invalid_argument& error) {
+            refuse(409, error.what());
+        }
+        Object::Ptr answer = new Object(Poco::JSON_PRESERVE_KEY_ORDER);
+        answer->set("documentId", document_id);
+        answer->set("message", sequence);
+        Poco::JSON::Array::Ptr codes = new Poco::JSON::Array;
+        for (const auto& change : amendments)
+            codes->add(change.task_code);
+        answer->set("tasks", codes);
+        best_effort("audit", [&] {
+            audit_locked(b, client, "API_DOCUMENT_AMENDED", document_id,
+                         "message " + std::to_string(sequence) + ", " +
+                             std::to_string(amendments.size()) + " tasks");
         });
         return Reply{202, answer, {}, {}, {}};
     });

@@ -398,6 +398,7 @@ bool SociStore::insert_message(const connector::MessageEntry& entry, const std::
     row.prev_hash = entry.prev_hash;
     row.entry_hash = entry.entry_hash;
     row.signer_agency = entry.signer_agency;
+    row.requested_by = entry.requested_by;
     std::unique_ptr<soci::statement>& statement =
         moving_head ? insert_moving_head_statement_ : insert_statement_;
     if (!statement) {
@@ -415,7 +416,8 @@ bool SociStore::insert_message(const connector::MessageEntry& entry, const std::
             soci::use(row.raw_size, "raw_size"),
             soci::use(row.signature_verdict, "signature_verdict"), soci::use(row.signer, "signer"),
             soci::use(row.recorded_at, "recorded_at"), soci::use(row.prev_hash, "prev_hash"),
-            soci::use(row.entry_hash, "entry_hash"), soci::use(row.signer_agency, "signer_agency");
+            soci::use(row.entry_hash, "entry_hash"), soci::use(row.signer_agency, "signer_agency"),
+            soci::use(row.requested_by, "requested_by");
         if (moving_head) {
             HeadMove& move = head_move_;
             prepared, soci::use(move.to_sequence, "to_sequence"),

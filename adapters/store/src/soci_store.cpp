@@ -30,6 +30,7 @@ extern const std::string_view sqlite_0006;
 extern const std::string_view sqlite_0007;
 extern const std::string_view sqlite_0008;
 extern const std::string_view sqlite_0009;
+extern const std::string_view sqlite_0010;
 extern const std::string_view postgresql_0001;
 extern const std::string_view postgresql_0002;
 extern const std::string_view postgresql_0003;
@@ -39,6 +40,7 @@ extern const std::string_view postgresql_0006;
 extern const std::string_view postgresql_0007;
 extern const std::string_view postgresql_0008;
 extern const std::string_view postgresql_0009;
+extern const std::string_view postgresql_0010;
 }  // namespace migrations
 
 namespace detail {
@@ -67,8 +69,8 @@ const Dialect kSqlite{
     "(CAST((julianday('now') - 2440587.5) * 86400000.0 AS INTEGER))",
     {migrations::sqlite_0001, migrations::sqlite_0002, migrations::sqlite_0003,
      migrations::sqlite_0004, migrations::sqlite_0005, migrations::sqlite_0006,
-     migrations::sqlite_0007, migrations::sqlite_0008,
-     migrations::sqlite_0009},
+     migrations::sqlite_0007, migrations::sqlite_0008, migrations::sqlite_0009,
+     migrations::sqlite_0010},
 };
 
 const Dialect kPostgresql{
@@ -95,17 +97,18 @@ const Dialect kPostgresql{
     "from_agency, "
     "to_agencies, status_code, subject, raw_base64, raw_sha256, raw_size, signature_verdict, "
     "signer, recorded_at, "
-    "prev_hash, entry_hash, signer_agency) SELECT :sequence, :direction, :kind, :business_type, "
+    "prev_hash, entry_hash, signer_agency, requested_by) SELECT :sequence, :direction, :kind, "
+    ":business_type, "
     ":document_id, "
     ":knobstick_id, "
     ":from_agency, :to_agencies, :status_code, :subject, :raw_base64, :raw_sha256, :raw_size, "
     ":signature_verdict, "
-    ":signer, :recorded_at, :prev_hash, :entry_hash, :signer_agency FROM head",
+    ":signer, :recorded_at, :prev_hash, :entry_hash, :signer_agency, :requested_by FROM head",
     "(floor(extract(epoch FROM clock_timestamp()) * 1000))::bigint",
     {migrations::postgresql_0001, migrations::postgresql_0002, migrations::postgresql_0003,
      migrations::postgresql_0004, migrations::postgresql_0005, migrations::postgresql_0006,
-     migrations::postgresql_0007, migrations::postgresql_0008,
-     migrations::postgresql_0009},
+     migrations::postgresql_0007, migrations::postgresql_0008, migrations::postgresql_0009,
+     migrations::postgresql_0010},
 };
 
 // postgresql://[user[:password]@][host][:port][/dbname][?key=value&…] in libpq's
@@ -435,6 +438,7 @@ connector::MessageEntry message_from_row(const soci::row& row) {
     entry.prev_hash = row.get<std::string>(16);
     entry.entry_hash = row.get<std::string>(17);
     entry.signer_agency = row.get<std::string>(18);
+    entry.requested_by = row.get<std::string>(19);
     return entry;
 }
 

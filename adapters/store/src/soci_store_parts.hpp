@@ -62,14 +62,14 @@ constexpr const char* kMessageColumns =
     "sequence, direction, kind, business_type, document_id, knobstick_id, from_agency, "
     "to_agencies, status_code, "
     "subject, raw_base64, raw_sha256, raw_size, signature_verdict, signer, recorded_at, prev_hash, "
-    "entry_hash, signer_agency";
+    "entry_hash, signer_agency, requested_by";
 
 constexpr const char* kMessageValues =
     ":sequence, :direction, :kind, :business_type, :document_id, :knobstick_id, :from_agency, "
     ":to_agencies, "
     ":status_code, :subject, :raw_base64, :raw_sha256, :raw_size, :signature_verdict, :signer, "
     ":recorded_at, "
-    ":prev_hash, :entry_hash, :signer_agency";
+    ":prev_hash, :entry_hash, :signer_agency, :requested_by";
 
 struct Target {
     const Dialect* dialect;
@@ -347,7 +347,7 @@ class SociStore final : public connector::Store {
         int business_type = 0;
         std::string direction, kind, document_id, knobstick_id, from_agency, to_agencies,
             status_code, subject, raw_base64, raw_sha256, signature_verdict, signer, recorded_at,
-            prev_hash, entry_hash, signer_agency;
+            prev_hash, entry_hash, signer_agency, requested_by;
     };
 
     bool insert_message(const connector::MessageEntry& entry, const std::string& raw_base64,

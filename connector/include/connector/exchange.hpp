@@ -98,6 +98,19 @@ struct ReportRequest {
     std::optional<edxml::Date> completion_date;  // defaults to today for 06
 };
 
+// Điều chỉnh of one task we assigned: what changes (absent: stays as it is).
+struct TaskAmendment {
+    struct Deadline {
+        std::optional<edxml::Date> date;  // none: no fixed date (thường xuyên…)
+        std::string text;                 // as written: "Quý II năm 2026"
+    };
+    std::string task_code;
+    std::optional<std::string> title;
+    std::optional<std::string> content;
+    std::optional<Deadline> due;
+    std::optional<int> priority;
+};
+
 class Exchange {
   public:
     Exchange(Store& store, AxisTransport& axis, const Clock& clock, ExchangeSettings settings);
@@ -108,18 +121,26 @@ class Exchange {
     // Local actions. Each builds, signs, logs and queues a package, records the tasks
     // (side issued) or the report on our side, and returns the logged message's
     // sequence. Throw std::invalid_argument naming what is wrong with the request.
-    std::int64_t assign(const AssignmentDocument& document);
-    std::int64_t report(const ReportRequest& request);
+    // `requested_by` (MessageEntry::requested_by) names who asked: "user:…", "api:…".
+    std::int64_t assign(const AssignmentDocument& document, const std::string& requested_by = {});
+    std::int64_t report(const ReportRequest& request, const std::string& requested_by = {});
     // Revokes (thu hồi) an assignment we sent: a package of business type 1 to the same
     // recipients, and our tasks of that document withdrawn.
-    std::int64_t revoke(const std::string& document_id, const std::string& reason);
+    std::int64_t revoke(const std::string& document_id, const std::string& reason,
+                        const std::string& requested_by = {});
+    // Amends (điều chỉnh) tasks of an assignment we sent: a package of business type 2
+    // to their lead units with the tasks as they now stand, and our tasks changed alike.
+    // Refused for a task not in that assignment, revoked, or completed, and for an
+    // amendment that changes nothing.
+    std::int64_t amend(const std::string& document_id, const std::vector<TaskAmendment>& changes,
+                       const std::string& reason, const std::string& requested_by = {});
     // A plain document; refused when its DocumentId was sent before.
-    std::int64_t send_document(const PlainDocument& document);
+    std::int64_t send_document(const PlainDocument& document, const std::string& requested_by = {});
     // The status handshake of a task, as a status package about its source document:
     // 13 (take back) to the lead unit of a task we assigned; 15/16 (agree / refuse) to
     // the issuer of a task assigned to us that asked for it back.
     std::int64_t send_status(const std::string& task_code, edxml::StatusKind code,
-                             const std::string& note);
+                             const std::string& note, const std::string& requested_by = {});
 
     // At start: queues what was logged but not queued (a crash in between) and records
     // the tasks of such assignments. Inbound needs nothing: a knobstick stored but not
@@ -147,16 +168,19 @@ class Exchange {
 
   private:
     struct State;
+    // The assignment (business type 0) we sent as `document_id`, as it was sent.
+    std::optional<edxml::DocumentPackage> sent_original(const std::string& document_id);
     std::int64_t queue_package(const std::string& kind, const std::string& document_id,
                                const std::string& to, const std::string& status_code,
-                               const std::string& subject, std::string bytes,
-                               int business_type = 0);
+                               const std::string& subject, std::string bytes, int business_type = 0,
+                               const std::string& requested_by = {});
     // Local actions (local_actions.cpp). A document without a number gets the next
     // document number (Store::next_document_number); without a notation, `default_notation`.
     void number_if_unnumbered(std::string& number, std::string& notation,
                               const char* default_notation);
     // Queues a document of ours; refused (DuplicateError) when its DocumentId was sent.
-    std::int64_t queue_new_document(const edxml::DocumentPackage& package);
+    std::int64_t queue_new_document(const edxml::DocumentPackage& package,
+                                    const std::string& requested_by);
     // Reads the task and runs `change` on it (which decides and writes with
     // Store::update_task); again on a fresh copy when another writer updated the task in
     // between. False when there is no such task.

@@ -35,9 +35,12 @@ struct MessageEntry {
     std::string signature_verdict;
     std::string signer;         // the signing certificate's subject
     std::string signer_agency;  // the agency that certificate maps to (signer policy)
-    std::string recorded_at;    // yyyy-MM-ddTHH:mm:ss.mmmZ (UTC), filled by the store
-    std::string prev_hash;      // filled by the store
-    std::string entry_hash;     // filled by the store
+    // Outbound: who asked us to send it ("user:van-thu.ubnd", "api:idesk", "cli");
+    // empty for what the exchange sends by itself (01 on receipt) and for inbound.
+    std::string requested_by;
+    std::string recorded_at;  // yyyy-MM-ddTHH:mm:ss.mmmZ (UTC), filled by the store
+    std::string prev_hash;    // filled by the store
+    std::string entry_hash;   // filled by the store
 };
 
 struct AuditEntry {
@@ -53,7 +56,9 @@ struct AuditEntry {
 
 // The canonical encoding the hash covers: each field as "<byte length>:<bytes>;" in a
 // fixed order, so that no two different rows encode alike. signer_agency (schema 4)
-// comes last and only when set, so entries written before it keep their hashes.
+// comes last and only when set, so entries written before it keep their hashes;
+// requested_by (schema 10) after it, only when set, with signer_agency then always
+// written (empty or not), so that neither can pass for the other.
 std::string canonical_encoding(const MessageEntry& entry);
 std::string canonical_encoding(const AuditEntry& entry);
 

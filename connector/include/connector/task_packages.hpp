@@ -53,6 +53,14 @@ std::string document_id_for(const std::string& sender, const edxml::Date& date,
 edxml::DocumentPackage build_assignment(const Sender& sender, const AssignmentDocument& document,
                                         const edxml::DateTime& now);
 
+// Điều chỉnh (business type 2): the assignment `original` we sent, with the same
+// DocumentId, carrying `tasks` (each as it now stands: new title, content, deadline) in a
+// task profile of kind update, to the lead units of those tasks, `reason` in Bussiness.
+// Throws std::invalid_argument when there is no task or a task has no lead unit.
+edxml::DocumentPackage build_amendment(const Sender& sender, const edxml::DocumentPackage& original,
+                                       const std::vector<edxml::TaskRecord>& tasks,
+                                       const std::string& reason, const edxml::DateTime& now);
+
 // A plain document package. Throws std::invalid_argument when it has no recipient.
 edxml::DocumentPackage build_document(const Sender& sender, const PlainDocument& document,
                                       const edxml::DateTime& now);

@@ -1,5 +1,6 @@
 // The chain definition itself, without a database.
 #include <boost/test/unit_test.hpp>
+#include <set>
 
 #include "connector/message_log.hpp"
 #include "edxml/attachments.hpp"
@@ -60,6 +61,21 @@ BOOST_AUTO_TEST_CASE(encoding_keeps_field_boundaries) {
     two.knobstick_id = "bc";
     BOOST_TEST(canonical_encoding(one) != canonical_encoding(two));
     BOOST_TEST(chain_hash(kGenesisHash, one) != chain_hash(kGenesisHash, two));
+}
+
+BOOST_AUTO_TEST_CASE(the_optional_fields_never_pass_for_each_other) {
+    // signer_agency and requested_by are written only when set (older entries keep their
+    // hashes); one set must not encode like the other set.
+    MessageEntry neither, agency_only, requester_only, both;
+    agency_only.signer_agency = "000.00.00.G22";
+    requester_only.requested_by = "000.00.00.G22";
+    both.signer_agency = "000.00.00.G22";
+    both.requested_by = "user:van-thu";
+    const std::set<std::string> encodings{
+        canonical_encoding(neither), canonical_encoding(agency_only),
+        canonical_encoding(requester_only), canonical_encoding(both)};
+    BOOST_TEST(encodings.size() == 4u);
+    BOOST_TEST(canonical_encoding(neither).find("000.00.00.G22") == std::string::npos);
 }
 
 BOOST_AUTO_TEST_CASE(every_kind_of_tampering_names_the_first_bad_entry) {

@@ -218,6 +218,10 @@ inline void tampering_is_detected(const Backend& backend) {
     expect_detected(backend, "tamper_modified", "messages", 3, [](soci::session& sql) {
         sql << "UPDATE messages SET subject = 'Đã sửa' WHERE sequence = 3";
     });
+    // Who asked for a package is chained too: naming another user is a modification.
+    expect_detected(backend, "tamper_requested_by", "messages", 4, [](soci::session& sql) {
+        sql << "UPDATE messages SET requested_by = 'user:mallory' WHERE sequence = 4";
+    });
     expect_detected(backend, "tamper_deleted", "messages", 2,
                     [](soci::session& sql) { sql << "DELETE FROM messages WHERE sequence = 2"; });
     expect_detected(backend, "tamper_deleted_tail", "messages", 5,
@@ -228,7 +232,9 @@ inline void tampering_is_detected(const Backend& backend) {
                "knobstick_id || '-copy', from_agency, "
                "to_agencies, status_code, 'chèn thêm', raw_base64, raw_sha256, raw_size, "
                "signature_verdict, signer, "
-               "recorded_at, prev_hash, entry_hash, signer_agency FROM messages WHERE sequence = 5";
+               "recorded_at, prev_hash, entry_hash, signer_agency, requested_by FROM messages "
+               "WHERE "
+               "sequence = 5";
         sql << "UPDATE chain_heads SET sequence = 6 WHERE chain = 'messages'";
     });
     expect_detected(backend, "tamper_reordered", "messages", 2, [](soci::session& sql) {
@@ -247,7 +253,9 @@ inline void tampering_is_detected(const Backend& backend) {
                "knobstick_id || '-copy', from_agency, "
                "to_agencies, status_code, subject, raw_base64, raw_sha256, raw_size, "
                "signature_verdict, signer, "
-               "recorded_at, prev_hash, entry_hash, signer_agency FROM messages WHERE sequence = 1";
+               "recorded_at, prev_hash, entry_hash, signer_agency, requested_by FROM messages "
+               "WHERE "
+               "sequence = 1";
     });
     // The last entry rewritten with a hash that is right for its new content: only the
     // chain head row still knows the old end.
@@ -1099,7 +1107,7 @@ inline void rows_past_the_head_are_not_log_entries(const Backend& backend) {
         raw << "INSERT INTO messages SELECT 2, direction, kind, business_type, document_id, "
                "'knob-upcoming', from_agency, to_agencies, status_code, subject, raw_base64, "
                "raw_sha256, raw_size, signature_verdict, signer, recorded_at, prev_hash, "
-               "entry_hash, signer_agency FROM messages WHERE sequence = 1";
+               "entry_hash, signer_agency, requested_by FROM messages WHERE sequence = 1";
     }
     BOOST_TEST(!store->message_by_knobstick(Direction::inbound, "knob-upcoming").has_value());
     BOOST_TEST(store->message_by_knobstick(Direction::inbound, "knob-1").has_value());

@@ -26,6 +26,10 @@ Poco::JSON::Object::Ptr signature_json(const connector::MessageEntry& message);
 // A log entry without its bytes, with its transport state (GET /api/v1/messages/{sequence}).
 Poco::JSON::Object::Ptr message_json(const connector::MessageEntry& message,
                                      const std::optional<connector::TransportEntry>& transport);
+// Where a package we sent stands, per recipient (the task page): the message's transport
+// state for each, except that a failed delivery names the recipients it failed for.
+Poco::JSON::Object::Ptr delivery_json(const connector::MessageEntry& message,
+                                      const std::optional<connector::TransportEntry>& transport);
 std::string to_text(const Poco::Dynamic::Var& json);
 
 }  // namespace http_api
