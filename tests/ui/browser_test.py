@@ -467,9 +467,44 @@ def check_the_agency_clerk_assigns_tasks():
     return result
 
 
-def check_revoking_withdraws_the_document_at_both_ends():
+def check_the_agency_clerk_amends_a_task():
     visible("#assigned-list").click()
     wait_until(ec.url_contains("side=issued"), "the issued tasks")
+    row = next(r for r in rows() if "27/TB-VPCP" in r.get_attribute("data-code") and
+               "Báo cáo kết quả" in r.text)
+    row.find_element(By.CSS_SELECTOR, ".task-title").click()
+    visible("#action-amend").click()
+    visible("#confirm")
+    driver.find_element(By.ID, "field-note").send_keys("Bổ sung số liệu theo chỉ đạo")
+    driver.find_element(By.ID, "confirm-ok").click()
+    expect(visible("#confirm-error").text == "Chưa có nội dung nào thay đổi.", "an empty amendment sent")
+    title = driver.find_element(By.ID, "field-title")
+    title.send_keys(" (bổ sung số liệu)")
+    driver.find_element(By.ID, "field-due-text").send_keys("Quý III năm 2031")
+    shot("task-confirm-amend")
+    driver.find_element(By.ID, "confirm-ok").click()
+    wait_until(lambda d: d.find_element(By.ID, "action-result").text.startswith("Đã gửi"),
+               "the amendment's answer")
+    wait_until(lambda d: "(bổ sung số liệu)" in d.find_element(By.ID, "task-title").text, "the new title")
+    history = visible("#history").text
+    expect("Điều chỉnh" in history and "van-thu.vpcp" in history, "history: " + history)
+    expect("Quý III năm 2031" in text_of("#task-due"), "due: " + text_of("#task-due"))
+    deliveries = visible("#deliveries").text
+    expect("Sở Văn hóa, Thể thao và Du lịch" in deliveries, "deliveries: " + deliveries)
+    links = driver.find_elements(By.CSS_SELECTOR, "#history a.package-link")
+    expect(len(links) >= 2, "the history links its packages")
+    shot("task-amended")
+    links[-1].click()  # the amendment's package, as it was signed and sent
+    with open(downloaded("goi-tin-", ".xml"), encoding="utf-8") as file:
+        package = file.read()
+    expect("Bổ sung số liệu theo chỉ đạo" in package and "edXMLEnvelope" in package,
+           "the package: " + package[:200])
+    eventually_at_h20(lambda listed: "Báo cáo kết quả số hóa (bổ sung số liệu)" in listed,
+                      "the amended title")
+
+
+def check_revoking_withdraws_the_document_at_both_ends():
+    driver.get(G22 + "/ui/tasks.html?side=issued")
     row = next(r for r in rows() if "27/TB-VPCP" in r.get_attribute("data-code") and
                "Số hóa hồ sơ" in r.text)
     row.find_element(By.CSS_SELECTOR, ".task-title").click()

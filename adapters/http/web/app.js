@@ -55,8 +55,32 @@ export const EVENT_LABELS = {
   reported: "Đã gửi báo cáo",
   progress: "Tiến độ",
   revoked: "Thu hồi",
+  updated: "Điều chỉnh",
+  replaced: "Thay thế",
   delivery_failed: "Gửi không thành công",
 };
+
+// Where a package we sent stands (transport_state.hpp), for the person who sent it.
+export const DELIVERY_LABELS = {
+  queued: "Chờ gửi",
+  retry_wait: "Chờ gửi lại",
+  sent: "Đã gửi lên Trục, chờ xác nhận",
+  delivered: "Đã chuyển đến",
+  delivery_failed: "Không chuyển được",
+  undelivered: "Không có xác nhận",
+  failed: "Gửi thất bại",
+};
+
+// Who asked for a package: "user:van-thu" → "van-thu"; "api:idesk" → "iDesk (idesk)".
+export function requesterText(requestedBy) {
+  if (!requestedBy) return "";
+  const [kind, ...rest] = requestedBy.split(":");
+  const name = rest.join(":");
+  if (kind === "user") return name;
+  if (kind === "api") return "hệ thống " + name;
+  if (kind === "cli") return "quản trị (dòng lệnh) " + name;
+  return requestedBy;
+}
 
 // The API's refusals, in words for the person in front of the page.
 export function problemText(status, body) {

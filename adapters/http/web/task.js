@@ -2,8 +2,8 @@
 // its history; and the actions the user may take on it, each confirmed first. Every action
 // is a report the server signs and sends over the axis (POST /api/v1/tasks/{code}/reports).
 import {
-  EVENT_LABELS, api, clear, documentText, dueText, el, formatDate, formatTime, progressBar,
-  showError, startPage, statusLabel, timelinessBadge, todayIso,
+  DELIVERY_LABELS, EVENT_LABELS, api, clear, documentText, dueText, el, formatDate, formatTime,
+  progressBar, requesterText, showError, startPage, statusLabel, timelinessBadge, todayIso,
 } from "/ui/app.js";
 
 const main = document.getElementById("main");
@@ -39,10 +39,20 @@ const ACTIONS = [
     noteRequired: true, help: "Nhiệm vụ sẽ được trả lại đơn vị giao, kèm lý do." },
 ];
 
-// The assigning side's: thu hồi takes back the whole document and every task of it.
+// The assigning side's: điều chỉnh changes this task (title, content, deadline); thu hồi
+// takes back the whole document and every task of it.
+const AMEND = { id: "amend", label: "Điều chỉnh", title: "Điều chỉnh nhiệm vụ", amend: true,
+                note: "Lý do điều chỉnh", noteRequired: true,
+                help: "Sửa tên, nội dung hoặc hạn xử lý; đơn vị chủ trì nhận văn bản điều chỉnh qua Trục liên thông, trạng thái và tiến độ được giữ nguyên." };
 const REVOKE = { id: "revoke", label: "Thu hồi văn bản giao", title: "Thu hồi văn bản giao nhiệm vụ",
                  note: "Lý do thu hồi", noteRequired: true, revoke: true,
                  help: "Văn bản giao và mọi nhiệm vụ của văn bản sẽ được thu hồi; các đơn vị nhận được thông báo qua Trục liên thông." };
+
+// The link that downloads the package behind a history line.
+function packageLink(message, label) {
+  return el("a", { href: "/api/v1/tasks/" + encodeURIComponent(code) + "/package?message=" + message,
+                   download: "goi-tin-" + message + ".xml", class: "package-link" }, label);
+}
 
 function closed(task) {
   return task.withdrawn || task.status === "06" || task.status === "02";
@@ -82,7 +92,18 @@ function openAction(task, action) {
   dialogError.hidden = true;
   document.getElementById("confirm-title").textContent = action.title;
   dialogFields.append(el("p", {}, action.help), el("p", { class: "muted" }, task.title));
-  let percent, note, completion, units;
+  let percent, note, completion, units, newTitle, newContent, newDue, newDueText;
+  if (action.amend) {
+    newTitle = el("input", { type: "text", id: "field-title", value: task.title, maxlength: 2000, required: true });
+    newContent = el("textarea", { id: "field-content", rows: 4, maxlength: 100000 });
+    newContent.value = task.content || "";
+    newDue = el("input", { type: "date", id: "field-due", value: task.dueDate || "" });
+    newDueText = el("input", { type: "text", id: "field-due-text", value: task.dueText || "", maxlength: 500,
+                               placeholder: "Ví dụ: Quý II năm 2026, Thường xuyên" });
+    dialogFields.append(field("Tên nhiệm vụ", newTitle), field("Nội dung", newContent),
+                        field("Hạn xử lý (để trống nếu không có hạn cụ thể)", newDue),
+                        field("Hạn ghi trong văn bản", newDueText));
+  }
   if (action.percent) {
     percent = el("input", { type: "number", min: 0, max: 100, value: task.progress, id: "field-percent", required: true });
     dialogFields.append(field("Tiến độ (%)", percent));
@@ -131,13 +152,35 @@ function openAction(task, action) {
       return;
     }
     if (noteText) body.note = noteText;
+    let change = null;
+    if (action.amend) {
+      change = { code: task.code };
+      if (!newTitle.value.trim()) {
+        dialogError.textContent = "Vui lòng nhập tên nhiệm vụ.";
+        dialogError.hidden = false;
+        return;
+      }
+      if (newTitle.value.trim() !== task.title) change.title = newTitle.value.trim();
+      if (newContent.value !== (task.content || "")) change.content = newContent.value;
+      if (newDue.value !== (task.dueDate || "") || newDueText.value.trim() !== (task.dueText || "")) {
+        change.dueDate = newDue.value || null;
+        change.dueText = newDueText.value.trim();
+      }
+      if (Object.keys(change).length === 1) {
+        dialogError.textContent = "Chưa có nội dung nào thay đổi.";
+        dialogError.hidden = false;
+        return;
+      }
+    }
     const ok = document.getElementById("confirm-ok");
     ok.disabled = true;
+    const documentPath = "/api/v1/documents/" + encodeURIComponent(task.sourceDocumentId);
     try {
       const answer = action.revoke
-        ? await api("POST", "/api/v1/documents/" + encodeURIComponent(task.sourceDocumentId) + "/revocation",
-                    { reason: noteText })
-        : await api("POST", "/api/v1/tasks/" + encodeURIComponent(task.code) + "/reports", body);
+        ? await api("POST", documentPath + "/revocation", { reason: noteText })
+        : action.amend
+          ? await api("POST", documentPath + "/amendment", { reason: noteText, tasks: [change] })
+          : await api("POST", "/api/v1/tasks/" + encodeURIComponent(task.code) + "/reports", body);
       dialog.close();
       result.className = "success";
       result.textContent = "Đã gửi: " + action.title.toLowerCase() + " (thông điệp số " + answer.message + ").";
@@ -162,7 +205,11 @@ function render(task) {
   clear(badges);
   badges.append(timelinessBadge(task));
   if (task.takeBackRequested) badges.append(" ", el("span", { class: "badge badge-withdrawn" }, "Đơn vị giao đề nghị thu hồi"));
-  text("task-document", documentText(task.sourceDocumentId));
+  const source = document.getElementById("task-document");
+  clear(source);
+  source.append(documentText(task.sourceDocumentId));
+  const assigned = task.history.find((event) => event.kind === "assigned" && event.message > 0);
+  if (assigned) source.append(" · ", packageLink(assigned.message, "Tải gói tin văn bản giao"));
   text("task-issuer", agencyNames.get(task.issuer) || task.issuer);
   const lead = task.assignees.filter((a) => a.role === "lead").map(unitName);
   const coordinating = task.assignees.filter((a) => a.role !== "lead").map(unitName);
@@ -187,6 +234,11 @@ function render(task) {
       actions.append(button);
     }
   } else if (task.side === "issued" && me.mayAssign && !task.withdrawn) {
+    if (task.status !== "06") {
+      const amend = el("button", { type: "button", id: "action-amend" }, AMEND.label);
+      amend.addEventListener("click", () => openAction(task, AMEND));
+      actions.append(amend);
+    }
     const button = el("button", { type: "button", id: "action-revoke", class: "danger" }, REVOKE.label);
     button.addEventListener("click", () => openAction(task, REVOKE));
     actions.append(button);
@@ -203,12 +255,41 @@ function render(task) {
                     el("time", { datetime: event.at }, formatTime(event.at)),
                     el("strong", {}, EVENT_LABELS[event.kind] || event.kind),
                     el("span", { class: "detail" }, event.detail));
+    if (event.actor) {
+      // Ours with no one asking: sent by the connector itself (01 on receipt).
+      const ours = me.agency && event.actor.agency === me.agency.code;
+      const who = requesterText(event.actor.requestedBy) || (ours ? "tự động" : "");
+      item.append(el("span", { class: "actor" },
+                     (event.actor.agencyName || event.actor.agency) + (who ? " · " + who : "")));
+    }
     if (event.message > 0) {
       const verdict = event.signature ? event.signature.verdict : "";
-      item.append(el("span", { class: "muted" }, "Thông điệp số " + event.message + (verdict ? " · chữ ký: " + verdict : "")));
+      item.append(el("span", { class: "muted" },
+                     packageLink(event.message, "Gói tin số " + event.message),
+                     verdict ? " · chữ ký: " + verdict : ""));
     }
     history.append(item);
   }
+
+  const deliveries = task.deliveries || [];
+  const rows = document.querySelector("#deliveries tbody");
+  clear(rows);
+  for (const delivery of deliveries) {
+    const recipients = el("ul", { class: "plain" });
+    const states = el("ul", { class: "plain" });
+    for (const recipient of delivery.recipients) {
+      recipients.append(el("li", {}, agencyNames.get(recipient.organId) || recipient.organId));
+      states.append(el("li", { class: "delivery delivery-" + recipient.state },
+                       DELIVERY_LABELS[recipient.state] || recipient.state));
+    }
+    rows.append(el("tr", {},
+                   el("td", {}, packageLink(delivery.message, "Số " + delivery.message)),
+                   el("td", {}, delivery.subject || (delivery.statusCode ? "Trạng thái " + delivery.statusCode : "")),
+                   el("td", {}, requesterText(delivery.requestedBy) || "tự động"),
+                   el("td", {}, recipients),
+                   el("td", {}, states)));
+  }
+  document.getElementById("deliveries-section").hidden = deliveries.length === 0;
   document.getElementById("task").hidden = false;
 }
 
