@@ -83,6 +83,26 @@ status=0
 "$connector" task report "$code" --status 05 --config "$work/h20.conf" 2> "$work/err" || status=$?
 [[ $status == 2 ]] && grep -q "the task is closed" "$work/err" || fail "05 after 06: exit $status"
 
+# Điều chỉnh: the office moves a deadline (business type 2); the province's task takes it
+# and keeps its status. The province cannot amend a task it was given, nor a bad date pass.
+first=$(tasks g22 | cut -f1 | grep '#I.1$')
+"$connector" task amend "$first" --due 2026-03-31 --due-text "Quý I năm 2026" \
+    --reason "Đẩy nhanh tiến độ" --config "$work/g22.conf" > "$work/amend.out" \
+    || fail "amend: $(cat "$work/amend.out")"
+grep -q "^amendment queued as message" "$work/amend.out" || fail "amend: $(cat "$work/amend.out")"
+passes 2
+"$connector" task show "$first" --config "$work/h20.conf" > "$work/show-amended.txt"
+grep -q "Hạn:         2026/03/31 (Quý I năm 2026)" "$work/show-amended.txt" \
+    || fail "not amended at the province: $(cat "$work/show-amended.txt")"
+grep -q "Trạng thái:  05" "$work/show-amended.txt" || fail "the amendment moved the status"
+for attempt in "h20 --due 2026-04-30" "g22 --due 31/04/2026"; do
+    set -- $attempt
+    status=0
+    "$connector" task amend "$first" "${@:2}" --config "$work/$1.conf" 2> "$work/err" || status=$?
+    [[ $status == 2 ]] || fail "amend $attempt: exit $status"
+done
+grep -q "'31/04/2026' is not a date" "$work/err" || fail "bad date: $(cat "$work/err")"
+
 # Both logs hold against the signed checkpoints each pass wrote outside the database
 # (--config: the store, the checkpoint file and the signing certificate of that side).
 for name in g22 h20; do
