@@ -119,28 +119,20 @@ Reply ApiServer::Impl::dashboard(const Caller& caller, const Poco::URI::QueryPar
         }
         body->set("byUnit", units);
         // The documents that most need a look: most overdue, then most tasks (a province
-        // has thousands; the export has them all).
-        const auto by_document =
-            tallies(store.count_tasks(filter, connector::TaskGrouping::source_document));
-        std::vector<std::pair<std::string, const Tally*>> ranked;
-        for (const auto& [document, tally] : by_document)
-            ranked.emplace_back(document, &tally);
-        std::sort(ranked.begin(), ranked.end(), [](const auto& left, const auto& right) {
-            const auto key = [](const auto& entry) {
-                return std::make_tuple(-entry.second->of("open_overdue"), -entry.second->all,
-                                       entry.first);
-            };
-            return key(left) < key(right);
-        });
-        if (ranked.size() > kDocumentsShown)
-            ranked.resize(kDocumentsShown);
+        // has thousands; the export has them all), ranked by the store.
+        const connector::DocumentRanking ranking = store.rank_documents(filter, kDocumentsShown);
+        const auto by_document = tallies(ranking.counts);
+        std::vector<std::string> order;
+        for (const auto& count : ranking.counts)
+            if (order.empty() || order.back() != count.group)
+                order.push_back(count.group);
         Poco::JSON::Array::Ptr documents = new Poco::JSON::Array;
-        for (const auto& [document, tally] : ranked) {
-            Object::Ptr entry = tally->json();
+        for (const std::string& document : order) {
+            Object::Ptr entry = by_document.at(document).json();
             entry->set("documentId", document);
             documents->add(entry);
         }
-        body->set("documentCount", static_cast<std::int64_t>(by_document.size()));
+        body->set("documentCount", ranking.documents);
         body->set("byDocument", documents);
 
         // Due in the next 7 days (today included), and the longest overdue, by deadline.

@@ -31,6 +31,7 @@ extern const std::string_view sqlite_0007;
 extern const std::string_view sqlite_0008;
 extern const std::string_view sqlite_0009;
 extern const std::string_view sqlite_0010;
+extern const std::string_view sqlite_0011;
 extern const std::string_view postgresql_0001;
 extern const std::string_view postgresql_0002;
 extern const std::string_view postgresql_0003;
@@ -41,6 +42,7 @@ extern const std::string_view postgresql_0007;
 extern const std::string_view postgresql_0008;
 extern const std::string_view postgresql_0009;
 extern const std::string_view postgresql_0010;
+extern const std::string_view postgresql_0011;
 }  // namespace migrations
 
 namespace detail {
@@ -70,7 +72,8 @@ const Dialect kSqlite{
     {migrations::sqlite_0001, migrations::sqlite_0002, migrations::sqlite_0003,
      migrations::sqlite_0004, migrations::sqlite_0005, migrations::sqlite_0006,
      migrations::sqlite_0007, migrations::sqlite_0008, migrations::sqlite_0009,
-     migrations::sqlite_0010},
+     migrations::sqlite_0010,
+     migrations::sqlite_0011},
 };
 
 const Dialect kPostgresql{
@@ -108,7 +111,8 @@ const Dialect kPostgresql{
     {migrations::postgresql_0001, migrations::postgresql_0002, migrations::postgresql_0003,
      migrations::postgresql_0004, migrations::postgresql_0005, migrations::postgresql_0006,
      migrations::postgresql_0007, migrations::postgresql_0008, migrations::postgresql_0009,
-     migrations::postgresql_0010},
+     migrations::postgresql_0010,
+     migrations::postgresql_0011},
 };
 
 // postgresql://[user[:password]@][host][:port][/dbname][?key=value&…] in libpq's

@@ -273,6 +273,8 @@ class SociStore final : public connector::Store {
     std::vector<connector::Task> find_tasks(const connector::TaskQuery& query) override;
     std::vector<connector::TaskCount> count_tasks(const connector::TaskQuery& query,
                                                   connector::TaskGrouping by) override;
+    connector::DocumentRanking rank_documents(const connector::TaskQuery& query,
+                                              std::size_t limit) override;
 
     std::vector<connector::BackendEvent> backend_events(std::int64_t after_sequence,
                                                         std::size_t limit) override;

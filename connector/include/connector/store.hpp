@@ -149,6 +149,12 @@ struct TaskCount {
 };
 enum class TaskGrouping { none, lead_unit, source_document };
 
+// The source documents that most need a look (rank_documents), counted by timeliness.
+struct DocumentRanking {
+    std::vector<TaskCount> counts;  // by document (group) and timeliness, in rank order
+    std::int64_t documents = 0;     // how many documents the query finds in all
+};
+
 // The message log and the audit log (hash-chained, append-only), their checkpoints, the
 // numbers of the documents we originate, and each message's transport state.
 class MessageLogStore {
@@ -254,6 +260,10 @@ class TaskStore {
     // The tasks `query` finds (its cursor and limit aside), counted by group and
     // timeliness, ordered by both.
     virtual std::vector<TaskCount> count_tasks(const TaskQuery& query, TaskGrouping by) = 0;
+    // Of the documents whose tasks `query` finds, the `limit` with the most open tasks past
+    // their deadline, then the most tasks, then by id; each counted as count_tasks by
+    // source_document would (a summary shows these, not thousands).
+    virtual DocumentRanking rank_documents(const TaskQuery& query, std::size_t limit) = 0;
 };
 
 // What only the HTTP side needs: API clients, the change feed, webhook deliveries and

@@ -970,6 +970,34 @@ inline void tasks_are_counted_by_timeliness(const Backend& backend) {
     BOOST_TEST(keyed(store->count_tasks(query, TaskGrouping::lead_unit)) == expected_by_lead);
     BOOST_TEST(keyed(store->count_tasks(query, TaskGrouping::source_document)) ==
                expected_by_document);
+    // The documents ranked: most open tasks past their deadline, then most tasks, then id;
+    // each counted as by source_document, and all of them counted.
+    std::map<std::string, std::pair<std::int64_t, std::int64_t>> overdue_and_all;
+    for (const auto& [key, count] : expected_by_document) {
+        const std::string document = key.substr(0, key.find('|'));
+        if (key.substr(key.find('|') + 1) == "open_overdue")
+            overdue_and_all[document].first += count;
+        overdue_and_all[document].second += count;
+    }
+    std::vector<std::string> expected_order;
+    for (const auto& [document, figures] : overdue_and_all)
+        expected_order.push_back(document);
+    std::sort(expected_order.begin(), expected_order.end(), [&](const auto& a, const auto& b) {
+        return std::make_tuple(-overdue_and_all[a].first, -overdue_and_all[a].second, a) <
+               std::make_tuple(-overdue_and_all[b].first, -overdue_and_all[b].second, b);
+    });
+    const DocumentRanking ranked = store->rank_documents(query, 10);
+    BOOST_TEST(ranked.documents == 2);
+    std::vector<std::string> order;
+    for (const TaskCount& count : ranked.counts)
+        if (order.empty() || order.back() != count.group)
+            order.push_back(count.group);
+    BOOST_TEST(order == expected_order);
+    BOOST_TEST(keyed(ranked.counts) == expected_by_document);
+    const DocumentRanking top = store->rank_documents(query, 1);
+    BOOST_TEST(top.documents == 2);  // counted before the limit
+    for (const TaskCount& count : top.counts)
+        BOOST_TEST(count.group == expected_order.front());
     // The filter by timeliness agrees with the core, task by task.
     for (const auto& [timeliness, count] : expected) {
         query.timeliness = timeliness;
@@ -987,8 +1015,33 @@ inline void tasks_are_counted_by_timeliness(const Backend& backend) {
     for (const TaskCount& count : store->count_tasks(query, TaskGrouping::none))
         scoped += count.count;
     BOOST_TEST(scoped == 4);
+    const DocumentRanking mine = store->rank_documents(query, 10);
+    BOOST_TEST(mine.documents == 2);  // T#3 in D1; T#4, T#7, T#8 in D2
+    std::int64_t ranked_scoped = 0;
+    for (const TaskCount& count : mine.counts)
+        ranked_scoped += count.count;
+    BOOST_TEST(ranked_scoped == 4);
+    // By deadline the clerk's tasks are checked one by one (not drawn from their set):
+    // the same tasks, in deadline order, none without a deadline before one with.
+    std::set<std::string> by_code, by_deadline;
+    for (const Task& task : store->find_tasks(query))
+        by_code.insert(task.task_code);
+    query.order = TaskQuery::Order::due_date;
+    const auto in_deadline_order = store->find_tasks(query);
+    for (std::size_t i = 0; i < in_deadline_order.size(); ++i) {
+        by_deadline.insert(in_deadline_order[i].task_code);
+        if (i > 0 && in_deadline_order[i].due_date)
+            BOOST_TEST(in_deadline_order[i - 1].due_date.has_value());
+    }
+    BOOST_TEST(by_code.size() == 4u);
+    BOOST_TEST((by_deadline == by_code));
+    query.order = TaskQuery::Order::code;
+    query.units = {"x' OR '1'='1"};
+    BOOST_TEST(store->rank_documents(query, 10).documents == 0);
+    BOOST_TEST(store->find_tasks(query).empty());
     query.units.clear();
     BOOST_TEST(store->count_tasks(query, TaskGrouping::none).empty());
+    BOOST_TEST(store->rank_documents(query, 10).counts.empty());
 }
 
 // Issue 14: two writers whose units of work take the same locks in opposite orders (one
