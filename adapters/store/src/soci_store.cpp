@@ -32,6 +32,7 @@ extern const std::string_view sqlite_0008;
 extern const std::string_view sqlite_0009;
 extern const std::string_view sqlite_0010;
 extern const std::string_view sqlite_0011;
+extern const std::string_view sqlite_0012;
 extern const std::string_view postgresql_0001;
 extern const std::string_view postgresql_0002;
 extern const std::string_view postgresql_0003;
@@ -43,6 +44,7 @@ extern const std::string_view postgresql_0008;
 extern const std::string_view postgresql_0009;
 extern const std::string_view postgresql_0010;
 extern const std::string_view postgresql_0011;
+extern const std::string_view postgresql_0012;
 }  // namespace migrations
 
 namespace detail {
@@ -72,8 +74,7 @@ const Dialect kSqlite{
     {migrations::sqlite_0001, migrations::sqlite_0002, migrations::sqlite_0003,
      migrations::sqlite_0004, migrations::sqlite_0005, migrations::sqlite_0006,
      migrations::sqlite_0007, migrations::sqlite_0008, migrations::sqlite_0009,
-     migrations::sqlite_0010,
-     migrations::sqlite_0011},
+     migrations::sqlite_0010, migrations::sqlite_0011, migrations::sqlite_0012},
 };
 
 const Dialect kPostgresql{
@@ -111,8 +112,7 @@ const Dialect kPostgresql{
     {migrations::postgresql_0001, migrations::postgresql_0002, migrations::postgresql_0003,
      migrations::postgresql_0004, migrations::postgresql_0005, migrations::postgresql_0006,
      migrations::postgresql_0007, migrations::postgresql_0008, migrations::postgresql_0009,
-     migrations::postgresql_0010,
-     migrations::postgresql_0011},
+     migrations::postgresql_0010, migrations::postgresql_0011, migrations::postgresql_0012},
 };
 
 // postgresql://[user[:password]@][host][:port][/dbname][?key=value&…] in libpq's

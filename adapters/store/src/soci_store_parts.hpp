@@ -409,7 +409,8 @@ class SociStore final : public connector::Store {
     };
 
     // `replacing`: the task exists, and its assignees are written only when they changed.
-    void write_assignees(const connector::Task& task, bool replacing);
+    // The assignee rows, each with the copy of what a clerk's counts read (migration 0012).
+    void write_assignees(const connector::Task& task, const TaskColumns& columns, bool replacing);
     // Rows (task_code, organ_id, name, role) of `query` (binding :code, and :count when
     // above 0), grouped by task in the order read.
     void read_assignees(

@@ -1015,6 +1015,44 @@ inline void tasks_are_counted_by_timeliness(const Backend& backend) {
     for (const TaskCount& count : store->count_tasks(query, TaskGrouping::none))
         scoped += count.count;
     BOOST_TEST(scoped == 4);
+    // A clerk's counts read their units' copies of each task (migration 0012): they follow
+    // the task as it changes, and agree with the tasks themselves, one row a task even
+    // for a unit both lead and coordinating.
+    const auto counted_from_tasks = [&] {
+        std::map<std::string, std::int64_t> out;
+        for (const Task& task : store->find_tasks(query)) {
+            std::string lead;
+            for (const auto& assignee : task.assignees)
+                if (assignee.role == edxml::AssigneeRole::lead)
+                    lead = assignee.organ_id;
+            ++out[lead + "|" +
+                  to_string(
+                      derive_timeliness(task.status, task.due_date, task.completion_date, today))];
+        }
+        return out;
+    };
+    BOOST_TEST(keyed(store->count_tasks(query, TaskGrouping::lead_unit)) == counted_from_tasks());
+    auto changed = store->task("T#3");
+    BOOST_REQUIRE(changed.has_value());
+    changed->status.current = edxml::StatusKind::completed;
+    changed->completion_date = edxml::Date{2026, 12, 1};
+    changed->assignees.push_back(
+        {edxml::AssigneeRole::coordinating, "000.00.22.H20", "Sở (phối hợp)"});
+    BOOST_REQUIRE(store->update_task(*changed, {0, "T#3", "status", "06", 0, ""}));
+    auto moved = store->task("T#4");
+    BOOST_REQUIRE(moved.has_value());
+    moved->status.current = edxml::StatusKind::processing;
+    moved->completion_date.reset();
+    moved->due_date = edxml::Date{2020, 2, 2};  // now open and overdue
+    BOOST_REQUIRE(store->update_task(*moved, {0, "T#4", "updated", "", 0, ""}));
+    const auto after = counted_from_tasks();
+    BOOST_TEST(after.at("000.00.22.H20|done_on_time") == 1);  // T#3, counted once
+    BOOST_TEST(after.at("000.00.22.H20|open_overdue") >= 1);
+    BOOST_TEST(keyed(store->count_tasks(query, TaskGrouping::lead_unit)) == after);
+    std::int64_t ranked_after = 0;
+    for (const TaskCount& count : store->rank_documents(query, 10).counts)
+        ranked_after += count.count;
+    BOOST_TEST(ranked_after == 4);
     const DocumentRanking mine = store->rank_documents(query, 10);
     BOOST_TEST(mine.documents == 2);  // T#3 in D1; T#4, T#7, T#8 in D2
     std::int64_t ranked_scoped = 0;
