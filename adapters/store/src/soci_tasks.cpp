@@ -14,6 +14,20 @@
 
 namespace store::detail {
 
+namespace {
+
+// An assignee from a row whose columns 1–3 are organ_id, name, role.
+edxml::TaskAssignee assignee_from(const soci::row& row) {
+    edxml::TaskAssignee assignee;
+    assignee.organ_id = row.get<std::string>(1);
+    assignee.name = row.get<std::string>(2);
+    assignee.role = row.get<std::string>(3) == "coordinating" ? edxml::AssigneeRole::coordinating
+                                                              : edxml::AssigneeRole::lead;
+    return assignee;
+}
+
+}  // namespace
+
 bool SociStore::insert_task(const connector::Task& task, const connector::TaskEvent& event) {
     return guarded(
         "insert_task", [&] { return std::string(task.task_code); },
@@ -455,15 +469,30 @@ void SociStore::write_assignees(const connector::Task& task, const TaskColumns& 
     if (replacing) {
         // Most updates (a status, a report) leave the assignees as they were: compared
         // with what is stored, they are not written again (statements are round trips),
-        // only their copy of what is counted, when the task's standing or deadline moved.
-        std::vector<std::pair<std::string, std::vector<edxml::TaskAssignee>>> stored;
-        read_assignees(
-            "SELECT task_code, organ_id, name, role FROM task_assignees WHERE task_code = :code "
-            "ORDER BY position",
-            task.task_code, 0, stored);
+        // and their copy of what is counted only when the task's standing, deadline, lead
+        // or document moved (a 02, a 06, a revocation, an amendment).
+        std::vector<edxml::TaskAssignee> stored;
+        bool copies_current = true;
+        const std::string due = due_indicator == soci::i_ok ? columns.due : std::string();
+        soci::rowset<soci::row> rows =
+            (sql_.prepare << "SELECT task_code, organ_id, name, role, task_lead, task_document, "
+                             "task_standing, task_due FROM task_assignees WHERE task_code = "
+                             ":code ORDER BY position",
+             soci::use(task.task_code, "code"));
+        for (const soci::row& row : rows) {
+            stored.push_back(assignee_from(row));
+            copies_current =
+                copies_current && row.get<std::string>(4) == columns.lead &&
+                row.get<std::string>(5) == task.source_document_id &&
+                row.get<std::string>(6) == columns.standing &&
+                (row.get_indicator(7) == soci::i_null ? std::string() : row.get<std::string>(7)) ==
+                    due;
+        }
         if (stored.empty() && task.assignees.empty())
             return;
-        if (!stored.empty() && stored.front().second == task.assignees) {
+        if (!stored.empty() && stored == task.assignees) {
+            if (copies_current)
+                return;
             sql_ << "UPDATE task_assignees SET task_lead = :lead, task_document = :document, "
                     "task_standing = :standing, task_due = :due WHERE task_code = :code",
                 soci::use(columns.lead, "lead"), soci::use(task.source_document_id, "document"),
@@ -581,13 +610,7 @@ void SociStore::read_assignees(
         const std::string code = row.get<std::string>(0);
         if (into.empty() || into.back().first != code)
             into.emplace_back(code, std::vector<edxml::TaskAssignee>{});
-        edxml::TaskAssignee assignee;
-        assignee.organ_id = row.get<std::string>(1);
-        assignee.name = row.get<std::string>(2);
-        assignee.role = row.get<std::string>(3) == "coordinating"
-                            ? edxml::AssigneeRole::coordinating
-                            : edxml::AssigneeRole::lead;
-        into.back().second.push_back(std::move(assignee));
+        into.back().second.push_back(assignee_from(row));
     }
 }
 
