@@ -169,21 +169,8 @@ std::int64_t Exchange::revoke(const std::string& document_id, const std::string&
     const std::optional<edxml::DocumentPackage> original = sent_original(document_id);
     if (!original)
         throw std::invalid_argument("we sent no document '" + document_id + "'");
-    // The same document (same DocumentId, header, recipients), as business type 1, without
-    // its attachments.
-    edxml::DocumentPackage revocation = *original;
-    revocation.signature.reset();
-    revocation.attachments.clear();
-    revocation.manifest.clear();
-    revocation.has_manifest = false;
-    edxml::Business business;
-    business.document_id = document_id;
-    business.doc_type = static_cast<int>(edxml::BusinessDocType::revoke);
-    business.reason = reason;
-    edxml::TraceHeaderList trace;
-    trace.business = business;
-    trace.trace_headers.push_back({settings_.sender.code, vietnam_time(clock_.now())});
-    revocation.trace = trace;
+    const edxml::DocumentPackage revocation =
+        build_revocation(settings_.sender, *original, reason, vietnam_time(clock_.now()));
     std::vector<std::string> to;
     for (const auto& organization : revocation.header.to)
         to.push_back(organization.organ_id);

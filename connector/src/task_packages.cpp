@@ -67,6 +67,27 @@ edxml::DocumentPackage new_document(const Sender& sender, const std::string& num
     return package;
 }
 
+// What follows a document we sent (a revocation, an amendment): the same document, header
+// and DocumentId, without its signature and attachments, with the business type and reason.
+edxml::DocumentPackage follow_up(const edxml::DocumentPackage& original,
+                                 edxml::BusinessDocType type, const std::string& reason,
+                                 const std::string& sender, const edxml::DateTime& now) {
+    edxml::DocumentPackage package = original;
+    package.signature.reset();
+    package.attachments.clear();
+    package.manifest.clear();
+    package.has_manifest = false;
+    edxml::Business business;
+    business.document_id = original.header.document_id;
+    business.doc_type = static_cast<int>(type);
+    business.reason = reason;
+    edxml::TraceHeaderList trace;
+    trace.business = business;
+    trace.trace_headers.push_back({sender, now});
+    package.trace = trace;
+    return package;
+}
+
 void add_trace(edxml::DocumentPackage& package, const std::string& sender,
                const edxml::DateTime& now) {
     edxml::TraceHeaderList trace;
@@ -146,16 +167,19 @@ edxml::DocumentPackage build_assignment(const Sender& sender, const AssignmentDo
     return package;
 }
 
+edxml::DocumentPackage build_revocation(const Sender& sender,
+                                        const edxml::DocumentPackage& original,
+                                        const std::string& reason, const edxml::DateTime& now) {
+    return follow_up(original, edxml::BusinessDocType::revoke, reason, sender.code, now);
+}
+
 edxml::DocumentPackage build_amendment(const Sender& sender, const edxml::DocumentPackage& original,
                                        const std::vector<edxml::TaskRecord>& tasks,
                                        const std::string& reason, const edxml::DateTime& now) {
     if (tasks.empty())
         throw std::invalid_argument("an amendment needs at least one task");
-    edxml::DocumentPackage package = original;
-    package.signature.reset();
-    package.attachments.clear();
-    package.manifest.clear();
-    package.has_manifest = false;
+    edxml::DocumentPackage package =
+        follow_up(original, edxml::BusinessDocType::update, reason, sender.code, now);
     edxml::MessageHeader& header = package.header;
     // To: the lead units of the tasks that change, as the original named them; the
     // others have nothing to apply.
@@ -185,18 +209,10 @@ edxml::DocumentPackage build_amendment(const Sender& sender, const edxml::Docume
         profile.tasks.push_back(std::move(task));
     }
     header.to = std::move(to);
-    edxml::TraceHeaderList trace;
-    edxml::Business business;
-    business.document_id = header.document_id;
-    business.doc_type = static_cast<int>(edxml::BusinessDocType::update);
-    business.reason = reason;
     edxml::BusinessDocumentInfo changed;
     changed.document_info = 1;      // the tasks' content or deadlines changed
     changed.document_receiver = 0;  // the same units
-    business.document_infos.push_back(changed);
-    trace.business = business;
-    trace.trace_headers.push_back({sender.code, now});
-    package.trace = trace;
+    package.trace->business->document_infos.push_back(changed);
     attach_profile(package, profile, "dieuchinh-" + header.code.number);
     return package;
 }

@@ -2,8 +2,8 @@
 
 #include <Poco/JSON/Array.h>
 #include <Poco/JSON/Stringifier.h>
+#include <Poco/StringTokenizer.h>
 
-#include <algorithm>
 #include <sstream>
 
 #include "connector/clock.hpp"
@@ -133,13 +133,10 @@ Object::Ptr delivery_json(const connector::MessageEntry& m,
                                  : Poco::Dynamic::Var());
     body->set("reason", transport ? transport->reason : std::string());
     Poco::JSON::Array::Ptr recipients = new Poco::JSON::Array;
-    std::size_t start = 0;
-    while (start <= m.to_agencies.size()) {
-        const std::size_t end = std::min(m.to_agencies.find(',', start), m.to_agencies.size());
-        const std::string code = m.to_agencies.substr(start, end - start);
-        start = end + 1;
-        if (code.empty())
-            continue;
+    const Poco::StringTokenizer codes(
+        m.to_agencies, ",",
+        Poco::StringTokenizer::TOK_IGNORE_EMPTY | Poco::StringTokenizer::TOK_TRIM);
+    for (const std::string& code : codes) {
         // "not delivered to A, B (knobstick)": the others were sent, not failed.
         const bool failed_here = transport && transport->reason.find(code) != std::string::npos;
         Object::Ptr recipient = new Object(Poco::JSON_PRESERVE_KEY_ORDER);

@@ -53,6 +53,12 @@ std::string document_id_for(const std::string& sender, const edxml::Date& date,
 edxml::DocumentPackage build_assignment(const Sender& sender, const AssignmentDocument& document,
                                         const edxml::DateTime& now);
 
+// Thu hồi (business type 1): the assignment `original` we sent, the same document to the
+// same recipients, without its attachments, `reason` in Bussiness.
+edxml::DocumentPackage build_revocation(const Sender& sender,
+                                        const edxml::DocumentPackage& original,
+                                        const std::string& reason, const edxml::DateTime& now);
+
 // Điều chỉnh (business type 2): the assignment `original` we sent, with the same
 // DocumentId, carrying `tasks` (each as it now stands: new title, content, deadline) in a
 // task profile of kind update, to the lead units of those tasks, `reason` in Bussiness.

@@ -10,6 +10,9 @@ ALTER TABLE task_assignees ADD COLUMN task_due TEXT;
 UPDATE task_assignees SET task_lead = t.lead_unit, task_document = t.source_document_id, task_standing = t.standing, task_due = t.due_date FROM tasks t WHERE t.task_code = task_assignees.task_code;
 DROP INDEX task_assignees_by_organ;
 CREATE INDEX task_assignees_by_organ ON task_assignees (organ_id, task_code, task_lead, task_document, task_standing, task_due);
+-- tasks_counted_by_code (0011) served the counts these copies now serve; kept, it would
+-- cost every task write and help no read.
+DROP INDEX tasks_counted_by_code;
 DROP INDEX tasks_by_issuer;
 CREATE INDEX tasks_by_issuer ON tasks (issuer, task_code, lead_unit, source_document_id, standing, due_date);
 ANALYZE;
