@@ -31,4 +31,24 @@ std::optional<std::chrono::system_clock::time_point> parse_utc_text(const std::s
            std::chrono::milliseconds(millis);
 }
 
+std::optional<std::string> utc_range_bound(const std::string& text, bool end) {
+    if (text.size() == 10) {
+        const auto parsed =
+            text[4] == '-' && text[7] == '-' ? edxml::parse_date(text) : std::nullopt;
+        if (!parsed)
+            return std::nullopt;
+        std::tm parts{};
+        parts.tm_year = parsed->value.year - 1900;
+        parts.tm_mon = parsed->value.month - 1;
+        parts.tm_mday = parsed->value.day + (end ? 1 : 0);
+        // Midnight in Vietnam is 17:00 UTC the day before.
+        return utc_text(std::chrono::system_clock::from_time_t(timegm(&parts)) -
+                        std::chrono::hours(7));
+    }
+    const auto when = parse_utc_text(text);
+    if (!when || text.size() > 24 || utc_text(*when).compare(0, 19, text, 0, 19) != 0)
+        return std::nullopt;
+    return utc_text(*when);
+}
+
 }  // namespace connector

@@ -17,7 +17,9 @@ namespace {
 // an append made while walking (its transaction moved the head too: read again, the head
 // covers it) or a row no append made: the walk fails there.
 template <typename Entry, typename Fetch, typename ReadHead>
-ChainReport walk(ChainWalker walker, ReadHead read_head, Fetch fetch) {
+ChainReport walk(const std::string& chain, ChainWalker walker, ReadHead read_head, Fetch fetch,
+                 const ChainProgress& progress) {
+    std::int64_t checked = 0;
     constexpr std::size_t kPage = 100;  // entries carry their raw bytes: keep pages small
     ChainHead head = read_head();
     for (std::int64_t after = std::numeric_limits<std::int64_t>::min();;) {
@@ -35,7 +37,10 @@ ChainReport walk(ChainWalker walker, ReadHead read_head, Fetch fetch) {
                 go_on = false;
                 break;
             }
+            ++checked;
         }
+        if (progress)
+            progress(chain, checked);
         if (!go_on)
             break;
         after = page.back().sequence;
@@ -91,15 +96,18 @@ std::optional<std::pair<std::int64_t, std::string>> accepted_end(
 }  // namespace
 
 std::vector<ChainReport> verify_chains(MessageLogStore& store,
-                                       const ChainExpectations& expectations) {
+                                       const ChainExpectations& expectations,
+                                       const ChainProgress& progress) {
     ChainReport messages = walk<MessageEntry>(
-        expecting("messages", expectations, expectations.expected_message_head),
+        "messages", expecting("messages", expectations, expectations.expected_message_head),
         [&] { return store.message_head(); },
-        [&](std::int64_t after, std::size_t limit) { return store.messages(after, limit); });
+        [&](std::int64_t after, std::size_t limit) { return store.messages(after, limit); },
+        progress);
     ChainReport audit = walk<AuditEntry>(
-        expecting("audit_events", expectations, expectations.expected_audit_head),
+        "audit_events", expecting("audit_events", expectations, expectations.expected_audit_head),
         [&] { return store.audit_head(); },
-        [&](std::int64_t after, std::size_t limit) { return store.audit_entries(after, limit); });
+        [&](std::int64_t after, std::size_t limit) { return store.audit_entries(after, limit); },
+        progress);
     if (const auto end = accepted_end("messages", expectations, expectations.expected_message_head))
         check_end(messages, end->first, end->second);
     if (const auto end =

@@ -157,22 +157,12 @@ std::vector<connector::AuditEntry> SociStore::audit_entries(std::int64_t after_s
             const long long after = after_sequence;
             const long long count = static_cast<long long>(limit);
             soci::rowset<soci::row> rows =
-                (sql_.prepare << "SELECT sequence, actor, action, target, detail, recorded_at, "
-                                 "prev_hash, "
-                                 "entry_hash "
-                                 "FROM audit_events WHERE sequence > :after ORDER BY sequence "
-                                 "LIMIT :count",
+                (sql_.prepare << std::string("SELECT ") + kAuditColumns +
+                                     " FROM audit_events WHERE sequence > :after ORDER BY "
+                                     "sequence LIMIT :count",
                  soci::use(after), soci::use(count));
             for (const soci::row& row : rows) {
-                connector::AuditEntry entry;
-                entry.sequence = integer(row, 0);
-                entry.actor = row.get<std::string>(1);
-                entry.action = row.get<std::string>(2);
-                entry.target = row.get<std::string>(3);
-                entry.detail = row.get<std::string>(4);
-                entry.recorded_at = row.get<std::string>(5);
-                entry.prev_hash = row.get<std::string>(6);
-                entry.entry_hash = row.get<std::string>(7);
+                connector::AuditEntry entry = audit_entry_from(row);
                 entries.push_back(std::move(entry));
             }
             return entries;

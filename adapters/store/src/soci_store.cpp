@@ -33,6 +33,7 @@ extern const std::string_view sqlite_0009;
 extern const std::string_view sqlite_0010;
 extern const std::string_view sqlite_0011;
 extern const std::string_view sqlite_0012;
+extern const std::string_view sqlite_0013;
 extern const std::string_view postgresql_0001;
 extern const std::string_view postgresql_0002;
 extern const std::string_view postgresql_0003;
@@ -45,6 +46,7 @@ extern const std::string_view postgresql_0009;
 extern const std::string_view postgresql_0010;
 extern const std::string_view postgresql_0011;
 extern const std::string_view postgresql_0012;
+extern const std::string_view postgresql_0013;
 }  // namespace migrations
 
 namespace detail {
@@ -74,7 +76,8 @@ const Dialect kSqlite{
     {migrations::sqlite_0001, migrations::sqlite_0002, migrations::sqlite_0003,
      migrations::sqlite_0004, migrations::sqlite_0005, migrations::sqlite_0006,
      migrations::sqlite_0007, migrations::sqlite_0008, migrations::sqlite_0009,
-     migrations::sqlite_0010, migrations::sqlite_0011, migrations::sqlite_0012},
+     migrations::sqlite_0010, migrations::sqlite_0011, migrations::sqlite_0012,
+     migrations::sqlite_0013},
 };
 
 const Dialect kPostgresql{
@@ -112,7 +115,8 @@ const Dialect kPostgresql{
     {migrations::postgresql_0001, migrations::postgresql_0002, migrations::postgresql_0003,
      migrations::postgresql_0004, migrations::postgresql_0005, migrations::postgresql_0006,
      migrations::postgresql_0007, migrations::postgresql_0008, migrations::postgresql_0009,
-     migrations::postgresql_0010, migrations::postgresql_0011, migrations::postgresql_0012},
+     migrations::postgresql_0010, migrations::postgresql_0011, migrations::postgresql_0012,
+     migrations::postgresql_0013},
 };
 
 // postgresql://[user[:password]@][host][:port][/dbname][?key=value&…] in libpq's
@@ -411,6 +415,30 @@ connector::TransportEntry transport_entry_from(const soci::row& row) {
             row.get<std::string>(3),
             connector::parse_utc_text(row.get<std::string>(4))
                 .value_or(std::chrono::system_clock::time_point{})};
+}
+
+connector::AuditEntry audit_entry_from(const soci::row& row) {
+    connector::AuditEntry entry;
+    entry.sequence = integer(row, 0);
+    entry.actor = row.get<std::string>(1);
+    entry.action = row.get<std::string>(2);
+    entry.target = row.get<std::string>(3);
+    entry.detail = row.get<std::string>(4);
+    entry.recorded_at = row.get<std::string>(5);
+    entry.prev_hash = row.get<std::string>(6);
+    entry.entry_hash = row.get<std::string>(7);
+    return entry;
+}
+
+connector::TaskEvent task_event_from(const soci::row& row) {
+    connector::TaskEvent event;
+    event.id = integer(row, 0);
+    event.task_code = row.get<std::string>(1);
+    event.kind = row.get<std::string>(2);
+    event.detail = row.get<std::string>(3);
+    event.message_sequence = row.get_indicator(4) == soci::i_null ? 0 : integer(row, 4);
+    event.recorded_at = row.get<std::string>(5);
+    return event;
 }
 
 // A messages row selected with kMessageColumns, in that order.

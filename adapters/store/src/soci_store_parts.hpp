@@ -133,6 +133,14 @@ connector::TransportEntry transport_entry_from(const soci::row& row);
 
 // A messages row selected with kMessageColumns, in that order.
 connector::MessageEntry message_from_row(const soci::row& row);
+// An audit_events row selected with kAuditColumns, in that order.
+constexpr const char* kAuditColumns =
+    "sequence, actor, action, target, detail, recorded_at, prev_hash, entry_hash";
+connector::AuditEntry audit_entry_from(const soci::row& row);
+// A task_events row selected with kTaskEventColumns, in that order.
+constexpr const char* kTaskEventColumns =
+    "id, task_code, kind, detail, message_sequence, recorded_at";
+connector::TaskEvent task_event_from(const soci::row& row);
 
 // Within a unit of work (SociStore::in_one_transaction) a call that may fail expectedly (an
 // append or enqueue of what is there already) is undone alone, so that the caller may go
@@ -232,6 +240,13 @@ class SociStore final : public connector::Store {
     std::vector<std::int64_t> messages_by_document(connector::Direction direction,
                                                    const std::string& kind,
                                                    const std::string& document_id) override;
+
+    // soci_audit_reads.cpp
+    connector::MessagePage find_messages(const connector::MessageQuery& query) override;
+    std::vector<connector::TransportEntry> transport_history(std::int64_t sequence) override;
+    std::vector<connector::TaskEvent> events_of_message(std::int64_t sequence) override;
+    std::vector<connector::AuditEntry> find_audit_entries(
+        const connector::AuditQuery& query) override;
 
     bool insert_task(const connector::Task& task, const connector::TaskEvent& event) override;
 

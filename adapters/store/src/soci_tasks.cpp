@@ -446,19 +446,11 @@ std::vector<connector::TaskEvent> SociStore::task_events(const std::string& task
         [&]() -> std::vector<connector::TaskEvent> {
             std::vector<connector::TaskEvent> events;
             soci::rowset<soci::row> rows =
-                (sql_.prepare << "SELECT id, task_code, kind, detail, message_sequence, "
-                                 "recorded_at FROM task_events WHERE task_code = :code ORDER BY id",
+                (sql_.prepare << std::string("SELECT ") + kTaskEventColumns +
+                                     " FROM task_events WHERE task_code = :code ORDER BY id",
                  soci::use(task_code, "code"));
-            for (const soci::row& row : rows) {
-                connector::TaskEvent event;
-                event.id = integer(row, 0);
-                event.task_code = row.get<std::string>(1);
-                event.kind = row.get<std::string>(2);
-                event.detail = row.get<std::string>(3);
-                event.message_sequence = row.get_indicator(4) == soci::i_null ? 0 : integer(row, 4);
-                event.recorded_at = row.get<std::string>(5);
-                events.push_back(std::move(event));
-            }
+            for (const soci::row& row : rows)
+                events.push_back(task_event_from(row));
             return events;
         });
 }

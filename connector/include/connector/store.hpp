@@ -155,6 +155,50 @@ struct DocumentRanking {
     std::int64_t documents = 0;     // how many documents the query finds in all
 };
 
+// Filters of a search of the message log (the auditors' GET /api/v1/messages and
+// `connector audit messages`); empty fields do not filter. Newest first: the cursor is
+// the smallest sequence of the page before. Only entries the chain head covers.
+struct MessageQuery {
+    std::string direction;  // inbound, outbound
+    std::string kind;       // edoc, status
+    std::optional<int> business_type;
+    std::string agency;  // the sender, or one of the recipients
+    std::string document_id;
+    std::string knobstick_id;
+    std::string status_code;
+    std::string verdict;               // signature_verdict, as stored
+    std::string transport_state;       // a name of connector/transport_state.hpp
+    std::string since;                 // recorded_at >= since (UTC, ISO 8601)
+    std::string until;                 // recorded_at < until
+    std::int64_t before_sequence = 0;  // 0: from the newest
+    std::size_t limit = 50;
+};
+
+// A message of a search, without its bytes, with its transport state (none for inbound).
+struct LoggedMessage {
+    MessageEntry entry;
+    std::optional<TransportEntry> transport;
+};
+
+struct MessagePage {
+    std::vector<LoggedMessage> messages;
+    // How many entries the filters find in all, counted up to kMessageCountCap: past it
+    // `total_exact` is false and `total` is the cap (a count of millions costs a scan).
+    std::int64_t total = 0;
+    bool total_exact = true;
+};
+inline constexpr std::int64_t kMessageCountCap = 10000;
+
+// Filters of the audit events (GET /api/v1/audit/events, `connector audit events`).
+struct AuditQuery {
+    std::string actor;
+    std::string action;  // UPPER_SNAKE, exact
+    std::string target;  // exact
+    std::string since, until;
+    std::int64_t before_sequence = 0;  // newest first, as MessageQuery
+    std::size_t limit = 50;
+};
+
 // The message log and the audit log (hash-chained, append-only), their checkpoints, the
 // numbers of the documents we originate, and each message's transport state.
 class MessageLogStore {
@@ -204,6 +248,14 @@ class MessageLogStore {
     virtual std::vector<std::int64_t> messages_by_document(Direction direction,
                                                            const std::string& kind,
                                                            const std::string& document_id) = 0;
+    // The auditors' reads. A search of the log, newest first (MessageQuery).
+    virtual MessagePage find_messages(const MessageQuery& query) = 0;
+    // Every state a message's transport went through, oldest first (since: when it was
+    // entered), kept by the database itself (migration 0013) on every write of the state.
+    virtual std::vector<TransportEntry> transport_history(std::int64_t sequence) = 0;
+    // The task events a message caused (the tasks it touched), oldest first.
+    virtual std::vector<TaskEvent> events_of_message(std::int64_t sequence) = 0;
+    virtual std::vector<AuditEntry> find_audit_entries(const AuditQuery& query) = 0;
 };
 
 // The outbox and the inbox, claimed under leases, and the named leases of the passes
@@ -363,7 +415,11 @@ struct ChainExpectations {
 
 // Walks both chains of a store, page by page. A row past a chain's head (one that no
 // append made: appends move the head in the same transaction) fails the walk.
+// `progress`, when given, hears after each page which chain is walked and how many of its
+// entries were checked (the auditors' verification job shows it).
+using ChainProgress = std::function<void(const std::string& chain, std::int64_t checked)>;
 std::vector<ChainReport> verify_chains(MessageLogStore& store,
-                                       const ChainExpectations& expectations = {});
+                                       const ChainExpectations& expectations = {},
+                                       const ChainProgress& progress = {});
 
 }  // namespace connector

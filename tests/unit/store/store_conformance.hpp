@@ -15,6 +15,7 @@
 #include <Poco/PipeStream.h>
 #include <Poco/Process.h>
 
+#include "connector/clock.hpp"
 #include "connector/error.hpp"
 #include "connector/store.hpp"
 #include "connector/task_status.hpp"
@@ -612,6 +613,138 @@ inline void messages_are_found_by_knobstick_and_document(const Backend& backend)
     BOOST_TEST(
         store->messages_by_document(Direction::inbound, "status", sample_entry(1).document_id)
             .empty());
+}
+
+// Issue 16: the auditors had no way to list the log but SQL. The search filters by each
+// column, newest first in keyset pages, with a total; a recipient matches whole codes
+// only; hostile values are data; every transport state is kept, and the task events a
+// message caused are found from it.
+inline void the_log_is_searched_for_auditors(const Backend& backend) {
+    const auto store = fresh_store(backend, "auditor_search");
+    for (int n = 1; n <= 12; ++n) {
+        MessageEntry entry = sample_entry(n);
+        if (n == 5) {
+            entry.signature_verdict = "invalid";
+            entry.from_agency = "000.00.00.H2";
+            entry.to_agencies = "000.00.00.G22";
+        }
+        store->append_message(entry);
+    }
+    const auto sequences = [](const MessagePage& page) {
+        std::vector<std::int64_t> found;
+        for (const LoggedMessage& message : page.messages)
+            found.push_back(message.entry.sequence);
+        return found;
+    };
+    MessageQuery all;
+    all.limit = 5;
+    const MessagePage first = store->find_messages(all);
+    BOOST_TEST(sequences(first) == (std::vector<std::int64_t>{12, 11, 10, 9, 8}));
+    BOOST_TEST(first.total == 12);
+    BOOST_TEST(first.total_exact);
+    BOOST_TEST(first.messages[0].entry.raw.empty());
+    BOOST_TEST(first.messages[0].entry.raw_size ==
+               static_cast<std::int64_t>(sample_entry(12).raw.size()));
+    all.before_sequence = 8;
+    BOOST_TEST(sequences(store->find_messages(all)) == (std::vector<std::int64_t>{7, 6, 5, 4, 3}));
+
+    MessageQuery by_document;
+    by_document.document_id = sample_entry(7).document_id;
+    BOOST_TEST(sequences(store->find_messages(by_document)) == (std::vector<std::int64_t>{7}));
+    MessageQuery by_knobstick;
+    by_knobstick.knobstick_id = "knob-9";
+    BOOST_TEST(sequences(store->find_messages(by_knobstick)) == (std::vector<std::int64_t>{9}));
+    MessageQuery by_verdict;
+    by_verdict.verdict = "invalid";
+    const MessagePage invalid = store->find_messages(by_verdict);
+    BOOST_TEST(sequences(invalid) == (std::vector<std::int64_t>{5}));
+    BOOST_TEST(invalid.total == 1);
+    MessageQuery statuses;
+    statuses.kind = "status";
+    statuses.direction = "outbound";
+    statuses.status_code = "03";
+    BOOST_TEST(sequences(store->find_messages(statuses)) == (std::vector<std::int64_t>{12, 6}));
+    MessageQuery revocations;
+    revocations.business_type = 1;
+    BOOST_TEST(sequences(store->find_messages(revocations)) ==
+               (std::vector<std::int64_t>{9, 5, 1}));
+    // An agency is the sender or one whole code of the recipients: H2 is not H20.
+    MessageQuery h2;
+    h2.agency = "000.00.00.H2";
+    BOOST_TEST(sequences(store->find_messages(h2)) == (std::vector<std::int64_t>{5}));
+    MessageQuery g14;
+    g14.agency = "000.00.00.G14";
+    BOOST_TEST(store->find_messages(g14).total == 11);
+    MessageQuery wildcard;
+    wildcard.agency = "%";
+    BOOST_TEST(store->find_messages(wildcard).messages.empty());
+    MessageQuery hostile;
+    hostile.document_id = "x' OR '1'='1";
+    hostile.verdict = "absent'); DROP TABLE messages; --";
+    BOOST_TEST(store->find_messages(hostile).messages.empty());
+    BOOST_TEST(store->find_messages(all).total == 12);
+    // Time range: everything was recorded before now and after a minute ago.
+    MessageQuery later;
+    later.since = utc_text(std::chrono::system_clock::now() + std::chrono::minutes(1));
+    BOOST_TEST(store->find_messages(later).total == 0);
+    MessageQuery window;
+    window.since = utc_text(std::chrono::system_clock::now() - std::chrono::minutes(1));
+    window.until = utc_text(std::chrono::system_clock::now() + std::chrono::minutes(1));
+    BOOST_TEST(store->find_messages(window).total == 12);
+
+    // Transport: the state is in the page, its history in the order it was entered.
+    BOOST_TEST(store->move_transport_state({4, "queued", "", "", {}}, true, {}));
+    BOOST_TEST(store->move_transport_state({4, "sent", "", "k-4", {}}, false, {"queued"}));
+    BOOST_TEST(store->move_transport_state({4, "delivered", "", "", {}}, false, {"sent"}));
+    BOOST_TEST(!store->move_transport_state({4, "failed", "", "", {}}, false, {"queued"}));
+    MessageQuery delivered;
+    delivered.transport_state = "delivered";
+    const MessagePage found = store->find_messages(delivered);
+    BOOST_REQUIRE_EQUAL(found.messages.size(), 1u);
+    BOOST_REQUIRE(found.messages[0].transport.has_value());
+    BOOST_TEST(found.messages[0].transport->knobstick == "k-4");
+    std::vector<std::string> states;
+    for (const TransportEntry& step : store->transport_history(4))
+        states.push_back(step.state + "/" + step.knobstick);
+    BOOST_TEST(states == (std::vector<std::string>{"queued/", "sent/k-4", "delivered/k-4"}));
+    BOOST_TEST(store->transport_history(3).empty());
+    // What we sent is found by the knobstick the axis gave it.
+    MessageQuery sent_knobstick;
+    sent_knobstick.knobstick_id = "k-4";
+    BOOST_TEST(sequences(store->find_messages(sent_knobstick)) == (std::vector<std::int64_t>{4}));
+
+    // The task events a message caused.
+    Task task;
+    task.task_code = "AUD-1";
+    task.side = TaskSide::received;
+    task.source_document_id = sample_entry(7).document_id;
+    task.title = "Nhiệm vụ kiểm toán";
+    task.issuer = "000.00.00.G22";
+    BOOST_TEST(store->insert_task(task, {0, "AUD-1", "assigned", "from message 7", 7, ""}));
+    const auto touched = store->events_of_message(7);
+    BOOST_REQUIRE_EQUAL(touched.size(), 1u);
+    BOOST_TEST(touched[0].task_code == "AUD-1");
+    BOOST_TEST(store->events_of_message(8).empty());
+
+    // The audit events, searched.
+    store->append_audit({0, "admin", "USER_CREATED", "van-thu", "role=clerk", "", "", ""});
+    store->append_audit({0, "van-thu", "LOGIN", "van-thu", "", "", "", ""});
+    store->append_audit({0, "admin", "TOKEN_CREATED", "idesk", "role=backend", "", "", ""});
+    AuditQuery by_actor;
+    by_actor.actor = "admin";
+    const auto admins = store->find_audit_entries(by_actor);
+    BOOST_REQUIRE_EQUAL(admins.size(), 2u);
+    BOOST_TEST(admins[0].action == "TOKEN_CREATED");
+    AuditQuery by_action;
+    by_action.action = "LOGIN";
+    by_action.actor = "admin' OR '1'='1";
+    BOOST_TEST(store->find_audit_entries(by_action).empty());
+    AuditQuery paged;
+    paged.before_sequence = 3;
+    paged.limit = 1;
+    const auto older = store->find_audit_entries(paged);
+    BOOST_REQUIRE_EQUAL(older.size(), 1u);
+    BOOST_TEST(older[0].sequence == 2);
 }
 
 // Issue 14: two writers of one database read the same log head and gave two reports the

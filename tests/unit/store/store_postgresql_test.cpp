@@ -103,4 +103,8 @@ BOOST_AUTO_TEST_CASE(a_lock_held_too_long_is_a_transient_error) {
     BOOST_TEST(store->move_transport_state({sequence, "stored", "", "", {}}, true, {}));
 }
 
+BOOST_AUTO_TEST_CASE(auditor_search) {
+    the_log_is_searched_for_auditors(store_backends::kPostgresql);
+}
+
 BOOST_AUTO_TEST_SUITE_END()

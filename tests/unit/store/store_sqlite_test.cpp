@@ -83,4 +83,8 @@ BOOST_AUTO_TEST_CASE(pass_leases) {
     pass_leases_take_turns(store_backends::kSqlite);
 }
 
+BOOST_AUTO_TEST_CASE(auditor_search) {
+    the_log_is_searched_for_auditors(store_backends::kSqlite);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
