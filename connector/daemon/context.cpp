@@ -128,6 +128,7 @@ std::unique_ptr<Context> open_context(const std::string& config_path, bool migra
         }
         exchange.signers = std::move(signers);
     }
+    context->signing = exchange.signing;
     if (settings.has("audit.checkpoint_file"))
         context->checkpointer = std::make_unique<connector::ChainCheckpointer>(
             exchange.signing, settings.text("audit.checkpoint_file"),

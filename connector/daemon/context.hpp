@@ -22,6 +22,8 @@ struct Context {
     // Also the exchange's: the daemon reloads its CRLs and reports stale ones.
     std::shared_ptr<edxml::Verifier> verifier;
     std::unique_ptr<connector::ChainCheckpointer> checkpointer;  // audit.checkpoint_file
+    // signing.*: the packages', the checkpoints' and the evidence bundles' key (may be null).
+    std::shared_ptr<const edxml::SigningCredentials> signing;
     std::unique_ptr<connector::Store> store;
     std::unique_ptr<vdxp::HttpAxisClient> axis;
     connector::SystemClock clock;

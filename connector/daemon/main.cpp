@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "audit_commands.hpp"
 #include "axis_commands.hpp"
 #include "edxml/cli.hpp"
 #include "run_commands.hpp"
@@ -41,6 +42,11 @@ constexpr const char* kUsage =
     "logs,\n"
     "                                          against signed checkpoints or a head noted "
     "elsewhere\n"
+    "  audit messages [filters] [--json] | show SEQ [--raw] | events [filters] [--json]\n"
+    "       | export SEQ... --out FILE.zip | verify-bundle FILE.zip --trust DIR\n"
+    "                                          the message log and audit events, evidence "
+    "bundles\n"
+    "                                          (connector audit: the filters)\n"
     "  axis OPERATION --url URL --systemid ID …\n"
     "                                          one axis call with the connector's client "
     "(connector axis --help)\n"
@@ -90,6 +96,8 @@ int main(int argc, char** argv) {
         return daemon_commands::verify_chain(std::vector<std::string>(rest.begin() + 1, rest.end()),
                                              std::cout, std::cerr);
     }
+    if (command == "audit")
+        return daemon_commands::audit(rest, std::cout, std::cerr);
     if (command == "version" || command == "--version") {
         std::cout << "connector " << CONNECTOR_VERSION << "\n";
         return 0;

@@ -26,6 +26,7 @@
 #include "connector/plan_import.hpp"
 #include "connector/secret.hpp"
 #include "context.hpp"
+#include "evidence/bundle.hpp"
 #include "http_api/api_server.hpp"
 #include "idesk/webhook_dispatcher.hpp"
 #include "store/soci_store.hpp"
@@ -194,6 +195,28 @@ std::unique_ptr<http_api::ApiServer> start_api(Context& context, const std::stri
         throw connector::ConfigError("http.embed_origin: '" + server.embed_origin +
                                      "' is not an origin such as https://idesk.example.vn");
     server.log = log_sink(err);
+    server.checkpoint_file = context.settings.text("audit.checkpoint_file");
+    server.checkpoint_certificate = context.settings.text("signing.certificate_file");
+    if (context.signing) {
+        server.make_evidence_bundle = [signing = context.signing, settings = context.settings](
+                                          connector::Store& store,
+                                          const std::vector<std::int64_t>& sequences,
+                                          const std::string& exported_by) {
+            // A checkpointer of its own: it reads where the file stands on its first use.
+            std::unique_ptr<connector::ChainCheckpointer> checkpointer;
+            if (settings.has("audit.checkpoint_file"))
+                checkpointer = std::make_unique<connector::ChainCheckpointer>(
+                    signing, settings.text("audit.checkpoint_file"), 1, std::chrono::seconds(1));
+            evidence::BundleSource source{store,
+                                          *signing,
+                                          settings.text("signing.certificate_file"),
+                                          settings.text("signing.chain_file"),
+                                          checkpointer.get(),
+                                          exported_by,
+                                          std::chrono::system_clock::now()};
+            return evidence::make_bundle(source, sequences);
+        };
+    }
     if (context.settings.has("units.table")) {
         const std::string units = context.settings.text("units.table");
         server.agencies = connector::UnitDirectory::parse(read_text_file(units), units).entries();

@@ -143,3 +143,42 @@ CertificateInfo describe_certificate(X509* cert) {
 }
 
 }  // namespace edxml::detail
+
+namespace edxml {
+
+std::vector<CertificateInfo> certificates_in_package(std::string_view package) {
+    std::vector<CertificateInfo> found;
+    constexpr std::string_view kName = "X509Certificate>";
+    // Each start tag <X509Certificate> or <prefix:X509Certificate>, up to its end tag.
+    for (std::size_t at = package.find(kName); at != std::string_view::npos && found.size() < 16;
+         at = package.find(kName, at + kName.size())) {
+        const std::size_t open = package.rfind('<', at);
+        if (open == std::string_view::npos || package.substr(open, 2) == "</" ||
+            package.substr(open, at - open).find_first_of(" >\"'") != std::string_view::npos)
+            continue;
+        const std::size_t start = at + kName.size();
+        const std::size_t end = package.find('<', start);
+        if (end == std::string_view::npos)
+            break;
+        std::string text;
+        for (const char c : package.substr(start, end - start)) {
+            if (c != ' ' && c != '\n' && c != '\r' && c != '\t')
+                text += c;
+        }
+        std::string der;
+        try {
+            der = decode_base64(text);
+        } catch (const Error&) {
+            continue;
+        }
+        const unsigned char* cursor = reinterpret_cast<const unsigned char*>(der.data());
+        X509* certificate = d2i_X509(nullptr, &cursor, static_cast<long>(der.size()));
+        if (!certificate)
+            continue;
+        found.push_back(detail::describe_certificate(certificate));
+        X509_free(certificate);
+    }
+    return found;
+}
+
+}  // namespace edxml

@@ -99,6 +99,11 @@ struct CertificateInfo {
     std::vector<std::pair<std::string, std::string>> subject_attributes;
 };
 
+// The certificates a package carries in its signature's KeyInfo (X509Certificate), in
+// order, described; for showing who signed a logged package without verifying it again.
+// Text that does not decode as a certificate is skipped.
+std::vector<CertificateInfo> certificates_in_package(std::string_view package);
+
 struct VerifyResult {
     Verdict verdict = Verdict::absent;
     std::string reason;  // a human sentence: why this verdict
