@@ -8,6 +8,8 @@
 
 #include <boost/test/unit_test.hpp>
 
+#include <thread>
+
 #include <Poco/JSON/Array.h>
 #include <Poco/JSON/Object.h>
 #include <Poco/JSON/Parser.h>
@@ -300,6 +302,56 @@ inline void assignments_are_queued_and_readable(const store_backends::Backend& b
     BOOST_TEST(h.call("GET", "/api/v1/messages/-1", h.auditor_token).status == 400);
     BOOST_TEST(h.call("GET", "/api/v1/messages/" + sequence + "?raw=1", h.auditor_token).status ==
                400);
+    // Issue 16: the auditors' search, bytes, events and verification job.
+    const Answer found =
+        h.call("GET", "/api/v1/messages?documentId=" + encoded(document_id) + "&direction=outbound",
+               h.auditor_token);
+    BOOST_REQUIRE_MESSAGE(found.status == 200, found.body);
+    BOOST_TEST(found.json()->getValue<std::int64_t>("total") == 1);
+    BOOST_TEST(
+        found.json()->getArray("messages")->getObject(0)->getValue<std::string>("documentId") ==
+        document_id);
+    const Answer hostile =
+        h.call("GET", "/api/v1/messages?verdict=valid%27%20OR%20%271%27=%271&limit=0&colour=red",
+               h.auditor_token);
+    BOOST_TEST(hostile.status == 400);
+    for (const char* field : {"verdict", "limit", "colour"})
+        BOOST_TEST(hostile.body.find(std::string("\"") + field + "\"") != std::string::npos,
+                   field << " not named: " << hostile.body);
+    BOOST_TEST(h.call("GET", "/api/v1/messages", h.clerk_token).status == 403);
+    BOOST_TEST(h.call("GET", "/api/v1/messages", h.backend_token).status == 403);
+    BOOST_TEST(h.call("GET", "/api/v1/messages", "").status == 401);
+    const Answer raw = h.call("GET", "/api/v1/messages/" + sequence + "/raw", h.auditor_token);
+    BOOST_REQUIRE(raw.status == 200);
+    BOOST_TEST(raw.body == logged.front().raw);
+    BOOST_TEST(h.call("GET", "/api/v1/messages/" + sequence + "/raw", h.clerk_token).status == 403);
+    const Answer events =
+        h.call("GET", "/api/v1/audit/events?action=API_TASKS_ASSIGNED", h.auditor_token);
+    BOOST_REQUIRE(events.status == 200);
+    BOOST_TEST(events.json()->getArray("events")->size() == 1u);
+    BOOST_TEST(h.call("GET", "/api/v1/audit/events?action=x%27--", h.auditor_token).status == 400);
+    const Answer job = h.call("POST", "/api/v1/audit/verify", h.auditor_token, "{}");
+    BOOST_REQUIRE_MESSAGE(job.status == 202 || job.status == 200, job.body);
+    const std::string job_path =
+        "/api/v1/audit/verify/" + std::to_string(job.json()->getValue<std::int64_t>("job"));
+    std::string state = "running";
+    for (int i = 0; i < 600 && state == "running"; ++i) {
+        const Answer polled = h.call("GET", job_path, h.auditor_token);
+        BOOST_REQUIRE(polled.status == 200);
+        state = polled.json()->getValue<std::string>("state");
+        if (state == "running")
+            std::this_thread::sleep_for(
+                std::chrono::milliseconds(50));  // polling a job, not timing it
+    }
+    BOOST_TEST(state == "intact");
+    BOOST_TEST(h.call("GET", "/api/v1/audit/verify/999", h.auditor_token).status == 404);
+    BOOST_TEST(h.call("POST", "/api/v1/audit/verify", h.clerk_token, "{}").status == 403);
+    BOOST_TEST(
+        h.call("POST", "/api/v1/audit/bundles", h.auditor_token, "{\"messages\": [1]}").status ==
+        503);
+    BOOST_TEST(
+        h.call("POST", "/api/v1/audit/bundles", h.auditor_token, "{\"messages\": [\"1 OR 1\"]}")
+            .status == 400);
     // The call is in the audit chain under the client's name.
     bool audited = false;
     for (const auto& entry : h.store->audit_entries(0, 100))

@@ -264,6 +264,14 @@ Reply ApiServer::Impl::route(HTTPServerRequest& request, bool& body_read) {
                 return agencies(query);
             case RouteId::message:
                 return one_message(parameter, query);
+            case RouteId::messages:
+                return list_messages(query);
+            case RouteId::message_raw:
+                return message_raw(parameter, query);
+            case RouteId::audit_verification:
+                return verification_state(parameter);
+            case RouteId::audit_events:
+                return audit_events(query);
             default:
                 break;
         }
@@ -296,6 +304,10 @@ Reply ApiServer::Impl::route(HTTPServerRequest& request, bool& body_read) {
                 return revoke(client, parameter, body);
             case RouteId::amend:
                 return amend(client, parameter, body);
+            case RouteId::audit_verify:
+                return start_verification(client);
+            case RouteId::audit_bundle:
+                return evidence_bundle(client, body);
             default:
                 refuse(404, "no such path: " + raw_path);
         }
@@ -494,6 +506,7 @@ void ApiServer::stop() {
     impl_->idle.wait(lock, [&] { return impl_->active == 0; });
     lock.unlock();
     impl_->workers->joinAll();
+    impl_->join_verification();
     impl_->acceptor.reset();
     impl_->socket->close();
 }

@@ -16,12 +16,14 @@
 #include <condition_variable>
 #include <cstddef>
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <thread>
 
 #include "api_connection.hpp"
 #include "caller.hpp"
@@ -228,6 +230,35 @@ struct ApiServer::Impl {
                        const Poco::URI::QueryParameters& query);
     Reply one_message(const std::string& text, const Poco::URI::QueryParameters& query);
     Reply events(const Poco::URI::QueryParameters& query);
+
+    // audit_routes.cpp: the auditors' routes.
+    Reply list_messages(const Poco::URI::QueryParameters& query);
+    Reply message_raw(const std::string& text, const Poco::URI::QueryParameters& query);
+    Reply audit_events(const Poco::URI::QueryParameters& query);
+    Reply evidence_bundle(const Caller& client, JsonBody& sent);
+    // A chain verification started from the pages: its progress and its result.
+    struct VerificationJob {
+        std::int64_t id = 0;
+        std::string state = "running";  // running, intact, broken, failed
+        std::string started_by, started_at, finished_at;
+        std::int64_t total = 0, checked = 0;  // entries of both chains
+        std::int64_t message_head = 0, audit_head = 0;
+        std::string checkpoint_source;  // file or store
+        std::int64_t checkpoint_count = 0;
+        connector::ChainCheckpoint last_checkpoint;  // of the messages chain
+        std::vector<connector::ChainReport> reports;
+        std::string problem;  // when failed
+    };
+    Reply start_verification(const Caller& client);
+    Reply verification_state(const std::string& text);
+    void run_verification(const std::shared_ptr<VerificationJob>& job);
+    Poco::JSON::Object::Ptr job_json(const VerificationJob& job) const;
+    void join_verification();
+    std::mutex jobs_mutex;
+    std::shared_ptr<VerificationJob> current_job;
+    std::deque<std::shared_ptr<VerificationJob>> finished_jobs;  // the last ten, newest first
+    std::int64_t last_job_id = 0;
+    std::thread verification_thread;
     Reply agencies(const Poco::URI::QueryParameters& query);
 };
 

@@ -148,6 +148,18 @@ Object::Ptr delivery_json(const connector::MessageEntry& m,
     return body;
 }
 
+Object::Ptr audit_json(const connector::AuditEntry& entry) {
+    Object::Ptr body = new Object(Poco::JSON_PRESERVE_KEY_ORDER);
+    body->set("sequence", entry.sequence);
+    body->set("recordedAt", entry.recorded_at);
+    body->set("actor", entry.actor);
+    body->set("action", entry.action);
+    body->set("target", entry.target);
+    body->set("detail", entry.detail);
+    body->set("entryHash", entry.entry_hash);
+    return body;
+}
+
 std::string to_text(const Poco::Dynamic::Var& json) {
     std::ostringstream text;
     Poco::JSON::Stringifier::stringify(json, text);

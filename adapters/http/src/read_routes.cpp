@@ -1,5 +1,5 @@
-// The reading routes: GET /api/v1/tasks, /tasks/{code}, /messages/{sequence}, /events (the
-// change feed, with its long poll) and /agencies.
+// The reading routes: GET /api/v1/tasks, /tasks/{code}, /events (the change feed, with its
+// long poll) and /agencies; the message log's are in audit_routes.cpp.
 #include "api_server_impl.hpp"
 
 #include <Poco/JSON/Array.h>
@@ -223,21 +223,6 @@ Reply ApiServer::Impl::task_package(const Caller& caller, const std::string& cod
                                    "attachment; filename=\"goi-tin-" + text + ".xml\"");
         reply.headers.emplace_back("Content-Security-Policy", "sandbox; default-src 'none'");
         return reply;
-    });
-}
-
-// --- GET /api/v1/messages/{sequence} ---
-// One entry of the message log, without its bytes: what an auditor checks first.
-Reply ApiServer::Impl::one_message(const std::string& text,
-                                   const Poco::URI::QueryParameters& query) {
-    if (!query.empty())
-        refuse_fields({{query.front().first, "unknown query parameter"}});
-    const std::int64_t sequence = message_sequence("sequence", text);
-    return with_backend([&](Backend& b) {
-        const auto logged = b.store().message_without_raw(sequence);
-        if (!logged)
-            refuse(404, "no message " + text + " in the log");
-        return Reply{200, message_json(*logged, b.store().transport_state(sequence)), {}, {}, {}};
     });
 }
 

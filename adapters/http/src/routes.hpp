@@ -38,7 +38,13 @@ enum class RouteId {
     exports,
     revoke,
     amend,
-    task_package
+    task_package,
+    messages,
+    message_raw,
+    audit_verify,
+    audit_verification,
+    audit_events,
+    audit_bundle
 };
 
 struct Route {
@@ -68,6 +74,14 @@ inline constexpr Route kRoutes[] = {
     {"GET", "/api/v1/events", kEveryRole, RouteId::events},
     {"GET", "/api/v1/agencies", kEveryRole, RouteId::agencies},
     {"GET", "/api/v1/messages/{sequence}", kBackend | kAuditor | kAdmin, RouteId::message},
+    // The auditors' (issue 16): the log searched, a message's bytes, the chain verification
+    // as a job, the audit events, and evidence bundles.
+    {"GET", "/api/v1/messages", kAuditor | kAdmin, RouteId::messages},
+    {"GET", "/api/v1/messages/{sequence}/raw", kAuditor | kAdmin, RouteId::message_raw},
+    {"POST", "/api/v1/audit/verify", kAuditor | kAdmin, RouteId::audit_verify},
+    {"GET", "/api/v1/audit/verify/{job}", kAuditor | kAdmin, RouteId::audit_verification},
+    {"GET", "/api/v1/audit/events", kAuditor | kAdmin, RouteId::audit_events},
+    {"POST", "/api/v1/audit/bundles", kAuditor | kAdmin, RouteId::audit_bundle},
     {"GET", "/api/v1/dashboard", kEveryRole, RouteId::dashboard},
     {"GET", "/api/v1/exports/{file}", kEveryRole, RouteId::exports},
     // The pages' login (its body is checked before anything else) and their session.

@@ -56,6 +56,18 @@ struct ServerSettings {
     std::string embed_origin;
     // "Now" for sessions, lockouts and timeliness (tests pin it); null: the system clock.
     std::shared_ptr<const connector::Clock> clock;
+    // The auditors' chain verification holds the chains against the signed checkpoint
+    // file (audit.checkpoint_file; empty: the store's copy), each checkpoint's signature
+    // checked with this certificate (signing.certificate_file).
+    std::string checkpoint_file;
+    std::string checkpoint_certificate;
+    // Makes an evidence bundle (adapters/evidence) of these messages for `exported_by`;
+    // the daemon binds it to its signing key. Empty: POST /api/v1/audit/bundles is 503.
+    // Throws std::invalid_argument for a sequence that is no entry, PermanentError when
+    // no checkpoint can cover them.
+    std::function<std::string(connector::Store& store, const std::vector<std::int64_t>& sequences,
+                              const std::string& exported_by)>
+        make_evidence_bundle;
     // Where failures the client is not told the details of go (store errors, 500s).
     // Empty: nowhere.
     LogSink log;

@@ -30,6 +30,8 @@ Poco::JSON::Object::Ptr message_json(const connector::MessageEntry& message,
 // state for each, except that a failed delivery names the recipients it failed for.
 Poco::JSON::Object::Ptr delivery_json(const connector::MessageEntry& message,
                                       const std::optional<connector::TransportEntry>& transport);
+// An entry of the audit chain (GET /api/v1/audit/events, connector audit events --json).
+Poco::JSON::Object::Ptr audit_json(const connector::AuditEntry& entry);
 std::string to_text(const Poco::Dynamic::Var& json);
 
 }  // namespace http_api
