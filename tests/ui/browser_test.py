@@ -523,6 +523,142 @@ def check_revoking_withdraws_the_document_at_both_ends():
     wait_until(ec.url_contains("/ui/login.html"), "G22's login page")
 
 
+# --- the auditors' pages (issue 16) ---
+
+AUDITOR_PAGES = ["/ui/messages.html", "/ui/message.html?sequence=1", "/ui/integrity.html",
+                 "/ui/audit-events.html"]
+
+
+def connector_cli(*args, check=True):
+    import subprocess
+    return subprocess.run([os.environ["UI_CONNECTOR"], *args], capture_output=True, check=check)
+
+
+def g22_sent_assignment():
+    """What G22 logged as sent for its first assignment (one package per recipient unit):
+    ([sequences], DocumentId)."""
+    found = json.loads(connector_cli("audit", "messages", "--config", os.path.join(WORK, "g22.conf"),
+                                     "--direction", "outbound", "--kind", "edoc",
+                                     "--json").stdout)["messages"]
+    first = [m for m in found if "15/TB-VPCP" in m["documentId"]]
+    expect(first, "G22 logged no 15/TB-VPCP: " + str(found))
+    return [m["sequence"] for m in first], first[0]["documentId"]
+
+
+def check_a_clerk_gets_403_on_every_auditor_page():
+    log_in_and_wait("van-thu.skhcn")
+    expect(not driver.find_elements(By.ID, "nav-messages"), "a clerk sees the auditors' menu")
+    for page in AUDITOR_PAGES:
+        driver.get(H20 + page)
+        expect(visible("#forbidden h1").text == "Không có quyền truy cập", "no 403 on " + page)
+    shot("auditor-page-clerk-403")
+    log_out()
+
+
+def message_rows():
+    wait_until(lambda d: d.find_element(By.ID, "summary").text.startswith("Tìm thấy"), "the log")
+    return driver.find_elements(By.CSS_SELECTOR, "#message-rows tr[data-sequence]")
+
+
+def check_an_auditor_searches_the_log_by_document_id_and_verdict():
+    log_in_and_wait("kiem-toan")
+    visible("#nav-messages").click()
+    wait_until(ec.url_contains("/ui/messages.html"), "the message log")
+    expect(len(message_rows()) >= 5, "rows: " + str(len(message_rows())))
+    shot("auditor-messages")
+    _, document_id = g22_sent_assignment()
+    visible("#documentId").send_keys(document_id)
+    driver.find_element(By.CSS_SELECTOR, "#filters button[type=submit]").click()
+    wait_until(lambda d: "documentId=" in d.current_url, "the filtered log")
+    found = message_rows()
+    expect(found and all(document_id in row.text for row in found), "rows: " + str([r.text for r in found]))
+    expect(any("Nhận" in row.text and "Hợp lệ" in row.text for row in found),
+           "no valid inbound: " + str([r.text for r in found]))
+    Select(driver.find_element(By.ID, "verdict")).select_by_value("valid")
+    driver.find_element(By.CSS_SELECTOR, "#filters button[type=submit]").click()
+    wait_until(lambda d: "verdict=valid" in d.current_url, "the log by verdict")
+    found = message_rows()
+    expect(found and all("Hợp lệ" in row.text for row in found), "rows: " + str([r.text for r in found]))
+    shot("auditor-messages-filtered")
+
+
+def check_an_auditor_opens_a_message_and_downloads_its_bytes():
+    sent_sequences, _ = g22_sent_assignment()
+    # The first package received (the one that created the tasks): the oldest row.
+    link = [row for row in message_rows() if "Nhận" in row.text and "Văn bản" in row.text][-1]
+    sequence = link.get_attribute("data-sequence")
+    link.find_element(By.CSS_SELECTOR, "a.message-link").click()
+    wait_until(ec.url_contains("/ui/message.html"), "the message page")
+    expect("Chữ ký số hợp lệ" in visible("#verdict-words").text, "verdict: " + text_of("#verdict"))
+    wait_until(lambda d: "edXMLEnvelope" in d.find_element(By.ID, "xml").text, "the XML")
+    expect("000.00.00.G22" in text_of("#signer"), "signer: " + text_of("#signer"))
+    expect(text_of("#tasks").count("#") >= 3, "tasks: " + text_of("#tasks"))
+    expect(text_of("#chain").count("Băm") == 2, "chain: " + text_of("#chain"))
+    expect(not driver.find_elements(By.CSS_SELECTOR, "#xml img, #xml script"), "markup in the XML view")
+    shot("auditor-message")
+    for earlier in os.listdir(DOWNLOADS):  # the task pages' downloads have such names too
+        if earlier.startswith("goi-tin-"):
+            os.remove(os.path.join(DOWNLOADS, earlier))
+    driver.find_element(By.ID, "download").click()
+    with open(downloaded("goi-tin-" + sequence + ".", ".xml"), "rb") as file:
+        received = file.read()
+    sent = [connector_cli("audit", "show", str(sequence), "--raw", "--config",
+                          os.path.join(WORK, "g22.conf")).stdout for sequence in sent_sequences]
+    expect(received in sent, "the bytes received (%d) are none of those G22 sent (%s)"
+           % (len(received), [len(package) for package in sent]))
+
+
+def check_an_auditor_exports_an_evidence_bundle():
+    driver.find_element(By.ID, "export").click()
+    wait_until(lambda d: d.find_element(By.ID, "export-result").text.startswith("Đã tạo"), "the bundle")
+    bundle = downloaded("chung-cu-", ".zip")
+    verified = connector_cli("audit", "verify-bundle", bundle, "--trust",
+                             os.path.join(os.environ["UI_PKI"], "anchors"), check=False)
+    expect(verified.returncode == 0 and b"bundle intact" in verified.stdout,
+           "verify-bundle: " + verified.stdout.decode() + verified.stderr.decode())
+    shot("auditor-message-exported")
+
+
+def run_integrity_check(expected):
+    driver.get(H20 + "/ui/integrity.html")
+    visible("#run").click()
+    return wait_until(lambda d: d.find_elements(By.ID, "state") and
+                      d.find_element(By.ID, "state").text.startswith(expected) and
+                      d.find_element(By.ID, "state"), "the integrity check: " + expected)
+
+
+def check_the_integrity_check_is_intact_then_names_a_tampered_row():
+    import sqlite3
+    run_integrity_check("Toàn vẹn")
+    expect("nguyên vẹn" in text_of("#result"), "result: " + text_of("#result"))
+    shot("auditor-integrity-intact")
+    database = sqlite3.connect(os.path.join(WORK, "h20.db"), timeout=30)
+    (subject,) = database.execute("SELECT subject FROM messages WHERE sequence = 2").fetchone()
+    with database:
+        database.execute("UPDATE messages SET subject = ? WHERE sequence = 2", (subject + " (sửa)",))
+    try:
+        run_integrity_check("PHÁT HIỆN")
+        expect(text_of("#first-bad-messages") == "2", "broken entry: " + text_of("#result"))
+        shot("auditor-integrity-broken")
+    finally:
+        with database:
+            database.execute("UPDATE messages SET subject = ? WHERE sequence = 2", (subject,))
+        database.close()
+
+
+def check_the_admin_actions_chain_is_filtered():
+    driver.get(H20 + "/ui/audit-events.html")
+    wait_until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "#event-rows tr")) > 1, "the events")
+    Select(driver.find_element(By.ID, "action")).select_by_value("USER_ADDED")
+    driver.find_element(By.CSS_SELECTOR, "#filters button[type=submit]").click()
+    wait_until(lambda d: all("Thêm người dùng" in r.text
+                             for r in d.find_elements(By.CSS_SELECTOR, "#event-rows tr")),
+               "only the users added")
+    expect("kiem-toan" in text_of("#event-rows"), "events: " + text_of("#event-rows"))
+    shot("auditor-audit-events")
+    log_out()
+
+
 def check_five_wrong_passwords_lock_the_account():
     for attempt in range(5):
         log_in("kiem-soat", "wrong-password-" + str(attempt))

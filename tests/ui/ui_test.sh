@@ -42,6 +42,7 @@ retry.base_ms = 0
 retry.cap_ms = 0
 http.listen = 127.0.0.1:$port
 units.table = $source_dir/config/units-dong-thap.tsv
+audit.checkpoint_file = $work/$1.checkpoints
 CONF
     "$connector" run --config "$work/$1.conf" 2> "$work/$1.log" &
     pids+=("$!")
@@ -67,6 +68,7 @@ user h20 van-thu.skhcn clerk 000.00.14.H20
 user h20 van-thu.svhttdl clerk 000.00.22.H20
 user h20 lanh-dao leader
 user h20 kiem-soat auditor
+user h20 kiem-toan auditor  # the auditors' pages (kiem-soat ends locked out)
 user g22 van-thu.vpcp clerk 000.00.00.G22  # the office's own clerk: assigns and revokes
 
 # G22 assigns four tasks: three to Sở Khoa học và Công nghệ (one whose title is markup,
@@ -100,6 +102,6 @@ received() { [[ $("$connector" task list --config "$work/h20.conf" | wc -l) == 4
 eventually "H20 receiving the four tasks" received
 
 export UI_H20_URL=$h20_url UI_G22_URL=$g22_url UI_G22_TOKEN=$(cat "$work/g22.token")
-export UI_WORK=$work UI_SCREENS=$work/screens UI_CONNECTOR=$connector
+export UI_WORK=$work UI_SCREENS=$work/screens UI_CONNECTOR=$connector UI_PKI=$pki
 /usr/bin/python3 "$source_dir/tests/ui/browser_test.py" || fail "browser checks"
 echo "ui: every check passed; screenshots in $work/screens"

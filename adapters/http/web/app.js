@@ -144,6 +144,70 @@ export async function api(method, path, body) {
   return data;
 }
 
+// A call whose answer is a file (an evidence bundle): a Blob, or ApiError.
+export async function apiBlob(method, path, body) {
+  const headers = { Accept: "application/zip, application/json" };
+  if (body !== undefined) headers["Content-Type"] = "application/json";
+  if (method !== "GET" && csrfToken) headers["X-CSRF-Token"] = csrfToken;
+  const response = await fetch(path, {
+    method, headers, credentials: "same-origin",
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  if (!response.ok) {
+    let data = null;
+    try { data = await response.json(); } catch (_) { data = null; }
+    throw new ApiError(response.status, data);
+  }
+  return response.blob();
+}
+
+// What a signature verdict means, for an auditor (the evidence report says the same).
+export const VERDICT_LABELS = {
+  valid: "Hợp lệ",
+  signed: "Do hệ thống ký",
+  absent: "Không có chữ ký",
+  invalid: "Sai chữ ký",
+  untrusted: "Chứng thư không tin cậy",
+  expired: "Chứng thư hết hạn",
+  not_yet_valid: "Chứng thư chưa hiệu lực",
+  revoked: "Chứng thư bị thu hồi",
+  unsafe: "Cấu trúc chữ ký nguy hiểm",
+  wrong_signer: "Sai đơn vị ký",
+  nonstandard: "Chữ ký không chuẩn",
+  unchecked: "Chưa kiểm tra",
+};
+
+export const VERDICT_EXPLAINED = {
+  valid: "Chữ ký số hợp lệ: nội dung không bị thay đổi, chứng thư thuộc chuỗi tin cậy và thuộc đúng đơn vị gửi.",
+  signed: "Gói tin do chính hệ thống này ký bằng khóa của đơn vị trước khi gửi lên Trục.",
+  absent: "Gói tin không có chữ ký số.",
+  invalid: "Chữ ký không khớp với nội dung: gói tin đã bị thay đổi sau khi ký, hoặc được ký bằng khóa khác.",
+  untrusted: "Chứng thư ký không thuộc chuỗi tin cậy đã cấu hình (hoặc gói tin không kèm chứng thư).",
+  expired: "Một chứng thư trong chuỗi đã hết hạn tại thời điểm kiểm tra.",
+  not_yet_valid: "Một chứng thư trong chuỗi chưa đến thời hạn hiệu lực.",
+  revoked: "Một chứng thư trong chuỗi đã bị thu hồi (theo danh sách CRL hoặc OCSP).",
+  unsafe: "Cấu trúc chữ ký bị từ chối (dấu hiệu giả mạo: bọc chữ ký, phép biến đổi lạ…).",
+  wrong_signer: "Chữ ký hợp lệ nhưng chứng thư không thuộc đơn vị đứng tên gửi.",
+  nonstandard: "Chữ ký không theo chuẩn XML-DSig (thư viện cũ), không kiểm tra được.",
+  unchecked: "Chữ ký chưa được kiểm tra: chính sách kiểm tra đang tắt.",
+};
+
+export function verdictBadge(verdict) {
+  const good = verdict === "valid" || verdict === "signed";
+  return el("span", { class: "badge " + (good ? "badge-done_on_time" : "badge-open_overdue"),
+                      title: VERDICT_EXPLAINED[verdict] || verdict },
+            VERDICT_LABELS[verdict] || verdict);
+}
+
+export const TRANSPORT_LABELS = {
+  ...DELIVERY_LABELS,
+  stored: "Đã lưu",
+  applied: "Đã áp dụng",
+  rejected: "Bị từ chối",
+  held: "Tạm giữ",
+  duplicate: "Trùng (đã nhận trước đó)",
+};
+
 export function setCsrfToken(token) {
   csrfToken = token || "";
 }
@@ -266,6 +330,13 @@ export async function startPage(active) {
                  el("a", { href: "/ui/dashboard.html", id: "nav-dashboard", class: active === "dashboard" ? "active" : "" }, "Tổng hợp"));
   if (me.mayAssign)
     nav.append(el("a", { href: "/ui/assign.html", id: "nav-assign", class: active === "assign" ? "active" : "" }, "Giao nhiệm vụ"));
+  if (me.role === "auditor" || me.role === "admin") {
+    const link = (href, id, key, text) =>
+      el("a", { href, id, class: active === key ? "active" : "" }, text);
+    nav.append(link("/ui/messages.html", "nav-messages", "messages", "Nhật ký thông điệp"),
+               link("/ui/integrity.html", "nav-integrity", "integrity", "Kiểm tra toàn vẹn"),
+               link("/ui/audit-events.html", "nav-audit-events", "audit-events", "Nhật ký quản trị"));
+  }
   const who = el("span", { class: "who", id: "who" },
                  me.name + " · " + (ROLE_LABELS[me.role] || me.role) +
                  (me.units.length ? " · " + me.units.join(", ") : ""));
