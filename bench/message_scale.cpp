@@ -1,0 +1,217 @@
+// bench/message_scale: the auditors' reads with 1 000 000 messages in the log (issue 16),
+// through the store port the API and the CLI use. For each search it prints p50 and p99
+// of 200 calls, beside a bare indexed SELECT of the same rows through SOCI (no filter
+// parsing, no count, no row decoding) measured in the same run; then a full verification
+// of the chain in entries per second. Targets: a search by DocumentId or knobstick at most
+// 50 ms p99, a filtered page (with its total) at most 100 ms p99, verification at least
+// 50 000 entries/s.
+//
+// The generator writes N entries (a mix of directions, kinds, agencies, verdicts, with
+// 1 in 1 000 invalid) through append_messages, 1 000 per transaction, with a transport
+// state for each outbound one; a database that holds N entries already is reused.
+//
+// SQLite always (a file under /tmp); PostgreSQL when CONNECTOR_BENCH_POSTGRESQL holds a
+// server URL (tests/support/postgresql-fixture.sh start DIR, with PG_FIXTURE_DURABLE=1).
+//
+// Usage: message_scale [--messages N] [--quick]
+#include <soci/postgresql/soci-postgresql.h>
+#include <soci/soci.h>
+#include <soci/sqlite3/soci-sqlite3.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <functional>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "connector/store.hpp"
+#include "store/soci_store.hpp"
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+const char* const kAgencies[] = {"000.00.00.G22", "000.00.14.H20", "000.00.22.H20",
+                                 "000.00.01.H20", "000.00.05.H20", "000.00.00.H20"};
+
+std::string document_of(std::size_t n) {
+    return "000.00.00.G22,2026/11/" + std::to_string(1 + n % 28) + "," + std::to_string(n) +
+           "/TB-VPCP";
+}
+std::string knobstick_of(std::size_t n) {
+    return "k" + std::to_string(n * 7919 % 1000003) + "-" + std::to_string(n);
+}
+
+soci::session session_for(const std::string& url) {
+    const store::Connection connection = store::connection_for(url);
+    if (connection.backend == "postgresql")
+        return soci::session(*soci::factory_postgresql(), connection.connect_string);
+    return soci::session(*soci::factory_sqlite3(), connection.connect_string);
+}
+
+void generate(connector::Store& store, std::size_t messages) {
+    const std::int64_t have = store.message_head().sequence;
+    if (have >= static_cast<std::int64_t>(messages))
+        return;
+    const auto started = Clock::now();
+    // A package of the usual size of a status package (about 1.5 KB), different per entry.
+    const std::string body(1400, 'x');
+    for (std::size_t n = static_cast<std::size_t>(have) + 1; n <= messages;) {
+        std::vector<connector::MessageEntry> batch;
+        for (; n <= messages && batch.size() < 1000; ++n) {
+            connector::MessageEntry entry;
+            const bool inbound = n % 2 == 1;
+            entry.direction =
+                inbound ? connector::Direction::inbound : connector::Direction::outbound;
+            entry.kind = n % 3 == 0 ? "status" : "edoc";
+            entry.business_type = static_cast<int>(n % 17 == 0 ? 1 : 0);
+            entry.document_id = document_of(n);
+            entry.knobstick_id = inbound ? knobstick_of(n) : "";
+            entry.from_agency = inbound ? kAgencies[n % 3] : "000.00.00.H20";
+            entry.to_agencies = inbound ? "000.00.00.H20" : kAgencies[n % 6];
+            entry.status_code = entry.kind == "status" ? (n % 2 ? "03" : "05") : "";
+            entry.subject = "Báo cáo tình hình thực hiện nhiệm vụ số " + std::to_string(n);
+            entry.raw =
+                "<edXMLEnvelope n=\"" + std::to_string(n) + "\">" + body + "</edXMLEnvelope>";
+            entry.signature_verdict = inbound ? (n % 1000 == 1 ? "invalid" : "valid") : "signed";
+            entry.signer = "CN=" + entry.from_agency;
+            batch.push_back(std::move(entry));
+        }
+        store.in_one_transaction([&] {
+            for (const connector::MessageEntry& stored : store.append_messages(std::move(batch))) {
+                if (stored.direction == connector::Direction::outbound)
+                    store.move_transport_state(
+                        {stored.sequence,
+                         "delivered",
+                         "",
+                         knobstick_of(static_cast<std::size_t>(stored.sequence)),
+                         {}},
+                        true, {});
+            }
+        });
+        if (n % 100000 < 1000)
+            std::printf("  … %zu\n", n - 1), std::fflush(stdout);
+    }
+    std::printf("  generated %zu messages in %.1f s\n", messages - static_cast<std::size_t>(have),
+                std::chrono::duration<double>(Clock::now() - started).count());
+}
+
+struct Figures {
+    double p50_ms = 0, p99_ms = 0;
+};
+
+Figures measure(int calls, const std::function<void(int)>& call) {
+    call(0);  // warm
+    std::vector<double> times;
+    for (int i = 0; i < calls; ++i) {
+        const auto started = Clock::now();
+        call(i + 1);
+        times.push_back(std::chrono::duration<double, std::milli>(Clock::now() - started).count());
+    }
+    std::sort(times.begin(), times.end());
+    return {times[times.size() / 2], times[std::min(times.size() - 1, times.size() * 99 / 100)]};
+}
+
+void run(const std::string& name, const std::string& url, std::size_t messages, int calls) {
+    std::printf("%s (%s)\n", name.c_str(), url.c_str());
+    auto store = store::open_store(url, store::Migrations::apply);
+    generate(*store, messages);
+    {
+        soci::session sql = session_for(url);
+        sql << (store::connection_for(url).backend == "postgresql" ? "VACUUM ANALYZE" : "ANALYZE");
+    }
+    std::mt19937_64 random(16);
+    const auto pick = [&] { return 1 + random() % messages; };
+    soci::session bare = session_for(url);
+    const Figures baseline = measure(calls, [&](int) {
+        const std::string document = document_of(pick());
+        std::vector<long long> found(4);
+        bare << "SELECT sequence FROM messages WHERE document_id = :d", soci::use(document),
+            soci::into(found);
+    });
+    std::printf("  %-48s p50 %7.2f ms  p99 %7.2f ms\n", "bare indexed SELECT by DocumentId",
+                baseline.p50_ms, baseline.p99_ms);
+    const auto report = [&](const char* what, const Figures& figures, double target) {
+        std::printf("  %-48s p50 %7.2f ms  p99 %7.2f ms  (%5.1fx bare p99)%s\n", what,
+                    figures.p50_ms, figures.p99_ms, figures.p99_ms / baseline.p99_ms,
+                    figures.p99_ms > target ? "  OVER TARGET" : "");
+    };
+    const auto search = [&](const std::function<void(connector::MessageQuery&)>& fill) {
+        return measure(calls, [&](int) {
+            connector::MessageQuery query;
+            fill(query);
+            const connector::MessagePage page = store->find_messages(query);
+            if (page.total == 0 && query.verdict.empty())
+                std::printf("  (nothing found for %s)\n", query.document_id.c_str());
+        });
+    };
+    report("search by DocumentId (with total)",
+           search([&](auto& q) { q.document_id = document_of(pick()); }), 50);
+    report("search by knobstick id, received",
+           search([&](auto& q) { q.knobstick_id = knobstick_of(pick() | 1); }), 50);
+    report("search by knobstick id, sent (transport)",
+           search([&](auto& q) { q.knobstick_id = knobstick_of((pick() | 1) + 1); }), 50);
+    report("page: inbound, valid (first, total capped)", search([&](auto& q) {
+               q.direction = "inbound";
+               q.verdict = "valid";
+           }),
+           100);
+    report("page: verdict invalid (rare), deep cursor", search([&](auto& q) {
+               q.verdict = "invalid";
+               q.before_sequence = static_cast<std::int64_t>(pick());
+           }),
+           100);
+    report("page: agency + kind status, deep cursor", search([&](auto& q) {
+               q.agency = "000.00.14.H20";
+               q.kind = "status";
+               q.before_sequence = static_cast<std::int64_t>(pick());
+           }),
+           100);
+    report("page: state delivered + status code 05", search([&](auto& q) {
+               q.transport_state = "delivered";
+               q.status_code = "05";
+           }),
+           100);
+    const auto started = Clock::now();
+    std::int64_t checked = 0;
+    for (const connector::ChainReport& chain : connector::verify_chains(*store))
+        checked += chain.count;
+    const double seconds = std::chrono::duration<double>(Clock::now() - started).count();
+    std::printf("  chain verification: %lld entries in %.1f s, %.0f entries/s%s\n",
+                static_cast<long long>(checked), seconds, static_cast<double>(checked) / seconds,
+                static_cast<double>(checked) / seconds < 50000 ? "  UNDER TARGET" : "");
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    std::size_t messages = 1'000'000;
+    int calls = 200;
+    for (int i = 1; i < argc; ++i) {
+        if (std::strcmp(argv[i], "--messages") == 0 && i + 1 < argc)
+            messages = static_cast<std::size_t>(std::stoul(argv[++i]));
+        else if (std::strcmp(argv[i], "--quick") == 0)
+            calls = 30;
+    }
+    std::printf("message_scale: %zu messages, %d calls per figure\n", messages, calls);
+    run("SQLite", "sqlite3:/tmp/connector-message-scale-" + std::to_string(messages) + ".db",
+        messages, calls);
+    if (const char* pg = std::getenv("CONNECTOR_BENCH_POSTGRESQL")) {
+        const std::string server = pg;
+        const std::string database = "message_scale_" + std::to_string(messages);
+        {
+            soci::session admin = session_for(server);
+            int exists = 0;
+            admin << "SELECT count(*) FROM pg_database WHERE datname = :name", soci::use(database),
+                soci::into(exists);
+            if (!exists)
+                admin << "CREATE DATABASE " + database;
+        }
+        run("PostgreSQL", server.substr(0, server.rfind('/')) + "/" + database, messages, calls);
+    }
+    return 0;
+}
