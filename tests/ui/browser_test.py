@@ -140,7 +140,10 @@ def log_out():
 
 
 def rows():
-    wait_until(lambda d: "Đang tải" not in d.find_element(By.ID, "summary").text, "the list")
+    # Loaded: the summary counts the tasks ("N nhiệm vụ"). Empty, the page's script has not
+    # started the call yet (a freshly opened page), and no row is there to read.
+    wait_until(lambda d: "nhiệm vụ" in d.find_element(By.ID, "summary").text and
+               "Đang tải" not in d.find_element(By.ID, "summary").text, "the list")
     return driver.find_elements(By.CSS_SELECTOR, "#task-rows tr[data-code]")
 
 
