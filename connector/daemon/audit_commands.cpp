@@ -99,11 +99,6 @@ Opened open_for_reading(std::vector<std::string>& args) {
     return opened;
 }
 
-std::string vietnam_text(const std::string& utc) {
-    const auto when = connector::parse_utc_text(utc);
-    return when ? edxml::format_date_time(connector::vietnam_time(*when)) : utc;
-}
-
 // Columns padded to their widest cell, counted in characters (UTF-8 aware).
 void print_table(std::ostream& out, const std::vector<std::vector<std::string>>& rows) {
     const auto width = [](const std::string& text) {
@@ -160,7 +155,7 @@ int messages(std::vector<std::string> args, std::ostream& out, std::ostream& err
                                                    "Truyền"}};
     for (const connector::LoggedMessage& message : page.messages) {
         const connector::MessageEntry& m = message.entry;
-        rows.push_back({std::to_string(m.sequence), vietnam_text(m.recorded_at),
+        rows.push_back({std::to_string(m.sequence), connector::vietnam_time_text(m.recorded_at),
                         direction_label(m.direction), kind_label(m.kind), m.from_agency,
                         m.to_agencies, m.document_id, m.status_code.empty() ? "-" : m.status_code,
                         m.signature_verdict, message.transport ? message.transport->state : "-"});
@@ -206,7 +201,7 @@ int show(std::vector<std::string> args, std::ostream& out, std::ostream& err) {
     }
     const auto transport = store.transport_state(sequence);
     out << "Thông điệp số:   " << entry->sequence << "\n"
-        << "Ghi nhận lúc:    " << vietnam_text(entry->recorded_at) << " (giờ VN)\n"
+        << "Ghi nhận lúc:    " << connector::vietnam_time_text(entry->recorded_at) << " (giờ VN)\n"
         << "Chiều:           " << direction_label(entry->direction) << "\n"
         << "Loại:            " << kind_label(entry->kind) << ", nghiệp vụ " << entry->business_type
         << "\n"
@@ -227,8 +222,8 @@ int show(std::vector<std::string> args, std::ostream& out, std::ostream& err) {
         << "Băm mục:         " << entry->entry_hash << "\n"
         << "Truyền:\n";
     for (const connector::TransportEntry& step : store.transport_history(sequence))
-        out << "  " << vietnam_text(connector::utc_text(step.since)) << "  " << step.state
-            << (step.reason.empty() ? "" : "  " + step.reason) << "\n";
+        out << "  " << connector::vietnam_time_text(connector::utc_text(step.since)) << "  "
+            << step.state << (step.reason.empty() ? "" : "  " + step.reason) << "\n";
     out << "Nhiệm vụ liên quan:\n";
     for (const connector::TaskEvent& event : store.events_of_message(sequence))
         out << "  " << event.task_code << "  " << event.kind << "  " << event.detail << "\n";
@@ -254,8 +249,9 @@ int events(std::vector<std::string> args, std::ostream& out, std::ostream& err) 
     std::vector<std::vector<std::string>> rows = {
         {"Số", "Thời điểm (giờ VN)", "Người thực hiện", "Hành động", "Đối tượng", "Chi tiết"}};
     for (const connector::AuditEntry& entry : found)
-        rows.push_back({std::to_string(entry.sequence), vietnam_text(entry.recorded_at),
-                        entry.actor, entry.action, entry.target, entry.detail});
+        rows.push_back({std::to_string(entry.sequence),
+                        connector::vietnam_time_text(entry.recorded_at), entry.actor, entry.action,
+                        entry.target, entry.detail});
     print_table(out, rows);
     return 0;
 }

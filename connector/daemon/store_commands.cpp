@@ -122,15 +122,13 @@ int verify_chain(const std::vector<std::string>& args, std::ostream& out, std::o
                 return 2;
             }
             expectations.checkpoints = connector::read_checkpoint_file(checkpoint_file);
-            std::size_t line = 0;
-            for (const connector::ChainCheckpoint& checkpoint : expectations.checkpoints) {
-                ++line;
-                if (!connector::checkpoint_signature_holds(checkpoint, certificate)) {
-                    out << "checkpoints: BROKEN: checkpoint " << line << " (" << checkpoint.chain
-                        << " at " << checkpoint.sequence << ", " << checkpoint.recorded_at
-                        << ") is not signed by " << certificate << "\n";
-                    return 1;
-                }
+            if (const auto bad =
+                    connector::first_unsigned_checkpoint(expectations.checkpoints, certificate)) {
+                const connector::ChainCheckpoint& checkpoint = expectations.checkpoints[*bad];
+                out << "checkpoints: BROKEN: checkpoint " << *bad + 1 << " (" << checkpoint.chain
+                    << " at " << checkpoint.sequence << ", " << checkpoint.recorded_at
+                    << ") is not signed by " << certificate << "\n";
+                return 1;
             }
             out << "checkpoints: " << expectations.checkpoints.size() << " signed by "
                 << certificate << "\n";

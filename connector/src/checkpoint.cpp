@@ -41,6 +41,15 @@ bool checkpoint_signature_holds(const ChainCheckpoint& checkpoint,
                                   checkpoint.signature);
 }
 
+std::optional<std::size_t> first_unsigned_checkpoint(
+    const std::vector<ChainCheckpoint>& checkpoints, const std::string& certificate_pem_file) {
+    for (std::size_t i = 0; i < checkpoints.size(); ++i) {
+        if (!checkpoint_signature_holds(checkpoints[i], certificate_pem_file))
+            return i;
+    }
+    return std::nullopt;
+}
+
 std::string checkpoint_line(const ChainCheckpoint& checkpoint) {
     return "checkpoint-v1\t" + checkpoint.chain + "\t" + std::to_string(checkpoint.sequence) +
            "\t" + checkpoint.hash + "\t" + checkpoint.recorded_at + "\t" + checkpoint.signer +

@@ -31,6 +31,11 @@ std::optional<std::chrono::system_clock::time_point> parse_utc_text(const std::s
            std::chrono::milliseconds(millis);
 }
 
+std::string vietnam_time_text(const std::string& utc) {
+    const auto when = parse_utc_text(utc);
+    return when ? edxml::format_date_time(vietnam_time(*when)) : utc;
+}
+
 std::optional<std::string> utc_range_bound(const std::string& text, bool end) {
     if (text.size() == 10) {
         const auto parsed =

@@ -68,8 +68,8 @@ const char* verdict_in_words(const std::string& verdict) {
 }
 
 std::string vietnam_text(const std::string& utc) {
-    const auto when = connector::parse_utc_text(utc);
-    return when ? edxml::format_date_time(connector::vietnam_time(*when)) + " (giờ Việt Nam)" : utc;
+    return connector::parse_utc_text(utc) ? connector::vietnam_time_text(utc) + " (giờ Việt Nam)"
+                                          : utc;
 }
 
 std::string readable_report(const std::vector<connector::MessageEntry>& entries,

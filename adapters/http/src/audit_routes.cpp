@@ -2,6 +2,7 @@
 // full and its bytes, the chain verification as a job with progress, the audit events,
 // and evidence bundles.
 #include <Poco/JSON/Array.h>
+#include <Poco/StringTokenizer.h>
 
 #include <set>
 
@@ -18,11 +19,12 @@ using Poco::JSON::Object;
 
 namespace {
 
+// A log entry's sequence: message_sequence, and 0 is none either.
 std::int64_t sequence_of(const std::string& text) {
-    if (text.empty() || text.size() > 18 ||
-        text.find_first_not_of("0123456789") != std::string::npos || std::stoll(text) == 0)
+    const std::int64_t sequence = message_sequence("sequence", text);
+    if (sequence == 0)
         refuse_fields({{"sequence", "not a message sequence (a whole number)"}});
-    return std::stoll(text);
+    return sequence;
 }
 
 Object::Ptr certificate_json(const edxml::CertificateInfo& certificate) {
@@ -108,16 +110,14 @@ Reply ApiServer::Impl::one_message(const std::string& text,
         Object::Ptr body = message_json(*logged, b.store().transport_state(sequence));
         body->set("fromName", agency_name(logged->from_agency));
         Array::Ptr recipients = new Array;
-        std::size_t start = 0;
-        while (start <= logged->to_agencies.size() && !logged->to_agencies.empty()) {
-            const std::size_t end =
-                std::min(logged->to_agencies.find(',', start), logged->to_agencies.size());
+        const Poco::StringTokenizer codes(
+            logged->to_agencies, ",",
+            Poco::StringTokenizer::TOK_IGNORE_EMPTY | Poco::StringTokenizer::TOK_TRIM);
+        for (const std::string& code : codes) {
             Object::Ptr recipient = new Object(Poco::JSON_PRESERVE_KEY_ORDER);
-            const std::string code = logged->to_agencies.substr(start, end - start);
             recipient->set("code", code);
             recipient->set("name", agency_name(code));
             recipients->add(recipient);
-            start = end + 1;
         }
         body->set("recipients", recipients);
         body->set("signerAgencyName", agency_name(logged->signer_agency));
@@ -189,12 +189,7 @@ Reply ApiServer::Impl::message_raw(const std::string& text,
     return with_backend([&](Backend& b) {
         if (!b.store().message_without_raw(sequence))
             refuse(404, "no message " + text + " in the log");
-        Reply reply{
-            200, {}, b.store().messages(sequence - 1, 1).front().raw, "application/xml", {}};
-        reply.headers.emplace_back("Content-Disposition",
-                                   "attachment; filename=\"goi-tin-" + text + ".xml\"");
-        reply.headers.emplace_back("Content-Security-Policy", "sandbox; default-src 'none'");
-        return reply;
+        return package_download(b.store().messages(sequence - 1, 1).front().raw, sequence);
     });
 }
 
@@ -279,15 +274,18 @@ void ApiServer::Impl::run_verification(const std::shared_ptr<VerificationJob>& j
                 for (const auto& checkpoint : store.checkpoints(chain))
                     expectations.checkpoints.push_back(checkpoint);
         }
-        std::size_t line = 0;
-        for (const connector::ChainCheckpoint& checkpoint : expectations.checkpoints) {
-            ++line;
-            if (settings.checkpoint_certificate.empty() ||
-                !connector::checkpoint_signature_holds(checkpoint, settings.checkpoint_certificate))
-                throw std::runtime_error("checkpoint " + std::to_string(line) + " (" +
-                                         checkpoint.chain + " at " +
-                                         std::to_string(checkpoint.sequence) +
-                                         ") is not signed by the signing certificate");
+        // Without the certificate no checkpoint can be trusted: the first is refused.
+        const std::optional<std::size_t> bad =
+            expectations.checkpoints.empty() ? std::nullopt
+            : settings.checkpoint_certificate.empty()
+                ? std::optional<std::size_t>(0)
+                : connector::first_unsigned_checkpoint(expectations.checkpoints,
+                                                       settings.checkpoint_certificate);
+        if (bad) {
+            const connector::ChainCheckpoint& checkpoint = expectations.checkpoints[*bad];
+            throw std::runtime_error(
+                "checkpoint " + std::to_string(*bad + 1) + " (" + checkpoint.chain + " at " +
+                std::to_string(checkpoint.sequence) + ") is not signed by the signing certificate");
         }
         const std::int64_t messages_head = store.message_head().sequence;
         const std::int64_t audit_head = store.audit_head().sequence;

@@ -19,14 +19,6 @@ using Poco::JSON::Object;
 
 namespace {
 
-// A message sequence given as `field`: a whole number, 400 otherwise.
-std::int64_t message_sequence(const std::string& field, const std::string& text) {
-    if (text.empty() || text.size() > 18 ||
-        text.find_first_not_of("0123456789") != std::string::npos)
-        refuse_fields({{field, "not a message sequence (a whole number)"}});
-    return std::stoll(text);
-}
-
 // The task `code` if the caller may see it: 404 when there is none, 403 when it is not
 // one of a clerk's units'.
 connector::Task visible_task(Backend& b, const Caller& caller, const std::string& code) {
@@ -218,11 +210,7 @@ Reply ApiServer::Impl::task_package(const Caller& caller, const std::string& cod
         const auto logged = b.store().messages(sequence - 1, 1);
         if (logged.empty() || logged.front().sequence != sequence)
             refuse(404, "no message " + text + " in the log");
-        Reply reply{200, {}, logged.front().raw, "application/xml", {}};
-        reply.headers.emplace_back("Content-Disposition",
-                                   "attachment; filename=\"goi-tin-" + text + ".xml\"");
-        reply.headers.emplace_back("Content-Security-Policy", "sandbox; default-src 'none'");
-        return reply;
+        return package_download(logged.front().raw, sequence);
     });
 }
 

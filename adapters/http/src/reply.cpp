@@ -82,6 +82,21 @@ std::string valid_utf8_text(const std::string& text) {
     return out;
 }
 
+Reply package_download(std::string bytes, std::int64_t sequence) {
+    Reply reply{200, {}, std::move(bytes), "application/xml", {}};
+    reply.headers.emplace_back("Content-Disposition", "attachment; filename=\"goi-tin-" +
+                                                          std::to_string(sequence) + ".xml\"");
+    reply.headers.emplace_back("Content-Security-Policy", "sandbox; default-src 'none'");
+    return reply;
+}
+
+std::int64_t message_sequence(const std::string& field, const std::string& text) {
+    if (text.empty() || text.size() > 18 ||
+        text.find_first_not_of("0123456789") != std::string::npos)
+        refuse_fields({{field, "not a message sequence (a whole number)"}});
+    return std::stoll(text);
+}
+
 Reply error_reply(int status, const std::string& message) {
     Object::Ptr body = new Object(Poco::JSON_PRESERVE_KEY_ORDER);
     body->set("error", valid_utf8_text(message));

@@ -4,6 +4,7 @@
 
 #include <Poco/Dynamic/Var.h>
 
+#include <cstdint>
 #include <string>
 #include <utility>
 #include <vector>
@@ -33,6 +34,11 @@ bool valid_utf8(const std::string& text);
 std::string valid_utf8_text(const std::string& text);
 
 Reply error_reply(int status, const std::string& message);
+// A logged package's bytes as a download ("goi-tin-SEQ.xml"), never shown in the pages'
+// origin: an attachment with a sandbox policy.
+Reply package_download(std::string bytes, std::int64_t sequence);
+// A message sequence given as `field`: a whole number, 400 otherwise.
+std::int64_t message_sequence(const std::string& field, const std::string& text);
 [[noreturn]] void refuse(int status, const std::string& message);
 [[noreturn]] void refuse_fields(const std::vector<Problem>& problems);
 // Refuses the request (400) when `reader` found problems.

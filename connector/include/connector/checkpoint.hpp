@@ -30,6 +30,11 @@ ChainCheckpoint make_checkpoint(const std::string& chain, const ChainHead& head,
 bool checkpoint_signature_holds(const ChainCheckpoint& checkpoint,
                                 const std::string& certificate_pem_file);
 
+// The position (0-based) of the first checkpoint whose signature does not hold for that
+// certificate (checkpoint_signature_holds); nothing when every one holds.
+std::optional<std::size_t> first_unsigned_checkpoint(
+    const std::vector<ChainCheckpoint>& checkpoints, const std::string& certificate_pem_file);
+
 // One line of the checkpoint file: "checkpoint-v1 TAB chain TAB sequence TAB hash TAB
 // recorded_at TAB signer TAB signature".
 std::string checkpoint_line(const ChainCheckpoint& checkpoint);

@@ -34,6 +34,10 @@ std::string utc_text(std::chrono::system_clock::time_point when);
 // The inverse (milliseconds optional); nothing when `text` is not of that form.
 std::optional<std::chrono::system_clock::time_point> parse_utc_text(const std::string& text);
 
+// A store timestamp as people read it: "yyyy/MM/dd HH:mm:ss" in Vietnam time; `utc` itself
+// when it does not read as one.
+std::string vietnam_time_text(const std::string& utc);
+
 // A bound of a time range as a person gives it, in the store's form: a Vietnam date
 // (yyyy-MM-dd: that day's first moment, or as an `end`, the next day's, so that the day
 // is included) or a UTC time as the store writes it. Nothing when it is neither.
