@@ -79,6 +79,15 @@ def text_of(css):
     return driver.find_element(By.CSS_SELECTOR, css).text
 
 
+def shows(css, words):
+    """Waits until the element's text holds `words`: a page redraws after its answer arrives."""
+    try:
+        WebDriverWait(driver, WAIT).until(lambda d: words in d.find_element(By.CSS_SELECTOR, css).text)
+    except TimeoutException:
+        shot("failed-" + css.strip("#.")[:40])
+        raise AssertionError(css + " never showed " + repr(words) + "; it shows: " + repr(text_of(css))) from None
+
+
 def expect(condition, message):
     if not condition:
         raise AssertionError(message)
@@ -259,7 +268,7 @@ def check_the_task_page_shows_the_assignment():
 
 def check_accepting_sends_03_to_the_assigner():
     act("#1", "accept", shot_name="task-confirm-accept")
-    expect("Đã tiếp nhận" in text_of("#task-status"), "status: " + text_of("#task-status"))
+    shows("#task-status", "Đã tiếp nhận")
     eventually_at_g22(CODES["#1"], lambda t: t["status"] == "03", "03 on #1")
 
 
@@ -278,7 +287,7 @@ def check_a_progress_report_sends_05_with_its_percentage():
         percent.send_keys("40")
         driver.find_element(By.ID, "field-note").send_keys("Đã xây dựng xong dự thảo kế hoạch")
     act("#1", "progress", fill, "task-confirm-progress")
-    expect("40%" in text_of("#task-progress"), "progress: " + text_of("#task-progress"))
+    shows("#task-progress", "40%")
     task = eventually_at_g22(CODES["#1"], lambda t: t["status"] == "05" and t["progress"] == 40,
                              "05 at 40 % on #1")
     expect(task["progressNote"] == "Đã xây dựng xong dự thảo kế hoạch", "note: " + task["progressNote"])
@@ -297,14 +306,14 @@ def check_a_refusal_needs_a_reason_and_sends_02():
     driver.find_element(By.ID, "confirm-ok").click()
     wait_until(lambda d: d.find_element(By.ID, "action-result").text.startswith("Đã gửi"), "02")
     eventually_at_g22(CODES["#2"], lambda t: t["status"] == "02", "02 on #2")
-    expect("Bị từ chối" in text_of("#task-badges"), "badge: " + text_of("#task-badges"))
+    shows("#task-badges", "Bị từ chối")
     expect(not driver.find_elements(By.CSS_SELECTOR, "#actions button"), "actions on a closed task")
 
 
 def check_completing_sends_06():
     act("#1", "finish", shot_name="task-confirm-finish")
     eventually_at_g22(CODES["#1"], lambda t: t["status"] == "06" and t["progress"] == 100, "06")
-    expect("Hoàn thành đúng hạn" in text_of("#task-badges"), "badge: " + text_of("#task-badges"))
+    shows("#task-badges", "Hoàn thành đúng hạn")
 
 
 def check_another_units_task_is_403():
@@ -491,7 +500,7 @@ def check_the_agency_clerk_amends_a_task():
     wait_until(lambda d: "(bổ sung số liệu)" in d.find_element(By.ID, "task-title").text, "the new title")
     history = visible("#history").text
     expect("Điều chỉnh" in history and "van-thu.vpcp" in history, "history: " + history)
-    expect("Quý III năm 2031" in text_of("#task-due"), "due: " + text_of("#task-due"))
+    shows("#task-due", "Quý III năm 2031")
     deliveries = visible("#deliveries").text
     expect("Sở Văn hóa, Thể thao và Du lịch" in deliveries, "deliveries: " + deliveries)
     links = driver.find_elements(By.CSS_SELECTOR, "#history a.package-link")
