@@ -1,5 +1,6 @@
 #include "connector/message_log.hpp"
 
+#include <cctype>
 #include <type_traits>
 
 #include "edxml/attachments.hpp"
@@ -28,6 +29,25 @@ const char* to_string(Direction direction) {
             break;
     }
     return "unknown";
+}
+
+std::vector<std::string> recipients_of(const std::string& to_agencies) {
+    std::vector<std::string> codes;
+    std::size_t start = 0;
+    while (start <= to_agencies.size()) {
+        std::size_t end = to_agencies.find(',', start);
+        if (end == std::string::npos)
+            end = to_agencies.size();
+        std::size_t first = start, last = end;
+        while (first < last && std::isspace(static_cast<unsigned char>(to_agencies[first])))
+            ++first;
+        while (last > first && std::isspace(static_cast<unsigned char>(to_agencies[last - 1])))
+            --last;
+        if (last > first)
+            codes.push_back(to_agencies.substr(first, last - first));
+        start = end + 1;
+    }
+    return codes;
 }
 
 std::string canonical_encoding(const MessageEntry& e) {

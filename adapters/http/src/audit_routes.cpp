@@ -2,7 +2,6 @@
 // full and its bytes, the chain verification as a job with progress, the audit events,
 // and evidence bundles.
 #include <Poco/JSON/Array.h>
-#include <Poco/StringTokenizer.h>
 
 #include <set>
 
@@ -110,10 +109,7 @@ Reply ApiServer::Impl::one_message(const std::string& text,
         Object::Ptr body = message_json(*logged, b.store().transport_state(sequence));
         body->set("fromName", agency_name(logged->from_agency));
         Array::Ptr recipients = new Array;
-        const Poco::StringTokenizer codes(
-            logged->to_agencies, ",",
-            Poco::StringTokenizer::TOK_IGNORE_EMPTY | Poco::StringTokenizer::TOK_TRIM);
-        for (const std::string& code : codes) {
+        for (const std::string& code : connector::recipients_of(logged->to_agencies)) {
             Object::Ptr recipient = new Object(Poco::JSON_PRESERVE_KEY_ORDER);
             recipient->set("code", code);
             recipient->set("name", agency_name(code));

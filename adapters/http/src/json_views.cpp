@@ -2,7 +2,6 @@
 
 #include <Poco/JSON/Array.h>
 #include <Poco/JSON/Stringifier.h>
-#include <Poco/StringTokenizer.h>
 
 #include <sstream>
 
@@ -133,10 +132,7 @@ Object::Ptr delivery_json(const connector::MessageEntry& m,
                                  : Poco::Dynamic::Var());
     body->set("reason", transport ? transport->reason : std::string());
     Poco::JSON::Array::Ptr recipients = new Poco::JSON::Array;
-    const Poco::StringTokenizer codes(
-        m.to_agencies, ",",
-        Poco::StringTokenizer::TOK_IGNORE_EMPTY | Poco::StringTokenizer::TOK_TRIM);
-    for (const std::string& code : codes) {
+    for (const std::string& code : connector::recipients_of(m.to_agencies)) {
         // "not delivered to A, B (knobstick)": the others were sent, not failed.
         const bool failed_here = transport && transport->reason.find(code) != std::string::npos;
         Object::Ptr recipient = new Object(Poco::JSON_PRESERVE_KEY_ORDER);

@@ -31,20 +31,14 @@ std::string message_columns_without_raw() {
     return columns;
 }
 
-// A LIKE pattern that matches `text` literally between the two commas around it.
-std::string between_commas(const std::string& text) {
-    std::string pattern = "%,";
-    for (const char c : text) {
-        if (c == '%' || c == '_' || c == '\\')
-            pattern += '\\';
-        pattern += c;
-    }
-    return pattern + ",%";
-}
-
 // The WHERE clause of a search and the values it binds (kept alive in `values`: SOCI binds
 // by reference).
 struct Filters {
+    // The rows walked newest first, by `key`: the messages, or with an agency the index of
+    // the agencies the messages name (migration 0014), which then drives the walk so that
+    // a page stops after its rows instead of gathering every match first.
+    std::string from = " FROM messages m LEFT JOIN message_transport t ON t.sequence = m.sequence";
+    std::string key = "m.sequence";
     std::string where;
     std::deque<std::pair<std::string, std::string>> values;  // bind name, value
     std::optional<int> business_type;
@@ -65,8 +59,22 @@ struct Filters {
 
 Filters message_filters(const connector::MessageQuery& query) {
     Filters filters;
+    if (!query.agency.empty()) {
+        filters.from =
+            " FROM message_agencies a JOIN messages m ON m.sequence = a.sequence LEFT JOIN "
+            "message_transport t ON t.sequence = m.sequence";
+        filters.key = "a.sequence";
+    }
     filters.where =
-        " WHERE m.sequence <= (SELECT sequence FROM chain_heads WHERE chain = 'messages')";
+        " WHERE " + filters.key + " <= (SELECT sequence FROM chain_heads WHERE chain = 'messages')";
+    if (!query.agency.empty()) {
+        // The bounds on m too: PostgreSQL merge-joins the two keys and would otherwise walk
+        // the messages down from the head to the cursor.
+        filters.where +=
+            " AND m.sequence <= (SELECT sequence FROM chain_heads WHERE chain = 'messages') AND "
+            "a.agency = :agency";
+        filters.values.emplace_back("agency", query.agency);
+    }
     filters.equal("m.direction", "direction", query.direction);
     filters.equal("m.kind", "kind", query.kind);
     filters.equal("m.document_id", "document_id", query.document_id);
@@ -85,13 +93,6 @@ Filters message_filters(const connector::MessageQuery& query) {
     if (query.business_type) {
         filters.where += " AND m.business_type = :business_type";
         filters.business_type = query.business_type;
-    }
-    if (!query.agency.empty()) {
-        filters.where +=
-            " AND (m.from_agency = :agency OR (',' || m.to_agencies || ',') LIKE :agency_like "
-            "ESCAPE '\\')";
-        filters.values.emplace_back("agency", query.agency);
-        filters.values.emplace_back("agency_like", between_commas(query.agency));
     }
     if (!query.since.empty()) {
         filters.where += " AND m.recorded_at >= :since";
@@ -112,21 +113,24 @@ connector::MessagePage SociStore::find_messages(const connector::MessageQuery& q
         [&]() -> connector::MessagePage {
             connector::MessagePage page;
             const Filters filters = message_filters(query);
-            const std::string from =
-                " FROM messages m LEFT JOIN message_transport t ON t.sequence = m.sequence";
+            const std::string& from = filters.from;
             {
                 const long long before = query.before_sequence;
                 const long long limit = static_cast<long long>(query.limit);
                 std::string text = "SELECT " + message_columns_without_raw() +
                                    ", t.state, t.reason, t.knobstick, t.updated_at" + from +
                                    filters.where;
+                const bool by_agency = filters.key != "m.sequence";
                 if (query.before_sequence > 0)
-                    text += " AND m.sequence < :before";
-                text += " ORDER BY m.sequence DESC LIMIT :limit";
+                    text += " AND m.sequence < :before" +
+                            (by_agency ? " AND " + filters.key + " < :before_key" : std::string());
+                text += " ORDER BY " + filters.key + " DESC LIMIT :limit";
                 soci::details::prepare_temp_type prepared = (sql_.prepare << text);
                 filters.bind(prepared);
                 if (query.before_sequence > 0)
                     prepared, soci::use(before, "before");
+                if (query.before_sequence > 0 && by_agency)
+                    prepared, soci::use(before, "before_key");
                 prepared, soci::use(limit, "limit");
                 soci::rowset<soci::row> rows = prepared;
                 for (const soci::row& row : rows) {
@@ -143,6 +147,12 @@ connector::MessagePage SociStore::find_messages(const connector::MessageQuery& q
                     }
                     page.messages.push_back(std::move(found));
                 }
+            }
+            // A first page that is not full holds every match: nothing more to count.
+            if (query.before_sequence <= 0 && page.messages.size() < query.limit) {
+                page.total = static_cast<std::int64_t>(page.messages.size());
+                page.total_exact = true;
+                return page;
             }
             // Counted up to one past the cap: the index ranges stop there.
             const long long cap = connector::kMessageCountCap + 1;

@@ -70,9 +70,7 @@ std::vector<connector::MessageEntry> SociStore::append_messages(
         message_head_cache_.reset();
         // SOCI's PostgreSQL backend leaks the bound buffers of a statement executed
         // again after a failure: the next append prepares afresh.
-        insert_statement_.reset();
-        insert_moving_head_statement_.reset();
-        move_head_statement_.reset();
+        drop_prepared_statements();
         note_failure();
         try {
             rethrow("append_message", entries.front().document_id);
@@ -418,12 +416,39 @@ bool SociStore::insert_message(const connector::MessageEntry& entry, const std::
     }
     statement->execute(true);
     const bool inserted = statement->get_affected_rows() == 1;
+    if (inserted)
+        insert_agencies(entry);
     // The bound row and the prepared statement (SOCI's SQLite backend copies what it
     // binds) outlive the call: a large package's bytes are not kept with them.
     if (row.raw_base64.size() > 1024 * 1024)
         statement.reset();
     std::string().swap(row.raw_base64);
     return inserted;
+}
+
+void SociStore::insert_agencies(const connector::MessageEntry& entry) {
+    AgencyRow& row = agency_row_;
+    if (!insert_agency_statement_) {
+        insert_agency_statement_ = std::make_unique<soci::statement>(
+            (sql_.prepare << "INSERT INTO message_agencies (agency, sequence) VALUES (:agency, "
+                             ":sequence) ON CONFLICT DO NOTHING",
+             soci::use(row.agency, "agency"), soci::use(row.sequence, "sequence")));
+    }
+    row.sequence = entry.sequence;
+    std::vector<std::string> agencies = connector::recipients_of(entry.to_agencies);
+    if (!entry.from_agency.empty())
+        agencies.push_back(entry.from_agency);
+    for (const std::string& code : agencies) {
+        row.agency = code;
+        insert_agency_statement_->execute(true);
+    }
+}
+
+void SociStore::drop_prepared_statements() {
+    insert_statement_.reset();
+    insert_moving_head_statement_.reset();
+    move_head_statement_.reset();
+    insert_agency_statement_.reset();
 }
 
 void SociStore::set_head_move(const char* chain, const ChainHead& from, const ChainHead& to) {

@@ -34,6 +34,7 @@ extern const std::string_view sqlite_0010;
 extern const std::string_view sqlite_0011;
 extern const std::string_view sqlite_0012;
 extern const std::string_view sqlite_0013;
+extern const std::string_view sqlite_0014;
 extern const std::string_view postgresql_0001;
 extern const std::string_view postgresql_0002;
 extern const std::string_view postgresql_0003;
@@ -47,6 +48,7 @@ extern const std::string_view postgresql_0010;
 extern const std::string_view postgresql_0011;
 extern const std::string_view postgresql_0012;
 extern const std::string_view postgresql_0013;
+extern const std::string_view postgresql_0014;
 }  // namespace migrations
 
 namespace detail {
@@ -77,7 +79,7 @@ const Dialect kSqlite{
      migrations::sqlite_0004, migrations::sqlite_0005, migrations::sqlite_0006,
      migrations::sqlite_0007, migrations::sqlite_0008, migrations::sqlite_0009,
      migrations::sqlite_0010, migrations::sqlite_0011, migrations::sqlite_0012,
-     migrations::sqlite_0013},
+     migrations::sqlite_0013, migrations::sqlite_0014},
 };
 
 const Dialect kPostgresql{
@@ -116,7 +118,7 @@ const Dialect kPostgresql{
      migrations::postgresql_0004, migrations::postgresql_0005, migrations::postgresql_0006,
      migrations::postgresql_0007, migrations::postgresql_0008, migrations::postgresql_0009,
      migrations::postgresql_0010, migrations::postgresql_0011, migrations::postgresql_0012,
-     migrations::postgresql_0013},
+     migrations::postgresql_0013, migrations::postgresql_0014},
 };
 
 // postgresql://[user[:password]@][host][:port][/dbname][?key=value&…] in libpq's
@@ -574,9 +576,7 @@ void SociStore::reconnect_if_broken() {
     if (units_open_ > 0)
         throw connector::TransientError(
             "store: the connection was lost inside a unit of work; it is undone");
-    insert_statement_.reset();
-    insert_moving_head_statement_.reset();
-    move_head_statement_.reset();
+    drop_prepared_statements();
     message_head_cache_.reset();
     try {
         sql_.reconnect();

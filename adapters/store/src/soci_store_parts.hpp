@@ -462,6 +462,16 @@ class SociStore final : public connector::Store {
     std::unique_ptr<soci::statement> insert_statement_;
     std::unique_ptr<soci::statement> insert_moving_head_statement_;
     std::unique_ptr<soci::statement> move_head_statement_;
+    std::unique_ptr<soci::statement> insert_agency_statement_;
+    struct AgencyRow {
+        std::string agency;
+        long long sequence = 0;
+    } agency_row_;
+    // After a failure or a lost connection: the next write prepares afresh.
+    void drop_prepared_statements();
+    // One row of message_agencies for the entry's sender and one per recipient (migration
+    // 0014).
+    void insert_agencies(const connector::MessageEntry& entry);
 };
 
 }  // namespace store::detail

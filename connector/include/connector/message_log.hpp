@@ -43,6 +43,10 @@ struct MessageEntry {
     std::string entry_hash;   // filled by the store
 };
 
+// The agency codes of a to_agencies value: split on ',', trimmed, empty parts dropped.
+// The one reading of the list, for the API and for the store's recipients index.
+std::vector<std::string> recipients_of(const std::string& to_agencies);
+
 struct AuditEntry {
     std::int64_t sequence = 0;
     std::string actor;   // user or client name

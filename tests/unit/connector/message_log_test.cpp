@@ -122,4 +122,16 @@ BOOST_AUTO_TEST_CASE(every_kind_of_tampering_names_the_first_bad_entry) {
     BOOST_TEST(against_head.problem.find("tail was replaced") != std::string::npos);
 }
 
+BOOST_AUTO_TEST_CASE(recipients_are_read_from_the_list_one_way) {
+    using Codes = std::vector<std::string>;
+    BOOST_TEST(recipients_of("000.00.00.G22") == Codes{"000.00.00.G22"});
+    BOOST_TEST(recipients_of(" 000.00.14.H20 ,000.00.22.H20,, ") ==
+                   (Codes{"000.00.14.H20", "000.00.22.H20"}),
+               boost::test_tools::per_element());
+    BOOST_TEST(recipients_of("").empty());
+    BOOST_TEST(recipients_of(" , ,").empty());
+    // Nothing but the comma separates: a code holding pattern characters stays whole.
+    BOOST_TEST(recipients_of("a%b,_c") == (Codes{"a%b", "_c"}), boost::test_tools::per_element());
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -620,7 +620,8 @@ inline void messages_are_found_by_knobstick_and_document(const Backend& backend)
 // only; hostile values are data; every transport state is kept, and the task events a
 // message caused are found from it.
 inline void the_log_is_searched_for_auditors(const Backend& backend) {
-    const auto store = fresh_store(backend, "auditor_search");
+    std::string backend_url;
+    const auto store = fresh_store(backend, "auditor_search", &backend_url);
     for (int n = 1; n <= 12; ++n) {
         MessageEntry entry = sample_entry(n);
         if (n == 5) {
@@ -678,11 +679,48 @@ inline void the_log_is_searched_for_auditors(const Backend& backend) {
     MessageQuery wildcard;
     wildcard.agency = "%";
     BOOST_TEST(store->find_messages(wildcard).messages.empty());
+    // Newest first in keyset pages with the agency too, other filters applied on top.
+    MessageQuery g14_page;
+    g14_page.agency = "000.00.00.G14";
+    g14_page.limit = 4;
+    g14_page.before_sequence = 9;
+    const MessagePage g14_older = store->find_messages(g14_page);
+    BOOST_TEST(sequences(g14_older) == (std::vector<std::int64_t>{8, 7, 6, 4}));
+    BOOST_TEST(g14_older.total == 11);
+    g14_page.kind = "status";
+    BOOST_TEST(sequences(store->find_messages(g14_page)) == (std::vector<std::int64_t>{6, 3}));
     MessageQuery hostile;
     hostile.document_id = "x' OR '1'='1";
     hostile.verdict = "absent'); DROP TABLE messages; --";
     BOOST_TEST(store->find_messages(hostile).messages.empty());
     BOOST_TEST(store->find_messages(all).total == 12);
+    // A recipient list written loosely is read as the API reads it, one code at a time.
+    MessageEntry loose = sample_entry(13);
+    loose.to_agencies = " 000.00.14.H20 ,, 000.00.22.H20 ";
+    store->append_message(loose);
+    MessageQuery second_recipient;
+    second_recipient.agency = "000.00.22.H20";
+    BOOST_TEST(sequences(store->find_messages(second_recipient)) ==
+               (std::vector<std::int64_t>{13}));
+    // Entries logged before migration 0014 are split by the migration the same way.
+    {
+        soci::session raw = store_backends::raw_session(backend_url);
+        raw << "DROP TABLE message_agencies";
+        raw << "DROP INDEX messages_by_kind";
+        raw << "DELETE FROM schema_version WHERE version = 14";
+    }
+    BOOST_TEST(store::migrate(backend_url).from == 13);
+    BOOST_TEST(sequences(store->find_messages(second_recipient)) ==
+               (std::vector<std::int64_t>{13}));
+    second_recipient.agency = "000.00.14.H20";
+    BOOST_TEST(sequences(store->find_messages(second_recipient)) ==
+               (std::vector<std::int64_t>{13}));
+    BOOST_TEST(store->find_messages(h2).total == 1);
+    BOOST_TEST(store->find_messages(g14).total == 11);
+    BOOST_TEST(store->find_messages(wildcard).messages.empty());
+    all.before_sequence = 0;
+    BOOST_TEST(store->find_messages(all).total == 13);
+    all.before_sequence = 8;
     // Time range: everything was recorded before now and after a minute ago.
     MessageQuery later;
     later.since = utc_text(std::chrono::system_clock::now() + std::chrono::minutes(1));
@@ -690,7 +728,7 @@ inline void the_log_is_searched_for_auditors(const Backend& backend) {
     MessageQuery window;
     window.since = utc_text(std::chrono::system_clock::now() - std::chrono::minutes(1));
     window.until = utc_text(std::chrono::system_clock::now() + std::chrono::minutes(1));
-    BOOST_TEST(store->find_messages(window).total == 12);
+    BOOST_TEST(store->find_messages(window).total == 13);
 
     // Transport: the state is in the page, its history in the order it was entered.
     BOOST_TEST(store->move_transport_state({4, "queued", "", "", {}}, true, {}));
