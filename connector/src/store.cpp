@@ -1,5 +1,6 @@
 #include "connector/store.hpp"
 
+#include <algorithm>
 #include <limits>
 #include <optional>
 #include <utility>
@@ -16,15 +17,37 @@ namespace {
 // less are seen (and reported out of order). A row past the head read first is either
 // an append made while walking (its transaction moved the head too: read again, the head
 // covers it) or a row no append made: the walk fails there.
+// The bytes an entry holds in memory, for sizing the pages of a walk.
+std::size_t bytes_of(const MessageEntry& entry) {
+    return entry.raw.size() + entry.subject.size() + 512;
+}
+std::size_t bytes_of(const AuditEntry& entry) {
+    return entry.detail.size() + entry.target.size() + 512;
+}
+
+// Pages of about 8 MiB: message entries carry their packages, from a few KB to many MB.
+// Each page is a query (a round trip and, on PostgreSQL, a prepared statement), so small
+// entries are read many to a page and large ones few.
+std::size_t next_page_size(std::size_t entries, std::size_t bytes) {
+    constexpr std::size_t kPageBytes = 8 * 1024 * 1024, kFewest = 1, kMost = 2000;
+    if (entries == 0 || bytes == 0)
+        return kFewest;
+    return std::clamp(kPageBytes / std::max<std::size_t>(1, bytes / entries), kFewest, kMost);
+}
+
 template <typename Entry, typename Fetch, typename ReadHead>
 ChainReport walk(const std::string& chain, ChainWalker walker, ReadHead read_head, Fetch fetch,
                  const ChainProgress& progress) {
     std::int64_t checked = 0;
-    constexpr std::size_t kPage = 100;  // entries carry their raw bytes: keep pages small
+    std::size_t page_size = 20;  // grows once the size of the entries is known
     ChainHead head = read_head();
     for (std::int64_t after = std::numeric_limits<std::int64_t>::min();;) {
-        const std::vector<Entry> page = fetch(after, kPage);
-        bool go_on = page.size() == kPage;
+        const std::vector<Entry> page = fetch(after, page_size);
+        bool go_on = page.size() == page_size;
+        std::size_t bytes = 0;
+        for (const Entry& entry : page)
+            bytes += bytes_of(entry);
+        page_size = next_page_size(page.size(), bytes);
         for (const Entry& entry : page) {
             if (entry.sequence > head.sequence)
                 head = read_head();

@@ -55,6 +55,33 @@ BOOST_AUTO_TEST_CASE(base64_round_trips_binary_and_wraps_lines) {
     BOOST_TEST(decode_base64(" Zm9v\r\n YmFy\t") == "foobar");
 }
 
+// decode_base64 takes a quad-at-a-time path for text without whitespace and the
+// character walk otherwise: the two must agree on every text, good or bad.
+BOOST_AUTO_TEST_CASE(base64_fast_and_careful_decoders_agree) {
+    const auto decoded = [](const std::string& text) -> std::string {
+        try {
+            return "ok:" + decode_base64(text);
+        } catch (const Error&) {
+            return "refused";
+        }
+    };
+    for (std::size_t length = 0; length < 40; ++length) {
+        std::string bytes(length, '\0');
+        for (std::size_t i = 0; i < length; ++i)
+            bytes[i] = static_cast<char>((i * 97 + length * 13) % 256);
+        const std::string plain = encode_base64(bytes, 0);
+        BOOST_TEST(decoded(plain) == "ok:" + bytes);
+        for (std::size_t at = 0; at < plain.size(); ++at) {
+            for (const char odd : {'=', '!', '\xC3', '-', '_'}) {
+                std::string changed = plain;
+                changed[at] = odd;
+                // A space in front sends the same text down the character walk.
+                BOOST_TEST(decoded(changed) == decoded(" " + changed), changed);
+            }
+        }
+    }
+}
+
 BOOST_AUTO_TEST_CASE(malformed_base64_is_refused_with_its_offset) {
     const std::pair<const char*, const char*> cases[] = {
         {"Zm9v!mFy", "invalid base64 character at offset 4"},
