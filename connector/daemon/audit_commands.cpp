@@ -95,7 +95,7 @@ Opened open_for_reading(std::vector<std::string>& args) {
     const std::string config = config_path_from(args);
     if (config.empty())
         throw std::invalid_argument("give --config FILE (or CONNECTOR_CONFIG) or --store URL");
-    opened.context = open_context(config, false);
+    opened.context = open_context(config, store::Migrations::refuse);
     return opened;
 }
 
@@ -275,7 +275,7 @@ int export_bundle(std::vector<std::string> args, std::ostream& out, std::ostream
         err << "give the sequences, --out FILE.zip and --config FILE\n" << kUsage;
         return 2;
     }
-    const auto context = open_context(config, false);
+    const auto context = open_context(config, store::Migrations::refuse);
     const auto signing = context->signing;
     if (!signing) {
         err << "evidence bundles are signed: configure signing.key_file and "

@@ -34,7 +34,8 @@ std::string config_path_from(std::vector<std::string>& args) {
     return from_environment ? from_environment : "";
 }
 
-std::unique_ptr<Context> open_context(const std::string& config_path, bool migrate) {
+std::unique_ptr<Context> open_context(const std::string& config_path,
+                                      store::Migrations migrations) {
     auto context = std::make_unique<Context>();
     context->settings = config::Settings::load(config_path, environ);
     const config::Settings& settings = context->settings;
@@ -46,8 +47,7 @@ std::unique_ptr<Context> open_context(const std::string& config_path, bool migra
         if (!folder.empty())
             std::filesystem::create_directories(folder);
     }
-    context->store = store::open_store(
-        settings.text("store.url"), migrate ? store::Migrations::apply : store::Migrations::refuse);
+    context->store = store::open_store(settings.text("store.url"), migrations);
 
     context->secret_rules.allow_loose_permissions =
         settings.text("secrets.allow_loose_permissions") == "true";

@@ -11,6 +11,7 @@
 #include "connector/exchange.hpp"
 #include "connector/secret.hpp"
 #include "connector/store.hpp"
+#include "store/soci_store.hpp"
 #include "vdxp/http_axis_client.hpp"
 
 namespace daemon_commands {
@@ -34,8 +35,9 @@ struct Context {
 };
 
 // Throws config::ConfigError or connector::Error (ConfigError, TransientError…) naming
-// what is wrong; the store is migrated when `migrate` is set.
-std::unique_ptr<Context> open_context(const std::string& config_path, bool migrate);
+// what is wrong. `migrations`: what to do with a database at another schema version
+// (commands that write set up an empty one; only `migrate` and `run --migrate` upgrade).
+std::unique_ptr<Context> open_context(const std::string& config_path, store::Migrations migrations);
 
 // Why `name` cannot name an API client or a user (1..64 of a-z 0-9 - _ .), or empty.
 std::string account_name_problem(const std::string& name);

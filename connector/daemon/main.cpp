@@ -20,7 +20,8 @@ constexpr const char* kUsage =
     "commands:\n"
     "  edxml inspect|validate|attachments|sign|verify …\n"
     "                                          work with edXML packages (connector edxml --help)\n"
-    "  run --config FILE [--once]              the daemon: send, poll, apply until stopped\n"
+    "  run --config FILE [--once] [--migrate]  the daemon: send, poll, apply until stopped\n"
+    "                                          (--migrate: upgrade an older database first)\n"
     "  check-config --config FILE              check and print the settings\n"
     "  config defaults                         the settings table as a config file\n"
     "  task assign FILE.json | report CODE [--status NN] [--progress P] [--note T]\n"
@@ -36,6 +37,11 @@ constexpr const char* kUsage =
     "  api routes                              the HTTP routes the daemon answers\n"
     "  migrate [--store URL]                   apply database migrations (default "
     "sqlite3:var/connector.db)\n"
+    "  backup --out FILE [--store URL | --config FILE]\n"
+    "                                          an online copy of an SQLite store (PostgreSQL: "
+    "pg_dump)\n"
+    "  restore --from FILE [--store URL | --config FILE] [--replace]\n"
+    "                                          put a backup in place and verify its chains\n"
     "  audit verify-chain [--store URL | --config FILE] [--checkpoints FILE [--cert PEM]\n"
     "       [--to-last-checkpoint]] [--expect-head [CHAIN:]SEQ:HASH]\n"
     "                                          check the hash chains of the message and audit "
@@ -92,6 +98,10 @@ int main(int argc, char** argv) {
     }
     if (command == "migrate")
         return daemon_commands::migrate(rest, std::cout, std::cerr);
+    if (command == "backup")
+        return daemon_commands::backup(rest, std::cout, std::cerr);
+    if (command == "restore")
+        return daemon_commands::restore(rest, std::cout, std::cerr);
     if (command == "audit" && !rest.empty() && rest[0] == "verify-chain") {
         return daemon_commands::verify_chain(std::vector<std::string>(rest.begin() + 1, rest.end()),
                                              std::cout, std::cerr);

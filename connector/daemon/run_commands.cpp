@@ -225,7 +225,8 @@ std::unique_ptr<http_api::ApiServer> start_api(Context& context, const std::stri
     auto api = std::make_unique<http_api::ApiServer>(
         server,
         [config_path] {
-            return std::make_unique<ContextBackend>(open_context(config_path, false));
+            return std::make_unique<ContextBackend>(
+                open_context(config_path, store::Migrations::refuse));
         },
         [&exchange, &store_trouble, verifier = context.verifier] {
             std::vector<std::string> problems;
@@ -393,12 +394,15 @@ edxml::TaskAssignee assignee_from(const Poco::JSON::Object& object, edxml::Assig
 int run(std::vector<std::string> args, std::ostream& out, std::ostream& err) {
     const std::string config_path = config_path_from(args);
     bool once = false;
+    store::Migrations migrations = store::Migrations::set_up_when_empty;
     for (const auto& arg : args) {
         if (arg == "--once") {
             once = true;
+        } else if (arg == "--migrate") {
+            migrations = store::Migrations::apply;
         } else {
             err << "connector run: unexpected argument '" << arg
-                << "'; usage: connector run --config FILE [--once]\n";
+                << "'; usage: connector run --config FILE [--once] [--migrate]\n";
             return 2;
         }
     }
@@ -408,7 +412,7 @@ int run(std::vector<std::string> args, std::ostream& out, std::ostream& err) {
     // waited for; anything else wrong with the configuration ends the start (status 2).
     for (int attempt = 1;; ++attempt) {
         try {
-            context = open_context(config_path, true);
+            context = open_context(config_path, migrations);
             break;
         } catch (const connector::TransientError& error) {
             const auto delay = store_retry_delay(attempt, random);
@@ -570,7 +574,7 @@ int api_routes(std::vector<std::string> args, std::ostream& out, std::ostream& e
 int check_config(std::vector<std::string> args, std::ostream& out, std::ostream& err) {
     const std::string config_path = config_path_from(args);
     try {
-        const auto context = open_context(config_path, false);
+        const auto context = open_context(config_path, store::Migrations::refuse);
         for (const auto& warning : context->warnings)
             err << "warning: " << warning << "\n";
         for (const auto& [key, value] : context->settings.effective())
@@ -601,7 +605,7 @@ int task(std::vector<std::string> args, std::ostream& out, std::ostream& err) {
     }
     const std::string action = args[0];
     try {
-        auto context = open_context(config_path, true);
+        auto context = open_context(config_path, store::Migrations::set_up_when_empty);
         connector::Store& store = *context->store;
         const edxml::Date today = connector::vietnam_date(context->clock.now());
         if (action == "assign" && args.size() == 2) {
@@ -843,7 +847,7 @@ int token(std::vector<std::string> args, std::ostream& out, std::ostream& err) {
         }
     }
     try {
-        auto context = open_context(config_path, true);
+        auto context = open_context(config_path, store::Migrations::set_up_when_empty);
         connector::Store& store = *context->store;
         if (args[0] == "create") {
             if (const std::string problem = account_name_problem(name); !problem.empty()) {
@@ -917,7 +921,7 @@ int import_plan(std::vector<std::string> args, std::ostream& out, std::ostream& 
         return 2;
     }
     try {
-        auto context = open_context(config_path, true);
+        auto context = open_context(config_path, store::Migrations::set_up_when_empty);
         if (units_path.empty())
             units_path = context->settings.text("units.table");
         if (units_path.empty())

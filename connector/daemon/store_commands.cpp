@@ -1,7 +1,9 @@
-// `connector migrate` and `connector audit verify-chain`.
+// `connector migrate`, `connector backup`, `connector restore` and `connector audit
+// verify-chain`.
 #include "store_commands.hpp"
 
 #include <cstring>
+#include <functional>
 #include <ostream>
 
 #include "config/settings.hpp"
@@ -32,7 +34,125 @@ bool store_url(const std::vector<std::string>& args, std::string& url, std::ostr
     return true;
 }
 
+// The store of --store URL or of --config FILE (store.url), or the default.
+std::string store_of(const std::string& url, const std::string& config_path) {
+    if (config_path.empty())
+        return url.empty() ? kDefaultStoreUrl : url;
+    return config::Settings::load(config_path, environ).text("store.url");
+}
+
+// Both chains walked; each reported in a line; true when both are intact.
+bool report_chains(connector::Store& store, const connector::ChainExpectations& expectations,
+                   std::ostream& out) {
+    bool all_ok = true;
+    for (const connector::ChainReport& report : connector::verify_chains(store, expectations)) {
+        if (report.ok) {
+            out << report.chain << ": OK, " << report.count << " entries, head " << report.head_hash
+                << "\n";
+        } else {
+            all_ok = false;
+            out << report.chain << ": BROKEN at sequence " << report.first_bad_sequence << ": "
+                << report.problem << " (" << report.count << " entries intact before it)\n";
+        }
+    }
+    return all_ok;
+}
+
+// The arguments of backup and restore: the file (--out or --from), the store (--store URL
+// or --config FILE) and, for restore, --replace. False, with the usage said, when wrong.
+struct FileAndStore {
+    std::string file, url, config_path;
+    bool replace = false;
+};
+bool parse_file_and_store(const std::vector<std::string>& args, const char* command,
+                          const char* file_flag, bool takes_replace, const char* usage,
+                          FileAndStore& parsed, std::ostream& err) {
+    for (std::size_t i = 0; i < args.size(); ++i) {
+        const bool has_value = i + 1 < args.size();
+        if (args[i] == file_flag && has_value) {
+            parsed.file = args[++i];
+        } else if (args[i] == "--store" && has_value) {
+            parsed.url = args[++i];
+        } else if (args[i] == "--config" && has_value) {
+            parsed.config_path = args[++i];
+        } else if (takes_replace && args[i] == "--replace") {
+            parsed.replace = true;
+        } else {
+            err << "unexpected argument '" << args[i] << "'; " << usage << "\n";
+            return false;
+        }
+    }
+    if (parsed.file.empty()) {
+        err << "connector " << command << ": " << file_flag << " FILE is missing; " << usage
+            << "\n";
+        return false;
+    }
+    return true;
+}
+
+// Runs `work`; a configuration problem (a PostgreSQL URL, a missing file) exits 2, any
+// other failure 1, each with its message.
+int exit_status_of(const std::function<int()>& work, std::ostream& err) {
+    try {
+        return work();
+    } catch (const connector::ConfigError& error) {
+        err << error.what() << "\n";
+        return 2;
+    } catch (const std::exception& error) {
+        err << error.what() << "\n";
+        return 1;
+    }
+}
+
 }  // namespace
+
+int backup(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
+    FileAndStore parsed;
+    if (!parse_file_and_store(
+            args, "backup", "--out", false,
+            "usage: connector backup --out FILE [--store sqlite3:PATH | --config FILE]", parsed,
+            err))
+        return 2;
+    return exit_status_of(
+        [&] {
+            const std::string source = store_of(parsed.url, parsed.config_path);
+            const std::int64_t bytes = store::backup(source, parsed.file);
+            // What the copy holds, read from the copy: the heads to note beside it.
+            const auto copy = store::open_store("sqlite3:" + parsed.file);
+            out << "backed up " << source << " to " << parsed.file << " (" << bytes
+                << " bytes, schema " << copy->schema_version() << ")\n";
+            out << "messages head " << copy->message_head().sequence << ":"
+                << copy->message_head().hash << "\n";
+            out << "audit_events head " << copy->audit_head().sequence << ":"
+                << copy->audit_head().hash << "\n";
+            return 0;
+        },
+        err);
+}
+
+int restore(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
+    FileAndStore parsed;
+    if (!parse_file_and_store(args, "restore", "--from", true,
+                              "usage: connector restore --from FILE [--store sqlite3:PATH | "
+                              "--config FILE] [--replace]",
+                              parsed, err))
+        return 2;
+    return exit_status_of(
+        [&] {
+            const std::string target = store_of(parsed.url, parsed.config_path);
+            store::restore(parsed.file, target, parsed.replace);
+            out << "restored " << parsed.file << " to " << target << "\n";
+            // A backup an older release made is brought to this release's schema:
+            // restoring it with this binary is asking for that.
+            const store::MigrationResult migrated = store::migrate(target);
+            if (migrated.from != migrated.to)
+                out << "schema migrated from version " << migrated.from << " to " << migrated.to
+                    << "\n";
+            const auto restored = store::open_store(target);
+            return report_chains(*restored, {}, out) ? 0 : 1;
+        },
+        err);
+}
 
 int migrate(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
     std::string url;
@@ -134,18 +254,7 @@ int verify_chain(const std::vector<std::string>& args, std::ostream& out, std::o
                 << certificate << "\n";
         }
         const auto opened = store::open_store(url);
-        bool all_ok = true;
-        for (const connector::ChainReport& report :
-             connector::verify_chains(*opened, expectations)) {
-            if (report.ok) {
-                out << report.chain << ": OK, " << report.count << " entries, head "
-                    << report.head_hash << "\n";
-            } else {
-                all_ok = false;
-                out << report.chain << ": BROKEN at sequence " << report.first_bad_sequence << ": "
-                    << report.problem << " (" << report.count << " entries intact before it)\n";
-            }
-        }
+        const bool all_ok = report_chains(*opened, expectations, out);
         if (all_ok && expectations.checkpoints.empty() && !expectations.expected_message_head)
             out << "note: without --checkpoints or --expect-head a rewrite of a whole chain and "
                    "its head cannot be seen\n";

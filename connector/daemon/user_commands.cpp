@@ -159,7 +159,7 @@ int user(std::vector<std::string> args, std::istream& in, std::ostream& out, std
                           " sees all of the agency's tasks");
     }
     try {
-        auto context = open_context(config_path, true);
+        auto context = open_context(config_path, store::Migrations::set_up_when_empty);
         connector::Store& store = *context->store;
         if (action == "list") {
             print_users(store.users(), out);

@@ -11,17 +11,8 @@ connector=$1 source_dir=$2 work=$3 pki=$4 backend=sqlite
 rm -rf "$work" && mkdir -p "$work"
 source "$source_dir/tests/e2e/common.sh"
 
-fail() {
-    echo "FAIL: $*"
-    for log in "$work"/*.log; do echo "--- $log"; tail -15 "$log"; done
-    exit 1
-}
-pids=()
-cleanup() {
-    for pid in "${pids[@]}"; do kill "$pid" 2> /dev/null || true; done
-    for pid in "${pids[@]}"; do wait "$pid" 2> /dev/null || true; done
-}
-trap cleanup EXIT
+fail() { fail_with_logs "$@"; }
+trap stop_pids EXIT
 
 start_axis_sim
 start_side() {  # name agency-code agency-name key

@@ -86,3 +86,16 @@ start_axis_sim() {
     read -r line <&"${AXIS[0]}"
     export CONNECTOR_AXIS_BASE_URL=${line##* }
 }
+
+# For scripts that start daemons: each one's pid goes in `pids`; `stop_pids` (the EXIT
+# trap) ends them all; `fail_with_logs` fails showing the end of every log in $work.
+pids=()
+stop_pids() {
+    for pid in "${pids[@]}"; do kill "$pid" 2> /dev/null || true; done
+    for pid in "${pids[@]}"; do wait "$pid" 2> /dev/null || true; done
+}
+fail_with_logs() {
+    echo "FAIL: $*"
+    for log in "$work"/*.log; do echo "--- $log"; tail -15 "$log"; done
+    exit 1
+}

@@ -352,35 +352,47 @@ static void after_migration(soci::session& sql, int version) {
             soci::use(text, "text"), soci::use(code, "code");
 }
 
-MigrationResult apply_migrations(soci::session& sql, const Dialect& dialect) {
+MigrationResult apply_migrations(soci::session& sql, const Dialect& dialect, int up_to_version) {
     MigrationResult result;
     result.from = current_version(sql);
     const int known = static_cast<int>(dialect.migrations.size());
+    const int last = up_to_version > 0 ? std::min(up_to_version, known) : known;
     if (result.from > known) {
         throw connector::PermanentError("store: the database schema is at version " +
                                         std::to_string(result.from) +
                                         ", newer than this connector (version " +
                                         std::to_string(known) + "): run a newer connector");
     }
-    for (int version = result.from + 1; version <= known; ++version) {
+    // An empty database is set up in one transaction, so that no other process (a
+    // command started beside the daemon) ever sees it half set up and takes it for an
+    // older release; an upgrade goes a step per transaction, each kept once done.
+    const bool setting_up = result.from == 0;
+    for (int version = result.from + 1; version <= last;) {
         WriteTransaction transaction(sql, dialect);
         // Two daemons may start together: the version is read again under the write
         // lock (SQLite's BEGIN IMMEDIATE; an advisory lock on PostgreSQL, where a DDL
         // transaction takes no lock that would serialise them).
-        if (&dialect == &kPostgresql)
+        if (&dialect == &kPostgresql) {
+            // A migration waits for the locks it needs however long (the advisory lock of
+            // a daemon migrating beside it, autovacuum on a catalog during ANALYZE): the
+            // store's lock_timeout is for the daemon's units of work, not for this.
+            sql << "SET LOCAL lock_timeout = 0";
             sql << "SELECT pg_advisory_xact_lock(7102016)";
-        if (current_version(sql) >= version)
-            continue;
-        for (const std::string& statement :
-             statements_of(dialect.migrations[static_cast<std::size_t>(version - 1)]))
-            sql << statement;
-        after_migration(sql, version);
-        const std::string applied_at = now_utc();
-        sql << "INSERT INTO schema_version (version, applied_at) VALUES (:v, :t)",
-            soci::use(version), soci::use(applied_at);
+        }
+        version = std::max(version, current_version(sql) + 1);
+        const int until = setting_up ? last : std::min(version, last);
+        for (; version <= until; ++version) {
+            for (const std::string& statement :
+                 statements_of(dialect.migrations[static_cast<std::size_t>(version - 1)]))
+                sql << statement;
+            after_migration(sql, version);
+            const std::string applied_at = now_utc();
+            sql << "INSERT INTO schema_version (version, applied_at) VALUES (:v, :t)",
+                soci::use(version), soci::use(applied_at);
+        }
         transaction.commit();
     }
-    result.to = known;
+    result.to = std::max(result.from, last);
     return result;
 }
 
@@ -487,15 +499,18 @@ SociStore::SociStore(const Target& target, Migrations migrations)
             sql_ << "PRAGMA foreign_keys = ON";
         }
         apply_session_settings();
-        if (migrations == Migrations::apply)
-            apply_migrations(sql_, dialect_);
+        if (migrations == Migrations::apply ||
+            (migrations == Migrations::set_up_when_empty && current_version(sql_) == 0))
+            apply_migrations(sql_, dialect_, 0);
         const int version = current_version(sql_);
         const int known = expected_schema_version();
         if (version != known) {
             throw connector::PermanentError(
                 "store: the database schema is at version " + std::to_string(version) +
                 ", this connector needs " + std::to_string(known) +
-                (version < known ? ": run `connector migrate`" : ": run a newer connector"));
+                (version < known ? ": back it up (`connector backup`), then run `connector "
+                                   "migrate` or start with `connector run --migrate`"
+                                 : ": run a newer connector"));
         }
     } catch (...) {
         note_failure();
@@ -605,11 +620,11 @@ Connection connection_for(const std::string& url) {
     return {target.dialect->name, target.connect_string};
 }
 
-MigrationResult migrate(const std::string& url) {
+MigrationResult migrate(const std::string& url, int up_to_version) {
     const Target target = parse_url(url);
     try {
         soci::session sql(target.dialect->factory(), target.connect_string);
-        return apply_migrations(sql, *target.dialect);
+        return apply_migrations(sql, *target.dialect, up_to_version);
     } catch (...) {
         rethrow("migrate", target.dialect->name);
     }

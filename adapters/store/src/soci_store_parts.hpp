@@ -121,7 +121,8 @@ std::string now_utc();
 
 int current_version(soci::session& sql);
 
-MigrationResult apply_migrations(soci::session& sql, const Dialect& dialect);
+// `up_to_version` 0: every migration of the dialect.
+MigrationResult apply_migrations(soci::session& sql, const Dialect& dialect, int up_to_version);
 
 std::int64_t integer(const soci::row& row, std::size_t column);
 

@@ -785,6 +785,94 @@ inline void the_log_is_searched_for_auditors(const Backend& backend) {
     BOOST_TEST(older[0].sequence == 2);
 }
 
+// Issue 17: an operator upgrades, years later, a database the first release (schema 3)
+// left, with its log, a transport state and a task in it. Until asked to, the connector
+// refuses it, naming the way; upgraded, the chains written by the first release still
+// verify, and every later table derived from the log (transport history, agencies) holds
+// the old rows.
+inline void an_older_release_is_upgraded_with_its_data(const Backend& backend) {
+    const std::string url = backend.fresh_url("upgrade");
+    BOOST_TEST(store::migrate(url, 3).to == 3);
+    std::string head = kGenesisHash;
+    {
+        soci::session raw = store_backends::raw_session(url);
+        for (int n = 1; n <= 3; ++n) {
+            MessageEntry e = sample_entry(n);
+            e.sequence = n;
+            e.raw_sha256 = edxml::sha256_hex(e.raw);
+            e.raw_size = static_cast<std::int64_t>(e.raw.size());
+            e.recorded_at = "2025-04-10T08:00:0" + std::to_string(n) + ".000Z";
+            e.prev_hash = head;
+            e.entry_hash = chain_hash(head, e);  // as release 1 hashed: no later fields set
+            head = e.entry_hash;
+            const std::string direction = to_string(e.direction);
+            const std::string base64 = edxml::encode_base64(e.raw, 0);
+            const long long sequence = n, size = e.raw_size;
+            raw << "INSERT INTO messages (sequence, direction, kind, business_type, document_id, "
+                   "knobstick_id, from_agency, to_agencies, status_code, subject, raw_base64, "
+                   "raw_sha256, raw_size, signature_verdict, signer, recorded_at, prev_hash, "
+                   "entry_hash) VALUES (:sequence, :direction, :kind, :business_type, :document, "
+                   ":knobstick, :sender, :recipients, :code, :subject, :raw, :sha, :size, "
+                   ":verdict, :signer, :at, :prev, :hash)",
+                soci::use(sequence), soci::use(direction), soci::use(e.kind),
+                soci::use(e.business_type), soci::use(e.document_id), soci::use(e.knobstick_id),
+                soci::use(e.from_agency), soci::use(e.to_agencies), soci::use(e.status_code),
+                soci::use(e.subject), soci::use(base64), soci::use(e.raw_sha256), soci::use(size),
+                soci::use(e.signature_verdict), soci::use(e.signer), soci::use(e.recorded_at),
+                soci::use(e.prev_hash), soci::use(e.entry_hash);
+        }
+        raw << "UPDATE chain_heads SET sequence = 3, hash = :hash WHERE chain = 'messages'",
+            soci::use(head);
+        raw << "INSERT INTO message_transport (sequence, state, updated_at) VALUES (2, "
+               "'delivered', '2025-04-10T08:00:05.000Z')";
+        raw << "INSERT INTO tasks (task_code, source_document_id, title, issuer, due_text, "
+               "created_at, updated_at) VALUES ('R1#1', 'R1-DOC', 'Nhiệm vụ từ bản phát hành "
+               "đầu', '000.00.00.G22', 'Quý IV năm 2026', '2025-04-10T08:00:00.000Z', "
+               "'2025-04-10T08:00:00.000Z')";
+    }
+    // Refused until asked, naming the way; an empty database is simply set up.
+    for (const store::Migrations refused :
+         {store::Migrations::refuse, store::Migrations::set_up_when_empty}) {
+        try {
+            store::open_store(url, refused);
+            BOOST_ERROR("an older database was opened without an upgrade");
+        } catch (const PermanentError& error) {
+            BOOST_TEST(std::string(error.what()).find("at version 3") != std::string::npos,
+                       error.what());
+            BOOST_TEST(std::string(error.what()).find("connector backup") != std::string::npos,
+                       error.what());
+        }
+    }
+    BOOST_TEST(
+        store::open_store(backend.fresh_url("upgrade_empty"), store::Migrations::set_up_when_empty)
+            ->schema_version() == store::expected_schema_version());
+
+    const store::MigrationResult upgraded = store::migrate(url);
+    BOOST_TEST(upgraded.from == 3);
+    BOOST_TEST(upgraded.to == store::expected_schema_version());
+    const auto store = store::open_store(url);
+    for (const ChainReport& report : verify_chains(*store))
+        BOOST_TEST(report.ok, report.chain << ": " << report.problem);
+    BOOST_TEST(report_for(*store, "messages").count == 3);
+    BOOST_TEST(store->message_head().hash == head);
+    const auto transport = store->transport_state(2);
+    BOOST_REQUIRE(transport.has_value());
+    BOOST_TEST(transport->state == "delivered");
+    BOOST_TEST(store->transport_history(2).size() == 1u);
+    MessageQuery by_recipient;
+    by_recipient.agency = "000.00.00.G14";
+    BOOST_TEST(store->find_messages(by_recipient).total == 3);
+    const auto task = store->task("R1#1");
+    BOOST_REQUIRE(task.has_value());
+    BOOST_TEST(task->title == "Nhiệm vụ từ bản phát hành đầu");
+    BOOST_TEST(task->due_text == "Quý IV năm 2026");
+    // The upgraded log goes on: a new entry chains onto the old head.
+    const MessageEntry next = store->append_message(sample_entry(4));
+    BOOST_TEST(next.sequence == 4);
+    BOOST_TEST(next.prev_hash == head);
+    BOOST_TEST(report_for(*store, "messages").ok);
+}
+
 // Issue 14: two writers of one database read the same log head and gave two reports the
 // same number (head + 1); a knobstick could be logged twice, once per daemon. Numbers now
 // come from one counter, and unique keys refuse a second copy of a knobstick or of a

@@ -107,4 +107,8 @@ BOOST_AUTO_TEST_CASE(auditor_search) {
     the_log_is_searched_for_auditors(store_backends::kPostgresql);
 }
 
+BOOST_AUTO_TEST_CASE(upgrade_from_release_1) {
+    an_older_release_is_upgraded_with_its_data(store_backends::kPostgresql);
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -5,6 +5,7 @@
 //   postgresql://user@host:port/db     anything libpq accepts as a URI
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <string>
 
@@ -18,6 +19,9 @@ int expected_schema_version();
 enum class Migrations {
     refuse,  // a database at another version is refused with a message naming both
     apply,   // missing migrations are applied first (a newer database is still refused)
+    // An empty database is set up; one at an older version is refused: an upgrade is a
+    // deliberate step (back up, then `connector migrate` or `connector run --migrate`).
+    set_up_when_empty,
 };
 
 // Opens the store; throws connector::ConfigError for a URL it does not understand,
@@ -40,6 +44,20 @@ struct MigrationResult {
     int from = 0;
     int to = 0;
 };
-MigrationResult migrate(const std::string& url);
+// `up_to_version` 0 applies every migration this binary knows; another stops there (for
+// tests that build a database as an older release left it).
+MigrationResult migrate(const std::string& url, int up_to_version = 0);
+
+// SQLite only: copies the live database at `url` into `file` with SQLite's online backup
+// API, a few pages at a time so that writers wait only briefly; the copy is written
+// beside `file` and renamed into place when complete, so `file` is never half a
+// database. Returns its size in bytes. For PostgreSQL it throws ConfigError naming
+// pg_dump (docs/operations.md).
+std::int64_t backup(const std::string& url, const std::string& file);
+
+// SQLite only: puts the database `file` (a backup) at `url`. Refuses a file that is not a
+// connector database or is newer than this binary, and a target that holds a log unless
+// `replace`. The caller verifies the chains afterwards.
+void restore(const std::string& file, const std::string& url, bool replace);
 
 }  // namespace store
