@@ -24,6 +24,7 @@ if [[ "${1:-}" == "--with-postgresql" ]]; then
         # tests/ui: the pages in headless Chromium, driven by Selenium; openpyxl opens
         # the XLSX exports; a font with Vietnamese letters for the screenshots
         chromium chromium-driver python3-selenium python3-openpyxl fonts-dejavu-core
+        prometheus  # tests/cli/metrics.sh and the metrics unit test: promtool check metrics
     )
 fi
 

@@ -158,7 +158,9 @@ std::unique_ptr<Context> open_context(const std::string& config_path,
     }
     context->worker_id = exchange.worker_id;
     context->pass_lease = exchange.pass_lease;
-    context->exchange = std::make_unique<connector::Exchange>(*context->store, *context->axis,
+    context->timed_axis =
+        std::make_unique<connector::TimedAxisTransport>(*context->axis, context->metrics);
+    context->exchange = std::make_unique<connector::Exchange>(*context->store, *context->timed_axis,
                                                               context->clock, exchange);
     return context;
 }

@@ -9,6 +9,7 @@
 #include "config/settings.hpp"
 #include "connector/checkpoint.hpp"
 #include "connector/exchange.hpp"
+#include "connector/metrics.hpp"
 #include "connector/secret.hpp"
 #include "connector/store.hpp"
 #include "store/soci_store.hpp"
@@ -27,6 +28,10 @@ struct Context {
     std::shared_ptr<const edxml::SigningCredentials> signing;
     std::unique_ptr<connector::Store> store;
     std::unique_ptr<vdxp::HttpAxisClient> axis;
+    // What GET /metrics shows of this process; the exchange calls the axis through
+    // timed_axis, which times each call into it.
+    connector::Metrics metrics;
+    std::unique_ptr<connector::TimedAxisTransport> timed_axis;
     connector::SystemClock clock;
     std::unique_ptr<connector::Exchange> exchange;
     // worker.id (else host:pid) and worker.pass_lease_ms, for the webhook dispatcher too.

@@ -10,9 +10,11 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <condition_variable>
 #include <ctime>
+#include <filesystem>
 #include <fstream>
 #include <functional>
 #include <iostream>
@@ -161,6 +163,30 @@ class ContextBackend final : public http_api::Backend {
     std::unique_ptr<Context> context_;
 };
 
+// The certificates whose expiry is watched: ours (signing), its chain, the trust anchors.
+std::vector<connector::CertificateFile> certificate_files(const Context& context) {
+    std::vector<connector::CertificateFile> files;
+    const config::Settings& settings = context.settings;
+    if (!settings.text("signing.certificate_file").empty())
+        files.push_back({"signing", settings.text("signing.certificate_file")});
+    if (!settings.text("signing.chain_file").empty())
+        files.push_back({"signing_chain", settings.text("signing.chain_file")});
+    const std::string trust = settings.text("verify.trust");
+    std::error_code ignored;
+    if (!trust.empty() && std::filesystem::is_directory(trust, ignored)) {
+        for (const auto& entry : std::filesystem::directory_iterator(trust, ignored)) {
+            const std::string extension = entry.path().extension().string();
+            if (entry.is_regular_file(ignored) && (extension == ".pem" || extension == ".crt"))
+                files.push_back({"trust", entry.path().string()});
+        }
+        std::sort(files.begin(), files.end(),
+                  [](const auto& a, const auto& b) { return a.path < b.path; });
+    } else if (!trust.empty()) {
+        files.push_back({"trust", trust});
+    }
+    return files;
+}
+
 std::unique_ptr<http_api::ApiServer> start_api(Context& context, const std::string& config_path,
                                                std::shared_ptr<http_api::ChangeSignal> changes,
                                                const StoreTrouble& store_trouble,
@@ -217,6 +243,14 @@ std::unique_ptr<http_api::ApiServer> start_api(Context& context, const std::stri
             return evidence::make_bundle(source, sequences);
         };
     }
+    server.metrics_text = [&context](connector::Store& store) {
+        const auto now = std::chrono::system_clock::now();
+        std::vector<connector::MetricFamily> families = context.metrics.families();
+        for (connector::MetricFamily& family : connector::store_metric_families(store, now))
+            families.push_back(std::move(family));
+        families.push_back(connector::certificate_expiry_family(certificate_files(context)));
+        return connector::render_metrics(families);
+    };
     if (context.settings.has("units.table")) {
         const std::string units = context.settings.text("units.table");
         server.agencies = connector::UnitDirectory::parse(read_text_file(units), units).entries();
@@ -497,19 +531,25 @@ int run(std::vector<std::string> args, std::ostream& out, std::ostream& err) {
                     recovered = true;
                 }
                 // Each step that changed something wakes the feed and the webhooks at once.
-                const auto step = [&](const char* name, const connector::StepReport& report) {
+                const auto step = [&](const char* name, const auto& pass) {
+                    const auto started = std::chrono::steady_clock::now();
+                    const connector::StepReport report = pass();
+                    context->metrics.observe_pass(name, std::chrono::steady_clock::now() - started);
                     if (log_step(err, name, report)) {
                         changes->notify();
                         ++own;
                     }
                 };
-                step("outbox.send", exchange.send_pending());
+                step("outbox.send", [&] { return exchange.send_pending(); });
                 if (std::chrono::steady_clock::now() >= next_poll) {
                     next_poll = std::chrono::steady_clock::now() + interval;
-                    step("inbound.poll.edoc", exchange.poll(connector::AxisMessageType::edoc));
-                    step("inbound.poll.status", exchange.poll(connector::AxisMessageType::status));
-                    step("inbox.apply", exchange.apply_pending());
-                    step("outbox.delivery", exchange.track_deliveries());
+                    step("inbound.poll.edoc",
+                         [&] { return exchange.poll(connector::AxisMessageType::edoc); });
+                    step("inbound.poll.status",
+                         [&] { return exchange.poll(connector::AxisMessageType::status); });
+                    step("inbox.apply", [&] { return exchange.apply_pending(); });
+                    step("outbox.delivery", [&] { return exchange.track_deliveries(); });
+                    context->metrics.set_circuit_open(exchange.circuit_open());
                     if (exchange.circuit_open())
                         log(err, "warning", "axis.circuit_open");
                 }
@@ -829,7 +869,8 @@ int task(std::vector<std::string> args, std::ostream& out, std::ostream& err) {
 int token(std::vector<std::string> args, std::ostream& out, std::ostream& err) {
     const std::string config_path = config_path_from(args);
     static const char* kUsage =
-        "usage: connector token create --name NAME --role backend|clerk|auditor|admin | revoke "
+        "usage: connector token create --name NAME --role backend|clerk|auditor|admin|metrics | "
+        "revoke "
         "--name NAME | list   (--config FILE)\n";
     if (args.empty()) {
         err << kUsage;
@@ -854,8 +895,10 @@ int token(std::vector<std::string> args, std::ostream& out, std::ostream& err) {
                 err << "connector token create: " << problem << "\n";
                 return 2;
             }
-            if (role != "backend" && role != "clerk" && role != "auditor" && role != "admin") {
-                err << "connector token create: --role must be backend, clerk, auditor or admin\n";
+            if (role != "backend" && role != "clerk" && role != "auditor" && role != "admin" &&
+                role != "metrics") {
+                err << "connector token create: --role must be backend, clerk, auditor, admin or "
+                       "metrics\n";
                 return 2;
             }
             const std::string secret = http_api::new_token();

@@ -1,7 +1,9 @@
 #include "crypto_support.hpp"
 
+#include <openssl/bio.h>
 #include <openssl/err.h>
 #include <openssl/objects.h>
+#include <openssl/pem.h>
 #include <openssl/rsa.h>
 
 #include <cstdio>
@@ -145,6 +147,20 @@ CertificateInfo describe_certificate(X509* cert) {
 }  // namespace edxml::detail
 
 namespace edxml {
+
+std::vector<CertificateInfo> certificates_in_pem(std::string_view pem) {
+    std::vector<CertificateInfo> found;
+    BIO* in = BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size()));
+    if (!in)
+        return found;
+    while (X509* certificate = PEM_read_bio_X509(in, nullptr, nullptr, nullptr)) {
+        found.push_back(detail::describe_certificate(certificate));
+        X509_free(certificate);
+    }
+    ERR_clear_error();  // the end of the text reads as an error
+    BIO_free(in);
+    return found;
+}
 
 std::vector<CertificateInfo> certificates_in_package(std::string_view package) {
     std::vector<CertificateInfo> found;

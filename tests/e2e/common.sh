@@ -99,3 +99,20 @@ fail_with_logs() {
     for log in "$work"/*.log; do echo "--- $log"; tail -15 "$log"; done
     exit 1
 }
+
+# name: `connector run` on $work/NAME.conf, its log in $work/NAME.log, its pid in `pids`.
+run_daemon() {
+    "$connector" run --config "$work/$1.conf" 2> "$work/$1.log" &
+    pids+=("$!")
+}
+
+# number tasks: G22 assigns that many tasks to H20's departments (assignment_json), and
+# H20 is waited for until its task list holds them.
+g22_assigns_to_h20() {
+    assignment_json "$1" "$2" > "$work/assignment-$1.json"
+    "$connector" task assign "$work/assignment-$1.json" --config "$work/g22.conf" > /dev/null \
+        || fail "G22's assignment $1"
+    local wanted=$2
+    h20_holds_them() { [[ $("$connector" task list --config "$work/h20.conf" | wc -l) -ge $wanted ]]; }
+    eventually "H20 receiving the $2 tasks of assignment $1" h20_holds_them
+}

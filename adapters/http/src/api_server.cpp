@@ -272,6 +272,8 @@ Reply ApiServer::Impl::route(HTTPServerRequest& request, bool& body_read) {
                 return verification_state(parameter);
             case RouteId::audit_events:
                 return audit_events(query);
+            case RouteId::metrics:
+                return metrics(query);
             default:
                 break;
         }

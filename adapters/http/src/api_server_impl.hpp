@@ -235,6 +235,7 @@ struct ApiServer::Impl {
     Reply list_messages(const Poco::URI::QueryParameters& query);
     Reply message_raw(const std::string& text, const Poco::URI::QueryParameters& query);
     Reply audit_events(const Poco::URI::QueryParameters& query);
+    Reply metrics(const Poco::URI::QueryParameters& query);
     Reply evidence_bundle(const Caller& client, JsonBody& sent);
     // A chain verification started from the pages: its progress and its result.
     struct VerificationJob {

@@ -18,6 +18,8 @@ unsigned role_bit(const std::string& role) {
         return kAdmin;
     if (role == "leader")
         return kLeader;
+    if (role == "metrics")
+        return kMetrics;
     return 0;
 }
 

@@ -11,7 +11,15 @@ namespace http_api {
 // Who may make a call: one bit per role.
 // Tokens and logged-in users have the same roles (a token is never a leader, a user never
 // the backend); what a clerk sees is further limited to their units (Caller::sees).
-enum Role : unsigned { kBackend = 1, kClerk = 2, kAuditor = 4, kAdmin = 8, kLeader = 16 };
+// kMetrics: a token for a Prometheus server, which may read /metrics and nothing else.
+enum Role : unsigned {
+    kBackend = 1,
+    kClerk = 2,
+    kAuditor = 4,
+    kAdmin = 8,
+    kLeader = 16,
+    kMetrics = 32
+};
 constexpr unsigned kEveryRole = kBackend | kClerk | kAuditor | kAdmin | kLeader;
 constexpr unsigned kPublic = 0;
 
@@ -44,7 +52,8 @@ enum class RouteId {
     audit_verify,
     audit_verification,
     audit_events,
-    audit_bundle
+    audit_bundle,
+    metrics
 };
 
 struct Route {
@@ -57,6 +66,8 @@ struct Route {
 inline constexpr Route kRoutes[] = {
     {"GET", "/healthz", kPublic, RouteId::healthz},
     {"GET", "/readyz", kPublic, RouteId::readyz},
+    // Prometheus's scrape (docs/operations.md, "Monitoring"): a metrics or admin token.
+    {"GET", "/metrics", kMetrics | kAdmin, RouteId::metrics},
     {"GET", "/api/v1/openapi.yaml", kPublic, RouteId::openapi},
     {"GET", "/api/v1/tasks", kEveryRole, RouteId::list_tasks},
     // A clerk assigns (revokes, amends) only with the agency itself among their units: the

@@ -180,6 +180,7 @@ class SociStore final : public connector::Store {
   public:
     SociStore(const Target& target, Migrations migrations);
 
+    connector::OperationsFigures operations_figures() override;
     int schema_version() override;
     void in_one_transaction(const std::function<void()>& work) override;
 

@@ -386,6 +386,24 @@ class BackendRecordStore {
 
 // The whole port, as the composition root opens it; the parts of the core and the
 // adapters take the narrower ports above where they need only one concern.
+// What GET /metrics reads of the database at each scrape (operations_figures).
+struct QueueFigures {
+    std::string queue;           // outbox, inbox
+    std::int64_t pending = 0;    // waiting or in hand
+    std::int64_t retrying = 0;   // of those, attempted more than once: the retry debt
+    std::string oldest_created;  // UTC text of the oldest pending item; empty: none
+};
+struct MessageTally {
+    std::string direction, kind;
+    int business_type = 0;
+    std::string verdict;
+    std::int64_t entries = 0;
+};
+struct OperationsFigures {
+    std::vector<QueueFigures> queues;
+    std::vector<MessageTally> messages;  // the whole log by direction, kind, type, verdict
+};
+
 class Store : public MessageLogStore,
               public WorkQueueStore,
               public TaskStore,
@@ -393,6 +411,9 @@ class Store : public MessageLogStore,
   public:
     // Schema version of the open database, and the one this binary knows.
     virtual int schema_version() = 0;
+    // The queues and the log's tallies, for monitoring: a few indexed reads, whatever
+    // the size of the log (migration 0015).
+    virtual OperationsFigures operations_figures() = 0;
     // Runs `work` (calls of this store, from this thread) as one transaction: all of it
     // or nothing, with one durable commit instead of one per call. An append or enqueue
     // in it that finds its key taken (DuplicateError) is undone alone, and a ConflictError

@@ -103,6 +103,9 @@ struct CertificateInfo {
 // order, described; for showing who signed a logged package without verifying it again.
 // Text that does not decode as a certificate is skipped.
 std::vector<CertificateInfo> certificates_in_package(std::string_view package);
+// The certificates of PEM text (a certificate file, a chain, an anchor), in order,
+// described; what is not a certificate is skipped. For certificate-expiry warnings.
+std::vector<CertificateInfo> certificates_in_pem(std::string_view pem);
 
 struct VerifyResult {
     Verdict verdict = Verdict::absent;

@@ -68,6 +68,9 @@ struct ServerSettings {
     std::function<std::string(connector::Store& store, const std::vector<std::int64_t>& sequences,
                               const std::string& exported_by)>
         make_evidence_bundle;
+    // GET /metrics: the Prometheus text exposition, given the store to read at the scrape.
+    // Empty: the route answers 404.
+    std::function<std::string(connector::Store& store)> metrics_text;
     // Where failures the client is not told the details of go (store errors, 500s).
     // Empty: nowhere.
     LogSink log;

@@ -1,0 +1,48 @@
+// What monitoring reads of the database: the work queues and the log's tallies.
+#include <soci/soci.h>
+
+#include "soci_store_parts.hpp"
+
+namespace store::detail {
+
+connector::OperationsFigures SociStore::operations_figures() {
+    return guarded(
+        "operations_figures", [] { return std::string(); },
+        [&]() -> connector::OperationsFigures {
+            connector::OperationsFigures figures;
+            for (const connector::WorkQueue queue :
+                 {connector::WorkQueue::outbox, connector::WorkQueue::inbox}) {
+                connector::QueueFigures found;
+                found.queue = connector::to_string(queue);
+                long long pending = 0, retrying = 0;
+                std::string oldest;
+                soci::indicator retrying_known = soci::i_ok, oldest_known = soci::i_ok;
+                // The table name is one of two constants, never input.
+                sql_ << "SELECT COUNT(*), SUM(CASE WHEN attempts > 1 THEN 1 ELSE 0 END), "
+                        "MIN(created_at) FROM " +
+                            found.queue + " WHERE state = 'pending'",
+                    soci::into(pending), soci::into(retrying, retrying_known),
+                    soci::into(oldest, oldest_known);
+                found.pending = pending;
+                found.retrying = retrying_known == soci::i_ok ? retrying : 0;
+                found.oldest_created = oldest_known == soci::i_ok ? oldest : std::string();
+                figures.queues.push_back(std::move(found));
+            }
+            soci::rowset<soci::row> rows =
+                (sql_.prepare << "SELECT direction, kind, business_type, signature_verdict, "
+                                 "entries FROM message_tallies ORDER BY direction, kind, "
+                                 "business_type, signature_verdict");
+            for (const soci::row& row : rows) {
+                connector::MessageTally tally;
+                tally.direction = row.get<std::string>(0);
+                tally.kind = row.get<std::string>(1);
+                tally.business_type = static_cast<int>(integer(row, 2));
+                tally.verdict = row.get<std::string>(3);
+                tally.entries = integer(row, 4);
+                figures.messages.push_back(std::move(tally));
+            }
+            return figures;
+        });
+}
+
+}  // namespace store::detail
