@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 
@@ -34,6 +35,74 @@ std::string config_path_from(std::vector<std::string>& args) {
     return from_environment ? from_environment : "";
 }
 
+vdxp::ClientSettings axis_client_settings(const config::Settings& settings,
+                                          const connector::SecretFileRules& rules) {
+    vdxp::ClientSettings client;
+    client.base_url = settings.text("axis.base_url");
+    client.systemid = settings.has("axis.systemid") ? settings.text("axis.systemid")
+                                                    : settings.text("agency.code");
+    client.secret = connector::read_secret("axis.secret_file/axis.secret_env",
+                                           settings.text("axis.secret_file"),
+                                           settings.text("axis.secret_env"), rules);
+    client.ca_file = settings.text("axis.ca_file");
+    client.connect_timeout = std::chrono::milliseconds(settings.integer("axis.connect_timeout_ms"));
+    client.read_timeout = std::chrono::milliseconds(settings.integer("axis.read_timeout_ms"));
+    return client;
+}
+
+std::shared_ptr<const edxml::SigningCredentials> signing_credentials(
+    const config::Settings& settings, const connector::SecretFileRules& rules) {
+    if (!settings.has("signing.key_file"))
+        return nullptr;
+    std::string passphrase;
+    if (settings.has("signing.passphrase_file") || settings.has("signing.passphrase_env"))
+        passphrase = connector::read_secret("signing.passphrase_file/signing.passphrase_env",
+                                            settings.text("signing.passphrase_file"),
+                                            settings.text("signing.passphrase_env"), rules);
+    connector::check_secret_file("signing.key_file", settings.text("signing.key_file"), rules);
+    try {
+        return std::make_shared<const edxml::SigningCredentials>(
+            edxml::SigningCredentials::from_pem(settings.text("signing.key_file"),
+                                                settings.text("signing.certificate_file"),
+                                                settings.text("signing.chain_file"), passphrase));
+    } catch (const edxml::Error& error) {
+        throw connector::ConfigError(std::string("signing: ") + error.what());
+    }
+}
+
+edxml::TrustOptions trust_options(const config::Settings& settings) {
+    edxml::TrustOptions trust;
+    trust.anchors.push_back(settings.text("verify.trust"));
+    trust.crls = config::split_list(settings.text("verify.crl"));
+    trust.allow_sha1 = settings.text("verify.allow_sha1") == "true";
+    trust.crl_grace_seconds = settings.integer("verify.crl_grace_s");
+    return trust;
+}
+
+std::vector<connector::CertificateFile> certificate_files(const config::Settings& settings) {
+    std::vector<connector::CertificateFile> files;
+    if (!settings.text("signing.certificate_file").empty())
+        files.push_back({"signing", settings.text("signing.certificate_file")});
+    if (!settings.text("signing.chain_file").empty())
+        files.push_back({"signing_chain", settings.text("signing.chain_file")});
+    const std::string trust = settings.text("verify.trust");
+    std::error_code ignored;
+    if (!trust.empty() && std::filesystem::is_directory(trust, ignored)) {
+        std::vector<std::string> anchors;
+        for (const auto& entry : std::filesystem::directory_iterator(trust, ignored)) {
+            const std::string extension = entry.path().extension().string();
+            if (entry.is_regular_file(ignored) && (extension == ".pem" || extension == ".crt"))
+                anchors.push_back(entry.path().string());
+        }
+        std::sort(anchors.begin(), anchors.end());
+        for (std::string& anchor : anchors)
+            files.push_back({"trust", std::move(anchor)});
+    } else if (!trust.empty()) {
+        files.push_back({"trust", trust});
+    }
+    return files;
+}
+
 std::unique_ptr<Context> open_context(const std::string& config_path,
                                       store::Migrations migrations) {
     auto context = std::make_unique<Context>();
@@ -56,47 +125,18 @@ std::unique_ptr<Context> open_context(const std::string& config_path,
     };
     const connector::SecretFileRules& rules = context->secret_rules;
 
-    vdxp::ClientSettings client;
-    client.base_url = settings.text("axis.base_url");
-    client.systemid = settings.has("axis.systemid") ? settings.text("axis.systemid")
-                                                    : settings.text("agency.code");
-    client.secret = connector::read_secret("axis.secret_file/axis.secret_env",
-                                           settings.text("axis.secret_file"),
-                                           settings.text("axis.secret_env"), rules);
-    client.ca_file = settings.text("axis.ca_file");
-    client.connect_timeout = std::chrono::milliseconds(settings.integer("axis.connect_timeout_ms"));
-    client.read_timeout = std::chrono::milliseconds(settings.integer("axis.read_timeout_ms"));
-    context->axis = std::make_unique<vdxp::HttpAxisClient>(client);
+    context->axis = std::make_unique<vdxp::HttpAxisClient>(axis_client_settings(settings, rules));
 
     connector::ExchangeSettings exchange;
     exchange.sender = {settings.text("agency.code"), settings.text("agency.name"),
                        settings.text("agency.place")};
-    if (settings.has("signing.key_file")) {
-        std::string passphrase;
-        if (settings.has("signing.passphrase_file") || settings.has("signing.passphrase_env"))
-            passphrase = connector::read_secret("signing.passphrase_file/signing.passphrase_env",
-                                                settings.text("signing.passphrase_file"),
-                                                settings.text("signing.passphrase_env"), rules);
-        connector::check_secret_file("signing.key_file", settings.text("signing.key_file"), rules);
-        try {
-            exchange.signing = std::make_shared<const edxml::SigningCredentials>(
-                edxml::SigningCredentials::from_pem(
-                    settings.text("signing.key_file"), settings.text("signing.certificate_file"),
-                    settings.text("signing.chain_file"), passphrase));
-        } catch (const edxml::Error& error) {
-            throw connector::ConfigError(std::string("signing: ") + error.what());
-        }
-    }
+    exchange.signing = signing_credentials(settings, rules);
     const std::string policy = settings.text("verify.policy");
     exchange.verify_policy = policy == "require" ? connector::VerifyPolicy::require
                              : policy == "off"   ? connector::VerifyPolicy::off
                                                  : connector::VerifyPolicy::verify;
     if (exchange.verify_policy != connector::VerifyPolicy::off) {
-        edxml::TrustOptions trust;
-        trust.anchors.push_back(settings.text("verify.trust"));
-        trust.crls = config::split_list(settings.text("verify.crl"));
-        trust.allow_sha1 = settings.text("verify.allow_sha1") == "true";
-        trust.crl_grace_seconds = settings.integer("verify.crl_grace_s");
+        edxml::TrustOptions trust = trust_options(settings);
         if (settings.has("verify.ocsp")) {
             ocsp::OcspSettings online;
             online.responder_url =

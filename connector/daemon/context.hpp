@@ -39,6 +39,17 @@ struct Context {
     std::chrono::milliseconds pass_lease{};
 };
 
+// The pieces of a context, for the commands that check them one by one (doctor): the axis
+// client's settings (reads the secret), our signing credentials (none without
+// signing.key_file), the trust options, and the certificate files whose expiry is watched
+// (ours, its chain, each anchor of verify.trust). Each throws ConfigError naming the key.
+vdxp::ClientSettings axis_client_settings(const config::Settings& settings,
+                                          const connector::SecretFileRules& rules);
+std::shared_ptr<const edxml::SigningCredentials> signing_credentials(
+    const config::Settings& settings, const connector::SecretFileRules& rules);
+edxml::TrustOptions trust_options(const config::Settings& settings);
+std::vector<connector::CertificateFile> certificate_files(const config::Settings& settings);
+
 // Throws config::ConfigError or connector::Error (ConfigError, TransientError…) naming
 // what is wrong. `migrations`: what to do with a database at another schema version
 // (commands that write set up an empty one; only `migrate` and `run --migrate` upgrade).

@@ -7,6 +7,7 @@
 
 #include "audit_commands.hpp"
 #include "axis_commands.hpp"
+#include "doctor_command.hpp"
 #include "edxml/cli.hpp"
 #include "run_commands.hpp"
 #include "store_commands.hpp"
@@ -24,6 +25,8 @@ constexpr const char* kUsage =
     "                                          (--migrate: upgrade an older database first)\n"
     "  check-config --config FILE              check and print the settings\n"
     "  config defaults                         the settings table as a config file\n"
+    "  doctor --config FILE                    check database, axis (our HMAC), signing,\n"
+    "                                          trust anchors, CRLs and webhook target\n"
     "  task assign FILE.json | report CODE [--status NN] [--progress P] [--note T]\n"
     "       | list [--json] | show CODE        tasks (with --config FILE)\n"
     "  import-plan FILE --number N --notation X [--dry-run]\n"
@@ -75,6 +78,8 @@ int main(int argc, char** argv) {
     const std::vector<std::string> rest(args.begin() + 1, args.end());
     if (command == "run")
         return daemon_commands::run(rest, std::cout, std::cerr);
+    if (command == "doctor")
+        return daemon_commands::doctor(rest, std::cout, std::cerr);
     if (command == "check-config")
         return daemon_commands::check_config(rest, std::cout, std::cerr);
     if (command == "config" && rest.size() == 1 && rest[0] == "defaults")

@@ -163,30 +163,6 @@ class ContextBackend final : public http_api::Backend {
     std::unique_ptr<Context> context_;
 };
 
-// The certificates whose expiry is watched: ours (signing), its chain, the trust anchors.
-std::vector<connector::CertificateFile> certificate_files(const Context& context) {
-    std::vector<connector::CertificateFile> files;
-    const config::Settings& settings = context.settings;
-    if (!settings.text("signing.certificate_file").empty())
-        files.push_back({"signing", settings.text("signing.certificate_file")});
-    if (!settings.text("signing.chain_file").empty())
-        files.push_back({"signing_chain", settings.text("signing.chain_file")});
-    const std::string trust = settings.text("verify.trust");
-    std::error_code ignored;
-    if (!trust.empty() && std::filesystem::is_directory(trust, ignored)) {
-        for (const auto& entry : std::filesystem::directory_iterator(trust, ignored)) {
-            const std::string extension = entry.path().extension().string();
-            if (entry.is_regular_file(ignored) && (extension == ".pem" || extension == ".crt"))
-                files.push_back({"trust", entry.path().string()});
-        }
-        std::sort(files.begin(), files.end(),
-                  [](const auto& a, const auto& b) { return a.path < b.path; });
-    } else if (!trust.empty()) {
-        files.push_back({"trust", trust});
-    }
-    return files;
-}
-
 std::unique_ptr<http_api::ApiServer> start_api(Context& context, const std::string& config_path,
                                                std::shared_ptr<http_api::ChangeSignal> changes,
                                                const StoreTrouble& store_trouble,
@@ -248,7 +224,8 @@ std::unique_ptr<http_api::ApiServer> start_api(Context& context, const std::stri
         std::vector<connector::MetricFamily> families = context.metrics.families();
         for (connector::MetricFamily& family : connector::store_metric_families(store, now))
             families.push_back(std::move(family));
-        families.push_back(connector::certificate_expiry_family(certificate_files(context)));
+        families.push_back(
+            connector::certificate_expiry_family(certificate_files(context.settings)));
         return connector::render_metrics(families);
     };
     if (context.settings.has("units.table")) {
