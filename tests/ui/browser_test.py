@@ -15,7 +15,8 @@ import urllib.parse
 import urllib.request
 
 from selenium import webdriver
-from selenium.common.exceptions import NoAlertPresentException, TimeoutException
+from selenium.common.exceptions import (NoAlertPresentException, StaleElementReferenceException,
+                                        TimeoutException)
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as ec
@@ -65,7 +66,9 @@ def shot(name):
 
 def wait_until(condition, what):
     try:
-        return WebDriverWait(driver, WAIT).until(condition)
+        # A page redraws its rows when an answer arrives: an element read a moment before
+        # may be gone, which means "look again", not failure.
+        return WebDriverWait(driver, WAIT, ignored_exceptions=(StaleElementReferenceException,)).until(condition)
     except TimeoutException:
         shot("failed-" + what.replace(" ", "-")[:40])
         raise AssertionError("timed out waiting for " + what) from None
@@ -82,7 +85,8 @@ def text_of(css):
 def shows(css, words):
     """Waits until the element's text holds `words`: a page redraws after its answer arrives."""
     try:
-        WebDriverWait(driver, WAIT).until(lambda d: words in d.find_element(By.CSS_SELECTOR, css).text)
+        WebDriverWait(driver, WAIT, ignored_exceptions=(StaleElementReferenceException,)).until(
+            lambda d: words in d.find_element(By.CSS_SELECTOR, css).text)
     except TimeoutException:
         shot("failed-" + css.strip("#.")[:40])
         raise AssertionError(css + " never showed " + repr(words) + "; it shows: " + repr(text_of(css))) from None
