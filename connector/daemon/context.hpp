@@ -2,6 +2,7 @@
 // settings, for `connector run` and the task commands.
 #pragma once
 
+#include <chrono>
 #include <memory>
 #include <string>
 #include <vector>
@@ -49,6 +50,19 @@ std::shared_ptr<const edxml::SigningCredentials> signing_credentials(
     const config::Settings& settings, const connector::SecretFileRules& rules);
 edxml::TrustOptions trust_options(const config::Settings& settings);
 std::vector<connector::CertificateFile> certificate_files(const config::Settings& settings);
+
+// Each watched certificate (certificate_files) with the whole days left on it at `now`
+// (negative: expired since), soonest first: for the log's and /readyz's warnings.
+struct CertificateDue {
+    std::string role, subject, not_after;
+    long days = 0;
+};
+std::vector<CertificateDue> certificates_due(const config::Settings& settings,
+                                             std::chrono::system_clock::time_point now);
+// Warnings start this many days before a certificate's end; under the second, /readyz
+// reports it too and the log says it as an error.
+inline constexpr long kCertificateWarnDays = 60;
+inline constexpr long kCertificateUrgentDays = 14;
 
 // Throws config::ConfigError or connector::Error (ConfigError, TransientError…) naming
 // what is wrong. `migrations`: what to do with a database at another schema version

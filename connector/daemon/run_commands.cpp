@@ -239,8 +239,18 @@ std::unique_ptr<http_api::ApiServer> start_api(Context& context, const std::stri
             return std::make_unique<ContextBackend>(
                 open_context(config_path, store::Migrations::refuse));
         },
-        [&exchange, &store_trouble, verifier = context.verifier] {
+        [&exchange, &store_trouble, verifier = context.verifier, settings = context.settings] {
             std::vector<std::string> problems;
+            for (const CertificateDue& due :
+                 certificates_due(settings, std::chrono::system_clock::now())) {
+                if (due.days >= kCertificateUrgentDays)
+                    break;
+                problems.push_back("certificate: the " + due.role + " certificate " +
+                                   (due.days < 0
+                                        ? std::string("has expired")
+                                        : "expires in " + std::to_string(due.days) + " days") +
+                                   " (" + due.not_after + "): renew it");
+            }
             // Not the database's words: /readyz needs no token, and they name hosts.
             if (!store_trouble.get().empty())
                 problems.push_back(
@@ -378,6 +388,20 @@ void reload_crls(Context& context, std::ostream& err) {
     report_stale_crls(context, err);
 }
 
+// Certificates near their end, in the log: a warning from kCertificateWarnDays before, an
+// error from kCertificateUrgentDays before and once expired. At start and every 6 hours.
+void report_certificates_due(const Context& context, std::ostream& err) {
+    for (const CertificateDue& due :
+         certificates_due(context.settings, std::chrono::system_clock::now())) {
+        if (due.days >= kCertificateWarnDays)
+            break;
+        log(err, due.days < kCertificateUrgentDays ? "error" : "warning",
+            due.days < 0 ? "certificate.expired" : "certificate.expiring",
+            "role=" + due.role + " subject=\"" + due.subject + "\" not_after=" + due.not_after +
+                " days=" + std::to_string(due.days));
+    }
+}
+
 void write_checkpoints(Context& context, std::ostream& err, bool force) {
     if (!context.checkpointer)
         return;
@@ -489,11 +513,18 @@ int run(std::vector<std::string> args, std::ostream& out, std::ostream& err) {
             std::max<long long>(1, context->settings.integer("verify.crl_reload_s")));
         auto next_crl_reload = std::chrono::steady_clock::now() + crl_reload_every;
         report_stale_crls(*context, err);
+        constexpr auto kCertificateCheckEvery = std::chrono::hours(6);
+        auto next_certificate_check = std::chrono::steady_clock::now() + kCertificateCheckEvery;
+        report_certificates_due(*context, err);
         do {
             if (context->verifier && (reload_requested.exchange(false) ||
                                       std::chrono::steady_clock::now() >= next_crl_reload)) {
                 next_crl_reload = std::chrono::steady_clock::now() + crl_reload_every;
                 reload_crls(*context, err);
+            }
+            if (std::chrono::steady_clock::now() >= next_certificate_check) {
+                next_certificate_check = std::chrono::steady_clock::now() + kCertificateCheckEvery;
+                report_certificates_due(*context, err);
             }
             // Taken before the passes: a call the API makes meanwhile means another pass at
             // once; the loop's own notifications (counted) do not.

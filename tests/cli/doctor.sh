@@ -51,6 +51,26 @@ said "^✔ database: "  # the other checks went on
 said "^✘ signing: .*expired [0-9]* days ago"
 said "→ renew it with the CA now"
 
+# The daemon with that certificate says so in its log and in /readyz (which needs no
+# token), and keeps running: what it receives is still verified and applied.
+readyz_port=$(free_port)
+echo "http.listen = 127.0.0.1:$readyz_port" >> "$work/expired.conf"
+"$connector" migrate --store "sqlite3:$work/h20.db" > /dev/null
+run_daemon expired
+answered() { curl -s -o "$work/readyz.json" "http://127.0.0.1:$readyz_port/readyz"; }
+eventually "the expired daemon's /readyz" answered
+grep -q '"certificate: the signing certificate has expired (.*): renew it"' "$work/readyz.json" \
+    || fail "/readyz: $(cat "$work/readyz.json")"
+grep -q 'level=error event=certificate.expired role=signing subject="CN=' "$work/expired.log" \
+    || fail "no certificate.expired in the log: $(cat "$work/expired.log")"
+[[ $(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$readyz_port/readyz") == 503 ]] \
+    || fail "/readyz was not 503 with an expired signing certificate"
+stop_pids
+pids=()
+# Only that one: the chain and the anchor have years left, and are not warned of.
+[[ $(grep -c "event=certificate" "$work/expired.log") == 1 ]] \
+    || fail "certificate lines: $(grep "event=certificate" "$work/expired.log")"
+
 echo "verify.crl = $pki/crl-intermediate-stale.pem" >> "$(variant stale -e '')"
 [[ $(doctor "$work/stale.conf") == 1 ]] || fail "a stale CRL passed"
 said "^✘ CRLs: stale: "
