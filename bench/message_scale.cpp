@@ -14,9 +14,7 @@
 // server URL (tests/support/postgresql-fixture.sh start DIR, with PG_FIXTURE_DURABLE=1).
 //
 // Usage: message_scale [--messages N] [--quick] [--verify-only]
-#include <soci/postgresql/soci-postgresql.h>
 #include <soci/soci.h>
-#include <soci/sqlite3/soci-sqlite3.h>
 
 #include <algorithm>
 #include <chrono>
@@ -29,10 +27,14 @@
 #include <vector>
 
 #include "connector/store.hpp"
+#include "scale_support.hpp"
 #include "store/soci_store.hpp"
 
 namespace {
 
+using bench::Figures;
+using bench::measure;
+using bench::session_for;
 using Clock = std::chrono::steady_clock;
 
 const char* const kAgencies[] = {"000.00.00.G22", "000.00.14.H20", "000.00.22.H20",
@@ -44,13 +46,6 @@ std::string document_of(std::size_t n) {
 }
 std::string knobstick_of(std::size_t n) {
     return "k" + std::to_string(n * 7919 % 1000003) + "-" + std::to_string(n);
-}
-
-soci::session session_for(const std::string& url) {
-    const store::Connection connection = store::connection_for(url);
-    if (connection.backend == "postgresql")
-        return soci::session(*soci::factory_postgresql(), connection.connect_string);
-    return soci::session(*soci::factory_sqlite3(), connection.connect_string);
 }
 
 void generate(connector::Store& store, std::size_t messages) {
@@ -100,22 +95,6 @@ void generate(connector::Store& store, std::size_t messages) {
                 std::chrono::duration<double>(Clock::now() - started).count());
 }
 
-struct Figures {
-    double p50_ms = 0, p99_ms = 0;
-};
-
-Figures measure(int calls, const std::function<void(int)>& call) {
-    call(0);  // warm
-    std::vector<double> times;
-    for (int i = 0; i < calls; ++i) {
-        const auto started = Clock::now();
-        call(i + 1);
-        times.push_back(std::chrono::duration<double, std::milli>(Clock::now() - started).count());
-    }
-    std::sort(times.begin(), times.end());
-    return {times[times.size() / 2], times[std::min(times.size() - 1, times.size() * 99 / 100)]};
-}
-
 // The chain verification of the whole log, in entries per second.
 void verify_all(connector::Store& store) {
     const auto started = Clock::now();
@@ -145,7 +124,7 @@ void run(const std::string& name, const std::string& url, std::size_t messages, 
     std::mt19937_64 random(16);
     const auto pick = [&] { return 1 + random() % messages; };
     soci::session bare = session_for(url);
-    const Figures baseline = measure(calls, [&](int) {
+    const Figures baseline = measure(calls, [&] {
         const std::string document = document_of(pick());
         std::vector<long long> found(4);
         bare << "SELECT sequence FROM messages WHERE document_id = :d", soci::use(document),
@@ -164,7 +143,7 @@ void run(const std::string& name, const std::string& url, std::size_t messages, 
     bool found_nothing = false;
     const auto search = [&](const std::function<void(connector::MessageQuery&)>& fill,
                             bool finds_something = true) {
-        return measure(calls, [&](int) {
+        return measure(calls, [&] {
             connector::MessageQuery query;
             fill(query);
             const connector::MessagePage page = store->find_messages(query);
@@ -239,18 +218,8 @@ int main(int argc, char** argv) {
     run("SQLite", "sqlite3:/tmp/connector-message-scale-" + std::to_string(messages) + ".db",
         messages, calls, verify_only);
     if (const char* pg = std::getenv("CONNECTOR_BENCH_POSTGRESQL")) {
-        const std::string server = pg;
-        const std::string database = "message_scale_" + std::to_string(messages);
-        {
-            soci::session admin = session_for(server);
-            int exists = 0;
-            admin << "SELECT count(*) FROM pg_database WHERE datname = :name", soci::use(database),
-                soci::into(exists);
-            if (!exists)
-                admin << "CREATE DATABASE " + database;
-        }
-        run("PostgreSQL", server.substr(0, server.rfind('/')) + "/" + database, messages, calls,
-            verify_only);
+        run("PostgreSQL", bench::scale_database(pg, "message_scale_" + std::to_string(messages)),
+            messages, calls, verify_only);
     }
     return 0;
 }

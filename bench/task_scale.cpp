@@ -44,10 +44,14 @@
 #include "connector/error.hpp"
 #include "connector/password.hpp"
 #include "http_api/api_server.hpp"
+#include "scale_support.hpp"
 #include "store/soci_store.hpp"
 
 namespace {
 
+using bench::Figures;
+using bench::measure;
+using bench::session_for;
 using Clock = std::chrono::steady_clock;
 
 const std::string kToken = "bench-admin-token";
@@ -64,14 +68,6 @@ const char* const kObjects[] = {"phân hệ theo dõi nhiệm vụ",  "cơ sở 
                                 "hạ tầng mạng diện rộng",     "chế độ báo cáo định kỳ"};
 const char* const kPlaces[] = {"của tỉnh", "tại các sở, ngành", "cấp huyện", "cấp xã",
                                "trên địa bàn tỉnh Đồng Tháp"};
-
-// A bare SOCI session on the store's database, as the store connects.
-soci::session session_for(const std::string& url) {
-    const store::Connection connection = store::connection_for(url);
-    if (connection.backend == "postgresql")
-        return soci::session(*soci::factory_postgresql(), connection.connect_string);
-    return soci::session(*soci::factory_sqlite3(), connection.connect_string);
-}
 
 std::size_t count_tasks(connector::Store& store) {
     connector::TaskQuery all;
@@ -140,22 +136,6 @@ void generate(const std::string& url, std::size_t tasks) {
     store.reset();
     soci::session sql = session_for(url);
     sql << (store::connection_for(url).backend == "postgresql" ? "VACUUM ANALYZE" : "ANALYZE");
-}
-
-struct Figures {
-    double p50_ms = 0, p99_ms = 0;
-};
-
-Figures measure(int calls, const std::function<void()>& call) {
-    call();  // warm
-    std::vector<double> times;
-    for (int i = 0; i < calls; ++i) {
-        const auto started = Clock::now();
-        call();
-        times.push_back(std::chrono::duration<double, std::milli>(Clock::now() - started).count());
-    }
-    std::sort(times.begin(), times.end());
-    return {times[times.size() / 2], times[std::min(times.size() - 1, times.size() * 99 / 100)]};
 }
 
 class Client {
@@ -315,18 +295,8 @@ int main(int argc, char** argv) {
     run("SQLite", "sqlite3:/tmp/connector-task-scale-" + std::to_string(tasks) + ".db", tasks,
         calls);
     if (const char* pg = std::getenv("CONNECTOR_BENCH_POSTGRESQL")) {
-        // A database of its own on that server, kept for the next run.
-        const std::string server = pg;
-        const std::string database = "task_scale_" + std::to_string(tasks);
-        {
-            soci::session admin = session_for(server);
-            int exists = 0;
-            admin << "SELECT count(*) FROM pg_database WHERE datname = :name", soci::use(database),
-                soci::into(exists);
-            if (!exists)
-                admin << "CREATE DATABASE " + database;
-        }
-        run("PostgreSQL", server.substr(0, server.rfind('/')) + "/" + database, tasks, calls);
+        run("PostgreSQL", bench::scale_database(pg, "task_scale_" + std::to_string(tasks)), tasks,
+            calls);
     }
     return 0;
 }

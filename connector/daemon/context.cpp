@@ -3,13 +3,9 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <cmath>
 #include <cstdlib>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 
-#include "connector/clock.hpp"
 #include "connector/error.hpp"
 #include "connector/secret.hpp"
 #include "ocsp/ocsp_source.hpp"
@@ -105,28 +101,6 @@ std::vector<connector::CertificateFile> certificate_files(const config::Settings
         files.push_back({"trust", trust});
     }
     return files;
-}
-
-std::vector<CertificateDue> certificates_due(const config::Settings& settings,
-                                             std::chrono::system_clock::time_point now) {
-    std::vector<CertificateDue> due;
-    for (const connector::CertificateFile& file : certificate_files(settings)) {
-        std::ifstream in(file.path, std::ios::binary);
-        std::ostringstream pem;
-        pem << in.rdbuf();
-        for (const edxml::CertificateInfo& certificate : edxml::certificates_in_pem(pem.str())) {
-            const auto expires = connector::parse_utc_text(certificate.not_after);
-            if (!expires)
-                continue;
-            const long days = static_cast<long>(
-                std::floor(std::chrono::duration<double>(*expires - now).count() / 86400));
-            due.push_back({file.role, certificate.subject, certificate.not_after, days});
-        }
-    }
-    std::stable_sort(due.begin(), due.end(), [](const CertificateDue& a, const CertificateDue& b) {
-        return a.days < b.days;
-    });
-    return due;
 }
 
 std::unique_ptr<Context> open_context(const std::string& config_path,

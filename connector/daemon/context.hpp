@@ -51,14 +51,6 @@ std::shared_ptr<const edxml::SigningCredentials> signing_credentials(
 edxml::TrustOptions trust_options(const config::Settings& settings);
 std::vector<connector::CertificateFile> certificate_files(const config::Settings& settings);
 
-// Each watched certificate (certificate_files) with the whole days left on it at `now`
-// (negative: expired since), soonest first: for the log's and /readyz's warnings.
-struct CertificateDue {
-    std::string role, subject, not_after;
-    long days = 0;
-};
-std::vector<CertificateDue> certificates_due(const config::Settings& settings,
-                                             std::chrono::system_clock::time_point now);
 // Warnings start this many days before a certificate's end; under the second, /readyz
 // reports it too and the log says it as an error.
 inline constexpr long kCertificateWarnDays = 60;

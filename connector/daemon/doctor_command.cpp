@@ -8,15 +8,12 @@
 #include <Poco/URI.h>
 
 #include <chrono>
-#include <cmath>
 #include <fstream>
 #include <functional>
 #include <optional>
 #include <ostream>
-#include <sstream>
 
 #include "config/settings.hpp"
-#include "connector/clock.hpp"
 #include "connector/error.hpp"
 #include "connector/metrics.hpp"
 #include "connector/secret.hpp"
@@ -39,47 +36,28 @@ struct Check {
     std::string advice;  // what to do (not for ok)
 };
 
-// Certificates closer than this to their end are a warning: renewal takes weeks.
-constexpr int kWarnDays = 60;
-
-// The days left on each certificate of `pem_file`; the soonest decides.
+// The certificates of `pem_file`: the soonest to expire decides (kCertificateWarnDays,
+// as the daemon's own warnings).
 Check certificate_check(const std::string& pem_file, const std::string& what,
                         std::chrono::system_clock::time_point now) {
-    std::ifstream in(pem_file, std::ios::binary);
-    if (!in)
+    if (!std::ifstream(pem_file, std::ios::binary))
         return {Outcome::broken, "cannot read " + pem_file, "check the path in the configuration"};
-    std::ostringstream pem;
-    pem << in.rdbuf();
-    const auto certificates = edxml::certificates_in_pem(pem.str());
-    if (certificates.empty())
+    const auto due = connector::certificates_due({{what, pem_file}}, now);
+    if (due.empty())
         return {Outcome::broken, pem_file + " holds no certificate", "give a PEM certificate"};
-    Check worst{Outcome::ok, "", ""};
-    long soonest = 0;
-    for (const edxml::CertificateInfo& certificate : certificates) {
-        const auto expires = connector::parse_utc_text(certificate.not_after);
-        if (!expires)
-            continue;
-        const long days = static_cast<long>(
-            std::floor(std::chrono::duration<double>(*expires - now).count() / 86400));
-        if (!worst.detail.empty() && days >= soonest)
-            continue;
-        soonest = days;
-        worst.detail = what + " " + certificate.subject + ": " +
-                       (days < 0 ? "expired " + std::to_string(-days) + " days ago"
-                                 : "expires in " + std::to_string(days) + " days") +
-                       " (" + certificate.not_after + ")";
-        if (days < 0) {
-            worst.outcome = Outcome::broken;
-            worst.advice = "renew it with the CA now: signatures with it are refused";
-        } else if (days < kWarnDays) {
-            worst.outcome = Outcome::warning;
-            worst.advice = "renew it with the CA before it expires (docs/operations.md)";
-        } else {
-            worst.outcome = Outcome::ok;
-            worst.advice.clear();
-        }
-    }
-    return worst;
+    const connector::CertificateDue& soonest = due.front();
+    const std::string detail =
+        what + " " + soonest.subject + ": " +
+        (soonest.days < 0 ? "expired " + std::to_string(-soonest.days) + " days ago"
+                          : "expires in " + std::to_string(soonest.days) + " days") +
+        " (" + soonest.not_after + ")";
+    if (soonest.days < 0)
+        return {Outcome::broken, detail,
+                "renew it with the CA now: signatures with it are refused"};
+    if (soonest.days < kCertificateWarnDays)
+        return {Outcome::warning, detail,
+                "renew it with the CA before it expires (docs/operations.md)"};
+    return {Outcome::ok, detail, ""};
 }
 
 Check database_check(const config::Settings& settings) {

@@ -241,8 +241,8 @@ std::unique_ptr<http_api::ApiServer> start_api(Context& context, const std::stri
         },
         [&exchange, &store_trouble, verifier = context.verifier, settings = context.settings] {
             std::vector<std::string> problems;
-            for (const CertificateDue& due :
-                 certificates_due(settings, std::chrono::system_clock::now())) {
+            for (const connector::CertificateDue& due : connector::certificates_due(
+                     certificate_files(settings), std::chrono::system_clock::now())) {
                 if (due.days >= kCertificateUrgentDays)
                     break;
                 problems.push_back("certificate: the " + due.role + " certificate " +
@@ -391,8 +391,8 @@ void reload_crls(Context& context, std::ostream& err) {
 // Certificates near their end, in the log: a warning from kCertificateWarnDays before, an
 // error from kCertificateUrgentDays before and once expired. At start and every 6 hours.
 void report_certificates_due(const Context& context, std::ostream& err) {
-    for (const CertificateDue& due :
-         certificates_due(context.settings, std::chrono::system_clock::now())) {
+    for (const connector::CertificateDue& due : connector::certificates_due(
+             certificate_files(context.settings), std::chrono::system_clock::now())) {
         if (due.days >= kCertificateWarnDays)
             break;
         log(err, due.days < kCertificateUrgentDays ? "error" : "warning",

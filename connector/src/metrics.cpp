@@ -1,5 +1,6 @@
 #include "connector/metrics.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <fstream>
@@ -228,11 +229,10 @@ std::vector<MetricFamily> store_metric_families(Store& store,
         const ChainHead head =
             std::string(chain) == "messages" ? store.message_head() : store.audit_head();
         heads.samples.push_back({{{"chain", chain}}, static_cast<double>(head.sequence)});
-        const std::vector<ChainCheckpoint> checkpoints = store.checkpoints(chain);
-        if (!checkpoints.empty()) {
-            if (const auto age = age_of(checkpoints.back().recorded_at))
-                checkpoint_age.samples.push_back({{{"chain", chain}}, *age});
-        }
+    }
+    for (const auto& [chain, recorded_at] : figures.last_checkpoints) {
+        if (const auto age = age_of(recorded_at))
+            checkpoint_age.samples.push_back({{{"chain", chain}}, *age});
     }
     families.push_back(std::move(heads));
     families.push_back(std::move(checkpoint_age));
@@ -247,13 +247,9 @@ std::vector<MetricFamily> store_metric_families(Store& store,
     return families;
 }
 
-MetricFamily certificate_expiry_family(const std::vector<CertificateFile>& files) {
-    MetricFamily family{"connector_certificate_expiry_timestamp_seconds",
-                        "When a certificate expires (its notAfter, Unix time), by role and "
-                        "subject: alert on this minus time().",
-                        "gauge",
-                        {},
-                        {}};
+std::vector<CertificateDue> certificates_due(const std::vector<CertificateFile>& files,
+                                             std::chrono::system_clock::time_point now) {
+    std::vector<CertificateDue> due;
     for (const CertificateFile& file : files) {
         std::ifstream in(file.path, std::ios::binary);
         if (!in)
@@ -264,11 +260,28 @@ MetricFamily certificate_expiry_family(const std::vector<CertificateFile>& files
             const auto expires = parse_utc_text(certificate.not_after);
             if (!expires)
                 continue;
-            family.samples.push_back(
-                {{{"role", file.role}, {"subject", certificate.subject}},
-                 std::chrono::duration<double>(expires->time_since_epoch()).count()});
+            const long days = static_cast<long>(
+                std::floor(std::chrono::duration<double>(*expires - now).count() / 86400));
+            due.push_back({file.role, certificate.subject, certificate.not_after, *expires, days});
         }
     }
+    std::stable_sort(due.begin(), due.end(), [](const CertificateDue& a, const CertificateDue& b) {
+        return a.days < b.days;
+    });
+    return due;
+}
+
+MetricFamily certificate_expiry_family(const std::vector<CertificateFile>& files) {
+    MetricFamily family{"connector_certificate_expiry_timestamp_seconds",
+                        "When a certificate expires (its notAfter, Unix time), by role and "
+                        "subject: alert on this minus time().",
+                        "gauge",
+                        {},
+                        {}};
+    for (const CertificateDue& due : certificates_due(files, std::chrono::system_clock::now()))
+        family.samples.push_back(
+            {{{"role", due.role}, {"subject", due.subject}},
+             std::chrono::duration<double>(due.expires.time_since_epoch()).count()});
     return family;
 }
 

@@ -120,7 +120,7 @@ connector::MessagePage SociStore::find_messages(const connector::MessageQuery& q
                 std::string text = "SELECT " + message_columns_without_raw() +
                                    ", t.state, t.reason, t.knobstick, t.updated_at" + from +
                                    filters.where;
-                const bool by_agency = filters.key != "m.sequence";
+                const bool by_agency = !query.agency.empty();  // the walk is on a.sequence
                 if (query.before_sequence > 0)
                     text += " AND m.sequence < :before" +
                             (by_agency ? " AND " + filters.key + " < :before_key" : std::string());

@@ -41,6 +41,15 @@ connector::OperationsFigures SociStore::operations_figures() {
                 tally.entries = integer(row, 4);
                 figures.messages.push_back(std::move(tally));
             }
+            for (const std::string chain : {"messages", "audit_events"}) {
+                std::string recorded_at;
+                soci::indicator found = soci::i_null;
+                sql_ << "SELECT recorded_at FROM chain_checkpoints WHERE chain = :chain ORDER BY "
+                        "sequence DESC LIMIT 1",
+                    soci::use(chain, "chain"), soci::into(recorded_at, found);
+                if (sql_.got_data() && found == soci::i_ok)
+                    figures.last_checkpoints.emplace_back(chain, recorded_at);
+            }
             return figures;
         });
 }

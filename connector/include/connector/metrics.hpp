@@ -83,12 +83,23 @@ class Store;
 std::vector<MetricFamily> store_metric_families(Store& store,
                                                 std::chrono::system_clock::time_point now);
 
-// When each certificate of the PEM files expires (Unix time), labelled with the file's
-// role ("signing", "signing_chain", "trust") and the certificate's subject.
+// A PEM file whose certificates' expiry is watched, and its role ("signing",
+// "signing_chain", "trust").
 struct CertificateFile {
     std::string role;
     std::string path;
 };
+// Each certificate of those files, with its notAfter and the whole days left on it at
+// `now` (negative: expired since), soonest first. The one reading of the files for the
+// metrics, the daemon's warnings and `connector doctor`; an unreadable file holds none.
+struct CertificateDue {
+    std::string role, subject, not_after;
+    std::chrono::system_clock::time_point expires;
+    long days = 0;
+};
+std::vector<CertificateDue> certificates_due(const std::vector<CertificateFile>& files,
+                                             std::chrono::system_clock::time_point now);
+// When each certificate of the files expires (Unix time), by role and subject.
 MetricFamily certificate_expiry_family(const std::vector<CertificateFile>& files);
 
 // The AxisTransport the exchange is given: every call timed into `metrics`, then passed on.

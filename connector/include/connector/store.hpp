@@ -402,6 +402,8 @@ struct MessageTally {
 struct OperationsFigures {
     std::vector<QueueFigures> queues;
     std::vector<MessageTally> messages;  // the whole log by direction, kind, type, verdict
+    // When each chain's last signed checkpoint was recorded (UTC text); absent: none yet.
+    std::vector<std::pair<std::string, std::string>> last_checkpoints;  // chain, recorded_at
 };
 
 class Store : public MessageLogStore,
@@ -411,8 +413,8 @@ class Store : public MessageLogStore,
   public:
     // Schema version of the open database, and the one this binary knows.
     virtual int schema_version() = 0;
-    // The queues and the log's tallies, for monitoring: a few indexed reads, whatever
-    // the size of the log (migration 0015).
+    // The queues, the log's tallies and the last checkpoints, for monitoring: a few
+    // indexed reads, whatever the size of the log (migration 0015).
     virtual OperationsFigures operations_figures() = 0;
     // Runs `work` (calls of this store, from this thread) as one transaction: all of it
     // or nothing, with one durable commit instead of one per call. An append or enqueue
