@@ -25,6 +25,9 @@ if [[ "${1:-}" == "--with-postgresql" ]]; then
         # the XLSX exports; a font with Vietnamese letters for the screenshots
         chromium chromium-driver python3-selenium python3-openpyxl fonts-dejavu-core
         prometheus  # tests/cli/metrics.sh and the metrics unit test: promtool check metrics
+        # tests/package/deb_package.sh: the Debian package built (dpkg-shlibdeps), checked
+        # (lintian, systemd-analyze) and installed (adduser in its postinst)
+        dpkg-dev lintian systemd adduser
     )
 fi
 

@@ -192,6 +192,23 @@ const std::vector<SettingSpec>& setting_table() {
          false},
         {"shutdown.grace_ms", SettingType::integer, "10000",
          "how long a stop waits for work in hand", "", false},
+        {"log.level", SettingType::choice, "info", "the least level logged",
+         "debug|info|warning|error", false},
+        {"log.layer_levels", SettingType::text, "",
+         "per layer (edxml, store, axis, sync, http, daemon), e.g. http=debug,store=warning", "",
+         false},
+        {"log.format", SettingType::choice, "text",
+         "text: time level=… logger=… event=… key=value; json: one JSON object a line", "text|json",
+         false},
+        {"log.output", SettingType::choice, "stderr",
+         "stderr; journald (stderr with priorities, under systemd); syslog; file",
+         "stderr|journald|syslog|file", false},
+        {"log.file", SettingType::path, "", "with log.output = file: the file", "", false},
+        {"log.rotate", SettingType::text, "10 M",
+         "with log.output = file: rotate at a size (10 M, 500 K) or a time (daily, weekly)", "",
+         false},
+        {"log.keep", SettingType::integer, "10", "with log.output = file: rotated files kept", "",
+         false},
     };
     return kTable;
 }
@@ -274,11 +291,14 @@ Settings Settings::load(const std::string& path, char** environment) {
         settings.origins_[spec->key] = "environment " + name;
     }
     for (const SettingSpec& spec : setting_table()) {
-        if (settings.values_.count(spec.key))
+        const auto set = settings.values_.find(spec.key);
+        // `config defaults` writes a required key as "key = ": it is still to be filled in.
+        if (set != settings.values_.end() && !(spec.required && set->second.empty()))
             continue;
         if (spec.required) {
             problems.push_back((path.empty() ? std::string("settings") : path) + ": '" + spec.key +
-                               "' is required (" + spec.help + ")");
+                               "' is required (" + spec.help + ")" +
+                               (set != settings.values_.end() ? ", and is empty" : ""));
             continue;
         }
         if (*spec.default_value) {

@@ -79,6 +79,22 @@ edxml::TrustOptions trust_options(const config::Settings& settings) {
     return trust;
 }
 
+connector::logging::Output log_output(const config::Settings& settings) {
+    connector::logging::Output output;
+    output.level = connector::logging::parse_level(settings.text("log.level"), "log.level");
+    output.layer_levels = settings.text("log.layer_levels");
+    output.format = settings.text("log.format") == "json" ? connector::logging::Format::json
+                                                          : connector::logging::Format::text;
+    output.target = settings.text("log.output");
+    output.file = settings.text("log.file");
+    output.rotate = settings.text("log.rotate");
+    output.keep = static_cast<int>(std::min<long long>(settings.integer("log.keep"), 100000));
+    connector::logging::check_layer_levels(output.layer_levels);
+    if (output.target == "file" && output.file.empty())
+        throw connector::ConfigError("log.file: needed with log.output = file");
+    return output;
+}
+
 std::vector<connector::CertificateFile> certificate_files(const config::Settings& settings) {
     std::vector<connector::CertificateFile> files;
     if (!settings.text("signing.certificate_file").empty())
@@ -108,6 +124,7 @@ std::unique_ptr<Context> open_context(const std::string& config_path,
     auto context = std::make_unique<Context>();
     context->settings = config::Settings::load(config_path, environ);
     const config::Settings& settings = context->settings;
+    log_output(settings);  // its problems named by every command, not only by `run`
 
     // A fresh SQLite database may live in a folder that does not exist yet.
     const std::string url = settings.text("store.url");

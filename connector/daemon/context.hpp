@@ -10,6 +10,7 @@
 #include "config/settings.hpp"
 #include "connector/checkpoint.hpp"
 #include "connector/exchange.hpp"
+#include "connector/logging.hpp"
 #include "connector/metrics.hpp"
 #include "connector/secret.hpp"
 #include "connector/store.hpp"
@@ -49,6 +50,7 @@ vdxp::ClientSettings axis_client_settings(const config::Settings& settings,
 std::shared_ptr<const edxml::SigningCredentials> signing_credentials(
     const config::Settings& settings, const connector::SecretFileRules& rules);
 edxml::TrustOptions trust_options(const config::Settings& settings);
+connector::logging::Output log_output(const config::Settings& settings);
 std::vector<connector::CertificateFile> certificate_files(const config::Settings& settings);
 
 // Warnings start this many days before a certificate's end; under the second, /readyz

@@ -32,6 +32,7 @@
 #include "http_api/api_server.hpp"
 #include "idesk/webhook_dispatcher.hpp"
 #include "store/soci_store.hpp"
+#include "systemd_notify.hpp"
 
 namespace daemon_commands {
 namespace {
@@ -52,58 +53,19 @@ std::string read_text_file(const std::string& path) {
     return text.str();
 }
 
-std::string utc_now() {
-    const std::time_t now = std::time(nullptr);
-    std::tm parts{};
-    gmtime_r(&now, &parts);
-    char buffer[32];
-    std::strftime(buffer, sizeof buffer, "%Y-%m-%dT%H:%M:%SZ", &parts);
-    return buffer;
-}
+namespace logging = connector::logging;
 
-// One log line: time, level, a stable event name, then key=value context. Values come
-// from packages too, so control characters are replaced: a line feed in a DocumentId
-// must not forge a log line.
-void log(std::ostream& err, const char* level, const std::string& event,
-         const std::string& context = {}) {
-    // Lines come from the loop, the API's threads and the webhook thread.
-    static std::mutex mutex;
-    std::lock_guard lock(mutex);
-    std::string safe = context;
-    for (char& c : safe) {
-        if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f)
-            c = '?';
-    }
-    err << utc_now() << " level=" << level << " event=" << event << (safe.empty() ? "" : " " + safe)
-        << "\n"
-        << std::flush;
-}
-
-// Logs a pass; true when it did something.
-bool log_step(std::ostream& err, const std::string& event, const connector::StepReport& report) {
+// Logs a pass that did something (its items were logged as they were done); true then.
+bool log_pass(const char* pass, const connector::StepReport& report) {
     const bool did = report.done + report.retried + report.failed + report.duplicates > 0;
     if (did) {
-        log(err, "info", event,
-            "done=" + std::to_string(report.done) + " retried=" + std::to_string(report.retried) +
-                " failed=" + std::to_string(report.failed) +
-                " duplicates=" + std::to_string(report.duplicates));
+        logging::sync.info("PASS_DONE", {{"pass", pass},
+                                         {"done", report.done},
+                                         {"retried", report.retried},
+                                         {"failed", report.failed},
+                                         {"duplicates", report.duplicates}});
     }
-    for (const auto& item : report.items)
-        log(err, "info", event + ".item", item);
-    for (const auto& problem : report.problems)
-        log(err, "warning", event + ".problem", "detail=\"" + problem + "\"");
     return did;
-}
-
-// Waits for SIGINT/SIGTERM on a thread of its own (they are blocked everywhere else), so
-// the main loop can sleep on a condition variable and wake at once on a stop request.
-// After a stop request the daemon has `grace` to finish the item in hand; past it, the
-// process exits at once, which is safe: what was in hand is leased and picked up again.
-// The HTTP side's log lines, in the daemon's format.
-http_api::LogSink log_sink(std::ostream& err) {
-    return [&err](const char* level, const std::string& event, const std::string& detail) {
-        log(err, level, event, detail);
-    };
 }
 
 long long positive(const config::Settings& settings, const std::string& key) {
@@ -165,8 +127,7 @@ class ContextBackend final : public http_api::Backend {
 
 std::unique_ptr<http_api::ApiServer> start_api(Context& context, const std::string& config_path,
                                                std::shared_ptr<http_api::ChangeSignal> changes,
-                                               const StoreTrouble& store_trouble,
-                                               std::ostream& err) {
+                                               const StoreTrouble& store_trouble) {
     if (!context.settings.has("http.listen"))
         return nullptr;
     const std::string listen = context.settings.text("http.listen");
@@ -196,7 +157,6 @@ std::unique_ptr<http_api::ApiServer> start_api(Context& context, const std::stri
          server.embed_origin.find_first_of(" ;,'\"") != std::string::npos))
         throw connector::ConfigError("http.embed_origin: '" + server.embed_origin +
                                      "' is not an origin such as https://idesk.example.vn");
-    server.log = log_sink(err);
     server.checkpoint_file = context.settings.text("audit.checkpoint_file");
     server.checkpoint_certificate = context.settings.text("signing.certificate_file");
     if (context.signing) {
@@ -255,7 +215,7 @@ std::unique_ptr<http_api::ApiServer> start_api(Context& context, const std::stri
             if (!store_trouble.get().empty())
                 problems.push_back(
                     "store: the daemon cannot reach it and retries by itself (the log has "
-                    "the details: event=store.unavailable)");
+                    "the details: event=STORE_UNAVAILABLE)");
             if (exchange.circuit_open())
                 problems.push_back("axis: sending paused (circuit open)");
             if (verifier) {
@@ -272,12 +232,12 @@ std::unique_ptr<http_api::ApiServer> start_api(Context& context, const std::stri
     } catch (const std::exception& error) {
         throw connector::ConfigError("http.listen " + listen + ": " + error.what());
     }
-    log(err, "info", "http.start", "url=" + api->base_url());
+    logging::http.info("HTTP_STARTED", {{"url", api->base_url()}});
     return api;
 }
 
 std::unique_ptr<idesk::WebhookDispatcher> start_webhooks(
-    Context& context, std::shared_ptr<http_api::ChangeSignal> changes, std::ostream& err) {
+    Context& context, std::shared_ptr<http_api::ChangeSignal> changes) {
     if (!context.settings.has("webhook.url"))
         return nullptr;
     idesk::WebhookSettings settings;
@@ -296,20 +256,23 @@ std::unique_ptr<idesk::WebhookDispatcher> start_webhooks(
     settings.lease_owner = context.worker_id;
     settings.lease = context.pass_lease;
     auto dispatcher = std::make_unique<idesk::WebhookDispatcher>(
-        settings, store::open_store(context.settings.text("store.url")), std::move(changes),
-        log_sink(err));
+        settings, store::open_store(context.settings.text("store.url")), std::move(changes));
     dispatcher->start();
     // Not the URL's query: it may carry a key.
-    log(err, "info", "webhook.start", "url=" + connector::redact_url(settings.url));
+    logging::http.info("WEBHOOK_STARTED", {{"url", connector::redact_url(settings.url)}});
     return dispatcher;
 }
 
+// Waits for SIGINT/SIGTERM on a thread of its own (they are blocked everywhere else), so
+// the main loop can sleep on a condition variable and wake at once on a stop request.
+// After a stop request the daemon has `grace` to finish the item in hand; past it, the
+// process exits at once, which is safe: what was in hand is leased and picked up again.
 // SIGHUP does not stop: it asks the loop to read the CRLs again (`on_hangup`).
 class StopSignal {
   public:
     StopSignal(std::function<void()> on_stop, std::function<void()> on_hangup,
-               std::chrono::milliseconds grace, std::ostream& err)
-        : on_stop_(std::move(on_stop)), on_hangup_(std::move(on_hangup)), grace_(grace), err_(err) {
+               std::chrono::milliseconds grace)
+        : on_stop_(std::move(on_stop)), on_hangup_(std::move(on_hangup)), grace_(grace) {
         sigemptyset(&signals_);
         sigaddset(&signals_, SIGINT);
         sigaddset(&signals_, SIGTERM);
@@ -330,8 +293,7 @@ class StopSignal {
             on_stop_();
             changed_.notify_all();
             if (!changed_.wait_for(lock, grace_, [this] { return finished_; })) {
-                log(err_, "error", "daemon.grace_exceeded",
-                    "grace_ms=" + std::to_string(grace_.count()));
+                logging::daemon.error("GRACE_EXCEEDED", {{"grace_ms", grace_.count()}});
                 std::_Exit(3);
             }
         });
@@ -360,7 +322,6 @@ class StopSignal {
     std::function<void()> on_stop_;
     std::function<void()> on_hangup_;
     std::chrono::milliseconds grace_;
-    std::ostream& err_;
     sigset_t signals_{};
     std::mutex mutex_;
     std::condition_variable changed_;
@@ -369,47 +330,52 @@ class StopSignal {
     std::thread waiter_;
 };
 
-void report_stale_crls(const Context& context, std::ostream& err) {
+void report_stale_crls(const Context& context) {
     if (!context.verifier)
         return;
     for (const std::string& stale : context.verifier->stale_crls())
-        log(err, "warning", "verify.crl_stale", "detail=\"" + stale + "\"");
+        logging::edxml.warning("CRL_STALE", {{"detail", stale}});
 }
 
 // A CRL that cannot be read leaves the ones loaded before in force (and says so).
-void reload_crls(Context& context, std::ostream& err) {
+void reload_crls(Context& context) {
     try {
         context.verifier->reload_crls();
-        log(err, "info", "verify.crl_reloaded");
+        logging::edxml.info("CRL_RELOADED");
     } catch (const std::exception& error) {
-        log(err, "error", "verify.crl_reload_failed",
-            std::string("detail=\"") + error.what() + "\" kept=previous");
+        logging::edxml.error("CRL_RELOAD_FAILED", {{"detail", error.what()}, {"kept", "previous"}});
     }
-    report_stale_crls(context, err);
+    report_stale_crls(context);
 }
 
 // Certificates near their end, in the log: a warning from kCertificateWarnDays before, an
 // error from kCertificateUrgentDays before and once expired. At start and every 6 hours.
-void report_certificates_due(const Context& context, std::ostream& err) {
+void report_certificates_due(const Context& context) {
     for (const connector::CertificateDue& due : connector::certificates_due(
              certificate_files(context.settings), std::chrono::system_clock::now())) {
         if (due.days >= kCertificateWarnDays)
             break;
-        log(err, due.days < kCertificateUrgentDays ? "error" : "warning",
-            due.days < 0 ? "certificate.expired" : "certificate.expiring",
-            "role=" + due.role + " subject=\"" + due.subject + "\" not_after=" + due.not_after +
-                " days=" + std::to_string(due.days));
+        const std::initializer_list<logging::Field> fields = {{"role", due.role},
+                                                              {"subject", due.subject},
+                                                              {"not_after", due.not_after},
+                                                              {"days", due.days}};
+        if (due.days < 0)
+            logging::edxml.error("CERTIFICATE_EXPIRED", fields);
+        else
+            logging::edxml.at(
+                due.days < kCertificateUrgentDays ? logging::Level::error : logging::Level::warning,
+                "CERTIFICATE_EXPIRING", fields);
     }
 }
 
-void write_checkpoints(Context& context, std::ostream& err, bool force) {
+void write_checkpoints(Context& context, bool force) {
     if (!context.checkpointer)
         return;
     for (const connector::ChainCheckpoint& checkpoint :
          context.checkpointer->maybe_checkpoint(*context.store, context.clock.now(), force))
-        log(err, "info", "audit.checkpoint",
-            "chain=" + checkpoint.chain + " sequence=" + std::to_string(checkpoint.sequence) +
-                " hash=" + checkpoint.hash);
+        logging::store.info("CHECKPOINT_WRITTEN", {{"chain", checkpoint.chain},
+                                                   {"sequence", checkpoint.sequence},
+                                                   {"hash", checkpoint.hash}});
 }
 
 std::optional<edxml::StatusKind> status_kind_from(const std::string& code) {
@@ -441,6 +407,13 @@ int run(std::vector<std::string> args, std::ostream& out, std::ostream& err) {
             return 2;
         }
     }
+    // The log first: what follows, waiting for the store included, goes where it is asked.
+    try {
+        logging::configure(log_output(config::Settings::load(config_path, environ)), err);
+    } catch (const std::exception& error) {
+        err << "connector run: " << error.what() << "\n";
+        return 2;
+    }
     std::unique_ptr<Context> context;
     std::mt19937_64 random(std::random_device{}());
     // A store that is not there yet (a database restarting, a host still booting) is
@@ -451,9 +424,9 @@ int run(std::vector<std::string> args, std::ostream& out, std::ostream& err) {
             break;
         } catch (const connector::TransientError& error) {
             const auto delay = store_retry_delay(attempt, random);
-            log(err, "warning", "store.unavailable",
-                "detail=\"" + std::string(error.what()) +
-                    "\" retry_ms=" + std::to_string(delay.count()));
+            logging::store.warning("STORE_UNAVAILABLE",
+                                   {{"detail", error.what()}, {"retry_ms", delay.count()}});
+            notify_service_manager("STATUS=waiting for the store");
             // Nothing is in hand yet: a stop signal during the wait ends the process as is.
             std::this_thread::sleep_for(delay);
         } catch (const std::exception& error) {
@@ -476,7 +449,7 @@ int run(std::vector<std::string> args, std::ostream& out, std::ostream& err) {
             reload_requested = true;
             changes->notify();
         },
-        std::chrono::milliseconds(context->settings.integer("shutdown.grace_ms")), err);
+        std::chrono::milliseconds(context->settings.integer("shutdown.grace_ms")));
     std::chrono::milliseconds interval{};
     try {
         interval = std::chrono::milliseconds(positive(context->settings, "poll.interval_ms"));
@@ -484,26 +457,29 @@ int run(std::vector<std::string> args, std::ostream& out, std::ostream& err) {
         err << "connector run: " << error.what() << "\n";
         return 2;
     }
-    log(err, "info", "daemon.start",
-        "agency=" + context->settings.text("agency.code") +
-            // The kind of store only: a PostgreSQL URL may carry a password.
-            " store=" +
-            context->settings.text("store.url")
-                .substr(0, context->settings.text("store.url").find(':')) +
-            " axis=" + connector::redact_url(context->settings.text("axis.base_url")));
+    const std::string& store_url = context->settings.text("store.url");
+    logging::daemon.info("DAEMON_STARTED",
+                         {{"agency", context->settings.text("agency.code")},
+                          // The kind of store only: a PostgreSQL URL may carry a password.
+                          {"store", store_url.substr(0, store_url.find(':'))},
+                          {"axis", connector::redact_url(context->settings.text("axis.base_url"))},
+                          {"worker", context->worker_id},
+                          {"version", CONNECTOR_VERSION}});
     for (const auto& warning : context->warnings)
-        log(err, "warning", "config.loose_secret_file", "detail=\"" + warning + "\"");
+        logging::daemon.warning("SECRET_FILE_LOOSE", {{"detail", warning}});
     std::unique_ptr<http_api::ApiServer> api;
     std::unique_ptr<idesk::WebhookDispatcher> webhooks;
     try {
         // Webhooks first: what the API's first calls change is then pushed, not skipped
         // as history.
-        webhooks = start_webhooks(*context, changes, err);
-        api = start_api(*context, config_path, changes, store_trouble, err);
+        webhooks = start_webhooks(*context, changes);
+        api = start_api(*context, config_path, changes, store_trouble);
     } catch (const std::exception& error) {
         err << "connector run: " << error.what() << "\n";
         return 2;
     }
+    // Started for systemd (Type=notify): the store is open and the API listens.
+    notify_service_manager("READY=1\nSTATUS=exchanging with the axis");
     try {
         bool recovered = false;
         int store_failures = 0;
@@ -512,19 +488,19 @@ int run(std::vector<std::string> args, std::ostream& out, std::ostream& err) {
         const auto crl_reload_every = std::chrono::seconds(
             std::max<long long>(1, context->settings.integer("verify.crl_reload_s")));
         auto next_crl_reload = std::chrono::steady_clock::now() + crl_reload_every;
-        report_stale_crls(*context, err);
+        report_stale_crls(*context);
         constexpr auto kCertificateCheckEvery = std::chrono::hours(6);
         auto next_certificate_check = std::chrono::steady_clock::now() + kCertificateCheckEvery;
-        report_certificates_due(*context, err);
+        report_certificates_due(*context);
         do {
             if (context->verifier && (reload_requested.exchange(false) ||
                                       std::chrono::steady_clock::now() >= next_crl_reload)) {
                 next_crl_reload = std::chrono::steady_clock::now() + crl_reload_every;
-                reload_crls(*context, err);
+                reload_crls(*context);
             }
             if (std::chrono::steady_clock::now() >= next_certificate_check) {
                 next_certificate_check = std::chrono::steady_clock::now() + kCertificateCheckEvery;
-                report_certificates_due(*context, err);
+                report_certificates_due(*context);
             }
             // Taken before the passes: a call the API makes meanwhile means another pass at
             // once; the loop's own notifications (counted) do not.
@@ -535,7 +511,7 @@ int run(std::vector<std::string> args, std::ostream& out, std::ostream& err) {
             // was in hand is leased or logged, and picked up again.
             try {
                 if (!recovered) {
-                    log_step(err, "recover", exchange.recover());
+                    log_pass("recover", exchange.recover());
                     recovered = true;
                 }
                 // Each step that changed something wakes the feed and the webhooks at once.
@@ -543,7 +519,7 @@ int run(std::vector<std::string> args, std::ostream& out, std::ostream& err) {
                     const auto started = std::chrono::steady_clock::now();
                     const connector::StepReport report = pass();
                     context->metrics.observe_pass(name, std::chrono::steady_clock::now() - started);
-                    if (log_step(err, name, report)) {
+                    if (log_pass(name, report)) {
                         changes->notify();
                         ++own;
                     }
@@ -559,21 +535,19 @@ int run(std::vector<std::string> args, std::ostream& out, std::ostream& err) {
                     step("outbox.delivery", [&] { return exchange.track_deliveries(); });
                     context->metrics.set_circuit_open(exchange.circuit_open());
                     if (exchange.circuit_open())
-                        log(err, "warning", "axis.circuit_open");
+                        logging::axis.warning("CIRCUIT_OPEN");
                 }
-                write_checkpoints(*context, err, false);
+                write_checkpoints(*context, false);
                 if (const std::string was = store_trouble.clear(); !was.empty())
-                    log(err, "info", "store.available",
-                        "after_failures=" + std::to_string(store_failures));
+                    logging::store.info("STORE_AVAILABLE", {{"after_failures", store_failures}});
                 store_failures = 0;
             } catch (const connector::TransientError& error) {
                 if (once)
                     throw;
                 const auto delay = store_retry_delay(++store_failures, random);
                 store_trouble.set(error.what());
-                log(err, "warning", "store.unavailable",
-                    "detail=\"" + std::string(error.what()) +
-                        "\" retry_ms=" + std::to_string(delay.count()));
+                logging::store.warning("STORE_UNAVAILABLE",
+                                       {{"detail", error.what()}, {"retry_ms", delay.count()}});
                 if (stop.wait_for(delay))
                     break;
                 continue;
@@ -591,20 +565,20 @@ int run(std::vector<std::string> args, std::ostream& out, std::ostream& err) {
         // The store refused for good (a disk full, a schema changed under us) or something
         // unforeseen: stop (status 1); recover() picks up what was in flight at the next
         // start. A store that is only away is waited for above.
-        log(err, "error", "daemon.failed", std::string("detail=\"") + error.what() + "\"");
+        logging::daemon.error("DAEMON_FAILED", {{"detail", error.what()}});
         return 1;
     }
+    notify_service_manager("STOPPING=1");
     if (webhooks)
         webhooks->stop();
     if (api)
         api->stop();
     try {
-        write_checkpoints(*context, err, true);
+        write_checkpoints(*context, true);
     } catch (const std::exception& error) {
-        log(err, "error", "audit.checkpoint_failed",
-            std::string("detail=\"") + error.what() + "\"");
+        logging::store.error("CHECKPOINT_FAILED", {{"detail", error.what()}});
     }
-    log(err, "info", "daemon.stop");
+    logging::daemon.info("DAEMON_STOPPED");
     out << std::flush;
     return 0;
 }

@@ -6,6 +6,7 @@
 #include "connector/crash_point.hpp"
 #include "connector/error.hpp"
 #include "connector/held_lease.hpp"
+#include "connector/logging.hpp"
 #include "edxml/attachments.hpp"
 #include "exchange_parts.hpp"
 
@@ -23,7 +24,8 @@ StepReport Exchange::poll(AxisMessageType type) {
         return report;
     const auto listed = axis_.received_list(type, {});
     if (!listed) {
-        report.problems.push_back(listed.error().message());
+        logging::axis.warning("POLL_LIST_FAILED",
+                              {{"type", to_string(type)}, {"detail", listed.error().message()}});
         return report;
     }
     std::set<std::string> seen;
@@ -31,8 +33,7 @@ StepReport Exchange::poll(AxisMessageType type) {
         if (stop_requested())
             break;
         if (!lease.hold()) {
-            report.problems.push_back(std::string("the ") + to_string(type) +
-                                      " poll passed to another daemon; this pass stops");
+            logging::sync.warning("POLL_LEASE_LOST", {{"type", to_string(type)}});
             break;
         }
         if (knobstick.doc_id.empty() || !seen.insert(knobstick.doc_id).second)
@@ -53,10 +54,9 @@ void Exchange::receive_knobstick(const AxisKnobstick& knobstick, AxisMessageType
         // match its own hash was written around the store. The package stays on the axis
         // until an operator has looked (audit verify-chain says where).
         report.failed++;
-        report.problems.push_back("knobstick " + knobstick.doc_id + ": logged entry " +
-                                  std::to_string(stored->sequence) +
-                                  " does not match its hash (the log was altered): not "
-                                  "acknowledged");
+        logging::store.error("LOGGED_ENTRY_ALTERED", {{"knobstick", knobstick.doc_id},
+                                                      {"message", stored->sequence},
+                                                      {"package", stored->document_id}});
         return;
     }
     if (stored) {
@@ -65,14 +65,13 @@ void Exchange::receive_knobstick(const AxisKnobstick& knobstick, AxisMessageType
     }
     const auto fetched = axis_.get_edoc(knobstick.doc_id);
     if (!fetched) {
-        report.problems.push_back(fetched.error().message());
+        logging::axis.warning("PACKAGE_FETCH_FAILED", {{"knobstick", knobstick.doc_id},
+                                                       {"detail", fetched.error().message()}});
         return;  // offered again at the next poll
     }
     const std::string& bytes = fetched.value();
     if (!knobstick.content_sha256.empty() && edxml::sha256_hex(bytes) != knobstick.content_sha256) {
-        report.problems.push_back("knobstick " + knobstick.doc_id +
-                                  ": the bytes do not match the listed SHA-256; fetched again "
-                                  "at the next poll");
+        logging::axis.warning("PACKAGE_HASH_MISMATCH", {{"knobstick", knobstick.doc_id}});
         return;
     }
 
@@ -95,6 +94,10 @@ void Exchange::receive_knobstick(const AxisKnobstick& knobstick, AxisMessageType
         entry.signature_verdict = "unchecked";
         read = edxml::read_package(bytes);
     }
+    if (!read.errors.empty())
+        logging::edxml.warning("PACKAGE_UNREADABLE", {{"knobstick", knobstick.doc_id},
+                                                      {"from", entry.from_agency},
+                                                      {"detail", read.errors.front().to_string()}});
     if (read.package) {
         if (const auto* document = std::get_if<edxml::DocumentPackage>(&*read.package)) {
             entry.kind = "edoc";
@@ -123,8 +126,10 @@ void Exchange::receive_knobstick(const AxisKnobstick& knobstick, AxisMessageType
             entry.signer = signature->signer->subject;
         entry.signer_agency = signature->signer_agency;
         if (signature->verdict != edxml::Verdict::valid)
-            report.problems.push_back("knobstick " + knobstick.doc_id + ": signature " +
-                                      entry.signature_verdict + ": " + signature->reason);
+            logging::edxml.warning("SIGNATURE_NOT_VALID", {{"knobstick", knobstick.doc_id},
+                                                           {"package", entry.document_id},
+                                                           {"verdict", entry.signature_verdict},
+                                                           {"detail", signature->reason}});
     }
     crash_point("inbound.fetched");
     // Logged, decided and queued in one transaction (one durable commit): a crash in
@@ -154,21 +159,29 @@ void Exchange::receive_knobstick(const AxisKnobstick& knobstick, AxisMessageType
     }
     if (decided.state == InboundState::refused) {
         report.failed++;
-        report.problems.push_back("knobstick " + knobstick.doc_id + " refused: " + decided.reason);
+        logging::sync.warning("PACKAGE_REFUSED", {{"knobstick", knobstick.doc_id},
+                                                  {"package", logged.document_id},
+                                                  {"from", logged.from_agency},
+                                                  {"detail", decided.reason}});
     } else if (decided.state == InboundState::duplicate) {
         report.duplicates++;
     } else {
         report.done++;
     }
-    report.items.push_back("package=" + logged.document_id + " kind=" + logged.kind +
-                           " knobstick=" + knobstick.doc_id + " from=" + logged.from_agency +
-                           " verdict=" + logged.signature_verdict +
-                           " disposition=" + to_string(decided.state));
+    logging::axis.info("PACKAGE_RECEIVED", {{"package", logged.document_id},
+                                            {"message", logged.sequence},
+                                            {"kind", logged.kind},
+                                            {"knobstick", knobstick.doc_id},
+                                            {"from", logged.from_agency},
+                                            {"verdict", logged.signature_verdict},
+                                            {"disposition", to_string(decided.state)}});
     const auto acked = axis_.update_status(knobstick.doc_id, decided.state == InboundState::refused
                                                                  ? AxisReceipt::fail
                                                                  : AxisReceipt::done);
-    if (!acked)
-        report.problems.push_back(acked.error().message());  // acked at the next poll
+    if (!acked)  // acknowledged at the next poll
+        logging::axis.warning("ACKNOWLEDGE_FAILED", {{"knobstick", knobstick.doc_id},
+                                                     {"package", logged.document_id},
+                                                     {"detail", acked.error().message()}});
 }
 
 Transport<InboundState> Exchange::settled_state(const MessageEntry& stored,
@@ -210,7 +223,9 @@ void Exchange::settle_logged_knobstick(const AxisKnobstick& knobstick, const Mes
                                                                  ? AxisReceipt::fail
                                                                  : AxisReceipt::done);
     if (!acked)
-        report.problems.push_back(acked.error().message());
+        logging::axis.warning("ACKNOWLEDGE_FAILED", {{"knobstick", knobstick.doc_id},
+                                                     {"package", stored.document_id},
+                                                     {"detail", acked.error().message()}});
     report.duplicates++;
 }
 
@@ -282,7 +297,7 @@ StepReport Exchange::apply_pending(std::size_t limit) {
             message ? inbound_transport(store_, message->sequence) : std::nullopt;
         if (!message) {
             report.failed++;
-            report.problems.push_back("inbox item '" + item->key + "' names no logged message");
+            logging::sync.error("INBOX_ITEM_ORPHANED", {{"item", item->key}});
         } else if (transport && transport->state != InboundState::stored) {
             // Applied already (a crash between the state and completing the item), or
             // given up: nothing to do again.
@@ -290,6 +305,9 @@ StepReport Exchange::apply_pending(std::size_t limit) {
             // A message whose application failed every time: kept, reported, given up.
             move(store_, message->sequence, InboundState::failed,
                  "not applied after " + std::to_string(kMaxApplyAttempts) + " attempts");
+            logging::sync.error("PACKAGE_APPLY_ABANDONED", {{"package", message->document_id},
+                                                            {"message", message->sequence},
+                                                            {"attempts", item->attempts}});
             report.failed++;
         } else {
             try {
@@ -309,13 +327,15 @@ StepReport Exchange::apply_pending(std::size_t limit) {
                 // One bad message must not stop the daemon: it is failed, with the reason.
                 move(store_, message->sequence, InboundState::failed, error.what());
                 report.failed++;
-                report.problems.push_back("message " + std::to_string(message->sequence) +
-                                          " not applied: " + error.what());
+                logging::sync.error("PACKAGE_APPLY_FAILED", {{"package", message->document_id},
+                                                             {"message", message->sequence},
+                                                             {"detail", error.what()}});
                 store_.complete(WorkQueue::inbox, item->id, settings_.worker_id);
                 continue;
             }
-            report.items.push_back("package=" + message->document_id + " kind=" + message->kind +
-                                   " message=" + std::to_string(message->sequence) + " applied");
+            logging::sync.info("PACKAGE_APPLIED", {{"package", message->document_id},
+                                                   {"message", message->sequence},
+                                                   {"kind", message->kind}});
             continue;
         }
         store_.complete(WorkQueue::inbox, item->id, settings_.worker_id);

@@ -4,6 +4,7 @@
 #include "connector/crash_point.hpp"
 #include "connector/error.hpp"
 #include "connector/held_lease.hpp"
+#include "connector/logging.hpp"
 #include "connector/who_may_act.hpp"
 #include "exchange_parts.hpp"
 
@@ -55,9 +56,19 @@ void Exchange::give_up_package(const MessageEntry& message, OutboundState to,
         return;  // another daemon settled it first: its tasks were told by it
     // The tasks the package was about learn why (history, change feed, webhook
     // task.delivery_failed), so that iDesk is told, not only our log.
-    for (const Task& task : tasks_about(message))
+    const std::vector<Task> tasks = tasks_about(message);
+    for (const Task& task : tasks)
         store_.add_task_event(
             {0, task.task_code, "delivery_failed", task_detail, message.sequence, ""});
+    // A line per task it was about (one, without `task`, when it was about none).
+    for (std::size_t i = 0; i < std::max<std::size_t>(tasks.size(), 1); ++i) {
+        logging::sync.error("PACKAGE_GIVEN_UP",
+                            {{"package", message.document_id},
+                             {"message", message.sequence},
+                             {"task", tasks.empty() ? std::string() : tasks[i].task_code},
+                             {"state", to_string(to)},
+                             {"detail", reason}});
+    }
 }
 
 StepReport Exchange::send_pending(std::size_t limit) {
@@ -70,7 +81,7 @@ StepReport Exchange::send_pending(std::size_t limit) {
         const auto message = sequence ? message_at(store_, *sequence) : std::nullopt;
         if (!message) {
             report.failed++;
-            report.problems.push_back("outbox item '" + item->key + "' names no logged message");
+            logging::sync.error("OUTBOX_ITEM_ORPHANED", {{"item", item->key}});
             store_.complete(WorkQueue::outbox, item->id, settings_.worker_id);
             continue;
         }
@@ -91,18 +102,26 @@ StepReport Exchange::send_pending(std::size_t limit) {
                 move(store_, message->sequence, OutboundState::sent, "", sent.value());
                 store_.complete(WorkQueue::outbox, item->id, settings_.worker_id);
             });
-            report.items.push_back(
-                "package=" + message->document_id + " kind=" + message->kind +
-                (message->status_code.empty() ? "" : " code=" + message->status_code) +
-                " knobstick=" + sent.value() + " to=" + message->to_agencies);
+            logging::axis.info("PACKAGE_SENT", {{"package", message->document_id},
+                                                {"message", message->sequence},
+                                                {"kind", message->kind},
+                                                {"code", message->status_code},
+                                                {"knobstick", sent.value()},
+                                                {"to", message->to_agencies},
+                                                {"attempts", item->attempts}});
             note_send_succeeded();
             report.done++;
             continue;
         }
         const AxisError& error = sent.error();
-        report.problems.push_back("message " + std::to_string(message->sequence) + ": " +
-                                  error.message());
-        if (error.transient() && item->attempts < settings_.retry.max_attempts) {
+        const bool retried = error.transient() && item->attempts < settings_.retry.max_attempts;
+        logging::axis.warning("PACKAGE_SEND_FAILED", {{"package", message->document_id},
+                                                      {"message", message->sequence},
+                                                      {"attempts", item->attempts},
+                                                      {"transient", error.transient()},
+                                                      {"retried", retried},
+                                                      {"detail", error.message()}});
+        if (retried) {
             store_.postpone(WorkQueue::outbox, item->id, settings_.worker_id,
                             settings_.retry.delay(item->attempts, state_->random));
             move(store_, message->sequence, OutboundState::retry_wait, error.message());
@@ -173,7 +192,9 @@ StepReport Exchange::track_deliveries(std::size_t limit) {
         }
         const auto trace = axis_.sent_list(axis_type_of(*message), knobstick);
         if (!trace) {
-            report.problems.push_back(trace.error().message());
+            logging::axis.warning("DELIVERY_TRACE_FAILED", {{"package", message->document_id},
+                                                            {"knobstick", knobstick},
+                                                            {"detail", trace.error().message()}});
             continue;
         }
         std::vector<std::string> failed;
@@ -190,8 +211,8 @@ StepReport Exchange::track_deliveries(std::size_t limit) {
             report.failed++;
         } else if (all_done) {
             move(store_, sequence, OutboundState::delivered, "", knobstick);
-            report.items.push_back("package=" + message->document_id + " knobstick=" + knobstick +
-                                   " delivered");
+            logging::sync.info("PACKAGE_DELIVERED",
+                               {{"package", message->document_id}, {"knobstick", knobstick}});
             report.done++;
         }
     }

@@ -4,6 +4,7 @@
 // who_may_act.hpp, what a status code does by task_status.hpp.
 #include "connector/crash_point.hpp"
 #include "connector/error.hpp"
+#include "connector/logging.hpp"
 #include "connector/who_may_act.hpp"
 #include "edxml/writer.hpp"
 #include "exchange_parts.hpp"
@@ -149,13 +150,13 @@ void Exchange::apply_message(const MessageEntry& message, StepReport& report) {
     const edxml::ReadResult read = edxml::read_package(message.raw);
     if (!read.ok()) {
         report.failed++;
-        report.problems.push_back("message " + std::to_string(message.sequence) +
-                                  " no longer reads");
+        logging::sync.error("MESSAGE_UNREADABLE",
+                            {{"message", message.sequence}, {"package", message.document_id}});
         return;
     }
     const std::int64_t sequence = message.sequence;
     if (const auto* status = std::get_if<edxml::StatusPackage>(&*read.package)) {
-        apply_received_status(*status, sequence, report);
+        apply_received_status(*status, sequence);
         report.done++;
         return;
     }
@@ -173,16 +174,16 @@ void Exchange::apply_message(const MessageEntry& message, StepReport& report) {
         return;
     }
     if (document.business_type() == edxml::BusinessDocType::update)
-        apply_received_update(document, *profile, sequence, report);
+        apply_received_update(document, *profile, sequence);
     else if (profile->kind == edxml::TaskProfileKind::assignment)
-        apply_received_assignment(document, *profile, sequence, report);
+        apply_received_assignment(document, *profile, sequence);
     else if (profile->kind == edxml::TaskProfileKind::report)
-        apply_received_report(*profile, document.header.from.organ_id, sequence, report);
+        apply_received_report(*profile, document.header.from.organ_id, sequence,
+                              document.header.document_id);
     report.done++;
 }
 
-void Exchange::apply_received_status(const edxml::StatusPackage& status, std::int64_t sequence,
-                                     StepReport& report) {
+void Exchange::apply_received_status(const edxml::StatusPackage& status, std::int64_t sequence) {
     const std::string& from = status.from.organ_id;
     const std::string code = status.status.wire_text();
     for (const Task& listed : store_.tasks_of_document(status.response_for.document_id)) {
@@ -191,8 +192,11 @@ void Exchange::apply_received_status(const edxml::StatusPackage& status, std::in
             // even recorded.
             const bool counts = status_counts(task, from, status.status.kind());
             if (!counts && !is_party(task, from)) {
-                report.problems.push_back("message " + std::to_string(sequence) + ": " + from +
-                                          " is not party to task '" + task.task_code + "'");
+                logging::sync.warning("STATUS_FROM_STRANGER",
+                                      {{"message", sequence},
+                                       {"package", status.response_for.document_id},
+                                       {"task", task.task_code},
+                                       {"from", from}});
                 return;
             }
             const auto outcome = apply_status(task.status, status.status);
@@ -250,8 +254,7 @@ void Exchange::apply_received_replacement(const edxml::DocumentPackage& document
 }
 
 void Exchange::apply_received_update(const edxml::DocumentPackage& document,
-                                     const edxml::TaskProfile& profile, std::int64_t sequence,
-                                     StepReport& report) {
+                                     const edxml::TaskProfile& profile, std::int64_t sequence) {
     // Cập nhật: the named tasks take the new title, content, deadline and assignees;
     // progress and status stay ours. Tasks new in the profile are assigned.
     const std::string& from = document.header.from.organ_id;
@@ -269,9 +272,11 @@ void Exchange::apply_received_update(const edxml::DocumentPackage& document,
         }
         with_task(record.task_code, [&](Task& updated) {
             if (updated.side != TaskSide::received || updated.issuer != from) {
-                report.problems.push_back("message " + std::to_string(sequence) +
-                                          " updates task '" + record.task_code + "', which " +
-                                          from + " did not assign to us");
+                logging::sync.warning("UPDATE_NOT_FROM_ISSUER",
+                                      {{"message", sequence},
+                                       {"package", document.header.document_id},
+                                       {"task", record.task_code},
+                                       {"from", from}});
                 return;
             }
             TaskEvent event = take_update(updated, record, from, sequence);
@@ -310,8 +315,7 @@ std::int64_t Exchange::reply_received(const edxml::DocumentPackage& document) {
 }
 
 void Exchange::apply_received_assignment(const edxml::DocumentPackage& document,
-                                         const edxml::TaskProfile& profile, std::int64_t sequence,
-                                         StepReport& report) {
+                                         const edxml::TaskProfile& profile, std::int64_t sequence) {
     const std::string& from = document.header.from.organ_id;
     bool for_us = false;
     for (const edxml::TaskRecord& record : profile.tasks) {
@@ -325,9 +329,11 @@ void Exchange::apply_received_assignment(const edxml::DocumentPackage& document,
                 task, {0, task.task_code, "assigned", "assigned by " + from, sequence, ""})) {
             const auto existing = store_.task(task.task_code);
             if (existing && existing->source_document_id != document.header.document_id)
-                report.problems.push_back("message " + std::to_string(sequence) + ": task code '" +
-                                          task.task_code + "' already belongs to document " +
-                                          existing->source_document_id);
+                logging::sync.warning("TASK_CODE_TAKEN",
+                                      {{"message", sequence},
+                                       {"package", document.header.document_id},
+                                       {"task", task.task_code},
+                                       {"owner_document", existing->source_document_id}});
         }
     }
     if (!for_us)
@@ -352,14 +358,15 @@ void Exchange::apply_received_assignment(const edxml::DocumentPackage& document,
 }
 
 void Exchange::apply_received_report(const edxml::TaskProfile& profile, const std::string& from,
-                                     std::int64_t sequence, StepReport& report) {
+                                     std::int64_t sequence, const std::string& package) {
     for (const edxml::TaskRecord& record : profile.tasks) {
         const bool found = with_task(record.task_code, [&](Task& updated) {
             if (updated.side != TaskSide::issued ||
                 updated.source_document_id != profile.source_document_id) {
-                report.problems.push_back("message " + std::to_string(sequence) +
-                                          " reports on task '" + record.task_code +
-                                          "', which we did not assign in that document");
+                logging::sync.warning("REPORT_ON_UNKNOWN_TASK", {{"message", sequence},
+                                                                 {"package", package},
+                                                                 {"task", record.task_code},
+                                                                 {"from", from}});
                 return;
             }
             if (!speaks_for_lead(updated, from)) {
@@ -368,8 +375,10 @@ void Exchange::apply_received_report(const edxml::TaskProfile& profile, const st
                     store_.add_task_event({0, updated.task_code, "report_recorded",
                                            "from " + from + " (not the lead unit)", sequence, ""});
                 else
-                    report.problems.push_back("message " + std::to_string(sequence) + ": " + from +
-                                              " is not party to task '" + updated.task_code + "'");
+                    logging::sync.warning("REPORT_FROM_STRANGER", {{"message", sequence},
+                                                                   {"package", package},
+                                                                   {"task", updated.task_code},
+                                                                   {"from", from}});
                 return;
             }
             std::string detail = "from " + from;
@@ -392,9 +401,10 @@ void Exchange::apply_received_report(const edxml::TaskProfile& profile, const st
             store_.update_task(updated, {0, updated.task_code, "report", detail, sequence, ""});
         });
         if (!found)
-            report.problems.push_back("message " + std::to_string(sequence) + " reports on task '" +
-                                      record.task_code +
-                                      "', which we did not assign in that document");
+            logging::sync.warning("REPORT_ON_UNKNOWN_TASK", {{"message", sequence},
+                                                             {"package", package},
+                                                             {"task", record.task_code},
+                                                             {"from", from}});
     }
 }
 

@@ -61,15 +61,15 @@ answered() { curl -s -o "$work/readyz.json" "http://127.0.0.1:$readyz_port/ready
 eventually "the expired daemon's /readyz" answered
 grep -q '"certificate: the signing certificate has expired (.*): renew it"' "$work/readyz.json" \
     || fail "/readyz: $(cat "$work/readyz.json")"
-grep -q 'level=error event=certificate.expired role=signing subject="CN=' "$work/expired.log" \
+grep -q 'level=error logger=connector.edxml event=CERTIFICATE_EXPIRED role=signing subject="CN=' "$work/expired.log" \
     || fail "no certificate.expired in the log: $(cat "$work/expired.log")"
 [[ $(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$readyz_port/readyz") == 503 ]] \
     || fail "/readyz was not 503 with an expired signing certificate"
 stop_pids
 pids=()
 # Only that one: the chain and the anchor have years left, and are not warned of.
-[[ $(grep -c "event=certificate" "$work/expired.log") == 1 ]] \
-    || fail "certificate lines: $(grep "event=certificate" "$work/expired.log")"
+[[ $(grep -c "event=CERTIFICATE_" "$work/expired.log") == 1 ]] \
+    || fail "certificate lines: $(grep "event=CERTIFICATE_" "$work/expired.log")"
 
 echo "verify.crl = $pki/crl-intermediate-stale.pem" >> "$(variant stale -e '')"
 [[ $(doctor "$work/stale.conf") == 1 ]] || fail "a stale CRL passed"

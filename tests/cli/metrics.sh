@@ -3,7 +3,8 @@
 # simulator: only a metrics (or admin) token reads it; what it says passes Prometheus's
 # own `promtool check metrics`; and it tells the truth: the packages H20 logged, its
 # queues, the passes it ran and the axis calls it made, its chain head, its tasks, and when
-# its signing certificate expires.
+# its signing certificate expires. Its log, in JSON lines with the HTTP layer at debug,
+# and G22's, in a file of its own, hold only events docs/log-events.md lists.
 #
 #   metrics.sh CONNECTOR SOURCE_DIR WORK_DIR PKI_DIR
 set -euo pipefail
@@ -18,10 +19,14 @@ start_axis_sim
 port=$(free_port)
 write_config g22 000.00.00.G22 "Văn phòng Chính phủ" g22.secret g22 << CONF
 poll.interval_ms = 200
+log.output = file
+log.file = g22-own.log
 CONF
 write_config h20 000.00.00.H20 "UBND tỉnh Đồng Tháp" h20.secret h20 << CONF
 poll.interval_ms = 200
 http.listen = 127.0.0.1:$port
+log.format = json
+log.layer_levels = http=debug
 CONF
 run_daemon g22
 run_daemon h20
@@ -65,4 +70,23 @@ has '^connector_certificate_expiry_timestamp_seconds{role="trust",subject="[^"]*
 # Our signing certificate, its notAfter as openssl reads it.
 expected=$(date -d "$(openssl x509 -in "$pki/h20.pem" -noout -enddate | cut -d= -f2)" +%s)
 has "^connector_certificate_expiry_timestamp_seconds{role=\"signing\",subject=\"[^\"]*\"} $expected\$"
+
+# The logs: H20's JSON lines parse and name the packages; G22 wrote to its file only.
+python3 - "$work/h20.log" << 'PY' || fail "H20's JSON log"
+import json, sys
+events = {}
+for line in open(sys.argv[1], encoding="utf-8"):
+    entry = json.loads(line)
+    assert {"time", "level", "logger", "event"} <= entry.keys(), line
+    events.setdefault(entry["event"], []).append(entry)
+received = events["PACKAGE_RECEIVED"]
+assert all(e["package"] and e["knobstick"] and e["logger"] == "connector.axis" for e in received)
+assert any(e["path"] == "/metrics" and e["status"] == 200 for e in events["REQUEST_DONE"])
+assert any(e["path"] == "/metrics" and e["status"] == 401 for e in events["REQUEST_DONE"])
+PY
+grep -q "logger=connector.axis event=PACKAGE_SENT package=" "$work/g22-own.log" \
+    || fail "G22's log file has no PACKAGE_SENT: $(head -5 "$work/g22-own.log")"
+! grep -q "event=" "$work/g22.log" || fail "G22 logged to stderr too: $(head -3 "$work/g22.log")"
+python3 "$source_dir/tests/log/log_events_check.py" "$source_dir" "$work/h20.log" \
+    "$work/g22-own.log" > "$work/events-check.txt" || fail "$(cat "$work/events-check.txt")"
 echo "metrics: all checks passed"

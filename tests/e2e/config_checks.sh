@@ -43,7 +43,7 @@ grep -q "^webhook.url = http://127.0.0.1:1/hooks?token=\*\*\* " "$work/out" \
 ! grep -q -e "pg-pass-789" -e "axis-pass-123" -e "hook-token-456" "$work/out" "$work/err" \
     || fail "a credential was printed: $(cat "$work/out" "$work/err")"
 "$connector" run --once --config "$work/pg.conf" > /dev/null 2> "$work/run.log" || true
-grep -q "event=daemon.start" "$work/run.log" || fail "the daemon did not start: $(cat "$work/run.log")"
+grep -q "event=DAEMON_STARTED" "$work/run.log" || fail "the daemon did not start: $(cat "$work/run.log")"
 ! grep -q -e "pg-pass-789" -e "axis-pass-123" -e "hook-token-456" "$work/run.log" \
     || fail "a credential reached the log: $(grep -e pass -e token "$work/run.log")"
 
@@ -74,5 +74,27 @@ status=0
 "$connector" check-config --config "$work/sha1.conf" > "$work/out" 2> "$work/err" || status=$?
 [[ $status == 1 ]] && grep -q "verify.allow_sha1: 'yes' is not one of true|false" "$work/err" \
     || fail "a bad allow_sha1: exit $status, $(cat "$work/err")"
+
+# 6. The file `config defaults` writes has its required keys empty: refused, each named.
+"$connector" config defaults > "$work/defaults.conf"
+status=0
+"$connector" check-config --config "$work/defaults.conf" > "$work/out" 2> "$work/err" || status=$?
+[[ $status == 1 ]] && grep -q "'agency.code' is required (.*), and is empty" "$work/err" \
+    && grep -q "'axis.base_url' is required (.*), and is empty" "$work/err" \
+    || fail "empty required keys: exit $status, $(cat "$work/err")"
+
+# 7. The log settings are checked by every command, each bad value named.
+for bad in "log.layer_levels = htp=debug|log.layer_levels: 'htp' is not a layer" \
+    "log.layer_levels = http=loud|log.layer_levels: 'loud' is not a level" \
+    "log.output = printer|log.output: 'printer' is not one of" \
+    "log.output = file|log.file: needed with log.output = file" \
+    "log.keep = -1|log.keep: '-1' is not a whole number"; do
+    printf '%s\nstore.url = sqlite3:%s\nverify.policy = off\n%s\n' "$base" "$work/log.db" \
+        "${bad%%|*}" > "$work/log.conf"
+    status=0
+    "$connector" check-config --config "$work/log.conf" > "$work/out" 2> "$work/err" || status=$?
+    [[ $status == 1 ]] && grep -qF "${bad#*|}" "$work/err" \
+        || fail "${bad%%|*}: exit $status, $(cat "$work/err")"
+done
 
 echo "all checks passed"

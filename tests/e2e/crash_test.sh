@@ -3,7 +3,7 @@
 # axis simulator while they are killed with SIGKILL again and again (named crash points
 # between storing and acknowledging, sending and recording, logging and queueing,
 # applying and completing, then at random moments) and restarted. Each named point must
-# fire (the daemon logs event=crash_point.reached as it dies), or the test fails. At the end nothing is
+# fire (the daemon logs event=CRASH_POINT_REACHED as it dies), or the test fails. At the end nothing is
 # lost (200 tasks on each side, every 01 and every report arrived), nothing is applied
 # twice (one assignment event per task, no status or report twice), and both message
 # logs verify.
@@ -112,7 +112,7 @@ done
 
 kills=1
 fired() {  # side point: how often the side's daemons said they died at that point
-    grep -c "event=crash_point.reached name=$2\$" "$work/$1.log" || true
+    grep -c "event=CRASH_POINT_REACHED point=$2\$" "$work/$1.log" || true
 }
 # First, each named crash point at least once, on the side where the step happens. A point
 # must fire (the daemon says so as it dies): up to three tries each, else the test fails.

@@ -162,7 +162,7 @@ set_faults '{"http_500_rate": 0.1, "drop_before_rate": 0.03, "drop_after_rate": 
 start g22
 start h20a
 start h20b
-eventually "G22 running" grep -q "event=daemon.start" "$work/g22.log"
+eventually "G22 running" grep -q "event=DAEMON_STARTED" "$work/g22.log"
 alive g22 || fail "G22 did not start: $(tail -3 "$work/g22.log")"
 
 kills=0 restarts=0 reported=0 revoked=0
@@ -237,7 +237,7 @@ state=$(curl -sf "$idesk_url/state")
 redelivered=$(jq '.duplicates' <<< "$state")
 ((redelivered <= kills)) || fail "$redelivered webhook events arrived twice ($kills kills)"
 for name in g22 h20a h20b; do
-    ! grep -q "event=daemon.failed" "$work/$name.log" || fail "$name failed: $(grep daemon.failed "$work/$name.log")"
+    ! grep -q "event=DAEMON_FAILED" "$work/$name.log" || fail "$name failed: $(grep DAEMON_FAILED "$work/$name.log")"
 done
 stop_processes
 for side in g22 h20; do

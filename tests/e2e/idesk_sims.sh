@@ -126,7 +126,7 @@ s=$(state "$g22_sim")
 [[ $(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $token" \
     -H 'Content-Type: application/json' -d '{"tasks": []}' "$g22_api/api/v1/tasks") == 400 ]] \
     || fail "an empty assignment: not 400"
-grep -q "event=webhook.retry" "$work/g22.log" || fail "no webhook retry logged at G22"
+grep -q "event=WEBHOOK_RETRY" "$work/g22.log" || fail "no webhook retry logged at G22"
 
 for name in g22 h20; do
     url=$(grep '^store.url' "$work/$name.conf" | cut -d' ' -f3)

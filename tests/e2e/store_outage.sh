@@ -53,7 +53,7 @@ start_daemon() {  # name: runs `connector run`, its log in WORK/name.log
     daemons+=($!)
     eval "${1}_pid=$!"
 }
-api_url() { sed -n 's/.*event=http.start url=\([^ ]*\).*/\1/p' "$work/$1.log" | tail -n 1; }
+api_url() { sed -n 's/.*event=HTTP_STARTED url=\([^ ]*\).*/\1/p' "$work/$1.log" | tail -n 1; }
 ready() { [[ $(curl -s -o /dev/null -w '%{http_code}' "$(api_url "$1")/readyz") == 200 ]]; }
 not_ready_for_the_store() {
     curl -s "$(api_url "$1")/readyz" > "$work/readyz.json" || return 1
@@ -74,20 +74,20 @@ wait "$h20_pid" || status=$?
 [[ $status == 0 ]] || fail "H20 did not stop cleanly (exit $status)"
 
 "$fixture" pause "$pg_dir"
-eventually "G22 saying the store is away" logged g22 store.unavailable
+eventually "G22 saying the store is away" logged g22 STORE_UNAVAILABLE
 eventually "G22's /readyz naming the store" not_ready_for_the_store g22
 alive "$g22_pid" || fail "G22 ended when the database stopped: $(tail -3 "$work/g22.log")"
 
 : > "$work/h20.log"
 start_daemon h20
-eventually "H20 waiting for the store" logged h20 store.unavailable
+eventually "H20 waiting for the store" logged h20 STORE_UNAVAILABLE
 alive "$h20_pid" || fail "H20 did not wait for the database: $(tail -3 "$work/h20.log")"
-! logged h20 daemon.start || fail "H20 started without its store"
+! logged h20 DAEMON_STARTED || fail "H20 started without its store"
 
 "$fixture" resume "$pg_dir"
-eventually "G22 using the store again" logged g22 store.available
+eventually "G22 using the store again" logged g22 STORE_AVAILABLE
 eventually "G22 ready again" ready g22
-eventually "H20 started once the store was back" logged h20 daemon.start
+eventually "H20 started once the store was back" logged h20 DAEMON_STARTED
 eventually "H20 ready" ready h20
 
 "$connector" import-plan "$source_dir/samples/plans/ke-hoach-1012-phu-luc.tsv" --number 125 \
@@ -103,9 +103,9 @@ for name in g22 h20; do
     kill -TERM "${!pid_var}"
     status=0
     wait "${!pid_var}" || status=$?
-    [[ $status == 0 ]] && logged "$name" daemon.stop \
+    [[ $status == 0 ]] && logged "$name" DAEMON_STOPPED \
         || fail "$name did not stop cleanly (exit $status): $(tail -3 "$work/$name.log")"
 done
-! grep -q "event=daemon.failed" "$work/g22.log" "$work/h20.log" \
+! grep -q "event=DAEMON_FAILED" "$work/g22.log" "$work/h20.log" \
     || fail "a daemon failed: $(grep -h daemon.failed "$work"/*.log)"
 echo "all checks passed"

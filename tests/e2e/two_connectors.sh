@@ -138,20 +138,20 @@ fi
 "$connector" run --config "$work/g22.conf" 2> "$work/daemon.log" &
 daemon=$!
 for _ in $(seq 100); do
-    grep -q "event=daemon.start" "$work/daemon.log" && break
+    grep -q "event=DAEMON_STARTED" "$work/daemon.log" && break
     sleep 0.1
 done
 # SIGHUP reads the CRLs again and does not stop the daemon.
 kill -HUP "$daemon"
 for _ in $(seq 100); do
-    grep -q "event=verify.crl_reloaded" "$work/daemon.log" && break
+    grep -q "event=CRL_RELOADED" "$work/daemon.log" && break
     sleep 0.1
 done
-grep -q "event=verify.crl_reloaded" "$work/daemon.log" || fail "SIGHUP did not reload the CRLs"
+grep -q "event=CRL_RELOADED" "$work/daemon.log" || fail "SIGHUP did not reload the CRLs"
 kill -TERM "$daemon"
 status=0
 wait "$daemon" || status=$?
-[[ $status == 0 ]] && grep -q "event=daemon.stop" "$work/daemon.log" \
+[[ $status == 0 ]] && grep -q "event=DAEMON_STOPPED" "$work/daemon.log" \
     || fail "the daemon did not stop cleanly (exit $status): $(tail -3 "$work/daemon.log")"
 
 echo "all checks passed ($backend)"

@@ -8,6 +8,7 @@
 
 #include <boost/test/unit_test.hpp>
 
+#include <optional>
 #include <thread>
 
 #include <Poco/JSON/Array.h>
@@ -45,6 +46,7 @@
 #include "connector/clock.hpp"
 #include "connector/error.hpp"
 #include "connector/exchange.hpp"
+#include "connector/logging.hpp"
 #include "connector/password.hpp"
 #include "edxml/attachments.hpp"
 #include "edxml/reader.hpp"
@@ -774,7 +776,6 @@ class Receiver {
 };
 
 // The dispatcher's log, unread.
-inline const http_api::LogSink kQuiet = [](const char*, const std::string&, const std::string&) {};
 
 inline idesk::WebhookSettings webhook_settings(const std::string& url, const std::string& secret) {
     idesk::WebhookSettings settings;
@@ -792,7 +793,7 @@ inline void webhooks_arrive_in_order_after_an_outage(const store_backends::Backe
     for (int i = 1; i <= 3; ++i)
         h.receive_task("H20#" + std::to_string(i));
     idesk::WebhookDispatcher dispatcher(webhook_settings(receiver.url(), "hook-secret"),
-                                        store::open_store(h.url), h.changes, kQuiet);
+                                        store::open_store(h.url), h.changes);
     // iDesk is down: the first event is retried, nothing later overtakes it.
     receiver.set_up(false);
     for (int attempt = 0; attempt < 3; ++attempt)
@@ -815,7 +816,7 @@ inline void webhooks_arrive_in_order_after_an_outage(const store_backends::Backe
 
     // A restarted dispatcher (new store connection) sends nothing again.
     idesk::WebhookDispatcher restarted(webhook_settings(receiver.url(), "hook-secret"),
-                                       store::open_store(h.url), h.changes, kQuiet);
+                                       store::open_store(h.url), h.changes);
     BOOST_TEST(!restarted.deliver_next());
     BOOST_TEST(receiver.accepted().size() == expected.size());
 
@@ -838,7 +839,7 @@ inline void webhooks_with_a_wrong_secret_or_too_old_are_not_accepted(
     h.receive_task("H20#2");
     // Signed with another secret: iDesk refuses it, the dispatcher keeps retrying.
     idesk::WebhookDispatcher wrong(webhook_settings(receiver.url(), "a-guessed-secret"),
-                                   store::open_store(h.url), h.changes, kQuiet);
+                                   store::open_store(h.url), h.changes);
     BOOST_TEST(!wrong.deliver_next());
     BOOST_TEST(receiver.refused_signatures() == 1);
     BOOST_TEST(receiver.accepted().empty());
@@ -847,14 +848,12 @@ inline void webhooks_with_a_wrong_secret_or_too_old_are_not_accepted(
     auto settings = webhook_settings(receiver.url(), "the-real-secret");
     settings.give_up_after = std::chrono::seconds(0);
     receiver.set_up(false);
-    std::vector<std::string> log;
-    idesk::WebhookDispatcher impatient(
-        settings, store::open_store(h.url), h.changes,
-        [&](const char*, const std::string& event, const std::string& detail) {
-            log.push_back("event=" + event + " " + detail);
-        });
+    std::optional<connector::logging::LineCapture> log(std::in_place);
+    idesk::WebhookDispatcher impatient(settings, store::open_store(h.url), h.changes);
     BOOST_TEST(impatient.deliver_next());  // the first: abandoned
-    BOOST_TEST(log.back().find("event=webhook.abandoned") == 0);
+    BOOST_TEST(!log->find("WEBHOOK_ABANDONED", "task=H20#1").empty(),
+               (log->lines().empty() ? std::string() : log->lines().back()));
+    log.reset();
     receiver.set_up(true);
     BOOST_TEST(impatient.deliver_next());  // the second: delivered
     const auto events = h.store->backend_events(0, 10);
@@ -862,7 +861,7 @@ inline void webhooks_with_a_wrong_secret_or_too_old_are_not_accepted(
     BOOST_TEST(events.size() == 2u);
     const auto ftp = [&] {
         idesk::WebhookDispatcher refused(webhook_settings("ftp://x/", "s"),
-                                         store::open_store(h.url), nullptr, kQuiet);
+                                         store::open_store(h.url), nullptr);
     };
     BOOST_CHECK_THROW(ftp(), connector::ConfigError);
 
@@ -870,7 +869,7 @@ inline void webhooks_with_a_wrong_secret_or_too_old_are_not_accepted(
     // the feed) and pushes what comes next.
     Receiver fresh("the-real-secret");
     idesk::WebhookDispatcher first_time(webhook_settings(fresh.url() + "?key=x", "the-real-secret"),
-                                        store::open_store(h.url), h.changes, kQuiet);
+                                        store::open_store(h.url), h.changes);
     first_time.start();
     const Answer reported =
         h.call("POST", "/api/v1/tasks/H20%232/reports", h.clerk_token, R"({"status": "03"})");
@@ -957,7 +956,7 @@ inline void webhooks_over_https_check_the_receiver(const store_backends::Backend
         auto settings = webhook_settings(receiver.url(), "s3cret");
         settings.ca_file = std::string(CONNECTOR_TEST_PKI_DIR) + "/" + ca;
         return std::make_unique<idesk::WebhookDispatcher>(settings, store::open_store(h.url),
-                                                          nullptr, kQuiet);
+                                                          nullptr);
     };
     Receiver trusted("s3cret", "localhost");
     BOOST_TEST(dispatcher_for(trusted, "root.pem")->deliver_next());
@@ -1006,7 +1005,7 @@ inline void the_idesk_simulator_fills_a_gap_from_the_feed(const store_backends::
     };
     auto webhooks = webhook_settings(idesk.base_url() + "/webhook", "gap-secret");
     webhooks.give_up_after = std::chrono::seconds(0);  // a failed delivery is abandoned
-    idesk::WebhookDispatcher dispatcher(webhooks, store::open_store(h.url), h.changes, kQuiet);
+    idesk::WebhookDispatcher dispatcher(webhooks, store::open_store(h.url), h.changes);
     h.receive_task("H20#1");
     h.receive_task("H20#2");
     BOOST_REQUIRE_EQUAL(admin("POST", "/admin/availability", R"({"up": false})"), 200);
@@ -1194,7 +1193,7 @@ inline void two_daemons_deliver_each_webhook_once(const store_backends::Backend&
         settings.lease = std::chrono::milliseconds(1'000);
         settings.idle_check = std::chrono::milliseconds(10);
         return std::make_unique<idesk::WebhookDispatcher>(settings, store::open_store(h.url),
-                                                          h.changes, kQuiet);
+                                                          h.changes);
     };
     auto first = dispatcher("daemon-a");
     auto second = dispatcher("daemon-b");
@@ -1236,13 +1235,13 @@ inline void a_restarted_dispatcher_skips_nothing(const store_backends::Backend& 
     auto settings = webhook_settings(receiver.url(), "hook-secret");
     settings.idle_check = std::chrono::milliseconds(10);
     {
-        idesk::WebhookDispatcher first(settings, store::open_store(h.url), h.changes, kQuiet);
+        idesk::WebhookDispatcher first(settings, store::open_store(h.url), h.changes);
         first.start();  // nothing in the feed yet
         first.stop();
     }
     for (int i = 1; i <= 3; ++i)
         h.receive_task("H20#" + std::to_string(i));
-    idesk::WebhookDispatcher restarted(settings, store::open_store(h.url), h.changes, kQuiet);
+    idesk::WebhookDispatcher restarted(settings, store::open_store(h.url), h.changes);
     restarted.start();
     h.changes->notify();
     const auto events = h.store->backend_events(0, 100);

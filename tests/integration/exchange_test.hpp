@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <functional>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <thread>
 
@@ -17,6 +18,7 @@
 #include "connector/crash_point.hpp"
 #include "connector/error.hpp"
 #include "connector/exchange.hpp"
+#include "connector/logging.hpp"
 #include "connector/plan_import.hpp"
 #include "edxml/reader.hpp"
 #include "edxml/signature.hpp"
@@ -459,11 +461,14 @@ inline void a_forged_sender_is_refused(const store_backends::Backend& backend) {
     const auto sent = scenario.province->client->send_edoc(
         {"000.00.00.H20", AxisMessageType::edoc, edxml::write_document(forged), ""});
     BOOST_REQUIRE_MESSAGE(sent.ok(), (sent.ok() ? std::string() : sent.error().message()));
+    const logging::LineCapture log;
     const StepReport polled = scenario.province->exchange->poll(AxisMessageType::edoc);
     BOOST_TEST(polled.failed == 1u);
-    BOOST_TEST(polled.problems.front().find("the package says it is from 000.00.00.G22, the axis "
-                                            "says 000.00.00.H20") != std::string::npos,
-               polled.problems.front());
+    BOOST_TEST(!log.find("PACKAGE_REFUSED",
+                         "the package says it is from 000.00.00.G22, the axis "
+                         "says 000.00.00.H20")
+                    .empty(),
+               (log.lines().empty() ? std::string() : log.lines().back()));
     scenario.settle();
     for (const Task& task : scenario.province->store->tasks_of_document(document_id))
         BOOST_TEST(!task.status.withdrawn, task.task_code);
@@ -609,13 +614,16 @@ inline void a_valid_signature_by_another_agency_is_refused(const store_backends:
     const auto strict = verifying_province(scenario, VerifyPolicy::require);
     const std::string document_id = send_assignment_signed_by(scenario, "h20", "91");
     // One copy per agency of the province's system that the plan names.
+    std::optional<logging::LineCapture> log(std::in_place);
     const StepReport polled = strict->poll(AxisMessageType::edoc);
     BOOST_TEST(polled.failed >= 1u);
     BOOST_TEST(polled.done == 0u);
-    BOOST_REQUIRE(!polled.problems.empty());
-    BOOST_TEST(polled.problems.back().find("its certificate is 000.00.00.H20's, not the sender "
-                                           "000.00.00.G22's") != std::string::npos,
-               polled.problems.back());
+    BOOST_REQUIRE(!log->lines(logging::Level::warning).empty());
+    BOOST_TEST(!log->find("PACKAGE_REFUSED",
+                          "its certificate is 000.00.00.H20's, not the "
+                          "sender 000.00.00.G22's")
+                    .empty(),
+               log->lines(logging::Level::warning).back());
     const MessageEntry logged = logged_inbound(*scenario.province->store, document_id);
     BOOST_TEST(logged.signature_verdict == "wrong_signer");
     BOOST_TEST(logged.signer_agency == "000.00.00.H20");
@@ -626,11 +634,10 @@ inline void a_valid_signature_by_another_agency_is_refused(const store_backends:
     // Under `verify` the package is flagged (verdict kept, a problem reported), not refused.
     const auto lenient = verifying_province(scenario, VerifyPolicy::verify);
     const std::string flagged_id = send_assignment_signed_by(scenario, "h20", "92");
-    const StepReport flagged = lenient->poll(AxisMessageType::edoc);
-    bool reported = false;
-    for (const std::string& problem : flagged.problems)
-        reported = reported || problem.find("signature wrong_signer") != std::string::npos;
-    BOOST_TEST(reported);
+    log.emplace();
+    lenient->poll(AxisMessageType::edoc);
+    BOOST_TEST(!log->find("SIGNATURE_NOT_VALID", "verdict=wrong_signer").empty());
+    log.reset();
     BOOST_TEST(logged_inbound(*scenario.province->store, flagged_id).signature_verdict ==
                "wrong_signer");
 
@@ -881,10 +888,12 @@ inline void a_package_logged_by_a_daemon_that_died_is_applied_by_the_other(
     struct Unhook {
         ~Unhook() { set_crash_point_hook({}); }
     } unhook;
+    const logging::LineCapture log;
     const StepReport polled = scenario.province->exchange->poll(AxisMessageType::edoc);
     set_crash_point_hook({});
     BOOST_REQUIRE(a_died);
-    BOOST_TEST(polled.problems.empty(), (polled.problems.empty() ? "" : polled.problems.front()));
+    const auto troubles = log.lines(logging::Level::warning);
+    BOOST_TEST(troubles.empty(), (troubles.empty() ? "" : troubles.front()));
     BOOST_TEST(polled.duplicates >= 1u);  // B settled A's copy
     scenario.settle();
 

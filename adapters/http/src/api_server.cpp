@@ -72,11 +72,6 @@ class Factory final : public Poco::Net::HTTPRequestHandlerFactory {
 
 }  // namespace
 
-void ApiServer::Impl::note(const std::string& event, const std::string& detail) {
-    if (settings.log)
-        settings.log("warning", event, detail);
-}
-
 Backend& ApiServer::Impl::backend_locked() {
     if (!backend)
         backend = open_backend();
@@ -88,6 +83,7 @@ void ApiServer::Impl::handle(HTTPServerRequest& request, HTTPServerResponse& res
         std::lock_guard lock(active_mutex);
         ++active;
     }
+    const auto started = std::chrono::steady_clock::now();
     Reply reply;
     bool body_read = false;
     try {
@@ -98,13 +94,16 @@ void ApiServer::Impl::handle(HTTPServerRequest& request, HTTPServerResponse& res
         // The Exchange's refusals name the conflict; the store's are database text.
         const std::string what = error.what();
         if (what.rfind("store:", 0) == 0) {
-            note("http.conflict", "problem=" + what);
+            connector::logging::http.warning("REQUEST_CONFLICT", {{"detail", what}});
             reply = error_reply(409, "the request conflicts with what is already recorded");
         } else {
             reply = error_reply(409, what);
         }
     } catch (const std::exception& error) {
-        note("http.internal_error", std::string("problem=") + error.what());
+        const std::string& uri = request.getURI();
+        connector::logging::http.error("REQUEST_FAILED", {{"method", request.getMethod()},
+                                                          {"path", uri.substr(0, uri.find('?'))},
+                                                          {"detail", error.what()}});
         reply = error_reply(500, "internal error");
     }
     // A body left unread would be taken for the next request on this connection.
@@ -119,6 +118,17 @@ void ApiServer::Impl::handle(HTTPServerRequest& request, HTTPServerResponse& res
     // request and never came back): give it back to the system.
     if (is_large(request))
         malloc_trim(0);
+    if (connector::logging::http.enabled(connector::logging::Level::debug)) {
+        const std::string& uri = request.getURI();
+        connector::logging::http.debug(
+            "REQUEST_DONE",
+            {{"method", request.getMethod()},
+             {"path", uri.substr(0, uri.find('?'))},  // not the query: it may hold a search
+             {"status", reply.status},
+             {"ms", std::chrono::duration_cast<std::chrono::milliseconds>(
+                        std::chrono::steady_clock::now() - started)
+                        .count()}});
+    }
     std::lock_guard lock(active_mutex);
     if (--active == 0)
         idle.notify_all();
@@ -398,7 +408,7 @@ bool ApiServer::Impl::store_reachable() {
     } catch (const std::exception& error) {
         backend.reset();
         // The details (host, user) go to the log only.
-        note("http.store_failed", std::string("problem=") + error.what());
+        connector::logging::store.warning("API_STORE_FAILED", {{"detail", error.what()}});
         store_was_reachable = false;
     }
     return store_was_reachable;

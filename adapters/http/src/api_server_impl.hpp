@@ -29,6 +29,7 @@
 #include "caller.hpp"
 #include "connector/clock.hpp"
 #include "connector/error.hpp"
+#include "connector/logging.hpp"
 #include "http_api/api_server.hpp"
 #include "json_body.hpp"
 #include "ready_acceptor.hpp"
@@ -107,7 +108,6 @@ struct ApiServer::Impl {
     std::chrono::steady_clock::time_point store_checked_at{};
     bool store_was_reachable = true;
 
-    void note(const std::string& event, const std::string& detail);
     Backend& backend_locked();
 
     // Runs `work` with the backend; a store failure drops the connection (reopened at the
@@ -121,7 +121,7 @@ struct ApiServer::Impl {
             throw;
         } catch (const connector::Error& error) {
             backend.reset();
-            note("http.store_failed", std::string("problem=") + error.what());
+            connector::logging::store.warning("API_STORE_FAILED", {{"detail", error.what()}});
             refuse(503, "the store is not reachable; try again later");
         }
     }
@@ -188,7 +188,8 @@ struct ApiServer::Impl {
         try {
             work();
         } catch (const std::exception& error) {
-            note("http.after_commit_failed", "what=\"" + what + "\" problem=" + error.what());
+            connector::logging::http.error("AFTER_COMMIT_FAILED",
+                                           {{"work", what}, {"detail", error.what()}});
         }
     }
 

@@ -108,8 +108,13 @@ Reply ApiServer::Impl::login(HTTPServerRequest& request, bool& body_read) {
             });
             audit_login(locked_now ? "LOGIN_LOCKED_OUT" : "LOGIN_FAILED",
                         locked_now ? "locked until " + until : "wrong password");
+            connector::logging::http.warning(
+                "LOGIN_REFUSED",
+                {{"user", name}, {"reason", locked_now ? "locked_out" : "wrong_password"}});
         } else {
             audit_login("LOGIN_FAILED", user ? "user disabled" : "no such user");
+            connector::logging::http.warning(
+                "LOGIN_REFUSED", {{"user", name}, {"reason", user ? "disabled" : "no_such_user"}});
         }
         return error_reply(401, "the name or the password is wrong");
     }

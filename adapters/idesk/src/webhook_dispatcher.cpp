@@ -14,6 +14,7 @@
 
 #include "connector/clock.hpp"
 #include "connector/error.hpp"
+#include "connector/logging.hpp"
 #include "connector/secret.hpp"
 #include "edxml/attachments.hpp"
 #include "http_api/json_views.hpp"
@@ -37,12 +38,10 @@ std::string WebhookDispatcher::signature(const std::string& secret, const std::s
 
 WebhookDispatcher::WebhookDispatcher(WebhookSettings settings,
                                      std::unique_ptr<connector::Store> store,
-                                     std::shared_ptr<http_api::ChangeSignal> changes,
-                                     http_api::LogSink log)
+                                     std::shared_ptr<http_api::ChangeSignal> changes)
     : settings_(std::move(settings)),
       store_(std::move(store)),
       changes_(changes ? std::move(changes) : std::make_shared<http_api::ChangeSignal>()),
-      log_(std::move(log)),
       seed_(std::random_device{}()) {
     // A delivery in hand must not outlive the lease, or another daemon takes it over and
     // delivers the same event again (the HA test saw 53 such doubles with a 1.5 s lease
@@ -86,21 +85,13 @@ void WebhookDispatcher::start() {
             skipped.event_sequence = last;
             skipped.state = connector::WebhookState::skipped;
             store_->record_webhook_delivery(target_, skipped);
-            say("info", "webhook.start_after",
-                "seq=" + std::to_string(last) + " (earlier events are in GET /api/v1/events)");
+            // Earlier events are in GET /api/v1/events.
+            connector::logging::http.info("WEBHOOK_STARTS_AFTER",
+                                          {{"target", target_}, {"event_sequence", last}});
         }
     }
     stopping_ = false;
     thread_ = std::thread([this] { run(); });
-}
-
-void WebhookDispatcher::say(const char* level, const std::string& event,
-                            const std::string& detail) noexcept {
-    try {
-        log_(level, event, detail);
-    } catch (...) {
-        // a log that fails must not stop the deliveries
-    }
 }
 
 void WebhookDispatcher::stop() {
@@ -114,9 +105,10 @@ void WebhookDispatcher::stop() {
 bool WebhookDispatcher::hold_lease() {
     const bool was = lease_->held_now();
     const bool holding = lease_->hold();
-    if (holding != was)
-        say("info", holding ? "webhook.lease_taken" : "webhook.lease_lost",
-            "owner=" + settings_.lease_owner);
+    if (holding && !was)
+        connector::logging::http.info("WEBHOOK_LEASE_TAKEN", {{"owner", settings_.lease_owner}});
+    else if (!holding && was)
+        connector::logging::http.info("WEBHOOK_LEASE_LOST", {{"owner", settings_.lease_owner}});
     return holding;
 }
 
@@ -127,7 +119,7 @@ void WebhookDispatcher::run() {
         try {
             delivered = deliver_next();
         } catch (const std::exception& error) {
-            say("warning", "webhook.store_failed", std::string("problem=") + error.what());
+            connector::logging::store.warning("WEBHOOK_STORE_FAILED", {{"detail", error.what()}});
         }
         if (!delivered)
             generation = changes_->wait(generation, settings_.idle_check);
@@ -186,9 +178,10 @@ bool WebhookDispatcher::deliver_next() {
         delivery.state = connector::WebhookState::delivered;
         delivery.last_error.clear();
         store_->record_webhook_delivery(target_, delivery);
-        say("info", "webhook.delivered",
-            "seq=" + std::to_string(event.sequence) + " kind=" + event.kind +
-                " attempts=" + std::to_string(delivery.attempts));
+        connector::logging::http.info("WEBHOOK_DELIVERED", {{"event_sequence", event.sequence},
+                                                            {"kind", event.kind},
+                                                            {"task", event.task_code},
+                                                            {"attempts", delivery.attempts}});
         return true;
     }
     delivery.last_error = problem;
@@ -203,10 +196,12 @@ bool WebhookDispatcher::deliver_next() {
                                                .count()) {
         delivery.state = connector::WebhookState::abandoned;
         store_->record_webhook_delivery(target_, delivery);
-        say("warning", "webhook.abandoned",
-            "seq=" + std::to_string(event.sequence) +
-                " attempts=" + std::to_string(delivery.attempts) + " problem=" + problem +
-                " (the event stays in GET /api/v1/events)");
+        // The event stays in GET /api/v1/events.
+        connector::logging::http.error("WEBHOOK_ABANDONED", {{"event_sequence", event.sequence},
+                                                             {"kind", event.kind},
+                                                             {"task", event.task_code},
+                                                             {"attempts", delivery.attempts},
+                                                             {"detail", problem}});
         return true;
     }
     // Full jitter: uniform in [0, min(cap, base · 2^(attempts-1))].
@@ -219,9 +214,12 @@ bool WebhookDispatcher::deliver_next() {
     delivery.state = connector::WebhookState::pending;
     delivery.next_attempt_at_ms = now + delay;
     store_->record_webhook_delivery(target_, delivery);
-    say("warning", "webhook.retry",
-        "seq=" + std::to_string(event.sequence) + " attempts=" + std::to_string(delivery.attempts) +
-            " in_ms=" + std::to_string(delay) + " problem=" + problem);
+    connector::logging::http.warning("WEBHOOK_RETRY", {{"event_sequence", event.sequence},
+                                                       {"kind", event.kind},
+                                                       {"task", event.task_code},
+                                                       {"attempts", delivery.attempts},
+                                                       {"in_ms", delay},
+                                                       {"detail", problem}});
     return false;
 }
 

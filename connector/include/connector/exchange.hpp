@@ -86,8 +86,7 @@ struct StepReport {
     std::size_t retried = 0;     // postponed after a transient failure
     std::size_t failed = 0;      // permanent failure, or given up
     std::size_t duplicates = 0;  // already stored or applied: acknowledged, not applied again
-    std::vector<std::string> problems;  // one line each, for the log
-    std::vector<std::string> items;     // what was done, "package=… knobstick=…", for the log
+    // What each item was and what went wrong are logged where they happen (logging.hpp).
 };
 
 struct ReportRequest {
@@ -193,18 +192,15 @@ class Exchange {
     // per kind of package. Each is idempotent: a message applied again after a crash
     // changes nothing (task events are unique per task, kind and message).
     void apply_message(const MessageEntry& message, StepReport& report);
-    void apply_received_status(const edxml::StatusPackage& status, std::int64_t sequence,
-                               StepReport& report);
+    void apply_received_status(const edxml::StatusPackage& status, std::int64_t sequence);
     void apply_received_revocation(const edxml::DocumentPackage& document, std::int64_t sequence);
     void apply_received_replacement(const edxml::DocumentPackage& document, std::int64_t sequence);
     void apply_received_update(const edxml::DocumentPackage& document,
-                               const edxml::TaskProfile& profile, std::int64_t sequence,
-                               StepReport& report);
+                               const edxml::TaskProfile& profile, std::int64_t sequence);
     void apply_received_assignment(const edxml::DocumentPackage& document,
-                                   const edxml::TaskProfile& profile, std::int64_t sequence,
-                                   StepReport& report);
+                                   const edxml::TaskProfile& profile, std::int64_t sequence);
     void apply_received_report(const edxml::TaskProfile& profile, const std::string& from,
-                               std::int64_t sequence, StepReport& report);
+                               std::int64_t sequence, const std::string& package);
     // The 01 (received) of an assignment we received, queued once per document and sender
     // (a unique key of the log holds it); its sequence.
     std::int64_t reply_received(const edxml::DocumentPackage& document);

@@ -14,7 +14,6 @@
 #include "connector/exchange.hpp"
 #include "connector/store.hpp"
 #include "http_api/change_signal.hpp"
-#include "http_api/log_sink.hpp"
 
 namespace http_api {
 
@@ -71,9 +70,6 @@ struct ServerSettings {
     // GET /metrics: the Prometheus text exposition, given the store to read at the scrape.
     // Empty: the route answers 404.
     std::function<std::string(connector::Store& store)> metrics_text;
-    // Where failures the client is not told the details of go (store errors, 500s).
-    // Empty: nowhere.
-    LogSink log;
 };
 
 // What the server works with: its own store connection (the daemon's is not shared

@@ -22,7 +22,6 @@
 #include "connector/held_lease.hpp"
 #include "connector/store.hpp"
 #include "http_api/change_signal.hpp"
-#include "http_api/log_sink.hpp"
 
 namespace idesk {
 
@@ -49,7 +48,7 @@ struct WebhookSettings {
 class WebhookDispatcher {
   public:
     WebhookDispatcher(WebhookSettings settings, std::unique_ptr<connector::Store> store,
-                      std::shared_ptr<http_api::ChangeSignal> changes, http_api::LogSink log);
+                      std::shared_ptr<http_api::ChangeSignal> changes);
     ~WebhookDispatcher();  // stops
     WebhookDispatcher(const WebhookDispatcher&) = delete;
     WebhookDispatcher& operator=(const WebhookDispatcher&) = delete;
@@ -70,11 +69,9 @@ class WebhookDispatcher {
 
   private:
     void run();
-    void say(const char* level, const std::string& event, const std::string& detail) noexcept;
     WebhookSettings settings_;
     std::unique_ptr<connector::Store> store_;
     std::shared_ptr<http_api::ChangeSignal> changes_;
-    http_api::LogSink log_;
     Poco::URI uri_;                // settings_.url, parsed once
     std::string target_;           // the URL without its query
     Poco::Net::Context::Ptr tls_;  // https: made once
