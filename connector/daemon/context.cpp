@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
+#include <sstream>
 
 #include "connector/error.hpp"
 #include "connector/secret.hpp"
@@ -68,6 +70,15 @@ std::shared_ptr<const edxml::SigningCredentials> signing_credentials(
     } catch (const edxml::Error& error) {
         throw connector::ConfigError(std::string("signing: ") + error.what());
     }
+}
+
+std::string read_text_file(const std::string& path) {
+    std::ifstream file(path, std::ios::binary);
+    if (!file)
+        throw connector::ConfigError("cannot read " + path);
+    std::ostringstream text;
+    text << file.rdbuf();
+    return text.str();
 }
 
 edxml::TrustOptions trust_options(const config::Settings& settings) {

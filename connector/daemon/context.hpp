@@ -63,6 +63,10 @@ inline constexpr long kCertificateUrgentDays = 14;
 // (commands that write set up an empty one; only `migrate` and `run --migrate` upgrade).
 std::unique_ptr<Context> open_context(const std::string& config_path, store::Migrations migrations);
 
+// The whole of a file the configuration names (a unit table, a JSON body); throws
+// ConfigError "cannot read PATH".
+std::string read_text_file(const std::string& path);
+
 // Why `name` cannot name an API client or a user (1..64 of a-z 0-9 - _ .), or empty.
 std::string account_name_problem(const std::string& name);
 

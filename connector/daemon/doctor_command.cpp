@@ -1,6 +1,7 @@
-// The operator's first look: configuration, database, axis (our HMAC accepted), signing
-// key and certificate, trust anchors, CRLs, webhook target. Each check stands alone, so
-// that one broken thing does not hide the others.
+// The operator's first look: configuration, database, axis (our HMAC accepted), the clocks,
+// signing key and certificate, trust anchors, CRLs, webhook target. Each check stands
+// alone, so that one broken thing does not hide the others. `connector doctor` prints
+// them; the running daemon serves them at GET /api/v1/diagnostics (its admin page).
 #include "doctor_command.hpp"
 
 #include <Poco/Net/SocketAddress.h>
@@ -28,13 +29,17 @@ namespace daemon_commands {
 
 namespace {
 
-enum class Outcome { ok, warning, broken };
-
+// What a check found, before diagnose() names it.
 struct Check {
     Outcome outcome = Outcome::ok;
-    std::string detail;  // what was found
-    std::string advice;  // what to do (not for ok)
+    std::string detail;
+    std::string advice;
 };
+
+// Within this, a Date header's second and the network's delay explain the difference.
+constexpr long long kClockOkSeconds = 10;
+// Beyond this, deadlines, the times on packages and certificate checks go wrong.
+constexpr long long kClockBrokenSeconds = 120;
 
 // The certificates of `pem_file`: the soonest to expire decides (kCertificateWarnDays,
 // as the daemon's own warnings).
@@ -77,15 +82,7 @@ Check database_check(const config::Settings& settings) {
     }
 }
 
-Check axis_check(const config::Settings& settings, const connector::SecretFileRules& rules) {
-    vdxp::ClientSettings client;
-    try {
-        client = axis_client_settings(settings, rules);
-    } catch (const std::exception& error) {
-        return {Outcome::broken, error.what(),
-                "set axis.secret_file (mode 0600) or axis.secret_env"};
-    }
-    vdxp::HttpAxisClient axis(client);
+Check axis_check(vdxp::HttpAxisClient& axis, const vdxp::ClientSettings& client) {
     const auto answer = axis.agencies();
     if (answer.ok())
         return {Outcome::ok,
@@ -105,6 +102,27 @@ Check axis_check(const config::Settings& settings, const connector::SecretFileRu
             "check axis.base_url, the network and the firewall towards the axis"};
 }
 
+// The axis's clock against ours, from the Date of the answer axis_check got.
+Check clock_check(const std::optional<std::chrono::seconds>& offset) {
+    if (!offset)
+        return {Outcome::warning, "not compared: no answer of the axis with a Date header",
+                "keep this host's clock on NTP (timedatectl status)"};
+    const long long seconds = offset->count();
+    const long long apart = seconds < 0 ? -seconds : seconds;
+    const std::string detail = apart == 0 ? "the axis's clock is within a second of ours"
+                                          : "the axis's clock is " + std::to_string(apart) + " s " +
+                                                (seconds > 0 ? "ahead of" : "behind") + " ours";
+    if (apart <= kClockOkSeconds)
+        return {Outcome::ok, detail, ""};
+    if (apart <= kClockBrokenSeconds)
+        return {Outcome::warning, detail,
+                "check NTP on this host (timedatectl status); past " +
+                    std::to_string(kClockBrokenSeconds) + " s deadlines and times go wrong"};
+    return {Outcome::broken, detail,
+            "the times on packages, deadlines and certificate checks go wrong: put this host "
+            "on NTP (timedatectl set-ntp true), or tell the axis operator if theirs is off"};
+}
+
 Check signing_check(const config::Settings& settings, const connector::SecretFileRules& rules,
                     std::chrono::system_clock::time_point now) {
     if (!settings.has("signing.key_file"))
@@ -114,7 +132,8 @@ Check signing_check(const config::Settings& settings, const connector::SecretFil
     try {
         const auto credentials = signing_credentials(settings, rules);
         Check check = certificate_check(settings.text("signing.certificate_file"), "signing", now);
-        check.detail = "key and certificate usable; " + check.detail;
+        // The key opens and matches; whether the certificate is still in force is its own.
+        check.detail = "key loads and matches the certificate; " + check.detail;
         return check;
     } catch (const std::exception& error) {
         return {Outcome::broken, error.what(),
@@ -181,6 +200,45 @@ Check webhook_check(const config::Settings& settings) {
 
 }  // namespace
 
+const char* outcome_name(Outcome outcome) {
+    switch (outcome) {
+        case Outcome::ok:
+            return "ok";
+        case Outcome::warning:
+            return "warning";
+        case Outcome::broken:
+            return "broken";
+    }
+    return "broken";
+}
+
+std::vector<Diagnosis> diagnose(const config::Settings& settings) {
+    connector::SecretFileRules rules;
+    rules.allow_loose_permissions = settings.text("secrets.allow_loose_permissions") == "true";
+    const auto now = std::chrono::system_clock::now();
+    const auto named = [](const char* name, Check check) {
+        return Diagnosis{check.outcome, std::move(check.detail), std::move(check.advice), name};
+    };
+    std::vector<Diagnosis> found;
+    found.push_back(named("database", database_check(settings)));
+    try {
+        const vdxp::ClientSettings client = axis_client_settings(settings, rules);
+        vdxp::HttpAxisClient axis(client);
+        found.push_back(named("axis", axis_check(axis, client)));
+        found.push_back(named("clock", clock_check(axis.clock_offset())));
+    } catch (const std::exception& error) {
+        found.push_back(named("axis", {Outcome::broken, error.what(),
+                                       "set axis.base_url, and axis.secret_file (mode 0600) or "
+                                       "axis.secret_env"}));
+        found.push_back(named("clock", clock_check(std::nullopt)));
+    }
+    found.push_back(named("signing", signing_check(settings, rules, now)));
+    found.push_back(named("trust anchors", trust_check(settings, now)));
+    found.push_back(named("CRLs", crl_check(settings)));
+    found.push_back(named("webhook", webhook_check(settings)));
+    return found;
+}
+
 int doctor(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
     std::string config_path;
     for (std::size_t i = 0; i < args.size(); ++i) {
@@ -192,11 +250,11 @@ int doctor(const std::vector<std::string>& args, std::ostream& out, std::ostream
             return 2;
         }
     }
-    const auto print = [&out](const char* name, const Check& check) {
+    const auto print = [&out](const Diagnosis& check) {
         const char* mark = check.outcome == Outcome::ok        ? "✔"
                            : check.outcome == Outcome::warning ? "!"
                                                                : "✘";
-        out << mark << " " << name << ": " << check.detail << "\n";
+        out << mark << " " << check.name << ": " << check.detail << "\n";
         if (check.outcome != Outcome::ok && !check.advice.empty())
             out << "    → " << check.advice << "\n";
     };
@@ -204,28 +262,15 @@ int doctor(const std::vector<std::string>& args, std::ostream& out, std::ostream
     try {
         loaded = config::Settings::load(config_path, environ);
     } catch (const std::exception& error) {
-        print("configuration",
-              {Outcome::broken, error.what(), "connector check-config --config FILE"});
+        print({Outcome::broken, error.what(), "connector check-config --config FILE",
+               "configuration"});
         return 1;
     }
-    print("configuration",
-          {Outcome::ok, config_path.empty() ? "defaults and environment" : config_path, ""});
-    const config::Settings& settings = *loaded;
-    connector::SecretFileRules rules;
-    rules.allow_loose_permissions = settings.text("secrets.allow_loose_permissions") == "true";
-    const auto now = std::chrono::system_clock::now();
+    print({Outcome::ok, config_path.empty() ? "defaults and environment" : config_path, "",
+           "configuration"});
     bool broken = false;
-    const std::vector<std::pair<const char*, std::function<Check()>>> checks = {
-        {"database", [&] { return database_check(settings); }},
-        {"axis", [&] { return axis_check(settings, rules); }},
-        {"signing", [&] { return signing_check(settings, rules, now); }},
-        {"trust anchors", [&] { return trust_check(settings, now); }},
-        {"CRLs", [&] { return crl_check(settings); }},
-        {"webhook", [&] { return webhook_check(settings); }},
-    };
-    for (const auto& [name, run] : checks) {
-        const Check check = run();
-        print(name, check);
+    for (const Diagnosis& check : diagnose(*loaded)) {
+        print(check);
         broken = broken || check.outcome == Outcome::broken;
     }
     return broken ? 1 : 0;

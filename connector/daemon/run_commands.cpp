@@ -28,9 +28,11 @@
 #include "connector/plan_import.hpp"
 #include "connector/secret.hpp"
 #include "context.hpp"
+#include "doctor_command.hpp"
 #include "evidence/bundle.hpp"
 #include "http_api/api_server.hpp"
 #include "idesk/webhook_dispatcher.hpp"
+#include "reload.hpp"
 #include "store/soci_store.hpp"
 #include "systemd_notify.hpp"
 
@@ -42,15 +44,6 @@ std::string cli_requester() {
     const passwd* user = getpwuid(geteuid());
     return std::string("cli:") +
            (user && user->pw_name ? user->pw_name : std::to_string(geteuid()));
-}
-
-std::string read_text_file(const std::string& path) {
-    std::ifstream file(path, std::ios::binary);
-    if (!file)
-        throw connector::ConfigError("cannot read " + path);
-    std::ostringstream text;
-    text << file.rdbuf();
-    return text.str();
 }
 
 namespace logging = connector::logging;
@@ -186,7 +179,21 @@ std::unique_ptr<http_api::ApiServer> start_api(Context& context, const std::stri
             families.push_back(std::move(family));
         families.push_back(
             connector::certificate_expiry_family(certificate_files(context.settings)));
+        if (context.verifier)
+            for (connector::MetricFamily& family : connector::crl_families(*context.verifier, now))
+                families.push_back(std::move(family));
         return connector::render_metrics(families);
+    };
+    server.diagnostics = [settings = context.settings, config_path] {
+        std::vector<http_api::DiagnosticCheck> checks;
+        checks.push_back({"configuration", "ok",
+                          (config_path.empty() ? "defaults and environment" : config_path) +
+                              std::string(", as read at start"),
+                          ""});
+        for (Diagnosis& found : diagnose(settings))
+            checks.push_back({found.name, outcome_name(found.outcome), std::move(found.detail),
+                              std::move(found.advice)});
+        return checks;
     };
     if (context.settings.has("units.table")) {
         const std::string units = context.settings.text("units.table");
@@ -267,7 +274,8 @@ std::unique_ptr<idesk::WebhookDispatcher> start_webhooks(
 // the main loop can sleep on a condition variable and wake at once on a stop request.
 // After a stop request the daemon has `grace` to finish the item in hand; past it, the
 // process exits at once, which is safe: what was in hand is leased and picked up again.
-// SIGHUP does not stop: it asks the loop to read the CRLs again (`on_hangup`).
+// SIGHUP does not stop: it asks the loop to reload the configuration (`on_hangup`,
+// reload.hpp).
 class StopSignal {
   public:
     StopSignal(std::function<void()> on_stop, std::function<void()> on_hangup,
@@ -493,8 +501,11 @@ int run(std::vector<std::string> args, std::ostream& out, std::ostream& err) {
         auto next_certificate_check = std::chrono::steady_clock::now() + kCertificateCheckEvery;
         report_certificates_due(*context);
         do {
-            if (context->verifier && (reload_requested.exchange(false) ||
-                                      std::chrono::steady_clock::now() >= next_crl_reload)) {
+            if (reload_requested.exchange(false)) {  // SIGHUP
+                next_crl_reload = std::chrono::steady_clock::now() + crl_reload_every;
+                reload_configuration(*context, config_path, api.get());
+                report_stale_crls(*context);
+            } else if (context->verifier && std::chrono::steady_clock::now() >= next_crl_reload) {
                 next_crl_reload = std::chrono::steady_clock::now() + crl_reload_every;
                 reload_crls(*context);
             }

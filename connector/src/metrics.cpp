@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdio>
 #include <fstream>
+#include <limits>
 #include <sstream>
 
 #include "connector/clock.hpp"
@@ -236,6 +237,25 @@ std::vector<MetricFamily> store_metric_families(Store& store,
     }
     families.push_back(std::move(heads));
     families.push_back(std::move(checkpoint_age));
+    MetricFamily webhook_waiting{"connector_webhook_undelivered_events",
+                                 "Events not yet given to a webhook target.",
+                                 "gauge",
+                                 {},
+                                 {}};
+    MetricFamily webhook_lag{"connector_webhook_delivery_lag_seconds",
+                             "Age of the oldest event not yet given to a webhook target (0 "
+                             "when none waits): how far behind iDesk is.",
+                             "gauge",
+                             {},
+                             {}};
+    for (const WebhookFigures& webhook : figures.webhooks) {
+        webhook_waiting.samples.push_back(
+            {{{"target", webhook.target}}, static_cast<double>(webhook.undelivered)});
+        webhook_lag.samples.push_back(
+            {{{"target", webhook.target}}, age_of(webhook.oldest_undelivered).value_or(0)});
+    }
+    families.push_back(std::move(webhook_waiting));
+    families.push_back(std::move(webhook_lag));
     TaskQuery all;
     all.today = edxml::format_date(vietnam_date(now));
     MetricFamily tasks{
@@ -283,6 +303,30 @@ MetricFamily certificate_expiry_family(const std::vector<CertificateFile>& files
             {{{"role", due.role}, {"subject", due.subject}},
              std::chrono::duration<double>(due.expires.time_since_epoch()).count()});
     return family;
+}
+
+std::vector<MetricFamily> crl_families(const edxml::Verifier& verifier,
+                                       std::chrono::system_clock::time_point now) {
+    MetricFamily age{"connector_crl_age_seconds",
+                     "Time since each CRL in use was issued (its thisUpdate), by issuer and "
+                     "file.",
+                     "gauge",
+                     {},
+                     {}};
+    MetricFamily next{"connector_crl_next_update_timestamp_seconds",
+                      "When each CRL in use is due to be replaced (its nextUpdate, Unix time): "
+                      "past it, signatures it covers become untrusted after verify.crl_grace_s.",
+                      "gauge",
+                      {},
+                      {}};
+    const double now_s = std::chrono::duration<double>(now.time_since_epoch()).count();
+    for (const edxml::Verifier::CrlFacts& crl : verifier.crls()) {
+        const MetricLabels labels{{"issuer", crl.issuer}, {"file", crl.source}};
+        age.samples.push_back({labels, now_s - static_cast<double>(crl.this_update)});
+        if (crl.next_update != std::numeric_limits<std::time_t>::max())
+            next.samples.push_back({labels, static_cast<double>(crl.next_update)});
+    }
+    return {std::move(age), std::move(next)};
 }
 
 template <typename Call>

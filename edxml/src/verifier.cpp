@@ -396,12 +396,15 @@ struct LoadedCrl {
     detail::X509CrlPtr crl;
     std::string source;  // the file it came from
     std::string issuer;  // RFC 2253
+    std::time_t this_update = 0;
     std::time_t next_update = std::numeric_limits<std::time_t>::max();
 };
 
-// The certificate store of one generation of CRLs: replaced whole by reload_crls, so a
-// check in progress keeps the store it started with.
+// The certificate store of one generation of anchors and CRLs: replaced whole by
+// reload_crls and reload_trust, so a check in progress keeps the store it started with.
 struct TrustGeneration {
+    std::vector<std::string> anchor_paths, crl_paths;  // where they were read from
+    std::size_t anchors = 0;
     detail::X509StorePtr store;
     std::vector<LoadedCrl> crls;
     std::time_t crl_next_update = std::numeric_limits<std::time_t>::max();
@@ -473,6 +476,10 @@ std::vector<LoadedCrl> read_crls(const std::filesystem::path& file) {
         if (const ASN1_TIME* next = X509_CRL_get0_nextUpdate(loaded.crl.get());
             next && ASN1_TIME_to_tm(next, &parts) == 1)
             loaded.next_update = timegm(&parts);
+        parts = {};
+        if (const ASN1_TIME* issued = X509_CRL_get0_lastUpdate(loaded.crl.get());
+            issued && ASN1_TIME_to_tm(issued, &parts) == 1)
+            loaded.this_update = timegm(&parts);
     }
     return crls;
 }
@@ -488,8 +495,7 @@ std::string utc_text(std::time_t time) {
 }  // namespace
 
 struct Verifier::Impl {
-    TrustOptions options;
-    std::vector<detail::X509Ptr> anchors;  // kept to build each generation's store
+    TrustOptions options;  // its anchors and crls as given first: the generation has the current
 
     mutable std::mutex generation_mutex;
     std::shared_ptr<const TrustGeneration> generation;
@@ -515,20 +521,39 @@ struct Verifier::Impl {
         std::lock_guard<std::mutex> lock(generation_mutex);
         return generation;
     }
-    // A store with the anchors and the CRLs read now; throws Error(io).
-    std::shared_ptr<const TrustGeneration> load_generation() const;
+    // A store with the anchors and the CRLs read now from these paths; throws Error(io).
+    std::shared_ptr<const TrustGeneration> load_generation(
+        const std::vector<std::string>& anchor_paths,
+        const std::vector<std::string>& crl_paths) const;
+    void replace_generation(std::shared_ptr<const TrustGeneration> fresh);
 };
 
-std::shared_ptr<const TrustGeneration> Verifier::Impl::load_generation() const {
+std::shared_ptr<const TrustGeneration> Verifier::Impl::load_generation(
+    const std::vector<std::string>& anchor_paths, const std::vector<std::string>& crl_paths) const {
     auto loaded = std::make_shared<TrustGeneration>();
+    loaded->anchor_paths = anchor_paths;
+    loaded->crl_paths = crl_paths;
     loaded->store.reset(X509_STORE_new());
     if (!loaded->store)
         throw Error(ErrorCode::io, "cannot create a certificate store");
-    for (const auto& anchor : anchors)
-        X509_STORE_add_cert(loaded->store.get(), anchor.get());
+    for (const std::string& path : anchor_paths) {
+        for (const auto& file : pem_files_under(path)) {
+            const std::string pem = detail::read_file(file.string(), "trust anchor");
+            BIO* bio = BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size()));
+            while (X509* cert = PEM_read_bio_X509(bio, nullptr, nullptr, nullptr)) {
+                const detail::X509Ptr anchor(cert);  // the store takes its own reference
+                X509_STORE_add_cert(loaded->store.get(), anchor.get());
+                ++loaded->anchors;
+            }
+            BIO_free(bio);
+            detail::take_openssl_error();  // the loop ends on "no start line"
+        }
+    }
+    if (!options.use_system_store && loaded->anchors == 0)
+        throw Error(ErrorCode::io, "no trust anchor certificate found in the configured paths");
     if (options.use_system_store)
         X509_STORE_set_default_paths(loaded->store.get());
-    for (const std::string& path : options.crls) {
+    for (const std::string& path : crl_paths) {
         for (const auto& file : crl_files_under(path)) {
             for (LoadedCrl& crl : read_crls(file)) {
                 X509_STORE_add_crl(loaded->store.get(), crl.crl.get());
@@ -773,30 +798,31 @@ VerifyResult Verifier::Impl::verify_document(xmlDoc* doc, std::optional<std::tim
 
 Verifier::Verifier(const TrustOptions& options) : impl_(std::make_unique<Impl>()) {
     impl_->options = options;
-    for (const std::string& path : options.anchors) {
-        for (const auto& file : pem_files_under(path)) {
-            const std::string pem = detail::read_file(file.string(), "trust anchor");
-            BIO* bio = BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size()));
-            while (X509* cert = PEM_read_bio_X509(bio, nullptr, nullptr, nullptr))
-                impl_->anchors.emplace_back(cert);
-            BIO_free(bio);
-            detail::take_openssl_error();  // the loop ends on "no start line"
-        }
+    impl_->generation = impl_->load_generation(options.anchors, options.crls);
+}
+
+void Verifier::Impl::replace_generation(std::shared_ptr<const TrustGeneration> fresh) {
+    {
+        std::lock_guard<std::mutex> lock(generation_mutex);
+        generation = std::move(fresh);
     }
-    if (!options.use_system_store && impl_->anchors.empty())
-        throw Error(ErrorCode::io, "no trust anchor certificate found in the configured paths");
-    impl_->generation = impl_->load_generation();
+    // A verdict cached under the old anchors or CRLs may no longer hold.
+    std::lock_guard<std::mutex> lock(mutex);
+    chains.clear();
+    cached_chain_bytes = 0;
 }
 
 void Verifier::reload_crls() {
-    auto fresh = impl_->load_generation();
-    {
-        std::lock_guard<std::mutex> lock(impl_->generation_mutex);
-        impl_->generation = std::move(fresh);
-    }
-    std::lock_guard<std::mutex> lock(impl_->mutex);
-    impl_->chains.clear();
-    impl_->cached_chain_bytes = 0;
+    const auto now = impl_->current();
+    impl_->replace_generation(impl_->load_generation(now->anchor_paths, now->crl_paths));
+}
+
+std::size_t Verifier::reload_trust(const std::vector<std::string>& anchors,
+                                   const std::vector<std::string>& crls) {
+    auto fresh = impl_->load_generation(anchors, crls);
+    const std::size_t count = fresh->anchors;
+    impl_->replace_generation(std::move(fresh));
+    return count;
 }
 
 std::vector<std::string> Verifier::stale_crls(std::optional<std::time_t> at) const {
@@ -808,6 +834,13 @@ std::vector<std::string> Verifier::stale_crls(std::optional<std::time_t> at) con
                             ") is past its nextUpdate " + utc_text(crl.next_update));
     }
     return stale;
+}
+
+std::vector<Verifier::CrlFacts> Verifier::crls() const {
+    std::vector<CrlFacts> facts;
+    for (const LoadedCrl& crl : impl_->current()->crls)
+        facts.push_back({crl.source, crl.issuer, crl.this_update, crl.next_update});
+    return facts;
 }
 
 Verifier::~Verifier() = default;

@@ -78,10 +78,10 @@ assignment_json() {
 # Starts the axis simulator (its own executable, samples/axis-sim; in memory, any free
 # port), adds it to `pids` and exports its URL for the daemons (CONNECTOR_AXIS_BASE_URL).
 # Expects: connector, source_dir, pids.
-start_axis_sim() {
+start_axis_sim() {  # [CONFIG]: the bundled samples/axis-sim/axis-sim.json unless named
     local axis_sim=${AXIS_SIM:-$(dirname "$connector")/../../samples/axis-sim/axis-sim} line
-    coproc AXIS { exec "$axis_sim" --config "$source_dir/samples/axis-sim/axis-sim.json" \
-        --port 0 --database ''; }
+    local sim_config=${1:-$source_dir/samples/axis-sim/axis-sim.json}
+    coproc AXIS { exec "$axis_sim" --config "$sim_config" --port 0 --database ''; }
     pids+=("$AXIS_PID")
     read -r line <&"${AXIS[0]}"
     export CONNECTOR_AXIS_BASE_URL=${line##* }

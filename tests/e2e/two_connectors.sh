@@ -141,13 +141,15 @@ for _ in $(seq 100); do
     grep -q "event=DAEMON_STARTED" "$work/daemon.log" && break
     sleep 0.1
 done
-# SIGHUP reads the CRLs again and does not stop the daemon.
+# SIGHUP reads the configuration, the anchors and CRLs again and does not stop the daemon
+# (tests/cli/reload.sh tests what it reloads and refuses).
 kill -HUP "$daemon"
 for _ in $(seq 100); do
-    grep -q "event=CRL_RELOADED" "$work/daemon.log" && break
+    grep -q "event=CONFIG_RELOADED" "$work/daemon.log" && break
     sleep 0.1
 done
-grep -q "event=CRL_RELOADED" "$work/daemon.log" || fail "SIGHUP did not reload the CRLs"
+grep -q 'event=CONFIG_RELOADED .*applied="[1-9] trust anchor(s), [0-9]* CRL(s)' "$work/daemon.log" \
+    || fail "SIGHUP did not reload the anchors and CRLs: $(tail -3 "$work/daemon.log")"
 kill -TERM "$daemon"
 status=0
 wait "$daemon" || status=$?

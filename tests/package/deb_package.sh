@@ -135,7 +135,7 @@ grep -q "^store.url = sqlite3:/var/lib/connector/connector.db " "$work/check.txt
 as_connector /usr/bin/connector doctor --config "$conf" > "$work/doctor.txt" 2>&1 \
     || fail "doctor: $(cat "$work/doctor.txt")"
 for line in "^✔ configuration: $conf" "^✔ database: sqlite3, schema [0-9]* (current)" \
-    "^✔ axis: .* our HMAC is accepted" "^✔ signing: key and certificate usable" \
+    "^✔ axis: .* our HMAC is accepted" "^✔ signing: key loads and matches the certificate" \
     "^✔ trust anchors: [1-9] anchor file"; do
     grep -q -- "$line" "$work/doctor.txt" || fail "doctor did not say '$line': $(cat "$work/doctor.txt")"
 done

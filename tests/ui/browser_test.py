@@ -676,6 +676,54 @@ def check_the_admin_actions_chain_is_filtered():
     log_out()
 
 
+# --- the admins' diagnostics (issue 17) ---
+
+def check_an_auditor_has_no_diagnostics():
+    log_in_and_wait("kiem-toan")
+    expect(not driver.find_elements(By.ID, "nav-diagnostics"), "an auditor sees the diagnostics menu")
+    driver.get(H20 + "/ui/diagnostics.html")
+    expect(visible("#forbidden h1").text == "Không có quyền truy cập", "no 403 for an auditor")
+    expect("quản trị hệ thống" in text_of("#forbidden"), "the 403 says not who may: " + text_of("#forbidden"))
+    log_out()
+
+
+def diagnosis(name):
+    item = driver.find_element(By.ID, "check-" + name)
+    return item.get_attribute("class").split()[-1], item.text
+
+
+def check_an_admin_runs_the_diagnostics():
+    log_in_and_wait("quan-tri")
+    visible("#nav-diagnostics").click()
+    wait_until(ec.url_contains("/ui/diagnostics.html"), "the diagnostics page")
+    summary = wait_until(lambda d: d.find_elements(By.ID, "summary") and d.find_element(By.ID, "summary"),
+                         "the checks")
+    # H20 checks no CRL: it works, with one thing to act on.
+    expect(summary.text == "Hệ thống vẫn hoạt động, nhưng có mục cần xử lý sớm.", "summary: " + summary.text)
+    items = driver.find_elements(By.CSS_SELECTOR, "#checks li")
+    expect(len(items) == 9, "checks: " + str([item.text for item in items]))
+    for name in ("configuration", "database", "axis", "clock", "signing", "trust-anchors", "webhook",
+                 "readiness"):
+        outcome, text = diagnosis(name)
+        expect(outcome == "check-ok" and "Bình thường" in text, name + ": " + text)
+        expect("Cách xử lý" not in text, name + " has advice while ok: " + text)
+    outcome, text = diagnosis("CRLs")
+    expect(outcome == "check-warning" and "Cần xử lý sớm" in text, "CRLs: " + text)
+    expect("Cách xử lý: set verify.crl" in text, "no advice for the CRLs: " + text)
+    expect("our HMAC is accepted" in diagnosis("axis")[1], "axis: " + diagnosis("axis")[1])
+    expect("Danh sách thu hồi (CRL)" in text and "Đồng hồ" in diagnosis("clock")[1], "labels: " + text)
+    expect(not driver.find_elements(By.ID, "readiness-banner"), "a readiness banner while ready")
+    shot("admin-diagnostics")
+    first = text_of("#summary + p")
+    visible("#run").click()  # again: a new run, a new time
+    wait_until(lambda d: d.find_element(By.ID, "run").is_enabled() and
+               d.find_elements(By.CSS_SELECTOR, "#summary + p") and
+               d.find_element(By.CSS_SELECTOR, "#summary + p").text.startswith("Kiểm tra lúc"), "the second run")
+    expect(len(driver.find_elements(By.CSS_SELECTOR, "#checks li")) == 9, "the second run's checks")
+    expect(first.startswith("Kiểm tra lúc"), "the time: " + first)
+    log_out()
+
+
 def check_five_wrong_passwords_lock_the_account():
     for attempt in range(5):
         log_in("kiem-soat", "wrong-password-" + str(attempt))

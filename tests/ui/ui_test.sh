@@ -69,6 +69,7 @@ user h20 van-thu.svhttdl clerk 000.00.22.H20
 user h20 lanh-dao leader
 user h20 kiem-soat auditor
 user h20 kiem-toan auditor  # the auditors' pages (kiem-soat ends locked out)
+user h20 quan-tri admin  # the diagnostics
 user g22 van-thu.vpcp clerk 000.00.00.G22  # the office's own clerk: assigns and revokes
 
 # G22 assigns four tasks: three to Sở Khoa học và Công nghệ (one whose title is markup,

@@ -284,6 +284,8 @@ Reply ApiServer::Impl::route(HTTPServerRequest& request, bool& body_read) {
                 return audit_events(query);
             case RouteId::metrics:
                 return metrics(query);
+            case RouteId::diagnostics:
+                return diagnostics(query);
             default:
                 break;
         }
@@ -433,10 +435,17 @@ ApiServer::ApiServer(ServerSettings settings, BackendOpener open_backend, Readin
                      std::shared_ptr<ChangeSignal> changes)
     : impl_(std::make_unique<Impl>()) {
     impl_->settings = std::move(settings);
+    impl_->agency_list = std::make_shared<const Impl::AgencyList>(impl_->settings.agencies);
     impl_->large_bodies.capacity = std::max(1, impl_->settings.large_bodies_at_once);
     impl_->open_backend = std::move(open_backend);
     impl_->readiness = std::move(readiness);
     impl_->changes = std::move(changes);
+}
+
+void ApiServer::set_agencies(std::vector<std::pair<std::string, std::string>> agencies) {
+    auto fresh = std::make_shared<const Impl::AgencyList>(std::move(agencies));
+    std::lock_guard lock(impl_->agencies_mutex);
+    impl_->agency_list = std::move(fresh);
 }
 
 ApiServer::~ApiServer() {

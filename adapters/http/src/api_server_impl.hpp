@@ -42,6 +42,14 @@ constexpr std::size_t kLargeBodyBytes = 1024 * 1024;
 
 struct ApiServer::Impl {
     ServerSettings settings;
+    // settings.agencies as it is now: a configuration reload replaces it (set_agencies).
+    using AgencyList = std::vector<std::pair<std::string, std::string>>;
+    mutable std::mutex agencies_mutex;
+    std::shared_ptr<const AgencyList> agency_list = std::make_shared<AgencyList>();
+    std::shared_ptr<const AgencyList> agencies_now() const {
+        std::lock_guard lock(agencies_mutex);
+        return agency_list;
+    }
     BackendOpener open_backend;
     ReadinessCheck readiness;
     std::shared_ptr<ChangeSignal> changes;
@@ -232,11 +240,15 @@ struct ApiServer::Impl {
     Reply one_message(const std::string& text, const Poco::URI::QueryParameters& query);
     Reply events(const Poco::URI::QueryParameters& query);
 
+    // operations_routes.cpp: the operators' (Prometheus's scrape, the diagnostics).
+    Reply metrics(const Poco::URI::QueryParameters& query);
+    Reply diagnostics(const Poco::URI::QueryParameters& query);
+    std::mutex diagnostics_mutex;  // one run at a time: each calls the axis
+
     // audit_routes.cpp: the auditors' routes.
     Reply list_messages(const Poco::URI::QueryParameters& query);
     Reply message_raw(const std::string& text, const Poco::URI::QueryParameters& query);
     Reply audit_events(const Poco::URI::QueryParameters& query);
-    Reply metrics(const Poco::URI::QueryParameters& query);
     Reply evidence_bundle(const Caller& client, JsonBody& sent);
     // A chain verification started from the pages: its progress and its result.
     struct VerificationJob {

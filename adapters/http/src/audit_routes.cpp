@@ -396,15 +396,4 @@ Reply ApiServer::Impl::evidence_bundle(const Caller& client, JsonBody& sent) {
     return reply;
 }
 
-// Prometheus's scrape: the daemon renders, the store is this server's (one at a time, as
-// every route's).
-Reply ApiServer::Impl::metrics(const Poco::URI::QueryParameters& query) {
-    if (!query.empty())
-        refuse(400, "unknown query parameter '" + query.front().first + "'");
-    if (!settings.metrics_text)
-        refuse(404, "no metrics in this server");
-    std::string text = with_backend([&](Backend& b) { return settings.metrics_text(b.store()); });
-    return {200, {}, std::move(text), "text/plain; version=0.0.4; charset=utf-8", {}};
-}
-
 }  // namespace http_api

@@ -90,7 +90,8 @@ std::string date_text(const std::optional<edxml::Date>& date) {
 }  // namespace
 
 std::string ApiServer::Impl::agency_name(const std::string& code) const {
-    for (const auto& [name, known] : settings.agencies)
+    const auto list = agencies_now();  // held: a reload may replace it meanwhile
+    for (const auto& [name, known] : *list)
         if (known == code)
             return name;
     return code;

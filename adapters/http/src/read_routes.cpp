@@ -287,7 +287,8 @@ Reply ApiServer::Impl::agencies(const Poco::URI::QueryParameters& query) {
     if (!query.empty())
         refuse_fields({{query.front().first, "unknown query parameter"}});
     Poco::JSON::Array::Ptr list = new Poco::JSON::Array;
-    for (const auto& [name, code] : settings.agencies) {
+    const auto known = agencies_now();  // held: a reload may replace it meanwhile
+    for (const auto& [name, code] : *known) {
         Object::Ptr entry = new Object(Poco::JSON_PRESERVE_KEY_ORDER);
         entry->set("code", code);
         entry->set("name", name);

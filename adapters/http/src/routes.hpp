@@ -53,7 +53,8 @@ enum class RouteId {
     audit_verification,
     audit_events,
     audit_bundle,
-    metrics
+    metrics,
+    diagnostics
 };
 
 struct Route {
@@ -69,6 +70,8 @@ inline constexpr Route kRoutes[] = {
     // Prometheus's scrape (docs/operations.md, "Monitoring"): a metrics or admin token.
     {"GET", "/metrics", kMetrics | kAdmin, RouteId::metrics},
     {"GET", "/api/v1/openapi.yaml", kPublic, RouteId::openapi},
+    // `connector doctor`'s checks, run by the daemon (the admins' page "Chẩn đoán").
+    {"GET", "/api/v1/diagnostics", kAdmin, RouteId::diagnostics},
     {"GET", "/api/v1/tasks", kEveryRole, RouteId::list_tasks},
     // A clerk assigns (revokes, amends) only with the agency itself among their units: the
     // văn thư of the UBND, not a department's clerk (write_routes.cpp).

@@ -337,6 +337,11 @@ export async function startPage(active) {
                link("/ui/integrity.html", "nav-integrity", "integrity", "Kiểm tra toàn vẹn"),
                link("/ui/audit-events.html", "nav-audit-events", "audit-events", "Nhật ký quản trị"));
   }
+  if (me.role === "admin") {
+    nav.append(el("a", { href: "/ui/diagnostics.html", id: "nav-diagnostics",
+                         class: active === "diagnostics" ? "active" : "" }, "Chẩn đoán"));
+    showReadinessBanner(header);
+  }
   const who = el("span", { class: "who", id: "who" },
                  me.name + " · " + (ROLE_LABELS[me.role] || me.role) +
                  (me.units.length ? " · " + me.units.join(", ") : ""));
@@ -351,6 +356,25 @@ export async function startPage(active) {
   header.append(el("a", { href: "/ui/tasks.html", class: "brand" }, "Theo dõi nhiệm vụ"), nav,
                 el("span", { class: "spacer" }), who, logout);
   return me;
+}
+
+// For admins, on every page: what keeps the daemon from working now (/readyz: a
+// certificate within 14 days of its end, the store out of reach, the axis paused), with
+// the way to the diagnostics. Nothing when ready or when /readyz cannot be read.
+async function showReadinessBanner(header) {
+  let answer;
+  try {
+    const response = await fetch("/readyz", { credentials: "same-origin" });
+    answer = await response.json();
+  } catch {
+    return;
+  }
+  if (!answer || answer.status === "ready" || !Array.isArray(answer.problems)) return;
+  const banner = el("div", { class: "readiness-banner", id: "readiness-banner", role: "alert" },
+    el("strong", {}, "Bộ kết nối chưa sẵn sàng: "),
+    answer.problems.join("; "), " ",
+    el("a", { href: "/ui/diagnostics.html" }, "Xem chẩn đoán hệ thống"));
+  header.after(banner);
 }
 
 // A page the caller may not see: the 403 view in place of the content.

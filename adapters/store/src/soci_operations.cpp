@@ -1,6 +1,8 @@
 // What monitoring reads of the database: the work queues and the log's tallies.
 #include <soci/soci.h>
 
+#include <algorithm>
+
 #include "soci_store_parts.hpp"
 
 namespace store::detail {
@@ -49,6 +51,35 @@ connector::OperationsFigures SociStore::operations_figures() {
                     soci::use(chain, "chain"), soci::into(recorded_at, found);
                 if (sql_.got_data() && found == soci::i_ok)
                     figures.last_checkpoints.emplace_back(chain, recorded_at);
+            }
+            // Per target: where its deliveries stand (the (target, event_id) index), or
+            // where it was first served when nothing is recorded past that.
+            std::vector<std::pair<std::string, long long>> targets;
+            soci::rowset<soci::row> served =
+                (sql_.prepare << "SELECT t.target, t.first_served_after, (SELECT max(d.event_id) "
+                                 "FROM webhook_deliveries d WHERE d.target = t.target AND "
+                                 "d.state <> 'pending') FROM webhook_targets t ORDER BY t.target");
+            for (const soci::row& row : served) {
+                long long after = integer(row, 1);
+                if (row.get_indicator(2) == soci::i_ok)
+                    after = std::max<long long>(after, integer(row, 2));
+                targets.emplace_back(row.get<std::string>(0), after);
+            }
+            for (auto& [target, after] : targets) {
+                connector::WebhookFigures found;
+                found.target = target;
+                long long waiting = 0;
+                sql_ << "SELECT count(*) FROM backend_events WHERE id > :after",
+                    soci::use(after, "after"), soci::into(waiting);
+                found.undelivered = waiting;
+                if (waiting > 0) {
+                    std::string oldest;
+                    sql_ << "SELECT recorded_at FROM backend_events WHERE id > :after ORDER BY id "
+                            "LIMIT 1",
+                        soci::use(after, "after"), soci::into(oldest);
+                    found.oldest_undelivered = oldest;
+                }
+                figures.webhooks.push_back(std::move(found));
             }
             return figures;
         });

@@ -1,5 +1,6 @@
 #include "vdxp/http_axis_client.hpp"
 
+#include <Poco/DateTime.h>
 #include <Poco/Exception.h>
 #include <Poco/JSON/Array.h>
 #include <Poco/JSON/Object.h>
@@ -12,6 +13,7 @@
 #include <Poco/Net/NetException.h>
 #include <Poco/Net/SSLException.h>
 #include <Poco/Net/SSLManager.h>
+#include <Poco/Timestamp.h>
 #include <Poco/URI.h>
 #include <openssl/sha.h>
 
@@ -44,6 +46,7 @@ struct HttpAnswer {
     int status = 0;
     std::string content_type;
     std::string body;
+    std::optional<Poco::Timestamp> date;  // the server's Date header
 };
 
 struct Call {
@@ -151,6 +154,7 @@ struct detail::AxisConnection {
     std::mutex mutex;
     std::string base_path;
     std::unique_ptr<Poco::Net::HTTPClientSession> session;
+    std::optional<std::chrono::seconds> clock_offset;  // under `mutex`
 };
 
 HttpAxisClient::HttpAxisClient(ClientSettings settings)
@@ -240,6 +244,13 @@ AxisResult<HttpAnswer> exchange(Poco::Net::HTTPClientSession& session, const std
         HttpAnswer answer;
         answer.status = static_cast<int>(response.getStatus());
         answer.content_type = response.getContentType();
+        if (response.has("Date")) {
+            try {
+                answer.date = response.getDate();
+            } catch (const Poco::Exception&) {
+                // a Date that does not parse says nothing of the server's clock
+            }
+        }
         if (response.hasContentLength() &&
             response.getContentLength64() >
                 static_cast<std::int64_t>(settings.max_response_bytes)) {
@@ -386,8 +397,13 @@ AxisResult<std::vector<T>> list_of(const std::string& operation, const Poco::JSO
 AxisResult<HttpAnswer> perform(detail::AxisConnection& connection, const ClientSettings& settings,
                                const Call& call) {
     std::lock_guard lock(connection.mutex);
-    return exchange(*connection.session, connection.base_path + "/" + call.operation, settings,
-                    call);
+    auto answer =
+        exchange(*connection.session, connection.base_path + "/" + call.operation, settings, call);
+    if (answer.ok() && answer.value().date)
+        connection.clock_offset = std::chrono::seconds(
+            (answer.value().date->epochMicroseconds() - Poco::Timestamp().epochMicroseconds()) /
+            1'000'000);
+    return answer;
 }
 
 AxisResult<connector::AxisDone> done_or_error(const AxisResult<Poco::JSON::Object::Ptr>& envelope) {
@@ -560,6 +576,11 @@ AxisResult<std::int64_t> HttpAxisClient::count_received(connector::AxisMessageTy
         return make_error(call.operation, AxisFailure::malformed_response,
                           "`count` is not a non-negative integer: '" + excerpt(count) + "'");
     return static_cast<std::int64_t>(std::stoll(count));
+}
+
+std::optional<std::chrono::seconds> HttpAxisClient::clock_offset() const {
+    std::lock_guard lock(connection_->mutex);
+    return connection_->clock_offset;
 }
 
 AxisResult<std::vector<connector::AxisAgency>> HttpAxisClient::agencies() {

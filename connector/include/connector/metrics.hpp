@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "connector/axis_transport.hpp"
+#include "edxml/signature.hpp"
 
 namespace connector {
 
@@ -101,6 +102,10 @@ std::vector<CertificateDue> certificates_due(const std::vector<CertificateFile>&
                                              std::chrono::system_clock::time_point now);
 // When each certificate of the files expires (Unix time), by role and subject.
 MetricFamily certificate_expiry_family(const std::vector<CertificateFile>& files);
+
+// Each CRL the verifier holds: its age (since thisUpdate) and its nextUpdate.
+std::vector<MetricFamily> crl_families(const edxml::Verifier& verifier,
+                                       std::chrono::system_clock::time_point now);
 
 // The AxisTransport the exchange is given: every call timed into `metrics`, then passed on.
 class TimedAxisTransport : public AxisTransport {

@@ -399,11 +399,19 @@ struct MessageTally {
     std::string verdict;
     std::int64_t entries = 0;
 };
+// A webhook target's backlog: the events after the last one it was given (delivered or
+// abandoned), from where it was first served.
+struct WebhookFigures {
+    std::string target;
+    std::int64_t undelivered = 0;
+    std::string oldest_undelivered;  // UTC text of the oldest event waiting; empty: none
+};
 struct OperationsFigures {
     std::vector<QueueFigures> queues;
     std::vector<MessageTally> messages;  // the whole log by direction, kind, type, verdict
     // When each chain's last signed checkpoint was recorded (UTC text); absent: none yet.
     std::vector<std::pair<std::string, std::string>> last_checkpoints;  // chain, recorded_at
+    std::vector<WebhookFigures> webhooks;  // every target served so far, by target
 };
 
 class Store : public MessageLogStore,

@@ -211,12 +211,25 @@ class Verifier {
     Verified verify_and_read(std::string_view package, const ReadOptions& options = {},
                              std::optional<std::time_t> at = {}) const;
 
-    // Reads the CRLs again (a schedule, SIGHUP): new revocations count from now on and
-    // cached chain verdicts are dropped. Throws Error(io) and keeps the CRLs it had when
-    // a file cannot be read.
+    // Reads the anchors and CRLs again from where they were last read (a schedule,
+    // SIGHUP): new revocations count from now on and cached chain verdicts are dropped.
+    // Throws Error(io) and keeps what it had when a file cannot be read.
     void reload_crls();
+    // The same from other paths (a configuration reload changed verify.trust or
+    // verify.crl); the other TrustOptions stay. Returns how many anchors it read. Throws
+    // Error(io), keeping what it had, when a file cannot be read or no anchor is found.
+    std::size_t reload_trust(const std::vector<std::string>& anchors,
+                             const std::vector<std::string>& crls);
     // CRLs past their nextUpdate, one sentence each ("CRL of CN=… expired at …").
     std::vector<std::string> stale_crls(std::optional<std::time_t> at = {}) const;
+    // The CRLs in use (after the last reload), for monitoring their age.
+    struct CrlFacts {
+        std::string source;  // the file
+        std::string issuer;  // RFC 2253
+        std::time_t this_update = 0;
+        std::time_t next_update = 0;  // std::numeric_limits<std::time_t>::max(): none
+    };
+    std::vector<CrlFacts> crls() const;
 
     struct Impl;
 

@@ -164,11 +164,11 @@ AgencyConfig agency_from(const Object& object, const std::string& prefix) {
 }
 
 SimulatorConfig config_from(const Object& root, const std::filesystem::path& folder) {
-    only_known_keys(
-        root,
-        {"host", "port", "base_path", "database", "admin_token_env", "admin_token_file",
-         "reoffer_failed", "lists_without_sender", "max_body_bytes", "tls", "systems", "faults"},
-        "");
+    only_known_keys(root,
+                    {"host", "port", "base_path", "database", "admin_token_env", "admin_token_file",
+                     "reoffer_failed", "lists_without_sender", "max_body_bytes", "clock_offset_s",
+                     "tls", "systems", "faults"},
+                    "");
     SimulatorConfig config;
     if (root.has("host"))
         config.host = string_value(root.get("host"), "host");
@@ -193,6 +193,14 @@ SimulatorConfig config_from(const Object& root, const std::filesystem::path& fol
             unsigned_value(root.get("max_body_bytes"), "max_body_bytes", std::uint64_t{1} << 40);
         if (config.max_body_bytes == 0)
             bad("max_body_bytes", "must be positive");
+    }
+    if (root.has("clock_offset_s")) {
+        const Var& offset = root.get("clock_offset_s");
+        if (!offset.isInteger())
+            bad("clock_offset_s", "must be a whole number of seconds");
+        config.clock_offset_s = offset.convert<Poco::Int64>();
+        if (config.clock_offset_s > 10'000'000 || config.clock_offset_s < -10'000'000)
+            bad("clock_offset_s", "must be within ±10000000 s");
     }
     if (root.has("tls")) {
         const Object::Ptr tls = object_value(root.get("tls"), "tls");

@@ -235,7 +235,7 @@ class Simulator::Impl {
                           HTTPServerResponse& response);
     void handle_admin(const std::string& path, HTTPServerRequest& request,
                       HTTPServerResponse& response);
-    static void send(HTTPServerResponse& response, const Reply& reply, bool keep_alive);
+    void send(HTTPServerResponse& response, const Reply& reply, bool keep_alive) const;
     static void drop(HTTPServerRequest& request, HTTPServerResponse& response);
     void refuse_too_large(HTTPServerRequest& request, HTTPServerResponse& response,
                           std::size_t limit);
@@ -451,8 +451,11 @@ std::string Simulator::Impl::base_url() const {
 // ---------------------------------------------------------------------------------------
 // HTTP plumbing
 
-void Simulator::Impl::send(HTTPServerResponse& response, const Reply& reply, bool keep_alive) {
+void Simulator::Impl::send(HTTPServerResponse& response, const Reply& reply,
+                           bool keep_alive) const {
     response.setStatusAndReason(static_cast<HTTPResponse::HTTPStatus>(reply.status));
+    // Its own clock, as a real server's Date says (clock_offset_s: a clock that is off).
+    response.setDate(Poco::Timestamp() + Poco::Timespan(config_.clock_offset_s, 0));
     response.setContentType(reply.content_type);
     if (!keep_alive)
         response.setKeepAlive(false);

@@ -3,6 +3,7 @@
 #include <boost/test/unit_test.hpp>
 #include <cstdio>
 #include <fstream>
+#include <optional>
 #include <sstream>
 #include <string>
 
@@ -90,6 +91,45 @@ BOOST_AUTO_TEST_CASE(certificate_expiry_is_read_from_pem_files) {
     const MetricFamily none =
         certificate_expiry_family({{"signing", "/nonexistent/cert.pem"}, {"trust", empty}});
     BOOST_TEST(none.samples.empty());
+}
+
+// The CRLs in use: how old each is and when it is due, read from the verifier (a stale
+// CRL issued 2020-01-01 and due the next day, as the test PKI makes it).
+BOOST_AUTO_TEST_CASE(each_crl_has_its_age_and_next_update) {
+    const std::string pki = CONNECTOR_TEST_PKI_DIR;
+    const std::string stale = pki + "/crl-intermediate-stale.pem", root = pki + "/crl-root.pem";
+    edxml::TrustOptions options;
+    options.anchors = {pki + "/anchors"};
+    options.crls = {stale, root};
+    const edxml::Verifier verifier(options);
+    const auto now = std::chrono::system_clock::from_time_t(1577858400);  // 2020-01-01T06:00Z
+    const std::vector<MetricFamily> families = crl_families(verifier, now);
+    BOOST_REQUIRE_EQUAL(families.size(), 2u);
+    const auto value_of = [](const MetricFamily& family, const std::string& file) {
+        for (const MetricSample& sample : family.samples)
+            for (const auto& [label, value] : sample.labels)
+                if (label == "file" && value == file)
+                    return std::optional<double>(sample.value);
+        return std::optional<double>();
+    };
+    BOOST_TEST(families[0].name == "connector_crl_age_seconds");
+    BOOST_TEST(families[0].samples.size() == 2u);
+    BOOST_TEST(value_of(families[0], stale).value_or(-1) == 6 * 3600.0);
+    BOOST_TEST(families[1].name == "connector_crl_next_update_timestamp_seconds");
+    BOOST_TEST(value_of(families[1], stale).value_or(-1) == 1577923200.0);  // 2020-01-02T00:00Z
+    // The root's CRL was made with the PKI, long after that "now", and is due years on.
+    BOOST_TEST(value_of(families[0], root).value_or(0) < 0);
+    BOOST_TEST(value_of(families[1], root).value_or(0) > 1577923200.0 + 365 * 86400.0);
+    for (const MetricSample& sample : families[0].samples) {
+        BOOST_REQUIRE_EQUAL(sample.labels.size(), 2u);
+        const bool of_stale = sample.labels[1].second == stale;
+        BOOST_TEST(sample.labels[0].first == "issuer");
+        BOOST_TEST(sample.labels[0].second.find(of_stale ? "CN=Test Intermediate CA"
+                                                         : "CN=Test Root CA") != std::string::npos,
+                   sample.labels[0].second);
+    }
+    const auto [status, said] = promtool(render_metrics(families), "crl");
+    BOOST_TEST(status == 0, said);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

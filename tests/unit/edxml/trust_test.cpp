@@ -173,6 +173,39 @@ BOOST_AUTO_TEST_CASE(crls_are_reloaded) {
     std::filesystem::remove_all(dir);
 }
 
+// A configuration reload (SIGHUP) with other anchors and CRLs: they count at once, cached
+// verdicts are dropped, the next scheduled CRL reload reads from the new paths, and
+// paths that hold no anchor are refused with the old trust kept.
+BOOST_AUTO_TEST_CASE(anchors_and_crls_are_reloaded_from_new_paths) {
+    const auto intermediate_only = fresh_dir("intermediate-only");
+    std::filesystem::copy_file(test_pki::file("intermediate.pem"), intermediate_only / "ca.pem");
+    const auto no_anchor = fresh_dir("no-anchor");
+    Verifier verifier(anchored());
+    const std::string h20 = signed_by("h20"), revoked = signed_by("revoked");
+    BOOST_TEST(verifier.verify(h20).is_valid());
+    BOOST_TEST(verifier.verify(revoked).is_valid());  // no CRL yet
+
+    // The intermediate alone is no anchor: a chain must end at a trusted root.
+    BOOST_TEST(verifier.reload_trust({intermediate_only.string()}, {}) == 1u);
+    BOOST_TEST(verifier.verify(h20).verdict == Verdict::untrusted);
+
+    BOOST_CHECK_EXCEPTION(
+        verifier.reload_trust({no_anchor.string()}, {}), Error, [](const Error& error) {
+            return std::string(error.what()).find("no trust anchor") != std::string::npos;
+        });
+    BOOST_TEST(verifier.verify(h20).verdict == Verdict::untrusted);  // kept as it was
+
+    BOOST_TEST(verifier.reload_trust({test_pki::file("anchors")}, {test_pki::file("crls")}) >= 1u);
+    BOOST_TEST(verifier.verify(h20).is_valid());
+    BOOST_TEST(verifier.verify(revoked).verdict == Verdict::revoked);
+    BOOST_TEST(verifier.crls().size() == 2u);
+    verifier.reload_crls();  // from the new paths
+    BOOST_TEST(verifier.crls().size() == 2u);
+    BOOST_TEST(verifier.verify(revoked).verdict == Verdict::revoked);
+    std::filesystem::remove_all(intermediate_only);
+    std::filesystem::remove_all(no_anchor);
+}
+
 // Reproduction: after a CRL's nextUpdate every signature turned untrusted until a
 // restart. The rule now: untrusted past nextUpdate + verify.crl_grace_s, with a reason
 // that says so; reported by stale_crls (the daemon logs it and shows it in /readyz); a

@@ -506,6 +506,45 @@ inline void tasks_are_idempotent(const Backend& backend) {
 // The change feed follows the task events exactly: one event per recorded task event,
 // none for a write that was skipped (a message applied twice) or rolled back (no such
 // task). Webhook deliveries move the "next event" on; idempotency keys keep an answer.
+// GET /metrics' webhook lag: per target served, the events after the last one it was
+// given (delivered or abandoned; where it was first served when later) and the oldest
+// of them; a target nothing waits for has none.
+inline void webhook_backlogs_are_measured(const Backend& backend) {
+    const auto store = fresh_store(backend, "webhook_figures");
+    BOOST_TEST(store->operations_figures().webhooks.empty());
+    for (int i = 1; i <= 3; ++i)
+        BOOST_TEST(store->insert_task(sample_task("W#" + std::to_string(i)),
+                                      {0, "W#" + std::to_string(i), "assigned", "", 0, ""}));
+    const auto events = store->backend_events(0, 100);
+    BOOST_REQUIRE_EQUAL(events.size(), 3u);
+    const std::string behind = "http://idesk.local/hooks?x='; DROP TABLE backend_events; --";
+    const std::string late = "http://late.local/";
+    BOOST_TEST(store->first_serve_of_webhook_target(behind, 0));
+    BOOST_TEST(store->first_serve_of_webhook_target(late, events[2].sequence));
+    connector::WebhookDelivery delivery = store->next_webhook_event(behind)->second;
+    delivery.state = WebhookState::delivered;
+    store->record_webhook_delivery(behind, delivery);
+    delivery.event_sequence = events[1].sequence;
+    delivery.state = WebhookState::pending;  // being retried: still waiting
+    delivery.attempts = 3;
+    store->record_webhook_delivery(behind, delivery);
+
+    auto figures = store->operations_figures().webhooks;
+    BOOST_REQUIRE_EQUAL(figures.size(), 2u);
+    BOOST_TEST(figures[0].target == behind);  // by target
+    BOOST_TEST(figures[0].undelivered == 2);
+    BOOST_TEST(figures[0].oldest_undelivered == events[1].recorded_at);
+    BOOST_TEST(figures[1].target == late);  // first served after all three
+    BOOST_TEST(figures[1].undelivered == 0);
+    BOOST_TEST(figures[1].oldest_undelivered.empty());
+
+    delivery.state = WebhookState::abandoned;
+    store->record_webhook_delivery(behind, delivery);
+    figures = store->operations_figures().webhooks;
+    BOOST_TEST(figures[0].undelivered == 1);
+    BOOST_TEST(figures[0].oldest_undelivered == events[2].recorded_at);
+}
+
 inline void feed_webhooks_and_idempotency_keys(const Backend& backend) {
     std::string url;
     const auto store = fresh_store(backend, "feed", &url);

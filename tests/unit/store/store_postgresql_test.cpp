@@ -47,6 +47,10 @@ BOOST_AUTO_TEST_CASE(message_lookup) {
 BOOST_AUTO_TEST_CASE(feed_webhooks_and_idempotency) {
     feed_webhooks_and_idempotency_keys(store_backends::kPostgresql);
 }
+
+BOOST_AUTO_TEST_CASE(webhook_figures) {
+    webhook_backlogs_are_measured(store_backends::kPostgresql);
+}
 BOOST_AUTO_TEST_CASE(api_clients) {
     api_clients_by_hash(store_backends::kPostgresql);
 }

@@ -17,6 +17,14 @@
 
 namespace http_api {
 
+// One check of GET /api/v1/diagnostics: `connector doctor`'s, as the daemon runs them.
+struct DiagnosticCheck {
+    std::string name;     // e.g. "database", "axis", "clock"
+    std::string outcome;  // "ok", "warning" (works, act soon) or "broken"
+    std::string detail;   // what was found
+    std::string advice;   // what to do; empty when ok
+};
+
 struct ServerSettings {
     std::string host = "127.0.0.1";
     unsigned short port = 0;  // 0: any free port
@@ -70,6 +78,9 @@ struct ServerSettings {
     // GET /metrics: the Prometheus text exposition, given the store to read at the scrape.
     // Empty: the route answers 404.
     std::function<std::string(connector::Store& store)> metrics_text;
+    // GET /api/v1/diagnostics: runs the checks, outside the store's lock (they take up to
+    // a few seconds: the axis, the webhook target). Empty: the route answers 404.
+    std::function<std::vector<DiagnosticCheck>()> diagnostics;
 };
 
 // What the server works with: its own store connection (the daemon's is not shared
@@ -98,6 +109,9 @@ class ApiServer {
     void start();  // throws std::runtime_error naming what failed (port, TLS files)
     void stop();
     unsigned short port() const;
+    // Replaces ServerSettings::agencies (the unit table reloaded on SIGHUP); calls in
+    // progress finish with the list they started with.
+    void set_agencies(std::vector<std::pair<std::string, std::string>> agencies);
     std::string base_url() const;  // e.g. http://127.0.0.1:8380
 
     struct Impl;  // defined in src/api_server_impl.hpp (its request handlers reach it)

@@ -7,6 +7,7 @@
 #include <cstddef>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "connector/axis_transport.hpp"
@@ -65,6 +66,10 @@ class HttpAxisClient final : public connector::AxisTransport {
         const connector::AgencyRegistration& agency) override;
     connector::AxisResult<connector::AxisDone> delete_agency(
         const std::string& agency_code) override;
+
+    // The axis's clock minus ours, from the Date header of its last answer (whole seconds:
+    // the header's resolution); none before an answer with one.
+    std::optional<std::chrono::seconds> clock_offset() const;
 
   private:
     connector::AxisResult<std::vector<connector::AxisAgency>> directory(

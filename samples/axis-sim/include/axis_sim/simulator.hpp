@@ -48,6 +48,9 @@ struct SimulatorConfig {
     // has only the package's own word for the sender.
     bool lists_without_sender = false;
     std::size_t max_body_bytes = 64 * 1024 * 1024 + 2;
+    // How far the Date header of each answer is from this host's clock (seconds, either
+    // way): a server whose clock is off, for the connector's clock-skew check.
+    long long clock_offset_s = 0;
     std::string tls_certificate, tls_private_key;  // both set = serve HTTPS
     FaultSettings faults;
 };
