@@ -163,10 +163,12 @@ std::vector<MetricFamily> Metrics::families() const {
         failures.samples.push_back(
             {{{"operation", key.first}, {"failure", key.second}}, static_cast<double>(count)});
     families.push_back(std::move(failures));
+    // Per endpoint with a breaker: the axis is the one (webhook deliveries back off per
+    // event instead, seen in connector_webhook_delivery_lag_seconds).
     families.push_back({"connector_axis_circuit_open",
-                        "1 while the circuit breaker keeps calls to the axis back, else 0.",
+                        "1 while the circuit breaker keeps calls to the endpoint back, else 0.",
                         "gauge",
-                        {{{}, circuit_open_ ? 1.0 : 0.0}},
+                        {{{{"endpoint", "axis"}}, circuit_open_ ? 1.0 : 0.0}},
                         {}});
     return families;
 }

@@ -65,7 +65,7 @@ has '^connector_pass_duration_seconds_count{pass="inbound.poll.edoc"} [1-9]'
 has '^connector_pass_duration_seconds_bucket{pass="outbox.send",le="+Inf"} [1-9]'
 has '^connector_axis_call_duration_seconds_count{operation="getReceivedEdocList"} [1-9]'
 has '^connector_axis_call_duration_seconds_count{operation="sendEdoc"} [1-9]'
-has '^connector_axis_circuit_open 0$'
+has '^connector_axis_circuit_open{endpoint="axis"} 0$'
 has '^connector_certificate_expiry_timestamp_seconds{role="trust",subject="[^"]*"} [0-9]'
 # Our signing certificate, its notAfter as openssl reads it.
 expected=$(date -d "$(openssl x509 -in "$pki/h20.pem" -noout -enddate | cut -d= -f2)" +%s)

@@ -71,7 +71,7 @@ BOOST_AUTO_TEST_CASE(histograms_are_cumulative_with_their_sum_and_count) {
     has("connector_pass_duration_seconds_count{pass=\"outbox.send\"} 3");
     has("connector_axis_call_duration_seconds_count{operation=\"sendEdoc\"} 2");
     has("connector_axis_call_failures_total{operation=\"sendEdoc\",failure=\"authentication\"} 1");
-    has("connector_axis_circuit_open 1");
+    has("connector_axis_circuit_open{endpoint=\"axis\"} 1");
     const auto [status, said] = promtool(text, "histograms");
     BOOST_TEST(status == 0, said);
 }
@@ -80,7 +80,7 @@ BOOST_AUTO_TEST_CASE(families_without_samples_are_left_out) {
     Metrics fresh;
     const std::string text = render_metrics(fresh.families());
     BOOST_TEST(text.find("connector_pass_duration_seconds") == std::string::npos);
-    BOOST_TEST(text.find("connector_axis_circuit_open 0") != std::string::npos);
+    BOOST_TEST(text.find("connector_axis_circuit_open{endpoint=\"axis\"} 0") != std::string::npos);
     BOOST_TEST(promtool(text, "fresh").first == 0);
 }
 
