@@ -185,7 +185,8 @@ inline void logins_and_sessions(const store_backends::Backend& backend) {
     BOOST_TEST(browser.call("GET", "/api/v1/session").status == 401);
     BOOST_TEST(audited(h, "LOGOUT") == 1);
     // A token has no session to end.
-    BOOST_TEST(h.call("DELETE", "/api/v1/session", h.backend_token).status == 400);
+    BOOST_TEST(h.refused_by_rule("no session to end", "DELETE", "/api/v1/session", h.backend_token)
+                   .status == 400);
 
     // Forged and hostile cookies open nothing.
     for (const std::string& forged :
@@ -467,8 +468,9 @@ inline void the_agency_clerk_amends(const store_backends::Backend& backend) {
                               R"(", "dueDate": "30/09/2026"}]})")
                    .has_problem("tasks[0].dueDate", "is not a yyyy-MM-dd date"));
     BOOST_TEST(office
-                   .write("POST", path,
-                          R"({"reason": "x", "tasks": [{"code": "x' OR 1=1 --", "title": "y"}]})")
+                   .call("POST", path,
+                         R"({"reason": "x", "tasks": [{"code": "x' OR 1=1 --", "title": "y"}]})",
+                         {{"X-CSRF-Token", office.csrf}, {"X-Contract-Rule", "is not a task of"}})
                    .has_problem("tasks[0].code", "is not a task of"));
     BOOST_TEST(h.call("POST",
                       "/api/v1/documents/" + api_scenarios::encoded("nothing") + "/amendment",

@@ -48,6 +48,7 @@
 #include "connector/exchange.hpp"
 #include "connector/logging.hpp"
 #include "connector/password.hpp"
+#include "contract_proxy.hpp"
 #include "edxml/attachments.hpp"
 #include "edxml/reader.hpp"
 #include "http_api/api_server.hpp"
@@ -69,6 +70,7 @@ struct Answer {
     std::string body;
     std::string authenticate;
     std::string set_cookie, location, content_type, security_policy, retry_after, disposition;
+    std::string allow;
     bool replayed = false;
     Poco::JSON::Object::Ptr json() const {
         Poco::JSON::Parser parser;
@@ -96,7 +98,7 @@ struct Answer {
 
 inline std::string encoded(const std::string& code) {
     std::string out;
-    Poco::URI::encode(code, ",/#?&=+ '", out);
+    Poco::URI::encode(code, ",/#?&=+ '%", out);
     return out;
 }
 
@@ -109,6 +111,9 @@ struct Harness {
     std::atomic<bool> circuit_open{false};
     std::shared_ptr<http_api::ChangeSignal> changes = std::make_shared<http_api::ChangeSignal>();
     std::unique_ptr<http_api::ApiServer> server;
+    // Between call() and the server (plain HTTP only): each call checked against
+    // docs/openapi.yaml; a violation fails the test when the harness ends.
+    std::unique_ptr<contract::Proxy> proxy;
 
     Harness(const store_backends::Backend& backend, const std::string& label,
             std::size_t max_body = 16 * 1024 * 1024, const std::string& tls_certificate = {},
@@ -138,6 +143,25 @@ struct Harness {
             },
             changes);
         server->start();
+        if (tls_certificate.empty())
+            proxy = std::make_unique<contract::Proxy>(server->port(), label);
+    }
+    ~Harness() {
+        if (proxy)
+            for (const std::string& violation : proxy->stop())
+                BOOST_ERROR("the contract (docs/openapi.yaml): " + violation);
+    }
+    Harness(const Harness&) = delete;
+    Harness& operator=(const Harness&) = delete;
+
+    // A request the schemas allow but a rule in the spec's prose refuses (a duplicate key,
+    // a status that may not come alone…): the contract proxy checks it is a 400 that
+    // says `words`, instead of counting the 400 against the spec.
+    Answer refused_by_rule(const std::string& words, const std::string& method,
+                           const std::string& path, const std::string& bearer,
+                           const std::string& body = {}) {
+        return call(method, path, bearer, body, {}, -1, "application/json",
+                    {{"X-Contract-Rule", words}});
     }
 
     Answer call(const std::string& method, const std::string& path, const std::string& bearer = {},
@@ -145,7 +169,9 @@ struct Harness {
                 std::streamsize declared_length = -1,
                 const std::string& content_type = "application/json",
                 const std::vector<std::pair<std::string, std::string>>& headers = {}) {
-        Poco::Net::HTTPClientSession session("127.0.0.1", server->port());
+        // A declared length without its body tests the server's own reading: straight to it.
+        Poco::Net::HTTPClientSession session(
+            "127.0.0.1", proxy && declared_length < 0 ? proxy->port() : server->port());
         session.setTimeout(Poco::Timespan(120, 0));
         Poco::Net::HTTPRequest request(method, path, Poco::Net::HTTPMessage::HTTP_1_1);
         for (const auto& [name, value] : headers)
@@ -179,6 +205,7 @@ struct Harness {
         answer.security_policy = response.get("Content-Security-Policy", "");
         answer.disposition = response.get("Content-Disposition", "");
         answer.retry_after = response.get("Retry-After", "");
+        answer.allow = response.get("Allow", "");
         Poco::StreamCopier::copyToString(in, answer.body);
         return answer;
     }
@@ -395,13 +422,28 @@ inline void bad_requests_name_every_wrong_field(const store_backends::Backend& b
     BOOST_TEST(post(R"({"document": {"number": "1", "notation": "KH", "subject": "s"},
                         "tasks": []})")
                    .has_problem("tasks", "1..500"));
+    // Limits count characters, as the spec's maxLength does: 1000 × "ệ" (3000 bytes) is a
+    // subject of 1000, 1001 is one too many. (The number is missing, so nothing is sent.)
+    const auto subject_of = [&](int count) {
+        std::string subject;
+        for (int i = 0; i < count; ++i)
+            subject += "ệ";
+        return post(R"({"document": {"notation": "KH", "subject": ")" + subject +
+                    R"("}, "tasks": [{"title": "t", "lead": {"organId": "000.00.00.H20"}}]})");
+    };
+    const Answer at_limit = subject_of(1000);
+    BOOST_TEST(at_limit.has_problem("document.number", "is required"), at_limit.body);
+    BOOST_TEST(!at_limit.has_problem("document.subject", ""), at_limit.body);
+    BOOST_TEST(subject_of(1001).has_problem("document.subject", "is longer than 1000 characters"));
     BOOST_TEST(post("not json").has_problem("(body)", "not JSON"));
     BOOST_TEST(post("[1, 2]").has_problem("(body)", "JSON object"));
     BOOST_TEST(post(std::string("{\"document\": \"\xff\xfe\"}")).has_problem("(body)", "UTF-8"));
     BOOST_TEST(post(std::string(5000, '[') + std::string(5000, ']')).status == 400);
-    BOOST_TEST(post(R"({"document": {"number": "1", "notation": "KH", "subject": "a\u0000b"},
+    BOOST_TEST(
+        h.refused_by_rule("control character", "POST", "/api/v1/tasks", h.backend_token,
+                          R"({"document": {"number": "1", "notation": "KH", "subject": "a\u0000b"},
                         "tasks": [{"title": "t", "lead": {"organId": "000.00.00.H20"}}]})")
-                   .has_problem("document.subject", "control character"));
+            .has_problem("document.subject", "control character"));
     BOOST_TEST(post(assignment_body("1", R"(, {"title": "t", "priority": true,
         "lead": {"organId": "000.00.00.H20"}})"))
                    .has_problem("tasks[2].priority", "integer"));
@@ -504,7 +546,10 @@ inline void reports_move_tasks_and_are_refused_when_they_cannot(
     BOOST_TEST(report("H20#1", R"({"note": null})").has_problem("(body)", "at least one"));
     BOOST_TEST(report("H20#1", R"({"note": ")" + std::string(70 * 1024, 'x') + R"("})").status ==
                413);
-    BOOST_TEST(report("H20#1", R"({"status": "13", "progress": 5})").status == 400);
+    BOOST_TEST(h.refused_by_rule("are sent alone", "POST",
+                                 "/api/v1/tasks/" + encoded("H20#1") + "/reports", h.backend_token,
+                                 R"({"status": "13", "progress": 5})")
+                   .status == 400);
     const Answer backwards = report("H20#1", R"({"status": "03"})");
     BOOST_TEST(backwards.status == 409);
     // 13 is the issuer's: not for a task assigned to us.
@@ -606,7 +651,9 @@ inline void the_task_list_filters(const store_backends::Backend& backend) {
                (std::vector<std::string>{"A#3", by_due[4]}));
     BOOST_TEST(h.call("GET", "/api/v1/tasks?sort=title", h.clerk_token)
                    .has_problem("sort", "code or due"));
-    BOOST_TEST(h.call("GET", "/api/v1/tasks?sort=due&after=A%231", h.clerk_token).status == 400);
+    BOOST_TEST(h.refused_by_rule("must be the `next`", "GET", "/api/v1/tasks?sort=due&after=A%231",
+                                 h.clerk_token)
+                   .status == 400);
     // Timeliness filters after the query: a page still has up to `limit` matches.
     BOOST_TEST(codes("limit=1&timeliness=open_on_time").size() == 1u);
     // A task its lead refused (02) is closed as refused, never counted as open or overdue.
@@ -670,6 +717,18 @@ inline void the_change_feed_pages_and_long_polls(const store_backends::Backend& 
     BOOST_TEST(new_events->getObject(0)->getValue<std::int64_t>("seq") > last);
     BOOST_TEST(h.call("GET", "/api/v1/events?wait=61", h.auditor_token).status == 400);
     BOOST_TEST(h.call("GET", "/api/v1/events?after=-1", h.auditor_token).status == 400);
+    // The whole range the spec gives (0..2^62), no more: 10^18 was refused though allowed.
+    const Answer far = h.call("GET", "/api/v1/events?after=4611686018427387904", h.auditor_token);
+    BOOST_TEST(far.status == 200, far.body);
+    BOOST_TEST(far.json()->getArray("events")->size() == 0u);
+    BOOST_TEST(h.call("GET", "/api/v1/events?after=1000000000000000000", h.auditor_token).status ==
+               200);
+    // (A rule for the proxy: its validator reads numbers as doubles, 2^62 + 1 as 2^62.)
+    BOOST_TEST(h.refused_by_rule("is not 0..4611686018427387904", "GET",
+                                 "/api/v1/events?after=4611686018427387905", h.auditor_token)
+                   .has_problem("after", "is not 0..4611686018427387904"));
+    BOOST_TEST(h.call("GET", "/api/v1/events?after=99999999999999999999", h.auditor_token).status ==
+               400);
     BOOST_TEST(h.call("GET", "/api/v1/events?after=1&after=2", h.auditor_token).status == 400);
 }
 
@@ -1103,13 +1162,48 @@ inline void answers_are_well_formed_and_strict(const store_backends::Backend& ba
                                 R"({"document": {"number": "1"}, "document": {"number": "2"}})");
     BOOST_TEST(twice.status == 400);
     BOOST_TEST(twice.has_problem("(body)", "the key 'document' appears twice"), twice.body);
-    const Answer nested_twice = h.call("POST", "/api/v1/tasks/H20%231/reports", h.clerk_token,
-                                       R"({"status": "03", "note": "a", "note": "b"})");
+    const Answer nested_twice =
+        h.refused_by_rule("appears twice", "POST", "/api/v1/tasks/H20%231/reports", h.clerk_token,
+                          R"({"status": "03", "note": "a", "note": "b"})");
     BOOST_TEST(nested_twice.status == 400);
     BOOST_TEST(nested_twice.body.find("appears twice") != std::string::npos, nested_twice.body);
     // The same key in two different objects is fine.
     BOOST_TEST(h.call("POST", "/api/v1/tasks", h.backend_token, assignment_body("6")).status ==
                202);
+
+    // HEAD wherever GET is: the same status and headers, no body; listed in Allow.
+    const Answer head = h.call("HEAD", "/api/v1/tasks", h.clerk_token);
+    BOOST_TEST(head.status == 200);
+    BOOST_TEST(head.body.empty());
+    BOOST_TEST(head.content_type == "application/json; charset=utf-8");
+    BOOST_TEST(h.call("HEAD", "/api/v1/tasks").status == 401);
+    BOOST_TEST(h.call("HEAD", "/healthz").status == 200);
+    const Answer not_here = h.call("DELETE", "/api/v1/tasks", h.clerk_token);
+    BOOST_TEST(not_here.status == 405);
+    BOOST_TEST(not_here.allow == "GET, HEAD, POST");
+    BOOST_TEST(h.call("PUT", "/healthz").status == 405);
+    // A query a route does not take is refused on every route, in the same shape (the
+    // pages read theirs, and take any).
+    for (const std::string& path :
+         {std::string("/healthz?x=1"), std::string("/readyz?verbose"),
+          std::string("/api/v1/openapi.yaml?v=2"), std::string("/api/v1/agencies?q=a"),
+          std::string("/api/v1/session?x=1")}) {
+        const Answer refused = h.call("GET", path, h.clerk_token);
+        BOOST_TEST(refused.status == 400, path);
+        BOOST_TEST(refused.has_problem(
+                       path.substr(path.find('?') + 1, path.find('=') == std::string::npos
+                                                           ? std::string::npos
+                                                           : path.find('=') - path.find('?') - 1),
+                       "unknown query parameter"),
+                   path + ": " + refused.body);
+    }
+    const Answer post_query =
+        h.call("POST", "/api/v1/tasks?dry=1", h.backend_token, assignment_body("7"));
+    BOOST_TEST(post_query.status == 400);
+    BOOST_TEST(post_query.has_problem("dry", "unknown query parameter"), post_query.body);
+    const Answer login_query = h.call("POST", "/api/v1/session?next=/", "", R"({})");
+    BOOST_TEST(login_query.has_problem("next", "unknown query parameter"), login_query.body);
+    BOOST_TEST(h.call("GET", "/ui/tasks.html?code=A%231").status == 200);
 }
 
 // Issue 13: when the workers' queue is full the server answers 503 at once, complete
@@ -1307,7 +1401,7 @@ inline void long_strings_are_taken_out_as_the_body_arrives(const store_backends:
         R"("}, "tasks": [{"title": "t", "lead": {"organId": "000.00.00.H20"}}]})";
     const Answer too_long = h.call("POST", "/api/v1/tasks", h.backend_token, long_content);
     BOOST_TEST(too_long.status == 400);
-    BOOST_TEST(too_long.has_problem("document.content", "is longer than 100000 bytes"),
+    BOOST_TEST(too_long.has_problem("document.content", "is longer than 100000 characters"),
                too_long.body);
     // A stand-in written by the client is only a string (and not base64).
     const Answer forged =

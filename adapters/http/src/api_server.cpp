@@ -110,7 +110,7 @@ void ApiServer::Impl::handle(HTTPServerRequest& request, HTTPServerResponse& res
     if (!body_read && (request.getChunkedTransferEncoding() || request.getContentLength() > 0))
         response.setKeepAlive(false);
     try {
-        send(response, reply);
+        send(response, reply, request.getMethod() == "HEAD");
     } catch (const std::exception&) {
         // the client went away; nothing to answer
     }
@@ -134,7 +134,7 @@ void ApiServer::Impl::handle(HTTPServerRequest& request, HTTPServerResponse& res
         idle.notify_all();
 }
 
-void ApiServer::Impl::send(HTTPServerResponse& response, const Reply& reply) const {
+void ApiServer::Impl::send(HTTPServerResponse& response, const Reply& reply, bool head) const {
     const std::string body = reply.status == 204  ? std::string()
                              : reply.text.empty() ? to_text(reply.json)
                                                   : reply.text;
@@ -150,7 +150,10 @@ void ApiServer::Impl::send(HTTPServerResponse& response, const Reply& reply) con
     for (const auto& [name, value] : reply.headers)
         response.set(name, value);
     response.setContentLength(static_cast<std::streamsize>(body.size()));
-    response.send() << body;
+    if (head)
+        response.send();  // the length the GET would have, without its bytes
+    else
+        response.send() << body;
 }
 
 Reply ApiServer::Impl::route(HTTPServerRequest& request, bool& body_read) {
@@ -173,10 +176,15 @@ Reply ApiServer::Impl::route(HTTPServerRequest& request, bool& body_read) {
     const Route* found = nullptr;
     std::string parameter;
     std::vector<std::string> allowed;
+    // HEAD is GET without the body (send() leaves it out), wherever GET is.
+    const bool head = request.getMethod() == "HEAD";
     for (const Route& route : kRoutes) {
         if (const auto matched = match(route, segments)) {
             allowed.emplace_back(route.method);
-            if (request.getMethod() == route.method) {
+            if (std::string(route.method) == "GET")
+                allowed.emplace_back("HEAD");
+            if (request.getMethod() == route.method ||
+                (head && std::string(route.method) == "GET")) {
                 found = &route;
                 parameter = *matched;
             }
@@ -192,6 +200,17 @@ Reply ApiServer::Impl::route(HTTPServerRequest& request, bool& body_read) {
         reply.headers.emplace_back("Allow", allow);
         return reply;
     }
+    Poco::URI::QueryParameters query;
+    try {
+        query = Poco::URI(uri).getQueryParameters();
+    } catch (const Poco::Exception&) {
+        refuse(400, "the query has a bad %-escape");
+    }
+    // The pages read their own query (task.html?code=…); every other route names what it
+    // takes, and refuses the rest in one shape (refuse_unknown_query).
+    if (found->id == RouteId::healthz || found->id == RouteId::readyz ||
+        found->id == RouteId::openapi || found->id == RouteId::login)
+        refuse_unknown_query(query);
     if (found->id == RouteId::healthz) {
         Object::Ptr body = new Object;
         body->set("status", "ok");
@@ -209,11 +228,8 @@ Reply ApiServer::Impl::route(HTTPServerRequest& request, bool& body_read) {
                 {{"Location", "/ui/tasks.html"}}};
     if (found->id == RouteId::page)
         return page(parameter);
-    if (found->id == RouteId::login) {
-        if (uri.find('?') != std::string::npos)
-            refuse(400, "the login takes no query parameters");
+    if (found->id == RouteId::login)
         return login(request, body_read);
-    }
 
     const Caller client = authenticate(request);
     if ((found->roles & role_bit(client.role)) == 0) {
@@ -241,12 +257,6 @@ Reply ApiServer::Impl::route(HTTPServerRequest& request, bool& body_read) {
         body_read = drain(request);
         refuse(413, "the body is over " + std::to_string(body_limit) + " bytes");
     }
-    Poco::URI::QueryParameters query;
-    try {
-        query = Poco::URI(uri).getQueryParameters();
-    } catch (const Poco::Exception&) {
-        refuse(400, "the query has a bad %-escape");
-    }
     if (std::string(found->method) == "GET") {
         switch (found->id) {
             case RouteId::list_tasks:
@@ -260,8 +270,7 @@ Reply ApiServer::Impl::route(HTTPServerRequest& request, bool& body_read) {
             case RouteId::exports:
                 return export_file(client, parameter, query);
             case RouteId::whoami:
-                if (!query.empty())
-                    refuse_fields({{query.front().first, "unknown query parameter"}});
+                refuse_unknown_query(query);
                 return whoami(client);
             case RouteId::events:
                 // The feed tells of every task: a clerk's pages read their tasks instead.
@@ -304,8 +313,7 @@ Reply ApiServer::Impl::route(HTTPServerRequest& request, bool& body_read) {
     if (is_large(request))
         large_body_pass.emplace(large_bodies);
     JsonBody body = read_body(request, raw_path, body_limit, body_read);
-    if (!query.empty())
-        refuse(400, "unknown query parameter '" + query.front().first + "'");
+    refuse_unknown_query(query);  // a POST takes none
     return idempotent(request, client, body, [&] {
         switch (found->id) {
             case RouteId::assign:

@@ -138,7 +138,7 @@ struct ApiServer::Impl {
 
     // api_server.cpp: the request's way from the connection to a handler and back.
     void handle(Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response);
-    void send(Poco::Net::HTTPServerResponse& response, const Reply& reply) const;
+    void send(Poco::Net::HTTPServerResponse& response, const Reply& reply, bool head) const;
     Reply route(Poco::Net::HTTPServerRequest& request, bool& body_read);
     JsonBody read_body(Poco::Net::HTTPServerRequest& request, const std::string& path,
                        std::size_t limit, bool& body_read) const;

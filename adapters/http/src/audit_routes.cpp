@@ -99,8 +99,7 @@ Reply ApiServer::Impl::list_messages(const Poco::URI::QueryParameters& query) {
 // touched, and where it stands in the chain.
 Reply ApiServer::Impl::one_message(const std::string& text,
                                    const Poco::URI::QueryParameters& query) {
-    if (!query.empty())
-        refuse_fields({{query.front().first, "unknown query parameter"}});
+    refuse_unknown_query(query);
     const std::int64_t sequence = sequence_of(text);
     return with_backend([&](Backend& b) {
         const auto logged = b.store().message_without_raw(sequence);
@@ -179,8 +178,7 @@ Reply ApiServer::Impl::one_message(const std::string& text,
 // The bytes as received or sent: downloaded, never shown in the pages' origin.
 Reply ApiServer::Impl::message_raw(const std::string& text,
                                    const Poco::URI::QueryParameters& query) {
-    if (!query.empty())
-        refuse_fields({{query.front().first, "unknown query parameter"}});
+    refuse_unknown_query(query);
     const std::int64_t sequence = sequence_of(text);
     return with_backend([&](Backend& b) {
         if (!b.store().message_without_raw(sequence))

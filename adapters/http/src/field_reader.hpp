@@ -17,6 +17,15 @@
 
 namespace http_api {
 
+// Characters (Unicode code points) of UTF-8 text, as JSON Schema's maxLength counts them:
+// every byte but the continuation bytes (10xxxxxx) starts one.
+inline std::size_t characters(const std::string& text) {
+    std::size_t count = 0;
+    for (const unsigned char byte : text)
+        count += (byte & 0xC0) != 0x80 ? 1 : 0;
+    return count;
+}
+
 struct Problem {
     std::string field;
     std::string reason;
@@ -68,8 +77,8 @@ class FieldReader {
                 text = std::move(*long_text);  // each is read once: moved, not copied
         if (required && text.find_first_not_of(" \t\r\n") == std::string::npos)
             problem(field, "must not be blank");
-        else if (text.size() > max_length)
-            problem(field, "is longer than " + std::to_string(max_length) + " bytes");
+        else if (characters(text) > max_length)
+            problem(field, "is longer than " + std::to_string(max_length) + " characters");
         else if (has_control_character(text))
             problem(field, "holds a control character");
         return text;

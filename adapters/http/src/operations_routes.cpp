@@ -11,8 +11,7 @@ using Poco::JSON::Object;
 
 // The store is this server's (one at a time, as every route's).
 Reply ApiServer::Impl::metrics(const Poco::URI::QueryParameters& query) {
-    if (!query.empty())
-        refuse(400, "unknown query parameter '" + query.front().first + "'");
+    refuse_unknown_query(query);
     if (!settings.metrics_text)
         refuse(404, "no metrics in this server");
     std::string text = with_backend([&](Backend& b) { return settings.metrics_text(b.store()); });
@@ -22,8 +21,7 @@ Reply ApiServer::Impl::metrics(const Poco::URI::QueryParameters& query) {
 // The checks, then what /readyz would say: "ready" is whether nothing keeps the daemon
 // from working now, which the checks alone (run from outside its loop) do not tell.
 Reply ApiServer::Impl::diagnostics(const Poco::URI::QueryParameters& query) {
-    if (!query.empty())
-        refuse(400, "unknown query parameter '" + query.front().first + "'");
+    refuse_unknown_query(query);
     if (!settings.diagnostics)
         refuse(404, "no diagnostics in this server");
     const std::string checked_at = connector::utc_text(now());

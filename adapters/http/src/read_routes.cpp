@@ -96,8 +96,8 @@ connector::TaskQuery ApiServer::Impl::task_filters(const Caller& caller,
                 (name == "dueBefore" ? filter.due_before : filter.due_after) =
                     edxml::format_date(*date);
         } else if (name == "q") {
-            if (value.size() > 200 || !valid_utf8(value))
-                reader.problem(name, "must be valid UTF-8, at most 200 bytes");
+            if (!valid_utf8(value) || characters(value) > 200)
+                reader.problem(name, "must be valid UTF-8, at most 200 characters");
             filter.text = value;
         } else {
             reader.problem(name, "unknown query parameter");
@@ -146,8 +146,7 @@ Reply ApiServer::Impl::list_tasks(const Caller& caller, const Poco::URI::QueryPa
 
 Reply ApiServer::Impl::one_task(const Caller& caller, const std::string& code,
                                 const Poco::URI::QueryParameters& query) {
-    if (!query.empty())
-        refuse_fields({{query.front().first, "unknown query parameter"}});
+    refuse_unknown_query(query);
     return with_backend([&](Backend& b) {
         const connector::Task task = visible_task(b, caller, code);
         Object::Ptr body = task_json(task, today());
@@ -223,13 +222,14 @@ Reply ApiServer::Impl::events(const Poco::URI::QueryParameters& query) {
     std::set<std::string> seen;
     const auto number = [&](const std::string& name, const std::string& value,
                             long long high) -> long long {
-        if (value.empty() || value.size() > 18 ||
+        // Up to 19 digits (2^62 has 19), read unsigned so that none overflows.
+        if (value.empty() || value.size() > 19 ||
             value.find_first_not_of("0123456789") != std::string::npos ||
-            std::stoll(value) > high) {
+            std::stoull(value) > static_cast<unsigned long long>(high)) {
             reader.problem(name, "'" + value + "' is not 0.." + std::to_string(high));
             return 0;
         }
-        return std::stoll(value);
+        return static_cast<long long>(std::stoull(value));
     };
     for (const auto& [name, value] : query) {
         if (!seen.insert(name).second)
@@ -284,8 +284,7 @@ Reply ApiServer::Impl::events(const Poco::URI::QueryParameters& query) {
 }
 
 Reply ApiServer::Impl::agencies(const Poco::URI::QueryParameters& query) {
-    if (!query.empty())
-        refuse_fields({{query.front().first, "unknown query parameter"}});
+    refuse_unknown_query(query);
     Poco::JSON::Array::Ptr list = new Poco::JSON::Array;
     const auto known = agencies_now();  // held: a reload may replace it meanwhile
     for (const auto& [name, code] : *known) {

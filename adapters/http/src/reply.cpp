@@ -107,6 +107,15 @@ Reply error_reply(int status, const std::string& message) {
     throw Refusal{error_reply(status, message)};
 }
 
+void refuse_unknown_query(const std::vector<std::pair<std::string, std::string>>& query) {
+    if (query.empty())
+        return;
+    std::vector<Problem> problems;
+    for (const auto& [name, value] : query)
+        problems.push_back({name, "unknown query parameter"});
+    refuse_fields(problems);
+}
+
 [[noreturn]] void refuse_fields(const std::vector<Problem>& problems) {
     Object::Ptr body = new Object(Poco::JSON_PRESERVE_KEY_ORDER);
     body->set("error",

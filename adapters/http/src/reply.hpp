@@ -41,6 +41,9 @@ Reply package_download(std::string bytes, std::int64_t sequence);
 std::int64_t message_sequence(const std::string& field, const std::string& text);
 [[noreturn]] void refuse(int status, const std::string& message);
 [[noreturn]] void refuse_fields(const std::vector<Problem>& problems);
+// For a route that takes no query parameter: 400 naming each one given, with the
+// problems array every other 400 has ("reason": "unknown query parameter").
+void refuse_unknown_query(const std::vector<std::pair<std::string, std::string>>& query);
 // Refuses the request (400) when `reader` found problems.
 void check(FieldReader& reader);
 

@@ -1,0 +1,323 @@
+// contract_proxy stands between the API tests and the daemon's server and checks every
+// call against docs/openapi.yaml, as Stoplight's `prism proxy --errors` would, with
+// kin-openapi's openapi3filter (Debian's golang-github-getkin-kin-openapi-dev, built
+// offline like openapi_validate.go):
+//
+//   - the answer must be one the spec documents for that route and method (its status,
+//     its Content-Type, its body against the schema, its required headers);
+//   - a request the spec calls valid must not be refused with 400 (the spec would then be
+//     looser than the server: an integrator following it gets refused);
+//   - a request the spec calls invalid must not be accepted (2xx): the spec would be
+//     stricter than the server.
+//
+// The spec's conventions, which a schema cannot say, count too: a query parameter the
+// operation does not list, one given twice, or a bad %-escape makes a request invalid.
+// A test that sends a request the schemas allow but a rule in the spec's prose refuses
+// (a report's status that may not follow the last one, an amendment that changes
+// nothing) says so in the header X-Contract-Rule, with words the 400 must contain; the
+// header is not passed on.
+//
+// Each call is one JSON line in the record file: method, route template, status, and
+// the violation if any. The tests (tests/integration/api_test.hpp) fail on any violation;
+// tests/api/contract_coverage.py checks from all the records that every documented
+// status of every route was seen.
+//
+// Usage: contract_proxy SPEC.yaml UPSTREAM_URL RECORD_FILE
+// Prints "listening http://127.0.0.1:PORT" once it accepts connections.
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httputil"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/getkin/kin-openapi/openapi3filter"
+	"github.com/getkin/kin-openapi/routers"
+	"github.com/getkin/kin-openapi/routers/gorillamux"
+)
+
+type record struct {
+	Method    string `json:"method"`
+	Route     string `json:"route"` // the spec's path template; "" when no route matched
+	Path      string `json:"path"`
+	Status    int    `json:"status"`
+	Valid     bool   `json:"requestValid"`
+	Violation string `json:"violation,omitempty"`
+}
+
+type recorder struct {
+	mutex sync.Mutex
+	file  *os.File
+}
+
+func (r *recorder) write(entry record) {
+	line, _ := json.Marshal(entry)
+	r.mutex.Lock()
+	defer r.mutex.Unlock()
+	r.file.Write(append(line, '\n'))
+}
+
+// Bodies the spec describes as files or text without a schema are not decoded by
+// kin-openapi unless a decoder is registered: these are passed as they are.
+func registerPassThroughDecoders() {
+	raw := func(body io.Reader, _ http.Header, _ *openapi3.SchemaRef,
+		_ openapi3filter.EncodingFn) (interface{}, error) {
+		data, err := io.ReadAll(body)
+		return string(data), err
+	}
+	for _, mime := range []string{"application/zip", "text/csv", "application/xml",
+		"application/yaml", // the spec itself, a text, not an object to decode
+		"text/html", "text/css", "text/javascript", "application/javascript",
+		"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"} {
+		openapi3filter.RegisterBodyDecoder(mime, raw)
+	}
+}
+
+type state struct {
+	router   routers.Router
+	upstream *url.URL
+	records  *recorder
+}
+
+type key int
+
+const inputKey key = 0
+
+// The request as checked, kept for the response check.
+type checked struct {
+	input     *openapi3filter.RequestValidationInput
+	route     string
+	valid     bool
+	violation string
+	rule      string // X-Contract-Rule: the words of a refusal the schemas cannot express
+}
+
+// The conventions on queries (openapi.yaml's description): only the parameters the
+// operation lists, each once, properly escaped.
+func queryConventions(request *http.Request, operation *openapi3.Operation,
+	pathItem *openapi3.PathItem) string {
+	// A ';' is a character of the query (RFC 3986), not a separator, which Go's parser
+	// refuses outright.
+	values, err := url.ParseQuery(strings.ReplaceAll(request.URL.RawQuery, ";", "%3B"))
+	if err != nil {
+		return "the query has a bad %-escape"
+	}
+	// x-any-query: the pages, whose script reads whatever query it was given.
+	if _, any := operation.Extensions["x-any-query"]; any {
+		return ""
+	}
+	listed := map[string]bool{}
+	for _, parameters := range []openapi3.Parameters{pathItem.Parameters, operation.Parameters} {
+		for _, parameter := range parameters {
+			if parameter.Value != nil && parameter.Value.In == "query" {
+				listed[parameter.Value.Name] = true
+			}
+		}
+	}
+	for name, given := range values {
+		if !listed[name] {
+			return "unknown query parameter '" + name + "'"
+		}
+		if len(given) > 1 {
+			return "query parameter '" + name + "' given twice"
+		}
+	}
+	return ""
+}
+
+func (s *state) checkRequest(request *http.Request, body []byte) *checked {
+	result := &checked{valid: true, rule: request.Header.Get("X-Contract-Rule")}
+	request.Header.Del("X-Contract-Rule")
+	route, parameters, err := s.router.FindRoute(request)
+	if err != nil {
+		// No such path or method in the spec: the server's 404 or 405 is checked by the
+		// tests; there is no schema to hold it to.
+		result.valid = false
+		return result
+	}
+	result.route = route.Path
+	// The router hands path parameters over as they travel (%2F, %23…); the schemas
+	// describe them decoded.
+	for name, value := range parameters {
+		if decoded, err := url.PathUnescape(value); err == nil {
+			parameters[name] = decoded
+		}
+	}
+	copy := request.Clone(context.Background())
+	copy.Body = io.NopCloser(bytes.NewReader(body))
+	result.input = &openapi3filter.RequestValidationInput{
+		Request:    copy,
+		PathParams: parameters,
+		Route:      route,
+		Options: &openapi3filter.Options{
+			AuthenticationFunc:  openapi3filter.NoopAuthenticationFunc,
+			SkipSettingDefaults: true,
+		},
+	}
+	if broken := queryConventions(request, route.Operation, route.PathItem); broken != "" {
+		result.valid = false
+		result.violation = broken
+	} else if err := openapi3filter.ValidateRequest(context.Background(), result.input); err != nil {
+		result.valid = false
+		result.violation = oneLine(err.Error())
+	}
+	return result
+}
+
+func oneLine(text string) string {
+	text = strings.ReplaceAll(text, "\n", " | ")
+	if len(text) > 600 {
+		text = text[:600] + "…"
+	}
+	return text
+}
+
+func (s *state) checkResponse(response *http.Response) error {
+	found, _ := response.Request.Context().Value(inputKey).(*checked)
+	if found == nil {
+		return nil
+	}
+	body, err := io.ReadAll(response.Body)
+	if err != nil {
+		return err
+	}
+	response.Body.Close()
+	response.Body = io.NopCloser(bytes.NewReader(body))
+	entry := record{Method: response.Request.Method, Route: found.route,
+		Path: response.Request.URL.Path, Status: response.StatusCode, Valid: found.valid}
+	switch {
+	case found.input == nil:
+		// Unrouted: recorded only.
+	case found.rule != "" && response.StatusCode != http.StatusBadRequest:
+		entry.Violation = fmt.Sprintf("a request refused by a rule (%q) was answered %d",
+			found.rule, response.StatusCode)
+	case found.rule != "" && !strings.Contains(string(body), found.rule):
+		entry.Violation = fmt.Sprintf("the 400 does not say %q: %s", found.rule,
+			oneLine(string(body)))
+	case found.valid && found.rule == "" && response.StatusCode == http.StatusBadRequest:
+		entry.Violation = "the spec accepts this request but the server answered 400: " +
+			oneLine(string(body))
+	case !found.valid && response.StatusCode < 300:
+		entry.Violation = fmt.Sprintf("the server answered %d to a request the spec refuses: %s",
+			response.StatusCode, found.violation)
+	default:
+		header, broken := integerHeaders(found.input.Route.Operation, response)
+		if broken != "" {
+			entry.Violation = "the answer breaks the spec: " + broken
+			break
+		}
+		input := &openapi3filter.ResponseValidationInput{
+			RequestValidationInput: found.input,
+			Status:                 response.StatusCode,
+			Header:                 header,
+			Body:                   io.NopCloser(bytes.NewReader(body)),
+			Options:                &openapi3filter.Options{IncludeResponseStatus: true},
+		}
+		if err := openapi3filter.ValidateResponse(context.Background(), input); err != nil {
+			entry.Violation = "the answer breaks the spec: " + oneLine(err.Error())
+		}
+	}
+	s.records.write(entry)
+	return nil
+}
+
+// kin-openapi checks a header's text against its schema as it is, so that "30" is not an
+// integer: the integer headers of the documented answer are checked here, and left out
+// of what kin-openapi sees.
+func integerHeaders(operation *openapi3.Operation, response *http.Response) (http.Header, string) {
+	header := response.Header.Clone()
+	documented := operation.Responses.Get(response.StatusCode)
+	if documented == nil || documented.Value == nil {
+		return header, ""
+	}
+	for name, ref := range documented.Value.Headers {
+		if ref.Value == nil || ref.Value.Schema == nil || ref.Value.Schema.Value == nil ||
+			ref.Value.Schema.Value.Type != "integer" {
+			continue
+		}
+		text := header.Get(name)
+		if text == "" {
+			continue // absent: kin-openapi says whether it may be
+		}
+		if ref.Value.Required {
+			continue // left for kin-openapi to see present (none in the spec is required)
+		}
+		number, err := strconv.ParseInt(text, 10, 64)
+		if err != nil {
+			return header, fmt.Sprintf("header %s is %q, not an integer", name, text)
+		}
+		if err := ref.Value.Schema.Value.VisitJSON(float64(number)); err != nil {
+			return header, fmt.Sprintf("header %s: %s", name, oneLine(err.Error()))
+		}
+		header.Del(name)
+	}
+	return header, ""
+}
+
+func main() {
+	if len(os.Args) != 4 {
+		fmt.Fprintln(os.Stderr, "usage: contract_proxy SPEC.yaml UPSTREAM_URL RECORD_FILE")
+		os.Exit(2)
+	}
+	loader := openapi3.NewLoader()
+	doc, err := loader.LoadFromFile(os.Args[1])
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "%s: %v\n", os.Args[1], err)
+		os.Exit(1)
+	}
+	// The servers' addresses are not ours: match on paths only.
+	doc.Servers = nil
+	router, err := gorillamux.NewRouter(doc)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "routes: %v\n", err)
+		os.Exit(1)
+	}
+	upstream, err := url.Parse(os.Args[2])
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "%s: %v\n", os.Args[2], err)
+		os.Exit(1)
+	}
+	file, err := os.OpenFile(os.Args[3], os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "%s: %v\n", os.Args[3], err)
+		os.Exit(1)
+	}
+	registerPassThroughDecoders()
+	s := &state{router: router, upstream: upstream, records: &recorder{file: file}}
+
+	proxy := httputil.NewSingleHostReverseProxy(upstream)
+	proxy.ModifyResponse = s.checkResponse
+	handler := http.HandlerFunc(func(writer http.ResponseWriter, request *http.Request) {
+		body, err := io.ReadAll(request.Body)
+		if err != nil {
+			http.Error(writer, "contract_proxy: cannot read the body", http.StatusBadGateway)
+			return
+		}
+		request.Body = io.NopCloser(bytes.NewReader(body))
+		found := s.checkRequest(request, body)
+		request = request.WithContext(context.WithValue(request.Context(), inputKey, found))
+		proxy.ServeHTTP(writer, request)
+	})
+	listener, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "listen: %v\n", err)
+		os.Exit(1)
+	}
+	fmt.Printf("listening http://%s\n", listener.Addr().String())
+	os.Stdout.Sync()
+	if err := http.Serve(listener, handler); err != nil {
+		fmt.Fprintf(os.Stderr, "serve: %v\n", err)
+		os.Exit(1)
+	}
+}
