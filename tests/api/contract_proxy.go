@@ -101,6 +101,21 @@ type checked struct {
 	valid     bool
 	violation string
 	rule      string // X-Contract-Rule: the words of a refusal the schemas cannot express
+	// A method the path does not take; route is the path's template all the same.
+	wrongMethod bool
+	head        bool // HEAD on a GET route: recorded, no body to hold to a schema
+}
+
+// The template of the path `request` names, found through a method the path takes.
+func (s *state) pathOf(request *http.Request) string {
+	for _, method := range []string{"GET", "POST", "DELETE", "PUT", "PATCH"} {
+		probe := request.Clone(context.Background())
+		probe.Method = method
+		if route, _, err := s.router.FindRoute(probe); err == nil {
+			return route.Path
+		}
+	}
+	return ""
 }
 
 // The conventions on queries (openapi.yaml's description): only the parameters the
@@ -139,10 +154,27 @@ func queryConventions(request *http.Request, operation *openapi3.Operation,
 func (s *state) checkRequest(request *http.Request, body []byte) *checked {
 	result := &checked{valid: true, rule: request.Header.Get("X-Contract-Rule")}
 	request.Header.Del("X-Contract-Rule")
+	if request.Method == http.MethodHead {
+		// The conventions' HEAD wherever GET is: no body to check (kin-openapi checks
+		// none for HEAD either); a path without GET falls to the 405 below.
+		probe := request.Clone(context.Background())
+		probe.Method = http.MethodGet
+		if route, _, err := s.router.FindRoute(probe); err == nil {
+			result.route = route.Path
+			result.head = true
+			return result
+		}
+	}
 	route, parameters, err := s.router.FindRoute(request)
+	if err == routers.ErrMethodNotAllowed {
+		// A method the path does not take: the conventions' 405 with Allow.
+		result.valid = false
+		result.route = s.pathOf(request)
+		result.wrongMethod = true
+		return result
+	}
 	if err != nil {
-		// No such path or method in the spec: the server's 404 or 405 is checked by the
-		// tests; there is no schema to hold it to.
+		// No such path in the spec: the server's 404 is checked by the tests.
 		result.valid = false
 		return result
 	}
@@ -197,8 +229,22 @@ func (s *state) checkResponse(response *http.Response) error {
 	entry := record{Method: response.Request.Method, Route: found.route,
 		Path: response.Request.URL.Path, Status: response.StatusCode, Valid: found.valid}
 	switch {
+	case found.wrongMethod:
+		var answer struct {
+			Error string `json:"error"`
+		}
+		if response.StatusCode != http.StatusMethodNotAllowed {
+			entry.Violation = fmt.Sprintf("a method the path does not take was answered %d",
+				response.StatusCode)
+		} else if response.Header.Get("Allow") == "" {
+			entry.Violation = "a 405 without Allow"
+		} else if json.Unmarshal(body, &answer) != nil || answer.Error == "" {
+			entry.Violation = "a 405 without the Error body: " + oneLine(string(body))
+		}
+	case found.head && len(body) > 0:
+		entry.Violation = "a HEAD answered with a body"
 	case found.input == nil:
-		// Unrouted: recorded only.
+		// Unrouted (or HEAD): recorded only.
 	case found.rule != "" && response.StatusCode != http.StatusBadRequest:
 		entry.Violation = fmt.Sprintf("a request refused by a rule (%q) was answered %d",
 			found.rule, response.StatusCode)

@@ -16,6 +16,9 @@ BOOST_AUTO_TEST_CASE(bad_requests_name_every_wrong_field) {
 BOOST_AUTO_TEST_CASE(idempotent_repeats_do_nothing_twice) {
     api_scenarios::idempotent_repeats_do_nothing_twice(store_backends::kSqlite);
 }
+BOOST_AUTO_TEST_CASE(every_route_gives_the_answers_it_documents) {
+    api_scenarios::every_route_gives_the_answers_it_documents(store_backends::kSqlite);
+}
 BOOST_AUTO_TEST_CASE(roles_limit_what_a_token_may_do) {
     api_scenarios::roles_limit_what_a_token_may_do(store_backends::kSqlite);
 }

@@ -9,6 +9,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include <optional>
+#include <set>
 #include <thread>
 
 #include <Poco/JSON/Array.h>
@@ -47,6 +48,7 @@
 #include "connector/error.hpp"
 #include "connector/exchange.hpp"
 #include "connector/logging.hpp"
+#include "connector/metrics.hpp"
 #include "connector/password.hpp"
 #include "contract_proxy.hpp"
 #include "edxml/attachments.hpp"
@@ -55,6 +57,7 @@
 #include "idesk/webhook_dispatcher.hpp"
 #include "idesk_sim/simulator.hpp"
 #include "independent_hmac.hpp"
+#include "routes.hpp"  // adapters/http/src: the route table with each route's roles
 #include "store/soci_store.hpp"
 #include "store_backends.hpp"
 #include "vdxp/http_axis_client.hpp"
@@ -108,6 +111,9 @@ struct Harness {
     std::string backend_token = http_api::new_token();
     std::string clerk_token = http_api::new_token();
     std::string auditor_token = http_api::new_token();
+    std::string admin_token = http_api::new_token();
+    // Set before the first request: the server's store then cannot be opened (503).
+    std::shared_ptr<std::atomic<bool>> store_away = std::make_shared<std::atomic<bool>>(false);
     std::atomic<bool> circuit_open{false};
     std::shared_ptr<http_api::ChangeSignal> changes = std::make_shared<http_api::ChangeSignal>();
     std::unique_ptr<http_api::ApiServer> server;
@@ -122,6 +128,7 @@ struct Harness {
         store->create_api_client("idesk", http_api::token_hash(backend_token), "backend");
         store->create_api_client("clerk", http_api::token_hash(clerk_token), "clerk");
         store->create_api_client("auditor", http_api::token_hash(auditor_token), "auditor");
+        store->create_api_client("admin", http_api::token_hash(admin_token), "admin");
         http_api::ServerSettings settings;
         settings.max_body_bytes = max_body;
         if (!tls_certificate.empty()) {  // a name of the test PKI: localhost, wronghost
@@ -136,7 +143,12 @@ struct Harness {
             adjust(settings);
         const std::string store_url = url;
         server = std::make_unique<http_api::ApiServer>(
-            settings, [store_url] { return std::make_unique<test_api::StoreBackend>(store_url); },
+            settings,
+            [store_url, away = store_away]() -> std::unique_ptr<http_api::Backend> {
+                if (*away)
+                    throw connector::TransientError("the test took the store away");
+                return std::make_unique<test_api::StoreBackend>(store_url);
+            },
             [this] {
                 return circuit_open ? std::vector<std::string>{"axis paused"}
                                     : std::vector<std::string>{};
@@ -1129,6 +1141,141 @@ inline void silent_connections_do_not_stall_the_server(const store_backends::Bac
 // Issue 13: every status line said "OK" (HTTP/1.1 404 OK); no answer said not to cache
 // or sniff it; a body starting with a byte-order mark got an error whose JSON was not
 // valid UTF-8; duplicate keys were accepted (the last one won).
+// Issue 18: the answers every route owes whatever it does, made on every route of the
+// table and held to docs/openapi.yaml by the contract proxy: 405 to a method it does not
+// take, 401 without a token, 403 to a role it refuses, 400 to a query parameter it does
+// not take, for a POST 415 to another media type, 413 to a body over the limit and 422
+// to an Idempotency-Key reused with another body, 404 for what does not exist; and, with
+// the store away, 503.
+inline void every_route_gives_the_answers_it_documents(const store_backends::Backend& backend) {
+    using http_api::Role;
+    Harness h(backend, "api_every_route", 64 * 1024);
+    const auto token_of = [&](unsigned role) -> std::string {
+        switch (role) {
+            case http_api::kBackend:
+                return h.backend_token;
+            case http_api::kClerk:
+                return h.clerk_token;
+            case http_api::kAuditor:
+                return h.auditor_token;
+            case http_api::kAdmin:
+                return h.admin_token;
+            default:
+                return {};
+        }
+    };
+    const auto allowed_token = [&](unsigned roles) {
+        for (const unsigned role :
+             {http_api::kAdmin, http_api::kBackend, http_api::kClerk, http_api::kAuditor})
+            if (roles & role)
+                return token_of(role);
+        return std::string();
+    };
+    const auto path_of = [](const std::string& pattern) {
+        std::string path;
+        for (const std::string& segment : http_api::split_path(pattern)) {
+            path += "/";
+            if (segment == "{code}")
+                path += encoded("KHONG#CO");
+            else if (segment == "{documentId}")
+                path += encoded("000.00.00.G22,2026/01/01,1/KH");
+            else if (segment == "{sequence}" || segment == "{job}")
+                path += "999999";
+            else if (segment == "{file}")
+                path += "khong-co.csv";
+            else
+                path += segment;
+        }
+        return path.empty() ? std::string("/") : path;
+    };
+    const std::set<http_api::RouteId> pages = {http_api::RouteId::home, http_api::RouteId::page};
+    for (const http_api::Route& route : http_api::kRoutes) {
+        const std::string method = route.method;
+        std::string path = path_of(route.pattern);
+        if (route.id == http_api::RouteId::page)
+            path = "/ui/tasks.html";
+        const std::string where = method + " " + route.pattern;
+        BOOST_TEST(h.call("PATCH", path, h.admin_token).status == 405, where);
+        if (route.roles == http_api::kPublic)
+            continue;
+        BOOST_TEST(h.call(method, path, "", method == "GET" ? "" : "{}").status == 401, where);
+        if (method == "GET") {  // as asked, whatever it answers: the proxy holds it to the spec
+            const Answer plain = h.call(method, path, allowed_token(route.roles));
+            BOOST_TEST(plain.status < 500, where + ": " + plain.body);
+            BOOST_TEST(h.call("HEAD", path, allowed_token(route.roles)).status == plain.status,
+                       where);
+        }
+        const std::string allowed = allowed_token(route.roles);
+        for (const unsigned role : {http_api::kBackend, http_api::kClerk, http_api::kAuditor})
+            if ((route.roles & role) == 0) {
+                BOOST_TEST(
+                    h.call(method, path, token_of(role), method == "GET" ? "" : "{}").status == 403,
+                    where + " as role " + std::to_string(role));
+                break;
+            }
+        if (pages.count(route.id) == 0) {
+            const Answer refused =
+                h.call(method, path + "?zz=1", allowed, method == "GET" ? "" : "{}");
+            BOOST_TEST(refused.has_problem("zz", "unknown query parameter"),
+                       where + ": " + refused.body);
+        }
+        if (method == "POST") {
+            BOOST_TEST(h.call(method, path, allowed, "a=1", {}, -1, "text/plain").status == 415,
+                       where);
+            BOOST_TEST(
+                h.call(method, path, allowed, "\"" + std::string(70 * 1024, 'x') + "\"").status ==
+                    413,
+                where);
+            const std::string key = "sweep-" + std::to_string(static_cast<int>(route.id));
+            const Answer first = h.call(method, path, allowed, R"({"zz": 1})", key);
+            BOOST_TEST(first.status / 100 == 4, where + ": " + first.body);
+            BOOST_TEST(h.call(method, path, allowed, R"({"zz": 2})", key).status == 422, where);
+        }
+    }
+    // What does not exist.
+    for (const std::string& path :
+         {"/api/v1/tasks/" + encoded("KHONG#CO"),
+          "/api/v1/tasks/" + encoded("KHONG#CO") + "/package?message=1",
+          std::string("/api/v1/messages/999999"), std::string("/api/v1/messages/999999/raw"),
+          std::string("/api/v1/audit/verify/999999"), std::string("/api/v1/exports/khong-co.csv")})
+        BOOST_TEST(h.call("GET", path, h.admin_token).status == 404, path);
+
+    // The same document twice.
+    const std::string document = R"({"number": "9", "notation": "CV-VPCP", "subject": "Hai lần",
+        "to": [{"organId": "000.00.00.H20", "name": "UBND tỉnh Đồng Tháp"}]})";
+    BOOST_TEST(h.call("POST", "/api/v1/documents", h.backend_token, document).status == 202);
+    BOOST_TEST(h.call("POST", "/api/v1/documents", h.backend_token, document).status == 409);
+    // /metrics, rendered from the store as the daemon renders it.
+    Harness measured(backend, "api_metrics", 64 * 1024, {}, [](http_api::ServerSettings& settings) {
+        settings.metrics_text = [](connector::Store& store) {
+            return connector::render_metrics(
+                connector::store_metric_families(store, std::chrono::system_clock::now()));
+        };
+    });
+    const Answer metrics = measured.call("GET", "/metrics", measured.admin_token);
+    BOOST_TEST(metrics.status == 200);
+    BOOST_TEST(metrics.body.find("connector_queue_depth{queue=\"outbox\"} 0") != std::string::npos,
+               metrics.body);
+
+    // The store away: each route that needs it answers 503, /readyz and the login too.
+    Harness away(backend, "api_store_away");
+    *away.store_away = true;
+    for (const http_api::Route& route : http_api::kRoutes) {
+        if (route.roles == http_api::kPublic && route.id != http_api::RouteId::readyz &&
+            route.id != http_api::RouteId::login)
+            continue;
+        const std::string method = route.method;
+        const std::string body = route.id == http_api::RouteId::login
+                                     ? R"({"name": "van-thu", "password": "mat-khau"})"
+                                 : method == "GET" ? ""
+                                                   : "{}";
+        const Answer answer =
+            away.call(method, path_of(route.pattern),
+                      route.id == http_api::RouteId::login ? "" : away.admin_token, body);
+        BOOST_TEST(answer.status == 503, method + " " + route.pattern + ": " + answer.body);
+    }
+}
+
 inline void answers_are_well_formed_and_strict(const store_backends::Backend& backend) {
     Harness h(backend, "api_answers");
     const Answer missing = h.call("GET", "/api/v1/nothing", h.clerk_token);

@@ -245,8 +245,10 @@ Reply ApiServer::Impl::route(HTTPServerRequest& request, bool& body_read) {
         audit(client, "API_CALL_WITHOUT_CSRF_TOKEN", raw_path, request.getMethod());
         refuse(403, "a write from the pages must carry the session's X-CSRF-Token header");
     }
-    if (found->id == RouteId::logout)
+    if (found->id == RouteId::logout) {
+        refuse_unknown_query(query);
         return logout(client);
+    }
     // Only now, with the caller known, is the body looked at: a body without a valid
     // token is never read (its connection is closed after the 401). A report is a few
     // fields: its limit is small, so that a clerk's token cannot make the server parse
@@ -288,6 +290,7 @@ Reply ApiServer::Impl::route(HTTPServerRequest& request, bool& body_read) {
             case RouteId::message_raw:
                 return message_raw(parameter, query);
             case RouteId::audit_verification:
+                refuse_unknown_query(query);
                 return verification_state(parameter);
             case RouteId::audit_events:
                 return audit_events(query);
@@ -327,7 +330,7 @@ Reply ApiServer::Impl::route(HTTPServerRequest& request, bool& body_read) {
             case RouteId::amend:
                 return amend(client, parameter, body);
             case RouteId::audit_verify:
-                return start_verification(client);
+                return start_verification(client, body);
             case RouteId::audit_bundle:
                 return evidence_bundle(client, body);
             default:

@@ -263,7 +263,7 @@ struct ApiServer::Impl {
         std::vector<connector::ChainReport> reports;
         std::string problem;  // when failed
     };
-    Reply start_verification(const Caller& client);
+    Reply start_verification(const Caller& client, JsonBody& sent);
     Reply verification_state(const std::string& text);
     void run_verification(const std::shared_ptr<VerificationJob>& job);
     Poco::JSON::Object::Ptr job_json(const VerificationJob& job) const;

@@ -231,7 +231,10 @@ Object::Ptr ApiServer::Impl::job_json(const VerificationJob& job) const {
     return json;
 }
 
-Reply ApiServer::Impl::start_verification(const Caller& client) {
+Reply ApiServer::Impl::start_verification(const Caller& client, JsonBody& sent) {
+    FieldReader reader;  // the body is {}: a field in it is a mistake, named
+    reader.object(parse_body(sent, reader), "", {});
+    check(reader);
     std::lock_guard lock(jobs_mutex);
     if (current_job && current_job->state == "running")
         return {200, job_json(*current_job), {}, {}, {}};

@@ -163,6 +163,8 @@ Reply ApiServer::Impl::dashboard(const Caller& caller, const Poco::URI::QueryPar
 
 Reply ApiServer::Impl::export_file(const Caller& caller, const std::string& file,
                                    const Poco::URI::QueryParameters& query) {
+    // The query first: a wrong filter is named whatever the file.
+    connector::TaskQuery filter = task_filters(caller, query, false);
     const auto dot = file.rfind('.');
     const std::string what = file.substr(0, dot);
     const std::string format = dot == std::string::npos ? "" : file.substr(dot + 1);
@@ -170,7 +172,6 @@ Reply ApiServer::Impl::export_file(const Caller& caller, const std::string& file
         (format != "csv" && format != "xlsx") || (what == "summary" && format != "xlsx"))
         refuse(404, "no export '" + file +
                         "': tasks.csv, tasks.xlsx, units.csv, documents.csv or summary.xlsx");
-    connector::TaskQuery filter = task_filters(caller, query, false);
     const edxml::Date now_date = today();
     const std::vector<std::string> tally_headers = {"Tổng số",
                                                     "Đang thực hiện, trong hạn",
