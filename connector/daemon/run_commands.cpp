@@ -23,6 +23,7 @@
 #include <sstream>
 #include <thread>
 
+#include "connector/clock.hpp"
 #include "connector/error.hpp"
 #include "connector/exchange.hpp"
 #include "connector/plan_import.hpp"
@@ -862,19 +863,20 @@ int task(std::vector<std::string> args, std::ostream& out, std::ostream& err) {
 int token(std::vector<std::string> args, std::ostream& out, std::ostream& err) {
     const std::string config_path = config_path_from(args);
     static const char* kUsage =
-        "usage: connector token create --name NAME --role backend|clerk|auditor|admin|metrics | "
-        "revoke "
-        "--name NAME | list   (--config FILE)\n";
+        "usage: connector token create --name NAME --role backend|clerk|auditor|admin|metrics "
+        "[--expires UTC-TIME] | revoke --name NAME | list   (--config FILE)\n";
     if (args.empty()) {
         err << kUsage;
         return 2;
     }
-    std::string name, role;
+    std::string name, role, expires;
     for (std::size_t i = 1; i + 1 < args.size(); i += 2) {
         if (args[i] == "--name")
             name = args[i + 1];
         else if (args[i] == "--role")
             role = args[i + 1];
+        else if (args[i] == "--expires")
+            expires = args[i + 1];
         else {
             err << "connector token: unknown option '" << args[i] << "'\n" << kUsage;
             return 2;
@@ -894,9 +896,22 @@ int token(std::vector<std::string> args, std::ostream& out, std::ostream& err) {
                        "metrics\n";
                 return 2;
             }
+            std::string expires_at;
+            if (!expires.empty()) {
+                const auto when = connector::parse_utc_text(expires);
+                if (!when || *when <= std::chrono::system_clock::now()) {
+                    err << "connector token create: --expires '" << expires
+                        << "' is not a UTC time in the future (2027-01-31T00:00:00Z)\n";
+                    return 2;
+                }
+                expires_at = connector::utc_text(*when);
+            }
             const std::string secret = http_api::new_token();
-            store.create_api_client(name, http_api::token_hash(secret), role);
-            store.append_audit({0, "cli", "TOKEN_CREATED", name, "role " + role, "", "", ""});
+            store.create_api_client(name, http_api::token_hash(secret), role, expires_at);
+            store.append_audit(
+                {0, "cli", "TOKEN_CREATED", name,
+                 "role " + role + (expires_at.empty() ? "" : ", expires " + expires_at), "", "",
+                 ""});
             out << secret << "\n";
             err << "token for '" << name << "' (" << role
                 << "): shown once, store it now; only its hash is kept\n";
@@ -914,7 +929,9 @@ int token(std::vector<std::string> args, std::ostream& out, std::ostream& err) {
         if (args[0] == "list") {
             for (const auto& client : store.api_clients())
                 out << client.name << "\t" << client.role << "\t" << client.created_at << "\t"
-                    << (client.revoked_at.empty() ? "valid" : "revoked " + client.revoked_at)
+                    << (!client.revoked_at.empty()  ? "revoked " + client.revoked_at
+                        : client.expires_at.empty() ? std::string("valid")
+                                                    : "valid until " + client.expires_at)
                     << "\n";
             return 0;
         }

@@ -62,6 +62,7 @@ Task task_from_record(const edxml::TaskRecord& record, TaskSide side,
     task.due_date = record.due_date;
     task.due_text = record.due_text;
     task.priority = record.priority.value_or(0);
+    task.expected_result = record.expected_result;
     task.progress = record.progress.value_or(0);
     task.progress_note = record.progress_note;
     task.completion_date = record.completion_date;

@@ -211,6 +211,7 @@ std::int64_t Exchange::amend(const std::string& document_id,
         record.due_date = change.due ? change.due->date : task->due_date;
         record.due_text = change.due ? change.due->text : task->due_text;
         record.priority = change.priority.value_or(task->priority);
+        record.expected_result = task->expected_result;  // unchanged, carried along
         if (record.title.empty())
             throw std::invalid_argument("task '" + change.task_code + "' needs a title");
         if (record.title == task->title && record.content == task->content &&

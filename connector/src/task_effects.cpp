@@ -38,6 +38,8 @@ TaskEvent take_update(Task& task, const edxml::TaskRecord& record, const std::st
     task.due_date = record.due_date;
     task.due_text = record.due_text;
     task.priority = record.priority.value_or(task.priority);
+    if (!record.expected_result.empty())
+        task.expected_result = record.expected_result;
     if (due_text(task) != due_before)
         detail += ", due " + due_before + " → " + due_text(task);
     return {0, task.task_code, "updated", detail, sequence, ""};

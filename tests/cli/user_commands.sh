@@ -99,5 +99,19 @@ for expected in "USER_ADDED van-thu.skhcn" "USER_ADDED lanh-dao" "USER_ADDED qua
                 "USER_PASSWORD_CHANGED lanh-dao" "USER_DISABLED lanh-dao"; do
     grep -qx "$expected" <<< "$actions" || fail "no audit entry '$expected': $actions"
 done
+
+# Tokens may expire (issue 18): the time is checked, kept, listed and audited.
+token() { "$connector" token "$@" --config "$work/h20.conf"; }
+status=0
+token create --name old --role backend --expires 2020-01-01T00:00:00Z > /dev/null 2> "$work/err" || status=$?
+[[ $status == 2 ]] && grep -q "is not a UTC time in the future" "$work/err" || fail "a past expiry: $status $(cat "$work/err")"
+status=0
+token create --name bad --role backend --expires "mai'; DROP TABLE api_clients; --" > /dev/null 2> "$work/err" || status=$?
+[[ $status == 2 ]] || fail "a made-up expiry was taken"
+[[ $(token create --name idesk --role backend --expires 2099-12-31T00:00:00Z 2> /dev/null) =~ ^[0-9a-f]{64}$ ]] \
+    || fail "no token printed"
+token list | grep -q "^idesk	backend	.*	valid until 2099-12-31T00:00:00.000Z$" || fail "list: $(token list)"
+"$connector" audit events --action TOKEN_CREATED --config "$work/h20.conf" | grep -q "expires 2099-12-31T00:00:00.000Z" \
+    || fail "the expiry is not in the audit chain"
 "$connector" audit verify-chain --config "$work/h20.conf" > /dev/null 2>&1 || fail "the audit chain does not verify"
 echo "user commands: ok"

@@ -604,4 +604,83 @@ inline void pages_are_served_with_their_headers(const store_backends::Backend& b
                std::string::npos);
 }
 
+// Issue 18: tokens managed in the API by admins, with an expiry the server holds them to
+// (its clock moved on, not waited for), every write in the audit chain.
+inline void admins_manage_tokens_that_may_expire(const store_backends::Backend& backend) {
+    const auto clock = std::make_shared<ShiftedClock>();
+    Harness h(backend, "api_tokens", 64 * 1024, {},
+              [&](http_api::ServerSettings& s) { s.clock = clock; });
+    const auto create = [&](const std::string& body) {
+        return h.call("POST", "/api/v1/tokens", h.admin_token, body);
+    };
+    const std::string expires = connector::utc_text(clock->now() + std::chrono::hours(24));
+    const Answer made =
+        create(R"({"name": "idesk-2027", "role": "backend", "expiresAt": ")" + expires + R"("})");
+    BOOST_REQUIRE_MESSAGE(made.status == 201, made.body);
+    const std::string token = made.json()->getValue<std::string>("token");
+    BOOST_TEST(token.size() == 64u);
+    BOOST_TEST(made.json()->getValue<std::string>("expiresAt") == expires);
+    BOOST_TEST(h.call("GET", "/api/v1/tasks", token).status == 200);
+    // Only its hash is kept: the list never shows a token.
+    const Answer listed = h.call("GET", "/api/v1/tokens", h.admin_token);
+    BOOST_REQUIRE(listed.status == 200);
+    BOOST_TEST(listed.body.find(token) == std::string::npos);
+    bool found = false;
+    const auto tokens = listed.json()->getArray("tokens");
+    for (std::size_t i = 0; i < tokens->size(); ++i) {
+        const auto entry = tokens->getObject(static_cast<unsigned>(i));
+        if (entry->getValue<std::string>("name") == "idesk-2027") {
+            found = true;
+            BOOST_TEST(entry->getValue<std::string>("role") == "backend");
+            BOOST_TEST(entry->getValue<std::string>("expiresAt") == expires);
+            BOOST_TEST(entry->isNull("revokedAt"));
+        }
+    }
+    BOOST_TEST(found);
+    BOOST_TEST(audited(h, "TOKEN_CREATED") == 1);
+
+    // A day later it is refused, saying why.
+    clock->advance(24 * 60 + 1);
+    const Answer expired = h.call("GET", "/api/v1/tasks", token);
+    BOOST_TEST(expired.status == 401);
+    BOOST_TEST(expired.error() == "the API token expired at " + expires, expired.body);
+    BOOST_TEST(expired.authenticate == "Bearer");
+
+    // Another, without expiry, then revoked: refused at once.
+    const Answer forever = create(R"({"name": "prometheus", "role": "metrics"})");
+    BOOST_REQUIRE_MESSAGE(forever.status == 201, forever.body);
+    BOOST_TEST(forever.json()->isNull("expiresAt"));
+    const std::string metrics_token = forever.json()->getValue<std::string>("token");
+    BOOST_TEST(h.call("GET", "/api/v1/tasks", metrics_token).status == 403);  // metrics only
+    BOOST_TEST(h.call("DELETE", "/api/v1/tokens/prometheus", h.admin_token).status == 204);
+    BOOST_TEST(h.call("GET", "/api/v1/tasks", metrics_token).status == 401);
+    BOOST_TEST(h.call("DELETE", "/api/v1/tokens/prometheus", h.admin_token).status == 404);
+    BOOST_TEST(audited(h, "TOKEN_REVOKED") == 1);
+
+    // Refused: a name taken, bad fields, a past expiry, a replayable key, other roles.
+    BOOST_TEST(create(R"({"name": "idesk-2027", "role": "backend"})").status == 409);
+    const Answer wrong =
+        create(R"({"name": "X'; DROP TABLE api_clients; --", "role": "root", "expiresAt": "mai"})");
+    BOOST_TEST(wrong.status == 400);
+    BOOST_TEST(wrong.has_problem("name", "must be 1..64"), wrong.body);
+    BOOST_TEST(wrong.has_problem("role", "must be backend, clerk"), wrong.body);
+    BOOST_TEST(wrong.has_problem("expiresAt", "is not a UTC time"), wrong.body);
+    BOOST_TEST(h.refused_by_rule("is not in the future", "POST", "/api/v1/tokens", h.admin_token,
+                                 R"({"name": "old", "role": "clerk",
+                                     "expiresAt": "2020-01-01T00:00:00Z"})")
+                   .has_problem("expiresAt", "is not in the future"));
+    BOOST_TEST(h.call("POST", "/api/v1/tokens", h.admin_token,
+                      R"({"name": "keyed", "role": "clerk"})", "key-1", -1, "application/json",
+                      {{"X-Contract-Rule", "never stored"}})
+                   .has_problem("Idempotency-Key", "never stored"));
+    for (const std::string& other : {h.backend_token, h.clerk_token, h.auditor_token}) {
+        BOOST_TEST(h.call("GET", "/api/v1/tokens", other).status == 403);
+        BOOST_TEST(
+            h.call("POST", "/api/v1/tokens", other, R"({"name": "x", "role": "admin"})").status ==
+            403);
+        BOOST_TEST(h.call("DELETE", "/api/v1/tokens/idesk-2027", other).status == 403);
+    }
+    BOOST_TEST(h.store->api_clients().size() == 7u);  // the harness's five, and these two
+}
+
 }  // namespace api_session_scenarios

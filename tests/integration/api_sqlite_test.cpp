@@ -84,6 +84,9 @@ BOOST_AUTO_TEST_CASE(lockout_after_five_failures) {
 BOOST_AUTO_TEST_CASE(clerks_see_their_units) {
     api_session_scenarios::clerks_see_their_units(store_backends::kSqlite);
 }
+BOOST_AUTO_TEST_CASE(admins_manage_tokens_that_may_expire) {
+    api_session_scenarios::admins_manage_tokens_that_may_expire(store_backends::kSqlite);
+}
 BOOST_AUTO_TEST_CASE(pages_are_served_with_their_headers) {
     api_session_scenarios::pages_are_served_with_their_headers(store_backends::kSqlite);
 }

@@ -249,6 +249,10 @@ Reply ApiServer::Impl::route(HTTPServerRequest& request, bool& body_read) {
         refuse_unknown_query(query);
         return logout(client);
     }
+    if (found->id == RouteId::revoke_token) {
+        refuse_unknown_query(query);
+        return revoke_token(client, parameter);
+    }
     // Only now, with the caller known, is the body looked at: a body without a valid
     // token is never read (its connection is closed after the 401). A report is a few
     // fields: its limit is small, so that a clerk's token cannot make the server parse
@@ -298,6 +302,8 @@ Reply ApiServer::Impl::route(HTTPServerRequest& request, bool& body_read) {
                 return metrics(query);
             case RouteId::diagnostics:
                 return diagnostics(query);
+            case RouteId::list_tokens:
+                return list_tokens(query);
             default:
                 break;
         }
@@ -317,6 +323,14 @@ Reply ApiServer::Impl::route(HTTPServerRequest& request, bool& body_read) {
         large_body_pass.emplace(large_bodies);
     JsonBody body = read_body(request, raw_path, body_limit, body_read);
     refuse_unknown_query(query);  // a POST takes none
+    if (found->id == RouteId::create_token) {
+        // Its answer holds the token, and a kept answer would keep it: no replays here.
+        if (request.has("Idempotency-Key"))
+            refuse_fields({{"Idempotency-Key",
+                            "not taken by POST /api/v1/tokens: its answer holds the token, "
+                            "which is never stored"}});
+        return create_token(client, body);
+    }
     return idempotent(request, client, body, [&] {
         switch (found->id) {
             case RouteId::assign:

@@ -245,6 +245,11 @@ struct ApiServer::Impl {
     Reply diagnostics(const Poco::URI::QueryParameters& query);
     std::mutex diagnostics_mutex;  // one run at a time: each calls the axis
 
+    // token_routes.cpp: the admins' token management.
+    Reply list_tokens(const Poco::URI::QueryParameters& query);
+    Reply create_token(const Caller& client, JsonBody& sent);
+    Reply revoke_token(const Caller& client, const std::string& name);
+
     // audit_routes.cpp: the auditors' routes.
     Reply list_messages(const Poco::URI::QueryParameters& query);
     Reply message_raw(const std::string& text, const Poco::URI::QueryParameters& query);

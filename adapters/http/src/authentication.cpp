@@ -47,6 +47,15 @@ Caller ApiServer::Impl::authenticate(HTTPServerRequest& request) {
         const std::string hash = token_hash(authorization.substr(7));
         const auto client =
             with_backend([&](Backend& b) { return b.store().api_client_by_token_hash(hash); });
+        if (client && !client->expires_at.empty()) {
+            // Compared as times, not texts: the store keeps what utc_text wrote.
+            const auto expires = connector::parse_utc_text(client->expires_at);
+            if (!expires || *expires <= now()) {
+                unauthorized = error_reply(401, "the API token expired at " + client->expires_at);
+                unauthorized.headers.emplace_back("WWW-Authenticate", "Bearer");
+                throw Refusal{unauthorized};
+            }
+        }
         if (client) {
             Caller caller;
             caller.name = client->name;

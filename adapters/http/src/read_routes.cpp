@@ -150,8 +150,31 @@ Reply ApiServer::Impl::one_task(const Caller& caller, const std::string& code,
     return with_backend([&](Backend& b) {
         const connector::Task task = visible_task(b, caller, code);
         Object::Ptr body = task_json(task, today());
+        // The long fields, beside the list's: everything the store holds of the task.
         body->set("content", task.content);
         body->set("priority", task.priority);
+        body->set("expectedResult", task.expected_result);
+        body->set("createdAt", task.created_at);
+        // The document that assigned it, as the log holds it (received or sent by us).
+        const auto direction = task.side == connector::TaskSide::received
+                                   ? connector::Direction::inbound
+                                   : connector::Direction::outbound;
+        const auto carried =
+            b.store().messages_by_document(direction, "edoc", task.source_document_id);
+        const auto source =
+            carried.empty() ? std::nullopt : b.store().message_without_raw(carried.front());
+        if (source) {
+            Object::Ptr document = new Object(Poco::JSON_PRESERVE_KEY_ORDER);
+            document->set("documentId", source->document_id);
+            document->set("subject", source->subject);
+            document->set("from", source->from_agency);
+            document->set("fromName", agency_name(source->from_agency));
+            document->set("message", source->sequence);
+            document->set("recordedAt", source->recorded_at);
+            body->set("sourceDocument", document);
+        } else {
+            body->set("sourceDocument", Poco::Dynamic::Var());
+        }
         Poco::JSON::Array::Ptr history = new Poco::JSON::Array;
         Poco::JSON::Array::Ptr deliveries = new Poco::JSON::Array;
         std::set<std::int64_t> seen;

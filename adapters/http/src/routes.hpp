@@ -54,7 +54,10 @@ enum class RouteId {
     audit_events,
     audit_bundle,
     metrics,
-    diagnostics
+    diagnostics,
+    list_tokens,
+    create_token,
+    revoke_token
 };
 
 struct Route {
@@ -72,6 +75,10 @@ inline constexpr Route kRoutes[] = {
     {"GET", "/api/v1/openapi.yaml", kPublic, RouteId::openapi},
     // `connector doctor`'s checks, run by the daemon (the admins' page "Chẩn đoán").
     {"GET", "/api/v1/diagnostics", kAdmin, RouteId::diagnostics},
+    // The admins' tokens, as `connector token …` (issue 18).
+    {"GET", "/api/v1/tokens", kAdmin, RouteId::list_tokens},
+    {"POST", "/api/v1/tokens", kAdmin, RouteId::create_token},
+    {"DELETE", "/api/v1/tokens/{name}", kAdmin, RouteId::revoke_token},
     {"GET", "/api/v1/tasks", kEveryRole, RouteId::list_tasks},
     // A clerk assigns (revokes, amends) only with the agency itself among their units: the
     // văn thư of the UBND, not a department's clerk (write_routes.cpp).

@@ -12,15 +12,16 @@
 namespace store::detail {
 
 void SociStore::create_api_client(const std::string& name, const std::string& token_hash,
-                                  const std::string& role) {
+                                  const std::string& role, const std::string& expires_at) {
     return guarded(
         "create_api_client", [&] { return std::string(name); },
         [&]() -> void {
             const std::string at = now_utc();
-            sql_ << "INSERT INTO api_clients (name, token_hash, role, created_at) VALUES (:name, "
-                    ":hash, :role, :at)",
+            soci::indicator expires = expires_at.empty() ? soci::i_null : soci::i_ok;
+            sql_ << "INSERT INTO api_clients (name, token_hash, role, created_at, expires_at) "
+                    "VALUES (:name, :hash, :role, :at, :expires)",
                 soci::use(name, "name"), soci::use(token_hash, "hash"), soci::use(role, "role"),
-                soci::use(at, "at");
+                soci::use(at, "at"), soci::use(expires_at, expires, "expires");
         });
 }
 
@@ -30,12 +31,13 @@ std::optional<connector::ApiClient> SociStore::api_client_by_token_hash(
         "api_client_by_token_hash", [] { return std::string(); },
         [&]() -> std::optional<connector::ApiClient> {
             soci::rowset<soci::row> rows =
-                (sql_.prepare << "SELECT name, role, created_at FROM api_clients WHERE token_hash "
-                                 "= :hash AND revoked_at IS NULL",
+                (sql_.prepare << "SELECT name, role, created_at, expires_at FROM api_clients "
+                                 "WHERE token_hash = :hash AND revoked_at IS NULL",
                  soci::use(token_hash, "hash"));
             for (const soci::row& row : rows)
-                return connector::ApiClient{row.get<std::string>(0), row.get<std::string>(1),
-                                            row.get<std::string>(2), ""};
+                return connector::ApiClient{
+                    row.get<std::string>(0), row.get<std::string>(1), row.get<std::string>(2), "",
+                    row.get_indicator(3) == soci::i_ok ? row.get<std::string>(3) : std::string()};
             return std::nullopt;
         });
 }
@@ -60,13 +62,16 @@ std::vector<connector::ApiClient> SociStore::api_clients() {
         [&]() -> std::vector<connector::ApiClient> {
             std::vector<connector::ApiClient> clients;
             soci::rowset<soci::row> rows =
-                (sql_.prepare << "SELECT name, role, created_at, revoked_at FROM api_clients "
-                                 "ORDER BY name");
-            for (const soci::row& row : rows) {
-                clients.push_back(
-                    {row.get<std::string>(0), row.get<std::string>(1), row.get<std::string>(2),
-                     row.get_indicator(3) == soci::i_ok ? row.get<std::string>(3) : std::string()});
-            }
+                (sql_.prepare << "SELECT name, role, created_at, revoked_at, expires_at FROM "
+                                 "api_clients ORDER BY name");
+            const auto text_or_empty = [](const soci::row& row, std::size_t column) {
+                return row.get_indicator(column) == soci::i_ok ? row.get<std::string>(column)
+                                                               : std::string();
+            };
+            for (const soci::row& row : rows)
+                clients.push_back({row.get<std::string>(0), row.get<std::string>(1),
+                                   row.get<std::string>(2), text_or_empty(row, 3),
+                                   text_or_empty(row, 4)});
             return clients;
         });
 }

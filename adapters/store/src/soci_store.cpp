@@ -36,6 +36,7 @@ extern const std::string_view sqlite_0012;
 extern const std::string_view sqlite_0013;
 extern const std::string_view sqlite_0014;
 extern const std::string_view sqlite_0015;
+extern const std::string_view sqlite_0016;
 extern const std::string_view postgresql_0001;
 extern const std::string_view postgresql_0002;
 extern const std::string_view postgresql_0003;
@@ -51,6 +52,7 @@ extern const std::string_view postgresql_0012;
 extern const std::string_view postgresql_0013;
 extern const std::string_view postgresql_0014;
 extern const std::string_view postgresql_0015;
+extern const std::string_view postgresql_0016;
 }  // namespace migrations
 
 namespace detail {
@@ -81,7 +83,8 @@ const Dialect kSqlite{
      migrations::sqlite_0004, migrations::sqlite_0005, migrations::sqlite_0006,
      migrations::sqlite_0007, migrations::sqlite_0008, migrations::sqlite_0009,
      migrations::sqlite_0010, migrations::sqlite_0011, migrations::sqlite_0012,
-     migrations::sqlite_0013, migrations::sqlite_0014, migrations::sqlite_0015},
+     migrations::sqlite_0013, migrations::sqlite_0014, migrations::sqlite_0015,
+     migrations::sqlite_0016},
 };
 
 const Dialect kPostgresql{
@@ -120,7 +123,8 @@ const Dialect kPostgresql{
      migrations::postgresql_0004, migrations::postgresql_0005, migrations::postgresql_0006,
      migrations::postgresql_0007, migrations::postgresql_0008, migrations::postgresql_0009,
      migrations::postgresql_0010, migrations::postgresql_0011, migrations::postgresql_0012,
-     migrations::postgresql_0013, migrations::postgresql_0014, migrations::postgresql_0015},
+     migrations::postgresql_0013, migrations::postgresql_0014, migrations::postgresql_0015,
+     migrations::postgresql_0016},
 };
 
 // postgresql://[user[:password]@][host][:port][/dbname][?key=value&…] in libpq's

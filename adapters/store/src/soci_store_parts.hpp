@@ -56,7 +56,7 @@ struct Dialect {
 constexpr const char* kSelectTasks =
     "SELECT task_code, side, source_document_id, title, content, issuer, due_date, due_text, "
     "priority, progress, progress_note, status_code, take_back_requested, withdrawn, "
-    "completion_date, created_at, updated_at, version FROM tasks ";
+    "completion_date, created_at, updated_at, version, expected_result FROM tasks ";
 
 constexpr const char* kMessageColumns =
     "sequence, direction, kind, business_type, document_id, knobstick_id, from_agency, "
@@ -261,7 +261,7 @@ class SociStore final : public connector::Store {
     std::vector<connector::Task> tasks(const std::string& after_code, std::size_t limit) override;
 
     void create_api_client(const std::string& name, const std::string& token_hash,
-                           const std::string& role) override;
+                           const std::string& role, const std::string& expires_at) override;
 
     std::optional<connector::ApiClient> api_client_by_token_hash(
         const std::string& token_hash) override;

@@ -44,10 +44,11 @@ bool SociStore::insert_task(const connector::Task& task, const connector::TaskEv
                         "issuer, due_date, due_text, priority, progress, progress_note, "
                         "status_code, status_rank, take_back_requested, withdrawn, "
                         "completion_date, created_at, updated_at, search_text, lead_unit, "
-                        "standing) VALUES (:code, :side, :source, :title, :content, :issuer, "
-                        ":due, :due_text, :priority, :progress, :note, :status, :rank, "
-                        ":take_back, :withdrawn, :completion, :created, :updated, :search, "
-                        ":lead, :standing) ON CONFLICT (task_code) DO NOTHING",
+                        "standing, expected_result) VALUES (:code, :side, :source, :title, "
+                        ":content, :issuer, :due, :due_text, :priority, :progress, :note, "
+                        ":status, :rank, :take_back, :withdrawn, :completion, :created, "
+                        ":updated, :search, :lead, :standing, :expected) ON CONFLICT "
+                        "(task_code) DO NOTHING",
                  soci::use(task.task_code, "code"), soci::use(columns.side, "side"),
                  soci::use(task.source_document_id, "source"), soci::use(task.title, "title"),
                  soci::use(task.content, "content"), soci::use(task.issuer, "issuer"),
@@ -60,7 +61,8 @@ bool SociStore::insert_task(const connector::Task& task, const connector::TaskEv
                  soci::use(columns.completion, columns.completion_indicator, "completion"),
                  soci::use(at, "created"), soci::use(at, "updated"),
                  soci::use(columns.search, "search"), soci::use(columns.lead, "lead"),
-                 soci::use(columns.standing, "standing"));
+                 soci::use(columns.standing, "standing"),
+                 soci::use(task.expected_result, "expected"));
             statement.execute(true);
             if (statement.get_affected_rows() != 1)
                 return false;
@@ -89,8 +91,9 @@ bool SociStore::update_task(const connector::Task& task, const connector::TaskEv
                                  ":status, status_rank = :rank, take_back_requested = :take_back, "
                                  "withdrawn = :withdrawn, completion_date = :completion, "
                                  "updated_at = :updated, search_text = :search, lead_unit = "
-                                 ":lead, standing = :standing, version = version + 1 WHERE "
-                                 "task_code = :code AND version = :version",
+                                 ":lead, standing = :standing, expected_result = :expected, "
+                                 "version = version + 1 WHERE task_code = :code AND version = "
+                                 ":version",
                  soci::use(task.title, "title"), soci::use(task.content, "content"),
                  soci::use(columns.due, columns.due_indicator, "due"),
                  soci::use(task.due_text, "due_text"), soci::use(task.priority, "priority"),
@@ -101,7 +104,8 @@ bool SociStore::update_task(const connector::Task& task, const connector::TaskEv
                  soci::use(columns.completion, columns.completion_indicator, "completion"),
                  soci::use(at, "updated"), soci::use(columns.search, "search"),
                  soci::use(columns.lead, "lead"), soci::use(columns.standing, "standing"),
-                 soci::use(task.task_code, "code"), soci::use(version, "version"));
+                 soci::use(task.expected_result, "expected"), soci::use(task.task_code, "code"),
+                 soci::use(version, "version"));
             statement.execute(true);
             if (statement.get_affected_rows() != 1) {
                 long long existing = 0;
@@ -640,6 +644,7 @@ std::vector<connector::Task> SociStore::tasks_from(soci::rowset<soci::row>& rows
         task.created_at = row.get<std::string>(15);
         task.updated_at = row.get<std::string>(16);
         task.version = integer(row, 17);
+        task.expected_result = row.get<std::string>(18);
         found.push_back(std::move(task));
     }
     for (connector::Task& task : found) {

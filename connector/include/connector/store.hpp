@@ -48,9 +48,10 @@ struct ChainCheckpoint {
 // A caller of the backend API: its token is stored as a SHA-256 hash only.
 struct ApiClient {
     std::string name;
-    std::string role;  // backend, clerk, auditor, admin
+    std::string role;  // backend, clerk, auditor, admin, metrics
     std::string created_at;
     std::string revoked_at;  // empty while valid
+    std::string expires_at;  // UTC text; empty: never (migration 0016)
 };
 
 // A person who logs in to the pages (connector user …). The password is kept only as a
@@ -324,10 +325,12 @@ class BackendRecordStore {
   public:
     virtual ~BackendRecordStore() = default;
 
-    // API clients. create_api_client throws DuplicateError for a name in use.
+    // API clients. create_api_client throws DuplicateError for a name in use;
+    // `expires_at` (UTC text as utc_text writes it; empty: never) is checked by the caller.
     virtual void create_api_client(const std::string& name, const std::string& token_hash,
-                                   const std::string& role) = 0;
-    // The client holding this token hash, unless revoked.
+                                   const std::string& role, const std::string& expires_at = {}) = 0;
+    // The client holding this token hash, unless revoked (expired ones too: the caller
+    // says "expired" rather than "unknown").
     virtual std::optional<ApiClient> api_client_by_token_hash(const std::string& token_hash) = 0;
     virtual bool revoke_api_client(const std::string& name) = 0;
     virtual std::vector<ApiClient> api_clients() = 0;

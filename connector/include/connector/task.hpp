@@ -31,7 +31,8 @@ struct Task {
     std::optional<edxml::Date> due_date;  // none: thường xuyên, theo lộ trình
     std::string due_text;                 // as written: "Quý II năm 2025"
     int priority = 0;
-    int progress = 0;  // 0..100
+    std::string expected_result;  // "Kết quả cần đạt", as the assignment stated it
+    int progress = 0;             // 0..100
     std::string progress_note;
     std::optional<edxml::Date> completion_date;
     TaskStatusState status;

@@ -434,6 +434,7 @@ inline Task sample_task(const std::string& code) {
     task.due_date = edxml::Date{2025, 12, 31};
     task.due_text = "Tháng 12/2025";
     task.priority = 2;
+    task.expected_result = "Phân hệ vận hành; 'kết quả' \\ cần đạt";  // migration 0016
     return task;
 }
 
@@ -742,9 +743,12 @@ inline void the_log_is_searched_for_auditors(const Backend& backend) {
     BOOST_TEST(sequences(store->find_messages(second_recipient)) ==
                (std::vector<std::int64_t>{13}));
     // Entries logged before migration 0014 are split by the migration the same way (the
-    // database taken back to schema 13: 0015 undone too).
+    // database taken back to schema 13: 0015 and 0016 undone too).
     {
         soci::session raw = store_backends::raw_session(backend_url);
+        raw << "DROP INDEX tasks_by_update";
+        raw << "ALTER TABLE tasks DROP COLUMN expected_result";
+        raw << "ALTER TABLE api_clients DROP COLUMN expires_at";
         raw << "DROP TABLE message_agencies";
         raw << "DROP INDEX messages_by_kind";
         raw << "DROP TABLE message_tallies";
