@@ -678,7 +678,7 @@ inline void the_task_list_filters(const store_backends::Backend& backend) {
     BOOST_TEST(codes("sort=due&after=" + encoded("2030/06/30|A#2")) ==
                (std::vector<std::string>{"A#3", by_due[4]}));
     BOOST_TEST(h.call("GET", "/api/v1/tasks?sort=title", h.clerk_token)
-                   .has_problem("sort", "code or due"));
+                   .has_problem("sort", "code, due or updated"));
     BOOST_TEST(h.refused_by_rule("must be the `next`", "GET", "/api/v1/tasks?sort=due&after=A%231",
                                  h.clerk_token)
                    .status == 400);
@@ -694,6 +694,27 @@ inline void the_task_list_filters(const store_backends::Backend& backend) {
     const Answer one = h.call("GET", "/api/v1/tasks/A%231", h.clerk_token);
     BOOST_REQUIRE_MESSAGE(one.status == 200, one.body);
     BOOST_TEST(one.json()->getValue<std::string>("timeliness") == "refused");
+
+    // Issue 18: by the last change, oldest first, and what changed since a time.
+    BOOST_TEST(codes("sort=updated&side=received").back() == "A#1");  // reported last
+    const std::string since = one.json()->getValue<std::string>("updatedAt");
+    BOOST_TEST(codes("updatedSince=" + encoded(since)) == (std::vector<std::string>{"A#1"}));
+    BOOST_TEST(codes("updatedSince=" + encoded(since) + "&sort=updated&timeliness=refused") ==
+               (std::vector<std::string>{"A#1"}));
+    const Answer first_page = h.call("GET", "/api/v1/tasks?sort=updated&limit=3", h.clerk_token);
+    BOOST_REQUIRE_EQUAL(first_page.status, 200);
+    const std::string by_change = first_page.json()->getValue<std::string>("next");
+    BOOST_TEST(by_change.find('|') != std::string::npos, by_change);
+    std::vector<std::string> paged = codes("sort=updated&limit=3");
+    for (const std::string& code : codes("sort=updated&limit=3&after=" + encoded(by_change)))
+        paged.push_back(code);
+    BOOST_TEST(paged == codes("sort=updated"));
+    BOOST_TEST(paged.size() == 5u);
+    BOOST_TEST(h.call("GET", "/api/v1/tasks?updatedSince=" + encoded("hôm qua"), h.clerk_token)
+                   .has_problem("updatedSince", "is not a UTC time"));
+    BOOST_TEST(h.refused_by_rule("must be the `next`", "GET",
+                                 "/api/v1/tasks?sort=updated&after=A%231", h.clerk_token)
+                   .status == 400);
 
     const Answer wrong =
         h.call("GET", "/api/v1/tasks?status=5&side=both&dueBefore=tomorrow&colour=red&agency=abc",

@@ -63,10 +63,17 @@ connector::TaskQuery ApiServer::Impl::task_filters(const Caller& caller,
         } else if (paged && name == "limit") {
             filter.limit = limit_of(value);
         } else if (paged && name == "sort") {
-            if (value != "code" && value != "due")
-                reader.problem(name, "must be code or due");
+            if (value != "code" && value != "due" && value != "updated")
+                reader.problem(name, "must be code, due or updated");
             if (value == "due")
                 filter.order = connector::TaskQuery::Order::due_date;
+            if (value == "updated")
+                filter.order = connector::TaskQuery::Order::updated;
+        } else if (name == "updatedSince") {
+            if (const auto since = connector::parse_utc_text(value))
+                filter.updated_since = connector::utc_text(*since);
+            else
+                reader.problem(name, "'" + value + "' is not a UTC time (2026-12-01T00:00:00Z)");
         } else if (name == "agency") {
             if (const auto verdict = edxml::check_agency_code(value); !verdict.ok())
                 reader.problem(name, "'" + value + "' is not an agency code");
@@ -103,13 +110,17 @@ connector::TaskQuery ApiServer::Impl::task_filters(const Caller& caller,
             reader.problem(name, "unknown query parameter");
         }
     }
-    // Sorted by deadline, the cursor is "yyyy/MM/dd|code" (the `next` of the page before).
-    if (filter.order == connector::TaskQuery::Order::due_date && !after.empty()) {
+    // Sorted by deadline, the cursor is "yyyy/MM/dd|code"; by change, "UTC time|code" (the
+    // `next` of the page before).
+    if (filter.order != connector::TaskQuery::Order::code && !after.empty()) {
         const auto bar = after.find('|');
-        if (bar == std::string::npos)
-            reader.problem("after", "with sort=due, must be the `next` of the page before");
+        const bool by_due = filter.order == connector::TaskQuery::Order::due_date;
+        if (bar == std::string::npos ||
+            (!by_due && !connector::parse_utc_text(after.substr(0, bar))))
+            reader.problem("after", std::string("with sort=") + (by_due ? "due" : "updated") +
+                                        ", must be the `next` of the page before");
         else {
-            filter.after_due = after.substr(0, bar);
+            (by_due ? filter.after_due : filter.after_updated) = after.substr(0, bar);
             filter.after_code = after.substr(bar + 1);
         }
     } else {
@@ -130,8 +141,9 @@ Reply ApiServer::Impl::list_tasks(const Caller& caller, const Poco::URI::QueryPa
     if (page.size() > limit) {
         page.resize(limit);
         const connector::Task& last = page.back();
-        next = filter.order == connector::TaskQuery::Order::code
-                   ? last.task_code
+        next = filter.order == connector::TaskQuery::Order::code ? last.task_code
+               : filter.order == connector::TaskQuery::Order::updated
+                   ? last.updated_at + "|" + last.task_code
                    : (last.due_date ? edxml::format_date(*last.due_date) : connector::kNoDeadline) +
                          std::string("|") + last.task_code;
     }

@@ -202,7 +202,15 @@ class TaskFilter {
                 {{"after_due1", &q.after_due},
                  {"after_due2", &q.after_due},
                  {"code", &q.after_code}});
+        } else if (q.order == connector::TaskQuery::Order::updated && !q.after_updated.empty()) {
+            add("(updated_at > :after_updated1 OR (updated_at = :after_updated2 AND task_code > "
+                ":code))",
+                {{"after_updated1", &q.after_updated},
+                 {"after_updated2", &q.after_updated},
+                 {"code", &q.after_code}});
         }
+        if (!q.updated_since.empty())
+            add("updated_at >= :updated_since", {{"updated_since", &q.updated_since}});
         if (!q.agency.empty())
             add("(issuer = :agency1 OR task_code IN (SELECT task_code FROM task_assignees WHERE "
                 "organ_id = :agency2))",
@@ -263,7 +271,7 @@ class TaskFilter {
             // clerk's summary, bench/task_scale). A few documents' tasks are fewer than
             // the clerk's: those are checked one by one, below.
             if (counting && !documents && q.status.empty() && q.side.empty() && q.text.empty() &&
-                q.agency.empty()) {
+                q.agency.empty() && q.updated_since.empty()) {
                 source_ =
                     "(SELECT task_code, task_lead AS lead_unit, task_document AS "
                     "source_document_id, task_standing AS standing, task_due AS due_date "
@@ -273,7 +281,7 @@ class TaskFilter {
                     "due_date FROM tasks WHERE issuer IN (" +
                     issuers + ")) scoped";
                 binds_.insert(binds_.end(), binds.begin(), binds.end());
-            } else if (q.order == connector::TaskQuery::Order::due_date || documents)
+            } else if (q.order != connector::TaskQuery::Order::code || documents)
                 add("(issuer IN (" + issuers +
                         ") OR EXISTS (SELECT 1 FROM task_assignees scope WHERE scope.task_code = "
                         "tasks.task_code AND scope.organ_id IN (" +
@@ -379,6 +387,8 @@ std::vector<connector::Task> SociStore::find_tasks(const connector::TaskQuery& q
                 (sql_.prepare << std::string(kSelectTasks) + filter.where() +
                                      (query.order == connector::TaskQuery::Order::code
                                           ? std::string(" ORDER BY task_code")
+                                      : query.order == connector::TaskQuery::Order::updated
+                                          ? std::string(" ORDER BY updated_at, task_code")
                                           : " ORDER BY " + filter.deadline_order() +
                                                 ", task_code") +
                                      " LIMIT :count");

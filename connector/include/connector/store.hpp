@@ -136,9 +136,13 @@ struct TaskQuery {
     std::string timeliness;
     std::string today;
     // By code (the cursor is after_code), or by deadline, the ones without last, then code
-    // (the cursor is after_due with after_code; kNoDeadline sorts after every date).
-    enum class Order { code, due_date } order = Order::code;
+    // (the cursor is after_due with after_code; kNoDeadline sorts after every date), or
+    // by the last change, oldest first, then code (the cursor is after_updated with
+    // after_code): what a client syncing "what changed since" reads.
+    enum class Order { code, due_date, updated } order = Order::code;
     std::string after_due;
+    std::string after_updated;
+    std::string updated_since;  // UTC text (utc_text): changed at or after it
 };
 inline constexpr const char* kNoDeadline = "9999/99/99";
 
