@@ -38,8 +38,25 @@ class FieldReader {
     // string it stands for.
     LongStrings* long_strings = nullptr;
 
+    // Fields (by name) where null means "none" (an amendment's dueDate); anywhere else a
+    // null is refused, as the spec marks no other field nullable.
+    std::set<std::string> nullable;
+
     void problem(const std::string& field, const std::string& reason) {
         problems.push_back({field, reason});
+    }
+
+    // Whether `name` is to be read as absent: not there, or null where null is allowed (a
+    // null elsewhere is a problem, and read as absent too).
+    bool absent(const Poco::JSON::Object::Ptr& object, const std::string& path,
+                const std::string& name) {
+        if (!object || !object->has(name))
+            return true;
+        if (!object->isNull(name))
+            return false;
+        if (nullable.count(name) == 0)
+            problem(join(path, name), "is null: leave the field out instead");
+        return true;
     }
 
     // The object at `path`, with unknown fields reported; null when it is not an object.
@@ -61,8 +78,9 @@ class FieldReader {
     std::string text(const Poco::JSON::Object::Ptr& object, const std::string& path,
                      const std::string& name, bool required, std::size_t max_length) {
         const std::string field = join(path, name);
-        if (!object || !object->has(name) || object->isNull(name)) {
-            if (required)
+        const bool was_null = object && object->has(name) && object->isNull(name);
+        if (absent(object, path, name)) {
+            if (required && !was_null)
                 problem(field, "is required");
             return {};
         }
@@ -87,7 +105,7 @@ class FieldReader {
     std::optional<int> integer(const Poco::JSON::Object::Ptr& object, const std::string& path,
                                const std::string& name, int low, int high) {
         const std::string field = join(path, name);
-        if (!object || !object->has(name) || object->isNull(name))
+        if (absent(object, path, name))
             return std::nullopt;
         const Poco::Dynamic::Var value = object->get(name);
         if (!value.isInteger() || value.isBoolean()) {  // Poco counts true as an integer
@@ -112,8 +130,9 @@ class FieldReader {
     std::size_t array(const Poco::JSON::Object::Ptr& object, const std::string& path,
                       const std::string& name, std::size_t min, std::size_t max, Each each) {
         const std::string field = join(path, name);
-        if (!object || !object->has(name) || object->isNull(name)) {
-            if (min > 0)
+        const bool was_null = object && object->has(name) && object->isNull(name);
+        if (absent(object, path, name)) {
+            if (min > 0 && !was_null)
                 problem(field, "is required");
             return 0;
         }

@@ -268,6 +268,7 @@ Reply ApiServer::Impl::revoke(const Caller& client, const std::string& document_
 // changes; "dueDate" or "dueText" given moves the deadline (dueDate null or "": none).
 Reply ApiServer::Impl::amend(const Caller& client, const std::string& document_id, JsonBody& sent) {
     FieldReader reader;
+    reader.nullable = {"dueDate"};  // null: the task has no deadline any more
     const auto body = reader.object(parse_body(sent, reader), "", {"reason", "tasks"});
     check(reader);
     const std::string reason = reader.text(body, "", "reason", true, 2000);
