@@ -22,8 +22,10 @@
 // tests/api/contract_coverage.py checks from all the records that every documented
 // status of every route was seen.
 //
-// Usage: contract_proxy SPEC.yaml UPSTREAM_URL RECORD_FILE
-// Prints "listening http://127.0.0.1:PORT" once it accepts connections.
+// Usage: contract_proxy SPEC.yaml UPSTREAM_URL RECORD_FILE [EXAMPLES_DIR]
+// Prints "listening http://127.0.0.1:PORT" once it accepts connections. With
+// EXAMPLES_DIR, the first successful exchange of each route and status is kept there
+// whole (tokens and cookies masked), for tests/api/make_examples.py.
 package main
 
 import (
@@ -40,6 +42,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"unicode/utf8"
 
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3filter"
@@ -88,6 +91,83 @@ type state struct {
 	router   routers.Router
 	upstream *url.URL
 	records  *recorder
+	examples string // a folder, or ""
+}
+
+type example struct {
+	Method          string            `json:"method"`
+	Route           string            `json:"route"`
+	Target          string            `json:"target"` // path and query as sent
+	RequestHeaders  map[string]string `json:"requestHeaders"`
+	RequestBody     string            `json:"requestBody"`
+	Status          int               `json:"status"`
+	ResponseHeaders map[string]string `json:"responseHeaders"`
+	ResponseBody    string            `json:"responseBody"`
+}
+
+func clipped(body []byte) string {
+	const most = 2500
+	if !utf8.Valid(body) {
+		return fmt.Sprintf("(%d bytes, not text)", len(body))
+	}
+	if len(body) > most {
+		cut := most
+		for cut > 0 && !utf8.RuneStart(body[cut]) {
+			cut--
+		}
+		return string(body[:cut]) + fmt.Sprintf("… (%d bytes in all)", len(body))
+	}
+	return string(body)
+}
+
+// A successful (2xx, 3xx) exchange with a request body of a readable size, whole; up to
+// kExamplesPerAnswer of each route and status (make_examples.py picks one).
+const kExamplesPerAnswer = 20
+
+func (s *state) keepExample(request *http.Request, requestBody []byte, route string,
+	response *http.Response, responseBody []byte) {
+	if s.examples == "" || route == "" || response.StatusCode/100 < 2 ||
+		response.StatusCode/100 > 3 || len(requestBody) > 4096 {
+		return
+	}
+	prefix := strings.NewReplacer("/", "_", "{", "", "}", "").Replace(
+		fmt.Sprintf("%s%s_%d", request.Method, route, response.StatusCode))
+	var file *os.File
+	for n := 1; n <= kExamplesPerAnswer && file == nil; n++ {
+		made, err := os.OpenFile(fmt.Sprintf("%s/%s-%02d.json", s.examples, prefix, n),
+			os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o644)
+		if err == nil {
+			file = made
+		}
+	}
+	if file == nil {
+		return // enough of this one kept already (or the folder is gone)
+	}
+	defer file.Close()
+	pick := func(header http.Header, names ...string) map[string]string {
+		picked := map[string]string{}
+		for _, name := range names {
+			if value := header.Get(name); value != "" {
+				picked[name] = value
+			}
+		}
+		return picked
+	}
+	requestHeaders := pick(request.Header, "Content-Type", "Idempotency-Key", "X-CSRF-Token")
+	if strings.HasPrefix(request.Header.Get("Authorization"), "Bearer ") {
+		requestHeaders["Authorization"] = "Bearer <token>"
+	}
+	if request.Header.Get("Cookie") != "" {
+		requestHeaders["Cookie"] = "connector_session_PORT=<session>"
+	}
+	responseHeaders := pick(response.Header, "Content-Type", "Location", "Content-Disposition",
+		"Idempotent-Replayed", "Retry-After")
+	if response.Header.Get("Set-Cookie") != "" {
+		responseHeaders["Set-Cookie"] = "connector_session_PORT=<session>; HttpOnly; SameSite=Strict; …"
+	}
+	target := request.URL.RequestURI()
+	json.NewEncoder(file).Encode(example{request.Method, route, target, requestHeaders,
+		clipped(requestBody), response.StatusCode, responseHeaders, clipped(responseBody)})
 }
 
 type key int
@@ -101,6 +181,7 @@ type checked struct {
 	valid     bool
 	violation string
 	rule      string // X-Contract-Rule: the words of a refusal the schemas cannot express
+	body      []byte // the request's, for an example
 	// A method the path does not take; route is the path's template all the same.
 	wrongMethod bool
 	head        bool // HEAD on a GET route: recorded, no body to hold to a schema
@@ -152,7 +233,7 @@ func queryConventions(request *http.Request, operation *openapi3.Operation,
 }
 
 func (s *state) checkRequest(request *http.Request, body []byte) *checked {
-	result := &checked{valid: true, rule: request.Header.Get("X-Contract-Rule")}
+	result := &checked{valid: true, rule: request.Header.Get("X-Contract-Rule"), body: body}
 	request.Header.Del("X-Contract-Rule")
 	if request.Method == http.MethodHead {
 		// The conventions' HEAD wherever GET is: no body to check (kin-openapi checks
@@ -275,6 +356,9 @@ func (s *state) checkResponse(response *http.Response) error {
 		}
 	}
 	s.records.write(entry)
+	if entry.Violation == "" && found.rule == "" && !found.head {
+		s.keepExample(response.Request, found.body, found.route, response, body)
+	}
 	return nil
 }
 
@@ -312,8 +396,8 @@ func integerHeaders(operation *openapi3.Operation, response *http.Response) (htt
 }
 
 func main() {
-	if len(os.Args) != 4 {
-		fmt.Fprintln(os.Stderr, "usage: contract_proxy SPEC.yaml UPSTREAM_URL RECORD_FILE")
+	if len(os.Args) != 4 && len(os.Args) != 5 {
+		fmt.Fprintln(os.Stderr, "usage: contract_proxy SPEC.yaml UPSTREAM_URL RECORD_FILE [EXAMPLES_DIR]")
 		os.Exit(2)
 	}
 	loader := openapi3.NewLoader()
@@ -341,6 +425,9 @@ func main() {
 	}
 	registerPassThroughDecoders()
 	s := &state{router: router, upstream: upstream, records: &recorder{file: file}}
+	if len(os.Args) == 5 {
+		s.examples = os.Args[4]
+	}
 
 	proxy := httputil.NewSingleHostReverseProxy(upstream)
 	proxy.ModifyResponse = s.checkResponse

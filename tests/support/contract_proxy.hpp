@@ -30,7 +30,7 @@ class Proxy {
   public:
     // Starts the proxy in front of http://127.0.0.1:upstream_port; `label` names its record.
     Proxy(unsigned short upstream_port, const std::string& label) {
-        std::filesystem::create_directories(record_dir());
+        std::filesystem::create_directories(record_dir() + "/examples");
         static int count = 0;
         record_ = record_dir() + "/" + label + "-" + std::to_string(::getpid()) + "-" +
                   std::to_string(++count) + ".jsonl";
@@ -38,7 +38,8 @@ class Proxy {
         Poco::Pipe out;
         handle_.emplace(Poco::Process::launch(
             CONNECTOR_CONTRACT_PROXY,
-            {CONNECTOR_OPENAPI_YAML, "http://127.0.0.1:" + std::to_string(upstream_port), record_},
+            {CONNECTOR_OPENAPI_YAML, "http://127.0.0.1:" + std::to_string(upstream_port), record_,
+             record_dir() + "/examples"},
             nullptr, &out, nullptr));
         Poco::PipeInputStream said(out);
         std::string line;
