@@ -10,6 +10,7 @@
 
 #include <optional>
 #include <set>
+#include <stdexcept>
 #include <thread>
 
 #include <Poco/JSON/Array.h>
@@ -113,8 +114,10 @@ struct Harness {
     std::string auditor_token = http_api::new_token();
     std::string admin_token = http_api::new_token();
     std::string metrics_token = http_api::new_token();
-    // Set before the first request: the server's store then cannot be opened (503).
+    // Set before the first request: the server's store then cannot be opened (503), or
+    // fails in a way nobody foresaw (500: the generic answer, the detail in the log).
     std::shared_ptr<std::atomic<bool>> store_away = std::make_shared<std::atomic<bool>>(false);
+    std::shared_ptr<std::atomic<bool>> store_broken = std::make_shared<std::atomic<bool>>(false);
     std::atomic<bool> circuit_open{false};
     std::shared_ptr<http_api::ChangeSignal> changes = std::make_shared<http_api::ChangeSignal>();
     std::unique_ptr<http_api::ApiServer> server;
@@ -146,9 +149,12 @@ struct Harness {
         const std::string store_url = url;
         server = std::make_unique<http_api::ApiServer>(
             settings,
-            [store_url, away = store_away]() -> std::unique_ptr<http_api::Backend> {
+            [store_url, away = store_away,
+             broken = store_broken]() -> std::unique_ptr<http_api::Backend> {
                 if (*away)
                     throw connector::TransientError("the test took the store away");
+                if (*broken)
+                    throw std::logic_error("the test broke the store");
                 return std::make_unique<test_api::StoreBackend>(store_url);
             },
             [this] {
@@ -1323,6 +1329,25 @@ inline void every_route_gives_the_answers_it_documents(const store_backends::Bac
             away.call(method, path_of(route.pattern),
                       route.id == http_api::RouteId::login ? "" : away.admin_token, body);
         BOOST_TEST(answer.status == 503, method + " " + route.pattern + ": " + answer.body);
+    }
+
+    // A failure nobody foresaw: 500 with the generic body, on each route that reads the
+    // store (the detail goes to the log only).
+    Harness broken(backend, "api_store_broken");
+    *broken.store_broken = true;
+    for (const http_api::Route& route : http_api::kRoutes) {
+        if (route.roles == http_api::kPublic && route.id != http_api::RouteId::login)
+            continue;
+        const std::string method = route.method;
+        const std::string body = route.id == http_api::RouteId::login
+                                     ? R"({"name": "van-thu", "password": "mat-khau"})"
+                                 : method == "GET" ? ""
+                                                   : "{}";
+        const Answer answer =
+            broken.call(method, path_of(route.pattern),
+                        route.id == http_api::RouteId::login ? "" : broken.admin_token, body);
+        BOOST_TEST(answer.status == 500, method + " " + route.pattern + ": " + answer.body);
+        BOOST_TEST(answer.body == R"({"error":"internal error"})", answer.body);
     }
 }
 
