@@ -1313,42 +1313,32 @@ inline void every_route_gives_the_answers_it_documents(const store_backends::Bac
     BOOST_TEST(metrics.body.find("connector_queue_depth{queue=\"outbox\"} 0") != std::string::npos,
                metrics.body);
 
-    // The store away: each route that needs it answers 503, /readyz and the login too.
-    Harness away(backend, "api_store_away");
-    *away.store_away = true;
-    for (const http_api::Route& route : http_api::kRoutes) {
-        if (route.roles == http_api::kPublic && route.id != http_api::RouteId::readyz &&
-            route.id != http_api::RouteId::login)
-            continue;
-        const std::string method = route.method;
-        const std::string body = route.id == http_api::RouteId::login
-                                     ? R"({"name": "van-thu", "password": "mat-khau"})"
-                                 : method == "GET" ? ""
-                                                   : "{}";
-        const Answer answer =
-            away.call(method, path_of(route.pattern),
-                      route.id == http_api::RouteId::login ? "" : away.admin_token, body);
-        BOOST_TEST(answer.status == 503, method + " " + route.pattern + ": " + answer.body);
-    }
-
-    // A failure nobody foresaw: 500 with the generic body, on each route that reads the
-    // store (the detail goes to the log only).
-    Harness broken(backend, "api_store_broken");
-    *broken.store_broken = true;
-    for (const http_api::Route& route : http_api::kRoutes) {
-        if (route.roles == http_api::kPublic && route.id != http_api::RouteId::login)
-            continue;
-        const std::string method = route.method;
-        const std::string body = route.id == http_api::RouteId::login
-                                     ? R"({"name": "van-thu", "password": "mat-khau"})"
-                                 : method == "GET" ? ""
-                                                   : "{}";
-        const Answer answer =
-            broken.call(method, path_of(route.pattern),
-                        route.id == http_api::RouteId::login ? "" : broken.admin_token, body);
-        BOOST_TEST(answer.status == 500, method + " " + route.pattern + ": " + answer.body);
-        BOOST_TEST(answer.body == R"({"error":"internal error"})", answer.body);
-    }
+    // Each route that reads the store, as its callers would make the call (the login with
+    // a name and password, the others with an admin token), with `*failure` set: the
+    // store cannot be opened (away: 503, /readyz too) or fails unforeseen (broken: 500
+    // with the generic body, the detail in the log only).
+    const auto with_store_failing = [&](const char* label, bool away, int expected) {
+        Harness failing(backend, label);
+        *(away ? failing.store_away : failing.store_broken) = true;
+        for (const http_api::Route& route : http_api::kRoutes) {
+            const bool login = route.id == http_api::RouteId::login;
+            if (route.roles == http_api::kPublic && !login &&
+                !(away && route.id == http_api::RouteId::readyz))
+                continue;
+            const std::string method = route.method;
+            const std::string body = login             ? R"({"name": "van-thu", "password": "x"})"
+                                     : method == "GET" ? ""
+                                                       : "{}";
+            const Answer answer = failing.call(method, path_of(route.pattern),
+                                               login ? "" : failing.admin_token, body);
+            BOOST_TEST(answer.status == expected,
+                       method + " " + route.pattern + ": " + answer.body);
+            if (expected == 500)
+                BOOST_TEST(answer.body == R"({"error":"internal error"})", answer.body);
+        }
+    };
+    with_store_failing("api_store_away", true, 503);
+    with_store_failing("api_store_broken", false, 500);
 }
 
 inline void answers_are_well_formed_and_strict(const store_backends::Backend& backend) {
