@@ -71,9 +71,19 @@ grep -q 'level=error logger=connector.edxml event=CERTIFICATE_EXPIRED role=signi
 # The same checks from the running daemon, at GET /api/v1/diagnostics: admins only.
 admin_token=$("$connector" token create --name ops --role admin --config "$work/expired.conf")
 auditor_token=$("$connector" token create --name audit --role auditor --config "$work/expired.conf")
+# Through the API tests' contract proxy (tests/api/contract_proxy.go): each answer held
+# to docs/openapi.yaml, and recorded for api/contract_coverage with theirs.
+records=$work/../api-contract
+mkdir -p "$records/examples"
+"$(dirname "$connector")/../../tests/contract_proxy" "$source_dir/docs/openapi.yaml" \
+    "http://127.0.0.1:$readyz_port" "$records/doctor-$$.jsonl" "$records/examples" \
+    > "$work/proxy.out" 2> "$work/proxy.log" &
+pids+=("$!")
+eventually "the contract proxy" grep -q "^listening http://" "$work/proxy.out"
+proxy_url=$(sed -n 's/^listening //p' "$work/proxy.out")
 diagnostics() {  # token: the status, the body in $work/diagnostics.json
     curl -s -o "$work/diagnostics.json" -w '%{http_code}' ${1:+-H "Authorization: Bearer $1"} \
-        "http://127.0.0.1:$readyz_port/api/v1/diagnostics${2:-}"
+        "$proxy_url/api/v1/diagnostics${2:-}"
 }
 [[ $(diagnostics "") == 401 ]] || fail "/api/v1/diagnostics answered without a token"
 [[ $(diagnostics "$auditor_token") == 403 ]] || fail "/api/v1/diagnostics answered an auditor"
@@ -96,6 +106,10 @@ for name in ("database", "axis", "clock", "trust anchors"):
 assert checks["readiness"]["outcome"] == "broken", checks["readiness"]
 assert "certificate: the signing certificate has expired" in checks["readiness"]["detail"], checks["readiness"]
 PY
+if grep -q '"violation"' "$records/doctor-$$.jsonl"; then
+    fail "the diagnostics broke the contract: $(grep '"violation"' "$records/doctor-$$.jsonl")"
+fi
+
 # And on the pages: an admin sees why on every page, and the diagnostics.
 printf 'mat-khau-quan-tri-2026\n' > "$work/quan-tri.password"
 "$connector" user add --name quan-tri --role admin --password-file "$work/quan-tri.password" \
