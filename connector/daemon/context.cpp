@@ -18,8 +18,7 @@ extern char** environ;
 namespace daemon_commands {
 
 std::string account_name_problem(const std::string& name) {
-    if (name.empty() || name.size() > 64 ||
-        name.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789-_.") != std::string::npos)
+    if (!connector::is_account_name(name))
         return "--name must be 1..64 of a-z 0-9 - _ .";
     return "";
 }

@@ -441,12 +441,17 @@ bool ApiServer::Impl::store_reachable() {
     return store_was_reachable;
 }
 
-Reply ApiServer::Impl::ready() {
+std::vector<std::string> ApiServer::Impl::readiness_problems() {
     std::vector<std::string> problems;
     if (!store_reachable())
         problems.push_back("store: not reachable");
     for (auto& problem : readiness())
         problems.push_back(std::move(problem));
+    return problems;
+}
+
+Reply ApiServer::Impl::ready() {
+    const std::vector<std::string> problems = readiness_problems();
     Object::Ptr body = new Object;
     body->set("status", problems.empty() ? "ready" : "not ready");
     Poco::JSON::Array::Ptr list = new Poco::JSON::Array;

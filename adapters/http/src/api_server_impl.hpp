@@ -145,6 +145,9 @@ struct ApiServer::Impl {
     static bool drain(Poco::Net::HTTPServerRequest& request);
     bool store_reachable();
     Reply ready();
+    // What keeps the server from being ready: the store out of reach, and the daemon's
+    // own (ReadinessCheck); empty when ready. /readyz and the diagnostics say it.
+    std::vector<std::string> readiness_problems();
 
     std::chrono::system_clock::time_point now() const {
         return settings.clock ? settings.clock->now() : std::chrono::system_clock::now();

@@ -30,11 +30,7 @@ Reply ApiServer::Impl::diagnostics(const Poco::URI::QueryParameters& query) {
         std::lock_guard one_at_a_time(diagnostics_mutex);
         checks = settings.diagnostics();
     }
-    std::vector<std::string> problems;
-    if (!store_reachable())
-        problems.push_back("store: not reachable");
-    for (auto& problem : readiness())
-        problems.push_back(std::move(problem));
+    const std::vector<std::string> problems = readiness_problems();
     std::string joined;
     for (const std::string& problem : problems)
         joined += (joined.empty() ? "" : "; ") + problem;

@@ -13,12 +13,6 @@ using Poco::JSON::Object;
 
 namespace {
 
-// 1..64 of a-z 0-9 - _ . : the names `connector token create` takes.
-bool is_token_name(const std::string& name) {
-    return !name.empty() && name.size() <= 64 &&
-           name.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789-_.") == std::string::npos;
-}
-
 Object::Ptr token_json(const connector::ApiClient& client) {
     Object::Ptr json = new Object(Poco::JSON_PRESERVE_KEY_ORDER);
     json->set("name", client.name);
@@ -50,7 +44,7 @@ Reply ApiServer::Impl::create_token(const Caller& client, JsonBody& sent) {
     const std::string name = reader.text(body, "", "name", true, 64);
     const std::string role = reader.text(body, "", "role", true, 16);
     const std::string expires_text = reader.text(body, "", "expiresAt", false, 40);
-    if (!name.empty() && !is_token_name(name))
+    if (!name.empty() && !connector::is_account_name(name))
         reader.problem("name", "must be 1..64 of a-z, 0-9, '-', '_', '.'");
     if (!role.empty() && role != "backend" && role != "clerk" && role != "auditor" &&
         role != "admin" && role != "metrics")
@@ -89,7 +83,7 @@ Reply ApiServer::Impl::create_token(const Caller& client, JsonBody& sent) {
 }
 
 Reply ApiServer::Impl::revoke_token(const Caller& client, const std::string& name) {
-    if (!is_token_name(name))
+    if (!connector::is_account_name(name))
         refuse_fields({{"name", "must be 1..64 of a-z, 0-9, '-', '_', '.'"}});
     with_backend([&](Backend& b) {
         if (!b.store().revoke_api_client(name))

@@ -9,6 +9,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -46,6 +47,14 @@ struct ChainCheckpoint {
 };
 
 // A caller of the backend API: its token is stored as a SHA-256 hash only.
+// The names of API clients and users: 1..64 of a-z 0-9 - _ . (the CLI and the API both
+// check them with this).
+inline bool is_account_name(std::string_view name) {
+    return !name.empty() && name.size() <= 64 &&
+           name.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789-_.") ==
+               std::string_view::npos;
+}
+
 struct ApiClient {
     std::string name;
     std::string role;  // backend, clerk, auditor, admin, metrics
